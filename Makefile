@@ -1,0 +1,137 @@
+# Chorus: build, test, lint, bench and the local demo.  `make help` lists the targets.
+#
+# Two virtual environments, both created on first use and refreshed only when their lock changes:
+#   .venv/   the project (uv sync --frozen from uv.lock: never re-resolved)
+#   .tools/  SAM CLI + cfn-lint + uv, pinned with hashes in tools/requirements.txt
+#            (apart from .venv because aws-sam-translator pins an older pydantic than the project)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+MAKEFLAGS += --no-builtin-rules
+
+# ---------------------------------------------------------------- interpreter
+# The pyenv shim answers `python3.13` only where .python-version says 3.13 (this repo has one) or
+# with PYENV_VERSION set; when it does not, fall back to pyenv's own 3.13 install.
+PYENV_ROOT ?= $(HOME)/.pyenv
+PYTHON ?= python3.13
+PYTHON_EXE := $(shell $(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 13); print(sys.executable)' 2>/dev/null)
+ifeq ($(PYTHON_EXE),)
+PYTHON_EXE := $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.13*/bin/python3.13)))
+endif
+# The real interpreter's folder goes first on PATH: `sam build` runs `python3.13` from scratch
+# folders where the pyenv shim would not resolve.
+ifneq ($(PYTHON_EXE),)
+export PATH := $(patsubst %/,%,$(dir $(PYTHON_EXE))):$(PATH)
+endif
+
+export UV_PYTHON := python3.13
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/.venv
+export SAM_CLI_TELEMETRY := 0
+export AWS_DEFAULT_REGION ?= eu-west-1
+
+# ---------------------------------------------------------------- paths
+VENV := .venv
+TOOLS := .tools
+VENV_STAMP := $(VENV)/.chorus-synced
+TOOLS_STAMP := $(TOOLS)/.chorus-installed
+UV := $(TOOLS)/bin/uv
+SAM := $(TOOLS)/bin/sam
+CFN_LINT := $(TOOLS)/bin/cfn-lint
+PY := $(VENV)/bin/python
+BUILD_DIR ?= .aws-sam/build
+SAM_CACHE_DIR ?= .aws-sam/cache
+PYTEST_ARGS ?=
+
+.PHONY: help
+help: ## List the targets
+	@grep -hE '^[a-z][a-zA-Z_-]*:.*## ' $(MAKEFILE_LIST) | sort | \
+		awk 'BEGIN {FS = ":.*## "} {printf "  %-12s %s\n", $$1, $$2}'
+
+# ---------------------------------------------------------------- environments
+.PHONY: check-python
+check-python:
+	@if [[ -z "$(PYTHON_EXE)" ]]; then \
+		echo "error: Python 3.13 not found (tried '$(PYTHON)' and $(PYENV_ROOT)/versions/3.13*)." >&2; \
+		echo "       Install it with pyenv, or run: make PYTHON=/path/to/python3.13 ..." >&2; \
+		exit 1; \
+	fi
+
+# Order-only on check-python: it must run first, but must not make the stamps look stale.
+$(TOOLS_STAMP): tools/requirements.txt | check-python
+	@echo "==> tools venv ($(TOOLS)/) from tools/requirements.txt"
+	[[ -x $(TOOLS)/bin/python ]] || $(PYTHON_EXE) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check \
+		--require-hashes --no-deps -r tools/requirements.txt
+	touch $@
+
+$(VENV_STAMP): uv.lock pyproject.toml | $(TOOLS_STAMP)
+	@echo "==> project venv ($(VENV)/) from uv.lock"
+	$(UV) sync --frozen
+	touch $@
+
+.PHONY: venv tools
+venv: $(VENV_STAMP) ## Create/refresh the project venv (.venv) from uv.lock
+tools: $(TOOLS_STAMP) ## Create/refresh the tools venv (.tools: sam, cfn-lint, uv)
+
+# Re-pin the tools after editing tools/requirements.in (resolves: needs the network).
+.PHONY: tools-lock
+tools-lock: $(TOOLS_STAMP) ## Re-resolve tools/requirements.txt from tools/requirements.in
+	$(UV) pip compile tools/requirements.in --generate-hashes --universal --python-version 3.13 \
+		--no-header -o tools/requirements.txt
+
+# ---------------------------------------------------------------- checks
+.PHONY: lint
+lint: $(VENV_STAMP) ## ruff check + ruff format --check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+.PHONY: fmt
+fmt: $(VENV_STAMP) ## Apply ruff fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+.PHONY: typecheck
+typecheck: $(VENV_STAMP) ## mypy --strict (config in pyproject.toml), plus bench/
+	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy bench
+
+.PHONY: cfn-lint
+cfn-lint: $(TOOLS_STAMP) ## cfn-lint template.yaml
+	$(CFN_LINT) template.yaml
+
+.PHONY: build
+build: $(TOOLS_STAMP) ## sam build (arm64 layer from layers/chorus/requirements.txt) into .aws-sam/build
+	$(SAM) build --template-file template.yaml --build-dir $(BUILD_DIR) --cache-dir $(SAM_CACHE_DIR)
+
+.PHONY: pytest
+pytest: $(VENV_STAMP) ## Only the pytest suite (PYTEST_ARGS="-k ..." to select)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# Everything CI runs, cheapest first.
+.PHONY: test
+test: lint typecheck cfn-lint build ## lint, typecheck, cfn-lint, sam build, then the whole pytest suite
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+# ---------------------------------------------------------------- run
+.PHONY: demo
+demo: $(VENV_STAMP) ## Start the local cloud with sample data and print its URLs
+	$(VENV)/bin/chorus demo
+
+.PHONY: bench
+bench: $(VENV_STAMP) ## Print benchmark figures (import time, AWS calls of a 10k-row ingest)
+	$(PY) -m bench.import_time
+	$(PY) -m bench.ingest_scale
+
+# ---------------------------------------------------------------- housekeeping
+.PHONY: clean
+clean: ## Remove build output and caches (keeps the venvs)
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .hypothesis test-artifacts build dist
+	find . -path ./.venv -prune -o -path ./.tools -prune -o -path ./.git -prune -o \
+		-type d -name __pycache__ -print0 | xargs -0 rm -rf
+
+.PHONY: distclean
+distclean: clean ## Also remove both venvs
+	rm -rf $(VENV) $(TOOLS) *.egg-info

@@ -1,0 +1,64 @@
+"""S3 access for uploads and their reports, with SDK errors translated at this boundary."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from chorus.errors import NotFound, ObjectStoreError
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+STREAM_CHUNK_BYTES = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    size: int
+    chunks: Iterator[bytes]
+
+
+class ObjectStore:
+    def __init__(self, client: S3Client, bucket: str) -> None:
+        self._client = client
+        self.bucket = bucket
+
+    def open(self, key: str, version_id: str | None = None) -> StoredObject:
+        """Opens an object for streaming; the body is read lazily in 1 MiB chunks."""
+        request = {"Bucket": self.bucket, "Key": key}
+        if version_id:
+            request["VersionId"] = version_id
+        try:
+            response = self._client.get_object(**request)  # type: ignore[arg-type]
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in {"NoSuchKey", "NoSuchVersion", "404"}:
+                raise NotFound(f"s3://{self.bucket}/{key} does not exist") from exc
+            raise ObjectStoreError(f"could not read s3://{self.bucket}/{key}") from exc
+        body = response["Body"]
+        return StoredObject(key=key, size=response["ContentLength"], chunks=body.iter_chunks(STREAM_CHUNK_BYTES))
+
+    def put(self, key: str, data: bytes, content_type: str) -> None:
+        try:
+            self._client.put_object(Bucket=self.bucket, Key=key, Body=data, ContentType=content_type)
+        except ClientError as exc:
+            raise ObjectStoreError(f"could not write s3://{self.bucket}/{key}") from exc
+
+    def read(self, key: str) -> bytes:
+        stored = self.open(key)
+        return b"".join(stored.chunks)
+
+    def presigned_put(self, key: str, content_type: str, expires_in: int) -> str:
+        try:
+            return self._client.generate_presigned_url(
+                "put_object",
+                Params={"Bucket": self.bucket, "Key": key, "ContentType": content_type},
+                ExpiresIn=expires_in,
+                HttpMethod="PUT",
+            )
+        except ClientError as exc:
+            raise ObjectStoreError("could not sign an upload URL") from exc

@@ -1,0 +1,158 @@
+"""Content items: what admins upload and employees may choose to share."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chorus.domain.fields import EndTime, HttpsUrl, NameList, Points, StartTime, Text
+from chorus.errors import FieldProblem
+
+
+class Network(StrEnum):
+    LINKEDIN = "linkedin"
+    X = "x"
+    MASTODON = "mastodon"
+    SANDBOX = "sandbox"
+
+
+# Longest post each network accepts, in characters.
+TEXT_LIMITS: dict[Network, int] = {
+    Network.LINKEDIN: 3000,
+    Network.X: 280,
+    Network.MASTODON: 500,
+    Network.SANDBOX: 3000,
+}
+DEFAULT_TEXT_LIMIT = 3000
+DEFAULT_POINTS = 10
+MAX_POINTS = 1000
+_EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
+
+
+_NETWORK_COLUMNS = (
+    ("text_linkedin", Network.LINKEDIN),
+    ("text_x", Network.X),
+    ("text_mastodon", Network.MASTODON),
+)
+
+
+class ContentStatus(StrEnum):
+    ACTIVE = "active"
+    RETRACTED = "retracted"
+
+
+def content_id_for(external_id: str | None, url: str, campaign: str) -> str:
+    """Stable id: re-uploading the same row (same external id, else same url+campaign) hits the same item."""
+    natural_key = f"ext\x00{external_id}" if external_id else f"url\x00{url}\x00{campaign}"
+    return "c-" + hashlib.sha256(natural_key.encode()).hexdigest()[:20]
+
+
+class ContentRow(BaseModel):
+    """One row of a content upload, as the admin wrote it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: Text = None
+    title: Text = None
+    url: HttpsUrl = None
+    text: Text = None
+    text_linkedin: Text = None
+    text_x: Text = None
+    text_mastodon: Text = None
+    image_url: HttpsUrl = None
+    campaign: Text = None
+    tags: NameList = Field(default_factory=list)
+    groups: NameList = Field(default_factory=list)
+    starts_at: StartTime = None
+    ends_at: EndTime = None
+    points: Points = None
+
+    def problems(self) -> list[FieldProblem]:
+        """Rules across fields, checked once each field has parsed."""
+        found: list[FieldProblem] = []
+        if not self.title:
+            found.append(FieldProblem("title", "is required"))
+        elif len(self.title) > 200:
+            found.append(FieldProblem("title", "is longer than 200 characters"))
+        if not self.url:
+            found.append(FieldProblem("url", "is required"))
+        if self.id is not None and not _EXTERNAL_ID.match(self.id):
+            found.append(FieldProblem("id", "may only hold letters, digits and . _ : / - (at most 128)"))
+        if not (self.text or self.text_linkedin or self.text_x or self.text_mastodon):
+            found.append(FieldProblem("text", "is required (or one of text_linkedin, text_x, text_mastodon)"))
+        if self.text and len(self.text) > DEFAULT_TEXT_LIMIT:
+            found.append(FieldProblem("text", f"is {len(self.text)} characters; at most {DEFAULT_TEXT_LIMIT}"))
+        for name, network in _NETWORK_COLUMNS:
+            value = getattr(self, name)
+            if value and len(value) > TEXT_LIMITS[network]:
+                found.append(
+                    FieldProblem(name, f"is {len(value)} characters; {network.value} allows {TEXT_LIMITS[network]}")
+                )
+        if self.campaign and len(self.campaign) > 100:
+            found.append(FieldProblem("campaign", "is longer than 100 characters"))
+        if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
+            found.append(FieldProblem("ends_at", "must be after starts_at"))
+        if self.points is not None and not 0 <= self.points <= MAX_POINTS:
+            found.append(FieldProblem("points", f"must be between 0 and {MAX_POINTS}"))
+        return found
+
+    def to_entity(self) -> Content:
+        if self.problems() or not (self.title and self.url):
+            raise ValueError("to_entity() on a row that has problems")
+        campaign = self.campaign or ""
+        texts = {network: getattr(self, name) for name, network in _NETWORK_COLUMNS if getattr(self, name)}
+        return Content(
+            content_id=content_id_for(self.id, self.url, campaign),
+            external_id=self.id,
+            title=self.title,
+            url=self.url,
+            text=self.text or next(iter(texts.values())),
+            texts=texts,
+            image_url=self.image_url,
+            campaign=campaign,
+            tags=self.tags,
+            groups=self.groups,
+            starts_at=self.starts_at,
+            ends_at=self.ends_at,
+            points=DEFAULT_POINTS if self.points is None else self.points,
+        )
+
+
+# Columns a content upload understands, and those a CSV header must have.
+CONTENT_COLUMNS = frozenset(ContentRow.model_fields)
+CONTENT_REQUIRED_COLUMNS = frozenset({"title", "url"})
+
+
+class Content(BaseModel):
+    """A content item as stored. Status is owned by admins, never by an upload."""
+
+    model_config = ConfigDict(frozen=True)
+
+    content_id: str
+    external_id: str | None = None
+    title: str
+    url: str
+    text: str
+    texts: dict[Network, str] = Field(default_factory=dict)
+    image_url: str | None = None
+    campaign: str = ""
+    tags: list[str] = Field(default_factory=list)
+    groups: list[str] = Field(default_factory=list)
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    points: int = DEFAULT_POINTS
+    status: ContentStatus = ContentStatus.ACTIVE
+
+    def text_for(self, network: Network) -> str:
+        return self.texts.get(network, self.text)
+
+    def fingerprint(self) -> str:
+        """Hash of everything an upload sets: equal fingerprints mean a re-upload changes nothing."""
+        uploaded = self.model_dump(mode="json", exclude={"status"})
+        canonical = json.dumps(uploaded, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,86 @@
+"""Employees as the roster upload describes them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chorus.domain.fields import Flag, Locale, NameList, Text, TimeZoneName
+from chorus.errors import FieldProblem
+
+DEFAULT_TIMEZONE = "UTC"
+DEFAULT_LOCALE = "en"
+_EMAIL = re.compile(r"^[^@\s\"'<>(),;:\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+def normalise_email(raw: str) -> str:
+    return raw.strip().lower()
+
+
+def employee_id_for(email: str) -> str:
+    """Stable id derived from the normalised email, so re-uploading a roster finds the same people."""
+    return "e-" + hashlib.sha256(normalise_email(email).encode()).hexdigest()[:20]
+
+
+class EmployeeRow(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    email: Text = None
+    name: Text = None
+    groups: NameList = Field(default_factory=list)
+    timezone: TimeZoneName = None
+    locale: Locale = None
+    active: Flag = None
+
+    def problems(self) -> list[FieldProblem]:
+        found: list[FieldProblem] = []
+        if not self.email:
+            found.append(FieldProblem("email", "is required"))
+        elif len(self.email) > 254 or not _EMAIL.match(normalise_email(self.email)):
+            found.append(FieldProblem("email", f"'{self.email}' is not a valid address"))
+        if not self.name:
+            found.append(FieldProblem("name", "is required"))
+        elif len(self.name) > 200:
+            found.append(FieldProblem("name", "is longer than 200 characters"))
+        return found
+
+    def to_entity(self) -> Employee:
+        if self.problems() or not (self.email and self.name):
+            raise ValueError("to_entity() on a row that has problems")
+        email = normalise_email(self.email)
+        return Employee(
+            employee_id=employee_id_for(email),
+            email=email,
+            name=self.name,
+            groups=self.groups,
+            timezone=self.timezone or DEFAULT_TIMEZONE,
+            locale=self.locale or DEFAULT_LOCALE,
+            active=True if self.active is None else self.active,
+        )
+
+
+EMPLOYEE_COLUMNS = frozenset(EmployeeRow.model_fields)
+EMPLOYEE_REQUIRED_COLUMNS = frozenset({"email", "name"})
+
+
+class Employee(BaseModel):
+    """An employee as stored. ``digest_opt_in`` is the employee's own choice: uploads never change it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    employee_id: str
+    email: str
+    name: str
+    groups: list[str] = Field(default_factory=list)
+    timezone: str = DEFAULT_TIMEZONE
+    locale: str = DEFAULT_LOCALE
+    active: bool = True
+    digest_opt_in: bool = True
+
+    def fingerprint(self) -> str:
+        uploaded = self.model_dump(mode="json", exclude={"digest_opt_in"})
+        canonical = json.dumps(uploaded, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,66 @@
+"""The report every upload produces: what was kept, what was refused and why."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+# A report lists at most this many row errors; the counts stay exact beyond it.
+MAX_LISTED_ERRORS = 1000
+
+
+class UploadKind(StrEnum):
+    CONTENT = "content"
+    EMPLOYEES = "employees"
+
+
+class ReportStatus(StrEnum):
+    COMPLETED = "completed"  # every row kept
+    PARTIAL = "partial"  # some rows kept, some refused
+    REJECTED = "rejected"  # nothing kept
+
+
+class RowError(BaseModel):
+    line: int
+    field: str | None = None
+    reason: str
+
+
+class Note(BaseModel):
+    reason: str
+
+
+class Counts(BaseModel):
+    rows: int = 0
+    accepted: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+
+
+class Limits(BaseModel):
+    max_bytes: int
+    max_listed_errors: int = MAX_LISTED_ERRORS
+
+
+class IngestReport(BaseModel):
+    key: str
+    report_key: str
+    kind: UploadKind
+    format: str | None
+    status: ReportStatus
+    counts: Counts
+    errors: list[RowError] = Field(default_factory=list)
+    errors_truncated: bool = False
+    file_errors: list[Note] = Field(default_factory=list)
+    warnings: list[Note] = Field(default_factory=list)
+    limits: Limits
+    started_at: datetime
+    finished_at: datetime
+
+
+def report_key_for(upload_key: str) -> str:
+    return f"reports/{upload_key}.json"

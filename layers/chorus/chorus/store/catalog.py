@@ -1,0 +1,341 @@
+"""DynamoDB access for content items and the employee roster.
+
+Uploads upsert in groups of 25: one BatchGetItem per 100 rows tells new, changed and
+unchanged rows apart (unchanged rows cost no write and emit no stream record), then one
+TransactWriteItems per 25 changed rows writes them. Each write is an UpdateItem that sets
+only the fields an upload owns (an employee's digest opt-out and an admin's retraction are
+never overwritten) and is conditioned on the version read, so a concurrent change is never
+clobbered: the group is re-read and retried instead.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from chorus.domain.content import Content, ContentStatus
+from chorus.domain.employee import Employee
+from chorus.errors import NotFound, StoreError
+from chorus.store import keys
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+TRANSACTION_SIZE = 25  # DynamoDB allows 100; moto and older SDKs cap at 25, and 25 meets the target
+BATCH_GET_SIZE = 100
+MAX_ATTEMPTS = 4
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+class UpsertResult(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class _Write:
+    """One entity to upsert: its key, fingerprint and the fields an upload owns."""
+
+    key: dict[str, str]
+    fingerprint: str
+    fields: dict[str, Any]
+    # Decides index attributes from what is stored (e.g. a retracted item leaves the listing).
+    index_fields: Callable[[dict[str, Any] | None], tuple[dict[str, Any], list[str]]]
+
+
+@dataclass(frozen=True)
+class Page[T]:
+    items: list[T]
+    next_token: dict[str, Any] | None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat(timespec="seconds") if value else None
+
+
+class CatalogStore:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    # ------------------------------------------------------------------ content
+    def upsert_contents(self, contents: Sequence[Content]) -> list[UpsertResult]:
+        return self._upsert([self._content_write(content) for content in contents])
+
+    def get_content(self, content_id: str) -> Content:
+        item = self._get(keys.content_pk(content_id), keys.META)
+        if item is None:
+            raise NotFound(f"content {content_id} does not exist")
+        return _content_from_item(item)
+
+    def retract_content(self, content_id: str) -> Content:
+        """Idempotent: retracting twice leaves the first retraction time in place."""
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=_dynamo({"PK": keys.content_pk(content_id), "SK": keys.META}),
+                UpdateExpression=(
+                    "SET #status = :retracted, retracted_at = if_not_exists(retracted_at, :now), "
+                    "#version = #version + :one REMOVE GSI2PK, GSI2SK"
+                ),
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeNames={"#status": "status", "#version": "version"},
+                ExpressionAttributeValues=_dynamo(
+                    {":retracted": ContentStatus.RETRACTED.value, ":now": _now(), ":one": 1}
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise NotFound(f"content {content_id} does not exist") from exc
+            raise StoreError("could not retract content") from exc
+        return _content_from_item(_python(response["Attributes"]))
+
+    def list_active_content(self, limit: int, start: dict[str, Any] | None = None) -> Page[Content]:
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "GSI2",
+            "KeyConditionExpression": "GSI2PK = :pk",
+            "ExpressionAttributeValues": _dynamo({":pk": keys.CONTENT_ACTIVE}),
+            "Limit": limit,
+        }
+        if start:
+            query["ExclusiveStartKey"] = _dynamo(start)
+        try:
+            response = self._client.query(**query)
+        except ClientError as exc:
+            raise StoreError("could not list content") from exc
+        last = response.get("LastEvaluatedKey")
+        return Page(
+            items=[_content_from_item(_python(item)) for item in response.get("Items", [])],
+            next_token=_python(last) if last else None,
+        )
+
+    def _content_write(self, content: Content) -> _Write:
+        fields: dict[str, Any] = {
+            "entity": "content",
+            "content_id": content.content_id,
+            "external_id": content.external_id,
+            "title": content.title,
+            "url": content.url,
+            "text": content.text,
+            "texts": {network.value: text for network, text in content.texts.items()},
+            "image_url": content.image_url,
+            "campaign": content.campaign,
+            "tags": content.tags,
+            "groups": content.groups,
+            "starts_at": _iso(content.starts_at),
+            "ends_at": _iso(content.ends_at),
+            "points": content.points,
+        }
+        listing_sort = _iso(content.starts_at) or "0000"
+
+        def index_fields(stored: dict[str, Any] | None) -> tuple[dict[str, Any], list[str]]:
+            retracted = stored is not None and stored.get("status") == ContentStatus.RETRACTED.value
+            if retracted:
+                return {}, []
+            return {"GSI2PK": keys.CONTENT_ACTIVE, "GSI2SK": f"{listing_sort}#{content.content_id}"}, []
+
+        return _Write(
+            key={"PK": keys.content_pk(content.content_id), "SK": keys.META},
+            fingerprint=content.fingerprint(),
+            fields=fields,
+            index_fields=index_fields,
+        )
+
+    # ------------------------------------------------------------------ employees
+    def upsert_employees(self, employees: Sequence[Employee]) -> list[UpsertResult]:
+        return self._upsert([self._employee_write(employee) for employee in employees])
+
+    def get_employee(self, employee_id: str) -> Employee:
+        item = self._get(keys.employee_pk(employee_id), keys.PROFILE)
+        if item is None:
+            raise NotFound(f"employee {employee_id} does not exist")
+        return Employee.model_validate(item)
+
+    def _employee_write(self, employee: Employee) -> _Write:
+        fields: dict[str, Any] = {
+            "entity": "employee",
+            "employee_id": employee.employee_id,
+            "email": employee.email,
+            "name": employee.name,
+            "groups": employee.groups,
+            "timezone": employee.timezone,
+            "locale": employee.locale,
+            "active": employee.active,
+            "GSI1PK": keys.email_lookup(employee.email),
+            "GSI1SK": keys.PROFILE,
+        }
+
+        def index_fields(_stored: dict[str, Any] | None) -> tuple[dict[str, Any], list[str]]:
+            if employee.active:
+                return {"GSI2PK": keys.ROSTER_ACTIVE, "GSI2SK": employee.employee_id}, []
+            return {}, ["GSI2PK", "GSI2SK"]
+
+        return _Write(
+            key={"PK": keys.employee_pk(employee.employee_id), "SK": keys.PROFILE},
+            fingerprint=employee.fingerprint(),
+            fields=fields,
+            index_fields=index_fields,
+        )
+
+    # ------------------------------------------------------------------ upsert engine
+    def _upsert(self, writes: list[_Write]) -> list[UpsertResult]:
+        results: list[UpsertResult] = []
+        for start in range(0, len(writes), BATCH_GET_SIZE):
+            results.extend(self._upsert_group(writes[start : start + BATCH_GET_SIZE]))
+        return results
+
+    def _upsert_group(self, writes: list[_Write]) -> list[UpsertResult]:
+        stored = self._read_versions([write.key for write in writes])
+        results: list[UpsertResult] = []
+        pending: list[tuple[_Write, dict[str, Any] | None]] = []
+        for write in writes:
+            current = stored.get(_key_id(write.key))
+            if current is None:
+                results.append(UpsertResult.CREATED)
+                pending.append((write, None))
+            elif current.get("fingerprint") == write.fingerprint:
+                results.append(UpsertResult.UNCHANGED)
+            else:
+                results.append(UpsertResult.UPDATED)
+                pending.append((write, current))
+        for start in range(0, len(pending), TRANSACTION_SIZE):
+            self._write_transaction(pending[start : start + TRANSACTION_SIZE])
+        return results
+
+    def _write_transaction(self, group: list[tuple[_Write, dict[str, Any] | None]]) -> None:
+        for attempt in range(1, MAX_ATTEMPTS + 1):
+            try:
+                self._client.transact_write_items(
+                    TransactItems=[{"Update": self._update_action(write, stored)} for write, stored in group]
+                )
+                return
+            except ClientError as exc:
+                code = exc.response["Error"]["Code"]
+                if code != "TransactionCanceledException" or attempt == MAX_ATTEMPTS:
+                    raise StoreError(f"could not write {len(group)} items ({code})") from exc
+            # Someone changed an item between our read and write (or a transaction conflict):
+            # read again and redo the group against what is stored now.
+            time.sleep(0.05 * 2**attempt)
+            fresh = self._read_versions([write.key for write, _ in group])
+            group = [(write, fresh.get(_key_id(write.key))) for write, _ in group]
+
+    def _update_action(self, write: _Write, stored: dict[str, Any] | None) -> dict[str, Any]:
+        index_set, index_remove = write.index_fields(stored)
+        to_set = {name: value for name, value in {**write.fields, **index_set}.items() if value is not None}
+        to_remove = [name for name, value in write.fields.items() if value is None] + index_remove
+        names: dict[str, str] = {}
+        values: dict[str, Any] = {":fingerprint": write.fingerprint, ":now": _now(), ":zero": 0, ":one": 1}
+        assignments = [
+            "fingerprint = :fingerprint",
+            "updated_at = :now",
+            "created_at = if_not_exists(created_at, :now)",
+            "#version = if_not_exists(#version, :zero) + :one",
+        ]
+        names["#version"] = "version"
+        for index, (name, value) in enumerate(sorted(to_set.items())):
+            names[f"#f{index}"] = name
+            values[f":v{index}"] = value
+            assignments.append(f"#f{index} = :v{index}")
+        entity = write.fields.get("entity")
+        if entity == "content":
+            names["#status"] = "status"
+            values[":active"] = ContentStatus.ACTIVE.value
+            assignments.append("#status = if_not_exists(#status, :active)")
+        elif entity == "employee":
+            values[":true"] = True
+            assignments.append("digest_opt_in = if_not_exists(digest_opt_in, :true)")
+        expression = "SET " + ", ".join(assignments)
+        if to_remove:
+            for index, name in enumerate(to_remove):
+                names[f"#r{index}"] = name
+            expression += " REMOVE " + ", ".join(f"#r{index}" for index in range(len(to_remove)))
+        if stored is None:
+            condition = "attribute_not_exists(PK)"
+        else:
+            condition = "#version = :expected"
+            values[":expected"] = stored.get("version", 0)
+        return {
+            "TableName": self._table,
+            "Key": _dynamo(write.key),
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": _dynamo(values),
+        }
+
+    def _read_versions(self, item_keys: list[dict[str, str]]) -> dict[str, dict[str, Any]]:
+        found: dict[str, dict[str, Any]] = {}
+        request: dict[str, Any] = {
+            self._table: {
+                "Keys": [_dynamo(key) for key in item_keys],
+                "ProjectionExpression": "PK, SK, fingerprint, #version, #status",
+                "ExpressionAttributeNames": {"#version": "version", "#status": "status"},
+                "ConsistentRead": True,
+            }
+        }
+        for attempt in range(MAX_ATTEMPTS + 1):
+            try:
+                response = self._client.batch_get_item(RequestItems=request)
+            except ClientError as exc:
+                raise StoreError("could not read existing items") from exc
+            for item in response.get("Responses", {}).get(self._table, []):
+                plain = _python(item)
+                found[_key_id(plain)] = plain
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                return found
+            time.sleep(0.05 * 2**attempt)
+        raise StoreError("DynamoDB kept returning unprocessed keys")
+
+    def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
+        try:
+            response = self._client.get_item(TableName=self._table, Key=_dynamo({"PK": pk, "SK": sk}))
+        except ClientError as exc:
+            raise StoreError("could not read item") from exc
+        item = response.get("Item")
+        return _python(item) if item else None
+
+
+def _key_id(key: dict[str, Any]) -> str:
+    return f"{key['PK']}|{key['SK']}"
+
+
+def _dynamo(values: dict[str, Any]) -> dict[str, Any]:
+    return {name: _serializer.serialize(value) for name, value in values.items()}
+
+
+def _python(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal; our numbers are whole."""
+    if isinstance(value, Decimal):
+        return int(value)
+    if isinstance(value, list):
+        return [_plain(element) for element in value]
+    if isinstance(value, dict):
+        return {name: _plain(element) for name, element in value.items()}
+    return value
+
+
+def _content_from_item(item: dict[str, Any]) -> Content:
+    return Content.model_validate(item)
+

@@ -1,0 +1,42 @@
+"""The admin API: one resolver, a router per resource, admin-group check on every route."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from chorus.web.admin.auth import require_admin
+from chorus.web.admin.content import content_router
+from chorus.web.admin.employees import employees_router
+from chorus.web.admin.uploads import uploads_router
+from chorus.web.http_errors import register_error_handlers
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+    from chorus.adapters.s3_objects import ObjectStore
+    from chorus.config import AdminApiSettings
+    from chorus.services.ingest import IngestService
+    from chorus.store.catalog import CatalogStore
+
+
+@dataclass(frozen=True)
+class AdminDependencies:
+    settings: AdminApiSettings
+    catalog: CatalogStore
+    objects: ObjectStore
+    ingest: IngestService
+
+
+def build_admin_app(deps: AdminDependencies) -> APIGatewayHttpResolver:
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
+    app = APIGatewayHttpResolver()
+    app.use(middlewares=[require_admin(deps.settings.admin_group, deps.settings.groups_claim)])
+    app.include_router(content_router(deps.catalog, deps.ingest), prefix="/admin/content")
+    app.include_router(employees_router(deps.ingest), prefix="/admin/employees")
+    app.include_router(
+        uploads_router(deps.objects, deps.settings.upload_url_ttl_seconds), prefix="/admin"
+    )
+    register_error_handlers(app)
+    return app

@@ -1,0 +1,64 @@
+"""Admin request bodies: an uploaded file posted directly, and its report as the answer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from chorus.domain.report import IngestReport, ReportStatus, UploadKind
+from chorus.domain.tabular import UploadFormat
+from chorus.errors import ChorusError, ErrorBody, FieldProblem
+from chorus.web.http_errors import json_response
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import Response
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+
+    from chorus.services.ingest import IngestService
+
+_FORMATS_BY_MEDIA_TYPE = {
+    "text/csv": UploadFormat.CSV,
+    "application/csv": UploadFormat.CSV,
+    "application/json": UploadFormat.JSON,
+    "application/x-ndjson": UploadFormat.JSONL,
+    "application/jsonl": UploadFormat.JSONL,
+    "application/x-jsonlines": UploadFormat.JSONL,
+    "application/jsonlines": UploadFormat.JSONL,
+}
+
+
+class UnsupportedMediaType(ChorusError):
+    http_status = 415
+    code = "unsupported_media_type"
+
+
+def format_of(event: APIGatewayProxyEventV2) -> UploadFormat:
+    media_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
+    fmt = _FORMATS_BY_MEDIA_TYPE.get(media_type)
+    if fmt is None:
+        raise UnsupportedMediaType(
+            "send the rows as text/csv, application/json (an array) or application/x-ndjson (JSON Lines)"
+        )
+    return fmt
+
+
+def ingest_posted_file(event: APIGatewayProxyEventV2, ingest: IngestService, kind: UploadKind) -> Response:
+    fmt = format_of(event)
+    body = event.decoded_body or ""
+    raw = body.encode() if isinstance(body, str) else body
+    now = datetime.now(UTC)
+    request_id = event.request_context.request_id or now.strftime("%H%M%S%f")
+    key = f"uploads/api/{kind.value}/{now:%Y/%m/%d}/{request_id}.{fmt.value}"
+    report = ingest.ingest_payload(kind, fmt, raw, key)
+    return report_response(report)
+
+
+def report_response(report: IngestReport) -> Response:
+    document = report.model_dump(mode="json")
+    if report.status is not ReportStatus.REJECTED:
+        return json_response(200, document)
+    problems = [FieldProblem(f"line {error.line}: {error.field or 'row'}", error.reason) for error in report.errors]
+    problems += [FieldProblem("file", note.reason) for note in report.file_errors]
+    body = ErrorBody("invalid_input", "no row was accepted", problems).to_dict()
+    body["report"] = document
+    return json_response(422, body)

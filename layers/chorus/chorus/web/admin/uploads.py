@@ -1,0 +1,87 @@
+"""/admin/uploads (presigned PUT for a file) and /admin/reports/{key+} (its report)."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from chorus.domain.report import report_key_for
+from chorus.domain.tabular import UploadFormat
+from chorus.errors import InvalidInput, NotFound
+from chorus.web.http_errors import json_response
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import Response
+    from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+    from chorus.adapters.s3_objects import ObjectStore
+
+_CONTENT_TYPES = {UploadFormat.CSV: "text/csv", UploadFormat.JSON: "application/json", UploadFormat.JSONL: "application/x-ndjson"}
+
+
+class UploadRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["content", "employees"]
+    filename: str = Field(min_length=1, max_length=200)
+
+    @field_validator("filename")
+    @classmethod
+    def _known_format(cls, value: str) -> str:
+        if UploadFormat.for_name(value) is None:
+            raise ValueError("must end in .csv, .json, .jsonl or .ndjson")
+        return value
+
+
+def _safe_name(filename: str) -> str:
+    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", base).strip("-.") or "upload"
+
+
+def uploads_router(objects: ObjectStore, url_ttl_seconds: int) -> APIGatewayHttpRouter:
+    from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+    router = APIGatewayHttpRouter()
+
+    @router.post("/uploads")
+    def create_upload() -> Response:
+        try:
+            payload = json.loads(router.current_event.decoded_body or "null")
+        except json.JSONDecodeError as exc:
+            raise InvalidInput("the body must be JSON like {\"kind\": \"content\", \"filename\": \"news.csv\"}") from exc
+        request = UploadRequest.model_validate(payload)
+        fmt = UploadFormat.for_name(request.filename)
+        assert fmt is not None  # checked by the model
+        now = datetime.now(UTC)
+        key = f"uploads/{request.kind}/{now:%Y/%m/%d}/{uuid.uuid4().hex[:8]}-{_safe_name(request.filename)}"
+        content_type = _CONTENT_TYPES[fmt]
+        return json_response(
+            201,
+            {
+                "key": key,
+                "report_key": report_key_for(key),
+                "method": "PUT",
+                "upload_url": objects.presigned_put(key, content_type, url_ttl_seconds),
+                "headers": {"Content-Type": content_type},
+                "expires_in": url_ttl_seconds,
+            },
+        )
+
+    @router.get("/reports/.+")
+    def get_report() -> Response:
+        key = (router.current_event.path_parameters or {}).get("key") or router.current_event.raw_path.split(
+            "/admin/reports/", 1
+        )[-1]
+        report_key = key if key.startswith("reports/") else report_key_for(key)
+        try:
+            document = json.loads(objects.read(report_key))
+        except NotFound:
+            raise NotFound(f"no report for {key} yet (uploads are processed within seconds)") from None
+        return json_response(200, document)
+
+    return router

@@ -1,0 +1,46 @@
+"""Maps typed errors to HTTP responses, in one place for every resolver."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from chorus.domain.problems import field_problems
+from chorus.errors import ChorusError, ErrorBody, InvalidInput
+from chorus.observability import logger
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+
+JSON_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
+
+
+def json_response(status_code: int, body: object) -> Response:
+    from aws_lambda_powertools.event_handler import Response
+
+    return Response(
+        status_code=status_code,
+        content_type="application/json",
+        body=json.dumps(body, default=str),
+        headers=dict(JSON_HEADERS),
+    )
+
+
+def register_error_handlers(app: APIGatewayHttpResolver) -> None:
+    @app.exception_handler(ChorusError)
+    def _chorus_error(error: ChorusError) -> Response:
+        if error.http_status >= 500:
+            logger.exception("request failed", error_code=error.code)
+        problems = error.problems if isinstance(error, InvalidInput) else []
+        return json_response(error.http_status, ErrorBody(error.code, error.message, problems).to_dict())
+
+    @app.exception_handler(ValidationError)
+    def _invalid_body(error: ValidationError) -> Response:
+        body = ErrorBody("invalid_input", "the request body is not valid", field_problems(error))
+        return json_response(422, body.to_dict())
+
+    @app.not_found
+    def _not_found(_error: Exception) -> Response:
+        return json_response(404, ErrorBody("not_found", "no such route").to_dict())
