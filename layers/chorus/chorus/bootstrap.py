@@ -30,7 +30,11 @@ def _client(service: str) -> Any:
     import boto3
     from botocore.config import Config
 
-    return boto3.client(service, config=Config(retries={"mode": "standard", "max_attempts": 5}))
+    config = Config(retries={"mode": "standard", "max_attempts": 5})
+    if service == "s3":
+        # SigV4 is the only signature presigned URLs may use in newer regions and with SSE.
+        config = config.merge(Config(signature_version="s3v4"))
+    return boto3.client(service, config=config)
 
 
 def build_ingest_service(

@@ -23,9 +23,9 @@ MAX_CELL_CHARS = 10_000
 
 # Spreadsheets run cells that start with these as formulas (CSV/formula injection, OWASP).
 _FORMULA_PREFIXES = ("=", "@", "\t", "\r")
-# "+" and "-" start ordinary text ("- new office", "+33 1 23"), so they only count when the
-# rest of the cell looks like a formula call or cell reference.
-_SIGNED_FORMULA = re.compile(r"^[+-].*(\(|![A-Za-z$]|[A-Za-z]+\d+\s*[-+*/])")
+# "+" and "-" start ordinary text ("- new office", "+33 1 23", "-10% off"), so they only count
+# when glued to what follows and the cell holds a call, a sheet reference or a cell reference.
+_SIGNED_FORMULA = re.compile(r"^[+-]\S.*(\(|!|\b\$?[A-Za-z]{1,3}\$?\d+\b)")
 
 
 class UploadFormat(StrEnum):
@@ -215,6 +215,8 @@ class TabularReader:
         reader = csv.reader(lines, strict=True)
         try:
             header = next(reader)
+            while not any(cell.strip() for cell in header):
+                header = next(reader)
         except StopIteration:
             if not self.outcome.file_errors:
                 self.outcome.file_errors.append("the file is empty")
