@@ -16,6 +16,7 @@ from chorus.config import AdminApiSettings, IngestSettings
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
     from aws_lambda_powertools.utilities.typing import LambdaContext
+    from botocore.config import Config
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
 
@@ -26,15 +27,24 @@ if TYPE_CHECKING:
 UPLOAD_IDEMPOTENCY_SECONDS = 7 * 24 * 3600
 
 
-def _client(service: str) -> Any:
+def _client_config() -> Config:
+    from botocore.config import Config
+
+    return Config(retries={"mode": "standard", "max_attempts": 5})
+
+
+def _dynamodb() -> DynamoDBClient:
+    import boto3
+
+    return boto3.client("dynamodb", config=_client_config())
+
+
+def _s3() -> S3Client:
     import boto3
     from botocore.config import Config
 
-    config = Config(retries={"mode": "standard", "max_attempts": 5})
-    if service == "s3":
-        # SigV4 is the only signature presigned URLs may use in newer regions and with SSE.
-        config = config.merge(Config(signature_version="s3v4"))
-    return boto3.client(service, config=config)
+    # SigV4 is the only signature presigned URLs may use in newer regions and with SSE-KMS.
+    return boto3.client("s3", config=_client_config().merge(Config(signature_version="s3v4")))
 
 
 def build_ingest_service(
@@ -47,8 +57,8 @@ def build_ingest_service(
     from chorus.services.ingest import IngestService
     from chorus.store.catalog import CatalogStore
 
-    catalog = CatalogStore(dynamodb_client or _client("dynamodb"), settings.table_name)
-    objects = ObjectStore(s3_client or _client("s3"), settings.uploads_bucket)
+    catalog = CatalogStore(dynamodb_client or _dynamodb(), settings.table_name)
+    objects = ObjectStore(s3_client or _s3(), settings.uploads_bucket)
     return IngestService(catalog, objects, max_bytes=settings.max_upload_bytes)
 
 
@@ -101,7 +111,7 @@ class IngestRuntime:
 @cache
 def ingest_runtime() -> IngestRuntime:
     settings = IngestSettings.from_env()
-    dynamodb = _client("dynamodb")
+    dynamodb = _dynamodb()
     service = build_ingest_service(settings, dynamodb_client=dynamodb)
     return IngestRuntime(settings=settings, service=service, dynamodb_client=dynamodb)
 
@@ -113,8 +123,8 @@ def admin_app() -> APIGatewayHttpResolver:
     from chorus.web.admin import AdminDependencies, build_admin_app
 
     settings = AdminApiSettings.from_env()
-    dynamodb = _client("dynamodb")
-    s3 = _client("s3")
+    dynamodb = _dynamodb()
+    s3 = _s3()
     return build_admin_app(
         AdminDependencies(
             settings=settings,

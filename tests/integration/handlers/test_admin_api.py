@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-import admin_api_handler
 import pytest
 
+import admin_api_handler
 from tests.conftest import BUCKET
 from tests.support.http_events import http_event
 from tests.support.lambda_context import FakeLambdaContext
@@ -27,7 +27,9 @@ class TestAccess:
 
     def test_without_the_admin_group_is_403(self, aws):
         claims = {"sub": "emp-1", "cognito:groups": "[employees]"}
-        status, body, _ = call(http_event("POST", "/admin/content", body=CSV, headers={"content-type": "text/csv"}, claims=claims))
+        status, body, _ = call(
+            http_event("POST", "/admin/content", body=CSV, headers={"content-type": "text/csv"}, claims=claims)
+        )
         assert status == 403 and body["error"] == "forbidden"
         assert aws["dynamodb"].scan(TableName="chorus-test-table")["Count"] == 0
 
@@ -45,36 +47,59 @@ class TestContent:
         assert status == 200
         assert body["status"] == "partial"
         assert body["counts"]["created"] == 1
-        assert body["errors"] == [{"line": 3, "field": "url", "reason": "must be an https:// URL (got a javascript: URL)"}]
+        assert body["errors"] == [
+            {"line": 3, "field": "url", "reason": "must be an https:// URL (got a javascript: URL)"}
+        ]
         assert response["headers"]["Cache-Control"] == "no-store"
         # the posted body is kept as an upload with its report beside it
         kept = aws["s3"].get_object(Bucket=BUCKET, Key=body["key"])["Body"].read().decode()
         assert kept == CSV
-        assert json.loads(aws["s3"].get_object(Bucket=BUCKET, Key=body["report_key"])["Body"].read())["counts"] == body["counts"]
+        assert (
+            json.loads(aws["s3"].get_object(Bucket=BUCKET, Key=body["report_key"])["Body"].read())["counts"]
+            == body["counts"]
+        )
 
     def test_nothing_valid_is_422_with_field_errors(self, aws):
         rows = json.dumps([{"title": "x", "url": "javascript:alert(1)", "text": "t"}])
-        status, body, _ = call(http_event("POST", "/admin/content", body=rows, headers={"content-type": "application/json"}))
+        status, body, _ = call(
+            http_event("POST", "/admin/content", body=rows, headers={"content-type": "application/json"})
+        )
         assert status == 422
-        assert body["problems"] == [{"field": "line 1: url", "reason": "must be an https:// URL (got a javascript: URL)"}]
+        assert body["problems"] == [
+            {"field": "line 1: url", "reason": "must be an https:// URL (got a javascript: URL)"}
+        ]
         assert body["report"]["status"] == "rejected"
 
     def test_unknown_media_type_is_415(self, aws):
-        status, body, _ = call(http_event("POST", "/admin/content", body="x", headers={"content-type": "application/xml"}))
+        status, body, _ = call(
+            http_event("POST", "/admin/content", body="x", headers={"content-type": "application/xml"})
+        )
         assert status == 415 and "text/csv" in body["message"]
 
     def test_list_get_and_retract(self, aws):
-        _, posted, _ = call(http_event("POST", "/admin/content", body=CSV, headers={"content-type": "text/csv"}))
+        call(http_event("POST", "/admin/content", body=CSV, headers={"content-type": "text/csv"}))
         status, listed, _ = call(http_event("GET", "/admin/content"))
         [item] = listed["items"]
         content_id = item["content_id"]
         assert status == 200 and item["title"] == "Office"
-        status, one, _ = call(http_event("GET", f"/admin/content/{content_id}", route="/admin/content/{id}", path_parameters={"id": content_id}))
+        status, one, _ = call(
+            http_event(
+                "GET",
+                f"/admin/content/{content_id}",
+                route="/admin/content/{id}",
+                path_parameters={"id": content_id},
+            )
+        )
         assert status == 200 and one["status"] == "active"
         # When an admin retracts it (twice: DELETE is idempotent)
         for _ in range(2):
             status, retracted, _ = call(
-                http_event("DELETE", f"/admin/content/{content_id}", route="/admin/content/{id}", path_parameters={"id": content_id})
+                http_event(
+                    "DELETE",
+                    f"/admin/content/{content_id}",
+                    route="/admin/content/{id}",
+                    path_parameters={"id": content_id},
+                )
             )
             assert status == 200 and retracted["status"] == "retracted"
         # Then it leaves the active listing
@@ -82,12 +107,26 @@ class TestContent:
         assert listed["items"] == []
 
     def test_retract_unknown_is_404(self, aws):
-        status, body, _ = call(http_event("DELETE", "/admin/content/c-missing", route="/admin/content/{id}", path_parameters={"id": "c-missing"}))
+        status, body, _ = call(
+            http_event(
+                "DELETE",
+                "/admin/content/c-missing",
+                route="/admin/content/{id}",
+                path_parameters={"id": "c-missing"},
+            )
+        )
         assert status == 404 and body["error"] == "not_found"
 
     def test_paging(self, aws):
         rows = "".join(f"p-{n},T{n},https://example.com/{n},t\n" for n in range(5))
-        call(http_event("POST", "/admin/content", body="id,title,url,text\n" + rows, headers={"content-type": "text/csv"}))
+        call(
+            http_event(
+                "POST",
+                "/admin/content",
+                body="id,title,url,text\n" + rows,
+                headers={"content-type": "text/csv"},
+            )
+        )
         seen, token = [], None
         while True:
             query = {"limit": "2", **({"next": token} if token else {})}
@@ -114,7 +153,9 @@ class TestEmployees:
                 {"email": "ada@example.com", "name": "Ada again"},
             ]
         )
-        status, body, _ = call(http_event("POST", "/admin/employees", body=rows, headers={"content-type": "application/x-ndjson"}))
+        status, body, _ = call(
+            http_event("POST", "/admin/employees", body=rows, headers={"content-type": "application/x-ndjson"})
+        )
         assert status == 200
         assert body["kind"] == "employees"
         assert body["counts"]["created"] == 1
@@ -124,7 +165,11 @@ class TestEmployees:
 class TestUploads:
     def test_presigned_put_for_a_new_key(self, aws):
         status, body, _ = call(
-            http_event("POST", "/admin/uploads", body=json.dumps({"kind": "employees", "filename": "../Q4 roster.csv"}))
+            http_event(
+                "POST",
+                "/admin/uploads",
+                body=json.dumps({"kind": "employees", "filename": "../Q4 roster.csv"}),
+            )
         )
         assert status == 201
         assert body["key"].startswith("uploads/employees/") and body["key"].endswith("-Q4-roster.csv")
@@ -133,7 +178,11 @@ class TestUploads:
 
     @pytest.mark.parametrize(
         ("payload", "field"),
-        [({"kind": "roster", "filename": "a.csv"}, "kind"), ({"kind": "content", "filename": "a.xlsx"}, "filename"), ({"kind": "content"}, "filename")],
+        [
+            ({"kind": "roster", "filename": "a.csv"}, "kind"),
+            ({"kind": "content", "filename": "a.xlsx"}, "filename"),
+            ({"kind": "content"}, "filename"),
+        ],
     )
     def test_bad_upload_request_is_422(self, aws, payload, field):
         status, body, _ = call(http_event("POST", "/admin/uploads", body=json.dumps(payload)))
@@ -143,11 +192,18 @@ class TestUploads:
     def test_report_by_upload_key(self, aws):
         _, posted, _ = call(http_event("POST", "/admin/content", body=CSV, headers={"content-type": "text/csv"}))
         path = f"/admin/reports/{posted['key']}"
-        status, report, _ = call(http_event("GET", path, route="/admin/reports/{key+}", path_parameters={"key": posted["key"]}))
+        status, report, _ = call(
+            http_event("GET", path, route="/admin/reports/{key+}", path_parameters={"key": posted["key"]})
+        )
         assert status == 200 and report["counts"] == posted["counts"]
 
     def test_missing_report_is_404(self, aws):
         status, body, _ = call(
-            http_event("GET", "/admin/reports/uploads/content/x.csv", route="/admin/reports/{key+}", path_parameters={"key": "uploads/content/x.csv"})
+            http_event(
+                "GET",
+                "/admin/reports/uploads/content/x.csv",
+                route="/admin/reports/{key+}",
+                path_parameters={"key": "uploads/content/x.csv"},
+            )
         )
         assert status == 404 and "no report" in body["message"]

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import ingest_handler
-
 from tests.conftest import BUCKET
 from tests.support.lambda_context import FakeLambdaContext
 

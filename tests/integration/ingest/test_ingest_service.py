@@ -12,7 +12,7 @@ CONTENT_CSV = (
     "id,title,url,text,text_x,groups,tags,starts_at,ends_at,points\n"
     "n-1,New office,https://example.com/office,We opened in Lyon,Lyon!,sales;paris,news,2026-11-23,2026-12-06,20\n"
     "n-2,Bad link,javascript:alert(1),Click,,,,,,\n"
-    "n-3,=HYPERLINK(\"x\"),https://example.com/3,Formula,,,,,,\n"
+    'n-3,=HYPERLINK("x"),https://example.com/3,Formula,,,,,,\n'
     ",Launch,https://example.com/launch,Our product launch,,,,,,\n"
 )
 
@@ -34,7 +34,12 @@ class TestContentUpload:
         report = service.ingest_object(key)
         # Then the good rows are stored, the bad ones listed with line, field and reason
         assert report.counts.model_dump() == {
-            "rows": 4, "accepted": 2, "created": 2, "updated": 0, "unchanged": 0, "rejected": 2
+            "rows": 4,
+            "accepted": 2,
+            "created": 2,
+            "updated": 0,
+            "unchanged": 0,
+            "rejected": 2,
         }
         assert [(e.line, e.field) for e in report.errors] == [(3, "url"), (4, "title")]
         assert report.status == "partial"
@@ -143,7 +148,8 @@ class TestRosterUpload:
         # When a roster marks her as having left
         upload(
             "uploads/employees/b.csv",
-            "email,name,groups,timezone,locale,active\ngrace@example.com,Grace Hopper,engineering,America/New_York,en-US,inactive\n",
+            "email,name,groups,timezone,locale,active\n"
+            "grace@example.com,Grace Hopper,engineering,America/New_York,en-US,inactive\n",
         )
         report = service.ingest_object("uploads/employees/b.csv")
         # Then she leaves the active roster and her opt-out stands

@@ -59,9 +59,7 @@ class TestContentRow:
         assert found == {("text_x", "is 281 characters; x allows 280")}
 
     def test_window_and_points(self):
-        found = problems_of(
-            ContentRow, {**VALID, "starts_at": "2026-12-02", "ends_at": "2026-12-01", "points": "5000"}
-        )
+        found = problems_of(ContentRow, {**VALID, "starts_at": "2026-12-02", "ends_at": "2026-12-01", "points": "5000"})
         assert found == {("ends_at", "must be after starts_at"), ("points", "must be between 0 and 1000")}
 
     def test_bad_date_has_an_example(self):
@@ -76,7 +74,9 @@ class TestContentRow:
 
     def test_lists_from_csv_and_json_agree(self):
         from_csv = ContentRow.model_validate({**VALID, "groups": "Sales; Paris Office", "tags": "a,b,a"}).to_entity()
-        from_json = ContentRow.model_validate({**VALID, "groups": ["sales", "paris-office"], "tags": ["a", "b"]}).to_entity()
+        from_json = ContentRow.model_validate(
+            {**VALID, "groups": ["sales", "paris-office"], "tags": ["a", "b"]}
+        ).to_entity()
         assert from_csv.groups == from_json.groups == ["sales", "paris-office"]
         assert from_csv.tags == ["a", "b"]
         assert from_csv.fingerprint() == from_json.fingerprint()
@@ -103,9 +103,18 @@ class TestEmployeeRow:
         ("values", "expected"),
         [
             ({"email": "not-an-email", "name": "X"}, {("email", "'not-an-email' is not a valid address")}),
-            ({"email": "a@b.co", "name": "X", "timezone": "Paris"}, {("timezone", "'Paris' is not an IANA time zone name (like Europe/Paris)")}),
-            ({"email": "a@b.co", "name": "X", "locale": "french"}, {("locale", "'french' is not a language tag like en or fr-FR")}),
-            ({"email": "a@b.co", "name": "X", "active": "maybe"}, {("active", "must be true/false (or yes/no, active/inactive)")}),
+            (
+                {"email": "a@b.co", "name": "X", "timezone": "Paris"},
+                {("timezone", "'Paris' is not an IANA time zone name (like Europe/Paris)")},
+            ),
+            (
+                {"email": "a@b.co", "name": "X", "locale": "french"},
+                {("locale", "'french' is not a language tag like en or fr-FR")},
+            ),
+            (
+                {"email": "a@b.co", "name": "X", "active": "maybe"},
+                {("active", "must be true/false (or yes/no, active/inactive)")},
+            ),
             ({"email": "a@b.co"}, {("name", "is required")}),
         ],
     )
@@ -114,7 +123,13 @@ class TestEmployeeRow:
 
     def test_inactive_and_locale_forms(self):
         employee = EmployeeRow.model_validate(
-            {"email": "a@b.co", "name": "X", "active": "inactive", "locale": "fr_fr", "timezone": "Europe/Paris"}
+            {
+                "email": "a@b.co",
+                "name": "X",
+                "active": "inactive",
+                "locale": "fr_fr",
+                "timezone": "Europe/Paris",
+            }
         ).to_entity()
         assert (employee.active, employee.locale, employee.timezone) == (False, "fr-FR", "Europe/Paris")
 

@@ -16,7 +16,11 @@ def read(data: bytes, fmt: UploadFormat = UploadFormat.CSV, *, chunk: int = 7, m
     """Feeds the reader in small chunks so line splitting across chunk borders is exercised."""
     chunks = [data[i : i + chunk] for i in range(0, len(data), chunk)]
     reader = TabularReader(
-        chunks, fmt, known_columns=CONTENT_COLUMNS, required_columns=CONTENT_REQUIRED_COLUMNS, max_bytes=max_bytes
+        chunks,
+        fmt,
+        known_columns=CONTENT_COLUMNS,
+        required_columns=CONTENT_REQUIRED_COLUMNS,
+        max_bytes=max_bytes,
     )
     rows = list(reader)
     return rows, reader.outcome
@@ -103,7 +107,7 @@ class TestCsv:
         assert "4 cells but the header has 3 columns" in rejected(rows)[0].reason
         assert [row.values["title"] for row in accepted(rows)] == ["B"]
 
-    @pytest.mark.parametrize("cell", ["=cmd|' /C calc'!A0", "@SUM(A1:A2)", "+HYPERLINK(\"x\")", "-2+3*A1", "\tX"])
+    @pytest.mark.parametrize("cell", ["=cmd|' /C calc'!A0", "@SUM(A1:A2)", '+HYPERLINK("x")', "-2+3*A1", "\tX"])
     def test_formula_injection_is_rejected_with_field(self, cell):
         quoted = cell.replace('"', '""')
         data = f'title,url,text\n"{quoted}",https://a.example/x,one\nB,https://b.example/y,two\n'.encode()
@@ -112,7 +116,9 @@ class TestCsv:
         assert bad.field == "title" and "formula" in bad.reason
         assert len(accepted(rows)) == 1
 
-    @pytest.mark.parametrize("cell", ["- our new office", "+33 1 23 45 67 89", "Hello = world", "-10% off", "- see room B12"])
+    @pytest.mark.parametrize(
+        "cell", ["- our new office", "+33 1 23 45 67 89", "Hello = world", "-10% off", "- see room B12"]
+    )
     def test_ordinary_text_starting_with_signs_is_kept(self, cell):
         assert formula_problem(cell) is None
 
@@ -151,7 +157,10 @@ class TestJsonLines:
 
 class TestJsonArray:
     def test_items_get_their_starting_line(self):
-        data = b'[\n  {"title": "A", "url": "https://a.example/x", "text": "one"},\n  {"title": "B",\n   "url": "https://b.example/y", "text": "two"}\n]\n'
+        data = (
+            b'[\n  {"title": "A", "url": "https://a.example/x", "text": "one"},\n'
+            b'  {"title": "B",\n   "url": "https://b.example/y", "text": "two"}\n]\n'
+        )
         rows, outcome = read(data, UploadFormat.JSON)
         assert [(row.line, row.values["title"]) for row in accepted(rows)] == [(2, "A"), (3, "B")]
         assert outcome.file_errors == []
@@ -173,13 +182,21 @@ class TestJsonArray:
     def test_unclosed_array(self):
         rows, outcome = read(b'[{"title": "A", "url": "https://a.example/x", "text": "one"}', UploadFormat.JSON)
         assert len(accepted(rows)) == 1
-        assert outcome.file_errors == ["invalid JSON at line 1: expected ',' or ']' after an item; rows from there on were not read"]
+        assert outcome.file_errors == [
+            "invalid JSON at line 1: expected ',' or ']' after an item; rows from there on were not read"
+        ]
 
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("a.csv", UploadFormat.CSV), ("A.JSON", UploadFormat.JSON), ("x.jsonl", UploadFormat.JSONL),
-     ("x.ndjson", UploadFormat.JSONL), ("x.xlsx", None), ("csv", None)],
+    [
+        ("a.csv", UploadFormat.CSV),
+        ("A.JSON", UploadFormat.JSON),
+        ("x.jsonl", UploadFormat.JSONL),
+        ("x.ndjson", UploadFormat.JSONL),
+        ("x.xlsx", None),
+        ("csv", None),
+    ],
 )
 def test_format_from_name(name, expected):
     assert UploadFormat.for_name(name) is expected

@@ -64,9 +64,7 @@ def parse_name_list(value: Any) -> list[str]:
         if not name:
             continue
         if not _NAME_TOKEN.match(name):
-            raise ValueError(
-                f"'{item.strip()}' is not a valid name: use letters, digits, '-', '_', '.' (at most 64)"
-            )
+            raise ValueError(f"'{item.strip()}' is not a valid name: use letters, digits, '-', '_', '.' (at most 64)")
         if name not in names:
             names.append(name)
     return names
@@ -83,14 +81,10 @@ def parse_timestamp(value: Any, *, end_of_day: bool = False) -> datetime | None:
         try:
             if len(text) == 10:
                 day = date.fromisoformat(text)
-                return datetime.combine(day, time.max if end_of_day else time.min, tzinfo=UTC).replace(
-                    microsecond=0
-                )
+                return datetime.combine(day, time.max if end_of_day else time.min, tzinfo=UTC).replace(microsecond=0)
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise ValueError(
-                "must be a date (2026-12-01) or a date-time (2026-12-01T09:00:00+01:00)"
-            ) from None
+            raise ValueError("must be a date (2026-12-01) or a date-time (2026-12-01T09:00:00+01:00)") from None
     else:
         raise ValueError("must be a date (2026-12-01) or a date-time (2026-12-01T09:00:00+01:00)")
     if parsed.tzinfo is None:

@@ -210,9 +210,8 @@ class TabularReader:
         return {name: value for name, value in values.items() if name in self._known}
 
     # ------------------------------------------------------------------ CSV
-    def _csv_rows(self, lines: Iterator[str]) -> Iterator[SourceRow | RowRejected]:
-        csv.field_size_limit(max(self._max_bytes, MAX_CELL_CHARS + 1))
-        reader = csv.reader(lines, strict=True)
+    def _csv_header(self, reader: Iterator[list[str]]) -> list[str] | None:
+        """Reads the header (skipping leading blank lines); None, with a file error, if unusable."""
         try:
             header = next(reader)
             while not any(cell.strip() for cell in header):
@@ -220,21 +219,26 @@ class TabularReader:
         except StopIteration:
             if not self.outcome.file_errors:
                 self.outcome.file_errors.append("the file is empty")
-            return
+            return None
         except csv.Error as exc:
             self.outcome.file_errors.append(f"the header line is not valid CSV: {exc}")
-            return
+            return None
         columns = [normalise_column(name) for name in header]
-        if not any(columns):
-            self.outcome.file_errors.append("the first line must be a header naming the columns")
-            return
         duplicated = sorted({name for name in columns if columns.count(name) > 1})
         if duplicated:
             self.outcome.file_errors.append(f"the header repeats column(s): {', '.join(duplicated)}")
-            return
+            return None
         missing = sorted(self._required - set(columns))
         if missing:
             self.outcome.file_errors.append(f"the header lacks required column(s): {', '.join(missing)}")
+            return None
+        return columns
+
+    def _csv_rows(self, lines: Iterator[str]) -> Iterator[SourceRow | RowRejected]:
+        csv.field_size_limit(max(self._max_bytes, MAX_CELL_CHARS + 1))
+        reader = csv.reader(lines, strict=True)
+        columns = self._csv_header(reader)
+        if columns is None:
             return
         self._accept_columns(name for name in columns if name)
         last_line = reader.line_num
@@ -328,7 +332,8 @@ class TabularReader:
                 item, end = decoder.raw_decode(text, position)
             except json.JSONDecodeError as exc:
                 self.outcome.file_errors.append(
-                    f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}; rows from there on were not read"
+                    f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}; "
+                    "rows from there on were not read"
                 )
                 return
             saw_row = True

@@ -162,7 +162,12 @@ class IngestService:
             if identity in first_line_of:
                 reject(
                     row.line,
-                    [(spec.identity_field, f"duplicate of line {first_line_of[identity]} (same {spec.identity_label}); not imported")],
+                    [
+                        (
+                            spec.identity_field,
+                            f"duplicate of line {first_line_of[identity]} (same {spec.identity_label}); not imported",
+                        )
+                    ],
                 )
                 continue
             first_line_of[identity] = row.line

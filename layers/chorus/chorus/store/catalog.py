@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -28,6 +28,7 @@ from chorus.store import keys
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 TRANSACTION_SIZE = 25  # DynamoDB allows 100; moto and older SDKs cap at 25, and 25 meets the target
 BATCH_GET_SIZE = 100
@@ -223,7 +224,10 @@ class CatalogStore:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 self._client.transact_write_items(
-                    TransactItems=[{"Update": self._update_action(write, stored)} for write, stored in group]
+                    TransactItems=[
+                        cast("TransactWriteItemTypeDef", {"Update": self._update_action(write, stored)})
+                        for write, stored in group
+                    ]
                 )
                 return
             except ClientError as exc:
@@ -338,4 +342,3 @@ def _plain(value: Any) -> Any:
 
 def _content_from_item(item: dict[str, Any]) -> Content:
     return Content.model_validate(item)
-

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 JSON_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
-def json_response(status_code: int, body: object) -> Response:
+def json_response(status_code: int, body: object) -> Response[str]:
     from aws_lambda_powertools.event_handler import Response
 
     return Response(
@@ -30,17 +30,17 @@ def json_response(status_code: int, body: object) -> Response:
 
 def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     @app.exception_handler(ChorusError)
-    def _chorus_error(error: ChorusError) -> Response:
+    def _chorus_error(error: ChorusError) -> Response[str]:
         if error.http_status >= 500:
             logger.exception("request failed", error_code=error.code)
         problems = error.problems if isinstance(error, InvalidInput) else []
         return json_response(error.http_status, ErrorBody(error.code, error.message, problems).to_dict())
 
     @app.exception_handler(ValidationError)
-    def _invalid_body(error: ValidationError) -> Response:
+    def _invalid_body(error: ValidationError) -> Response[str]:
         body = ErrorBody("invalid_input", "the request body is not valid", field_problems(error))
         return json_response(422, body.to_dict())
 
     @app.not_found
-    def _not_found(_error: Exception) -> Response:
+    def _not_found(_error: Exception) -> Response[str]:
         return json_response(404, ErrorBody("not_found", "no such route").to_dict())

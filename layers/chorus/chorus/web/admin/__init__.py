@@ -35,8 +35,6 @@ def build_admin_app(deps: AdminDependencies) -> APIGatewayHttpResolver:
     app.use(middlewares=[require_admin(deps.settings.admin_group, deps.settings.groups_claim)])
     app.include_router(content_router(deps.catalog, deps.ingest), prefix="/admin/content")
     app.include_router(employees_router(deps.ingest), prefix="/admin/employees")
-    app.include_router(
-        uploads_router(deps.objects, deps.settings.upload_url_ttl_seconds), prefix="/admin"
-    )
+    app.include_router(uploads_router(deps.objects, deps.settings.upload_url_ttl_seconds), prefix="/admin")
     register_error_handlers(app)
     return app

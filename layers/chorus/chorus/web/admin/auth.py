@@ -30,8 +30,8 @@ def groups_from_claim(value: Any) -> set[str]:
 
 def require_admin(
     admin_group: str, groups_claim: str
-) -> Callable[[APIGatewayHttpResolver, NextMiddleware], Response]:
-    def middleware(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+) -> Callable[[APIGatewayHttpResolver, NextMiddleware], Response[str]]:
+    def middleware(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[str]:
         authorizer = app.current_event.request_context.authorizer
         claims = authorizer.jwt_claim if authorizer else None
         if not claims:

@@ -43,7 +43,9 @@ def _page_size(raw: str | None) -> int:
     if raw is None:
         return 50
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE_SIZE:
-        raise InvalidInput("bad page size", [FieldProblem("limit", f"must be a whole number from 1 to {MAX_PAGE_SIZE}")])
+        raise InvalidInput(
+            "bad page size", [FieldProblem("limit", f"must be a whole number from 1 to {MAX_PAGE_SIZE}")]
+        )
     return int(raw)
 
 
@@ -53,7 +55,7 @@ def content_router(catalog: CatalogStore, ingest: IngestService) -> APIGatewayHt
     router = APIGatewayHttpRouter()
 
     @router.get("")
-    def list_content() -> Response:
+    def list_content() -> Response[str]:
         query = router.current_event.query_string_parameters or {}
         page = catalog.list_active_content(_page_size(query.get("limit")), _decode_token(query.get("next")))
         return json_response(
@@ -65,15 +67,15 @@ def content_router(catalog: CatalogStore, ingest: IngestService) -> APIGatewayHt
         )
 
     @router.post("")
-    def post_content() -> Response:
+    def post_content() -> Response[str]:
         return ingest_posted_file(router.current_event, ingest, UploadKind.CONTENT)
 
     @router.get("/<content_id>")
-    def get_content(content_id: str) -> Response:
+    def get_content(content_id: str) -> Response[str]:
         return json_response(200, catalog.get_content(content_id).model_dump(mode="json"))
 
     @router.delete("/<content_id>")
-    def retract_content(content_id: str) -> Response:
+    def retract_content(content_id: str) -> Response[str]:
         content = catalog.retract_content(content_id)
         logger.info("content retracted", content_id=content_id, admin=router.context.get("admin_subject"))
         return json_response(200, content.model_dump(mode="json"))

@@ -20,7 +20,7 @@ def employees_router(ingest: IngestService) -> APIGatewayHttpRouter:
     router = APIGatewayHttpRouter()
 
     @router.post("")
-    def post_employees() -> Response:
+    def post_employees() -> Response[str]:
         return ingest_posted_file(router.current_event, ingest, UploadKind.EMPLOYEES)
 
     return router

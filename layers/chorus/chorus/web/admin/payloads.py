@@ -42,7 +42,7 @@ def format_of(event: APIGatewayProxyEventV2) -> UploadFormat:
     return fmt
 
 
-def ingest_posted_file(event: APIGatewayProxyEventV2, ingest: IngestService, kind: UploadKind) -> Response:
+def ingest_posted_file(event: APIGatewayProxyEventV2, ingest: IngestService, kind: UploadKind) -> Response[str]:
     fmt = format_of(event)
     body = event.decoded_body or ""
     raw = body.encode() if isinstance(body, str) else body
@@ -53,7 +53,7 @@ def ingest_posted_file(event: APIGatewayProxyEventV2, ingest: IngestService, kin
     return report_response(report)
 
 
-def report_response(report: IngestReport) -> Response:
+def report_response(report: IngestReport) -> Response[str]:
     document = report.model_dump(mode="json")
     if report.status is not ReportStatus.REJECTED:
         return json_response(200, document)

@@ -21,7 +21,11 @@ if TYPE_CHECKING:
 
     from chorus.adapters.s3_objects import ObjectStore
 
-_CONTENT_TYPES = {UploadFormat.CSV: "text/csv", UploadFormat.JSON: "application/json", UploadFormat.JSONL: "application/x-ndjson"}
+_CONTENT_TYPES = {
+    UploadFormat.CSV: "text/csv",
+    UploadFormat.JSON: "application/json",
+    UploadFormat.JSONL: "application/x-ndjson",
+}
 
 
 class UploadRequest(BaseModel):
@@ -49,11 +53,11 @@ def uploads_router(objects: ObjectStore, url_ttl_seconds: int) -> APIGatewayHttp
     router = APIGatewayHttpRouter()
 
     @router.post("/uploads")
-    def create_upload() -> Response:
+    def create_upload() -> Response[str]:
         try:
             payload = json.loads(router.current_event.decoded_body or "null")
         except json.JSONDecodeError as exc:
-            raise InvalidInput("the body must be JSON like {\"kind\": \"content\", \"filename\": \"news.csv\"}") from exc
+            raise InvalidInput('the body must be JSON like {"kind": "content", "filename": "news.csv"}') from exc
         request = UploadRequest.model_validate(payload)
         fmt = UploadFormat.for_name(request.filename)
         assert fmt is not None  # checked by the model
@@ -73,7 +77,7 @@ def uploads_router(objects: ObjectStore, url_ttl_seconds: int) -> APIGatewayHttp
         )
 
     @router.get("/reports/.+")
-    def get_report() -> Response:
+    def get_report() -> Response[str]:
         key = (router.current_event.path_parameters or {}).get("key") or router.current_event.raw_path.split(
             "/admin/reports/", 1
         )[-1]
