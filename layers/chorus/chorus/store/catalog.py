@@ -14,17 +14,16 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, cast
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from chorus.domain.content import Content, ContentStatus
 from chorus.domain.employee import Employee
 from chorus.errors import NotFound, StoreError
 from chorus.store import keys
+from chorus.store.codec import from_dynamo, to_dynamo
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -33,9 +32,6 @@ if TYPE_CHECKING:
 TRANSACTION_SIZE = 25  # DynamoDB allows 100; moto and older SDKs cap at 25, and 25 meets the target
 BATCH_GET_SIZE = 100
 MAX_ATTEMPTS = 4
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 
 
 class UpsertResult(StrEnum):
@@ -89,14 +85,14 @@ class CatalogStore:
         try:
             response = self._client.update_item(
                 TableName=self._table,
-                Key=_dynamo({"PK": keys.content_pk(content_id), "SK": keys.META}),
+                Key=to_dynamo({"PK": keys.content_pk(content_id), "SK": keys.META}),
                 UpdateExpression=(
                     "SET #status = :retracted, retracted_at = if_not_exists(retracted_at, :now), "
                     "#version = #version + :one REMOVE GSI2PK, GSI2SK"
                 ),
                 ConditionExpression="attribute_exists(PK)",
                 ExpressionAttributeNames={"#status": "status", "#version": "version"},
-                ExpressionAttributeValues=_dynamo(
+                ExpressionAttributeValues=to_dynamo(
                     {":retracted": ContentStatus.RETRACTED.value, ":now": _now(), ":one": 1}
                 ),
                 ReturnValues="ALL_NEW",
@@ -105,27 +101,10 @@ class CatalogStore:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise NotFound(f"content {content_id} does not exist") from exc
             raise StoreError("could not retract content") from exc
-        return _content_from_item(_python(response["Attributes"]))
+        return _content_from_item(from_dynamo(response["Attributes"]))
 
     def list_active_content(self, limit: int, start: dict[str, Any] | None = None) -> Page[Content]:
-        query: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": "GSI2",
-            "KeyConditionExpression": "GSI2PK = :pk",
-            "ExpressionAttributeValues": _dynamo({":pk": keys.CONTENT_ACTIVE}),
-            "Limit": limit,
-        }
-        if start:
-            query["ExclusiveStartKey"] = _dynamo(start)
-        try:
-            response = self._client.query(**query)
-        except ClientError as exc:
-            raise StoreError("could not list content") from exc
-        last = response.get("LastEvaluatedKey")
-        return Page(
-            items=[_content_from_item(_python(item)) for item in response.get("Items", [])],
-            next_token=_python(last) if last else None,
-        )
+        return self._listing(keys.CONTENT_ACTIVE, limit, start, _content_from_item)
 
     def _content_write(self, content: Content) -> _Write:
         fields: dict[str, Any] = {
@@ -168,6 +147,32 @@ class CatalogStore:
         if item is None:
             raise NotFound(f"employee {employee_id} does not exist")
         return Employee.model_validate(item)
+
+    def active_roster_page(self, limit: int, start: dict[str, Any] | None = None) -> Page[Employee]:
+        """One page of the sparse roster index (active employees only): no Scan on any hot path."""
+        return self._listing(keys.ROSTER_ACTIVE, limit, start, Employee.model_validate)
+
+    def _listing[T](
+        self, partition: str, limit: int, start: dict[str, Any] | None, parse: Callable[[dict[str, Any]], T]
+    ) -> Page[T]:
+        query: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "GSI2",
+            "KeyConditionExpression": "GSI2PK = :pk",
+            "ExpressionAttributeValues": to_dynamo({":pk": partition}),
+            "Limit": limit,
+        }
+        if start:
+            query["ExclusiveStartKey"] = to_dynamo(start)
+        try:
+            response = self._client.query(**query)
+        except ClientError as exc:
+            raise StoreError(f"could not read the {partition} listing") from exc
+        last = response.get("LastEvaluatedKey")
+        return Page(
+            items=[parse(from_dynamo(item)) for item in response.get("Items", [])],
+            next_token=from_dynamo(last) if last else None,
+        )
 
     def _employee_write(self, employee: Employee) -> _Write:
         fields: dict[str, Any] = {
@@ -277,18 +282,18 @@ class CatalogStore:
             values[":expected"] = stored.get("version", 0)
         return {
             "TableName": self._table,
-            "Key": _dynamo(write.key),
+            "Key": to_dynamo(write.key),
             "UpdateExpression": expression,
             "ConditionExpression": condition,
             "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": _dynamo(values),
+            "ExpressionAttributeValues": to_dynamo(values),
         }
 
     def _read_versions(self, item_keys: list[dict[str, str]]) -> dict[str, dict[str, Any]]:
         found: dict[str, dict[str, Any]] = {}
         request: dict[str, Any] = {
             self._table: {
-                "Keys": [_dynamo(key) for key in item_keys],
+                "Keys": [to_dynamo(key) for key in item_keys],
                 "ProjectionExpression": "PK, SK, fingerprint, #version, #status",
                 "ExpressionAttributeNames": {"#version": "version", "#status": "status"},
                 "ConsistentRead": True,
@@ -300,7 +305,7 @@ class CatalogStore:
             except ClientError as exc:
                 raise StoreError("could not read existing items") from exc
             for item in response.get("Responses", {}).get(self._table, []):
-                plain = _python(item)
+                plain = from_dynamo(item)
                 found[_key_id(plain)] = plain
             request = response.get("UnprocessedKeys") or {}
             if not request:
@@ -310,34 +315,15 @@ class CatalogStore:
 
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
         try:
-            response = self._client.get_item(TableName=self._table, Key=_dynamo({"PK": pk, "SK": sk}))
+            response = self._client.get_item(TableName=self._table, Key=to_dynamo({"PK": pk, "SK": sk}))
         except ClientError as exc:
             raise StoreError("could not read item") from exc
         item = response.get("Item")
-        return _python(item) if item else None
+        return from_dynamo(item) if item else None
 
 
 def _key_id(key: dict[str, Any]) -> str:
     return f"{key['PK']}|{key['SK']}"
-
-
-def _dynamo(values: dict[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(value) for name, value in values.items()}
-
-
-def _python(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: _plain(_deserializer.deserialize(value)) for name, value in item.items()}
-
-
-def _plain(value: Any) -> Any:
-    """DynamoDB numbers come back as Decimal; our numbers are whole."""
-    if isinstance(value, Decimal):
-        return int(value)
-    if isinstance(value, list):
-        return [_plain(element) for element in value]
-    if isinstance(value, dict):
-        return {name: _plain(element) for name, element in value.items()}
-    return value
 
 
 def _content_from_item(item: dict[str, Any]) -> Content:
