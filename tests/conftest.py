@@ -24,6 +24,10 @@ for _variable in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
 TABLE = "chorus-test-table"
 IDEMPOTENCY_TABLE = "chorus-test-idempotency"
 BUCKET = "chorus-test-uploads"
+ACCOUNT = "123456789012"
+SECRET = "chorus-test-magic-links"
+SCHEDULE_GROUP = "chorus-test-posts"
+DIGEST_QUEUE_URL = f"https://sqs.eu-west-1.amazonaws.com/{ACCOUNT}/chorus-test-digests"
 ENVIRONMENT = {
     "TABLE_NAME": TABLE,
     "UPLOADS_BUCKET": BUCKET,
@@ -32,7 +36,23 @@ ENVIRONMENT = {
     "GROUPS_CLAIM": "cognito:groups",
     "MAX_UPLOAD_BYTES": str(1024 * 1024),
     "POWERTOOLS_SERVICE_NAME": "chorus",
+    "DIGEST_QUEUE_URL": DIGEST_QUEUE_URL,
+    "DIGEST_TIMEZONE": "Europe/Paris",
+    "SCHEDULE_GROUP": SCHEDULE_GROUP,
+    "PUBLISHER_ARN": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:chorus-test-publisher",
+    "SCHEDULER_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/chorus-test-scheduler",
+    "SCHEDULE_DLQ_ARN": f"arn:aws:sqs:eu-west-1:{ACCOUNT}:chorus-test-schedule-failures",
+    "MAGIC_LINK_SECRET_ID": SECRET,
+    "NETWORKS": "linkedin,x,mastodon",
+    "SANDBOX_ENABLED": "true",
+    "SHARING_POLICY": "Share in your own words. <b>Never</b> share confidential data.",
+    "PUBLIC_BASE_URL": "https://chorus.example.com",
+    "SENDER_EMAIL": "chorus@example.com",
+    "SENDER_NAME": "Chorus at Example",
+    "SES_MAX_SEND_RATE": "1000",
+    "SENDER_CONCURRENCY": "2",
 }
+MAGIC_LINK_SECRET = '{"current": "k1", "k1": "test-key-one-0123456789abcdef0123456789abcdef"}'
 
 
 @pytest.fixture
@@ -50,7 +70,21 @@ def aws() -> Iterator[dict[str, Any]]:
         create_table(dynamodb, "IdempotencyTable", IDEMPOTENCY_TABLE)
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-        yield {"dynamodb": dynamodb, "s3": s3}
+        sqs = boto3.client("sqs")
+        sqs.create_queue(QueueName="chorus-test-digests")
+        secrets = boto3.client("secretsmanager")
+        secrets.create_secret(Name=SECRET, SecretString=MAGIC_LINK_SECRET)
+        scheduler = boto3.client("scheduler")
+        scheduler.create_schedule_group(Name=SCHEDULE_GROUP)
+        boto3.client("ses").verify_domain_identity(Domain="example.com")
+        yield {
+            "dynamodb": dynamodb,
+            "s3": s3,
+            "sqs": sqs,
+            "secrets": secrets,
+            "scheduler": scheduler,
+            "ses": boto3.client("ses"),
+        }
 
 
 @pytest.fixture

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from chorus.config import AdminApiSettings, IngestSettings
+from chorus.config import (
+    AdminApiSettings,
+    DigestPlannerSettings,
+    DigestSenderSettings,
+    IngestSettings,
+    PublisherSettings,
+    ScheduleSettings,
+    WebSettings,
+)
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
@@ -21,7 +29,11 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
     from chorus.domain.report import IngestReport
+    from chorus.services.consent import ConsentService
+    from chorus.services.digest import DigestPlanner, DigestSender
     from chorus.services.ingest import IngestService
+    from chorus.services.publish import PublishService
+    from chorus.services.retraction import RetractionService
 
 # Idempotency records of S3 uploads live a week: S3 redelivers within minutes to hours.
 UPLOAD_IDEMPOTENCY_SECONDS = 7 * 24 * 3600
@@ -116,6 +128,56 @@ def ingest_runtime() -> IngestRuntime:
     return IngestRuntime(settings=settings, service=service, dynamodb_client=dynamodb)
 
 
+def _scheduler(settings: ScheduleSettings) -> Any:
+    import boto3
+
+    from chorus.adapters.scheduler import PostScheduler
+
+    return PostScheduler(
+        boto3.client("scheduler", config=_client_config()),
+        group_name=settings.schedule_group,
+        target_arn=settings.publisher_arn,
+        role_arn=settings.scheduler_role_arn,
+        dead_letter_arn=settings.schedule_dlq_arn,
+    )
+
+
+def _key_ring(secret_id: str) -> Any:
+    import boto3
+
+    from chorus.adapters.secrets_keys import SecretsKeyRing
+
+    return SecretsKeyRing(boto3.client("secretsmanager", config=_client_config()), secret_id)
+
+
+def build_consent_service(
+    settings: WebSettings,
+    *,
+    dynamodb_client: DynamoDBClient | None = None,
+    scheduler: Any = None,
+    key_ring: Any = None,
+) -> ConsentService:
+    from chorus.domain.content import Network
+    from chorus.services.consent import ConsentService
+    from chorus.store.catalog import CatalogStore
+    from chorus.store.consent import ConsentStore
+
+    dynamodb = dynamodb_client or _dynamodb()
+    networks = [Network(name.strip()) for name in settings.networks.split(",") if name.strip()]
+    always_connected: frozenset[Network] = frozenset()
+    if settings.sandbox_enabled:
+        networks.append(Network.SANDBOX)
+        always_connected = frozenset({Network.SANDBOX})
+    return ConsentService(
+        ConsentStore(dynamodb, settings.table_name),
+        key_ring or _key_ring(settings.magic_link_secret_id),
+        scheduler or _scheduler(settings),
+        CatalogStore(dynamodb, settings.table_name),
+        networks=networks,
+        always_connected=always_connected,
+    )
+
+
 @cache
 def admin_app() -> APIGatewayHttpResolver:
     from chorus.adapters.s3_objects import ObjectStore
@@ -131,5 +193,129 @@ def admin_app() -> APIGatewayHttpResolver:
             catalog=CatalogStore(dynamodb, settings.table_name),
             objects=ObjectStore(s3, settings.uploads_bucket),
             ingest=build_ingest_service(settings, dynamodb_client=dynamodb, s3_client=s3),
+            retraction=build_retraction_service(settings, dynamodb_client=dynamodb),
+            planner=build_digest_planner(settings, dynamodb_client=dynamodb),
         )
     )
+
+
+def build_retraction_service(
+    settings: AdminApiSettings, *, dynamodb_client: DynamoDBClient | None = None, scheduler: Any = None
+) -> RetractionService:
+    from chorus.services.retraction import RetractionService
+    from chorus.store.catalog import CatalogStore
+    from chorus.store.consent import ConsentStore
+
+    dynamodb = dynamodb_client or _dynamodb()
+    return RetractionService(
+        CatalogStore(dynamodb, settings.table_name),
+        ConsentStore(dynamodb, settings.table_name),
+        scheduler or _scheduler(settings),
+    )
+
+
+@cache
+def web_app() -> APIGatewayHttpResolver:
+    from chorus.web.employee import EmployeePagesConfig, build_employee_app
+
+    settings = WebSettings.from_env()
+    return build_employee_app(
+        build_consent_service(settings),
+        EmployeePagesConfig(sharing_policy=settings.sharing_policy),
+    )
+
+
+def build_digest_planner(
+    settings: DigestPlannerSettings | AdminApiSettings,
+    *,
+    dynamodb_client: DynamoDBClient | None = None,
+    sqs_client: Any = None,
+) -> DigestPlanner:
+    import boto3
+
+    from chorus.adapters.sqs_queue import MessageQueue
+    from chorus.services.digest import DigestPlanner
+    from chorus.store.catalog import CatalogStore
+
+    return DigestPlanner(
+        CatalogStore(dynamodb_client or _dynamodb(), settings.table_name),
+        MessageQueue(sqs_client or boto3.client("sqs", config=_client_config()), settings.digest_queue_url),
+        timezone=settings.digest_timezone,
+    )
+
+
+@cache
+def digest_planner() -> DigestPlanner:
+    return build_digest_planner(DigestPlannerSettings.from_env())
+
+
+def build_digest_sender(
+    settings: DigestSenderSettings,
+    *,
+    dynamodb_client: DynamoDBClient | None = None,
+    sesv2_client: Any = None,
+    key_ring: Any = None,
+    pacer: Any = None,
+) -> DigestSender:
+    import boto3
+
+    from chorus.adapters.ses_email import SesEmailSender
+    from chorus.services.digest import DigestSender, Links, Pacer
+    from chorus.store.consent import ConsentStore
+
+    return DigestSender(
+        ConsentStore(dynamodb_client or _dynamodb(), settings.table_name),
+        SesEmailSender(
+            sesv2_client or boto3.client("sesv2", config=_client_config()),
+            configuration_set=settings.ses_configuration_set,
+        ),
+        key_ring or _key_ring(settings.magic_link_secret_id),
+        pacer or Pacer(settings.per_sender_rate),
+        links=Links(settings.public_base_url),
+        sender=settings.sender_email,
+        sender_name=settings.sender_name,
+    )
+
+
+@dataclass
+class DigestSenderRuntime:
+    """SQS batch -> DigestSender, reporting failed messages only (partial batch response)."""
+
+    sender: DigestSender
+
+    def handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+        from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+        from chorus.domain.digest import DigestBatch
+
+        def send(record: SQSRecord) -> int:
+            return self.sender.send_batch(DigestBatch.model_validate_json(record.body))
+
+        processor = BatchProcessor(event_type=EventType.SQS)
+        return dict(process_partial_response(event=event, record_handler=send, processor=processor, context=context))
+
+
+@cache
+def digest_sender_runtime() -> DigestSenderRuntime:
+    return DigestSenderRuntime(build_digest_sender(DigestSenderSettings.from_env()))
+
+
+def build_publish_service(
+    settings: PublisherSettings, *, dynamodb_client: DynamoDBClient | None = None
+) -> PublishService:
+    from chorus.adapters.networks.sandbox import SandboxNetwork
+    from chorus.domain.content import Network
+    from chorus.services.publish import NetworkPublisher, PublishService
+    from chorus.store.consent import ConsentStore
+
+    dynamodb = dynamodb_client or _dynamodb()
+    networks: dict[Network, NetworkPublisher] = {}
+    if settings.sandbox_enabled:
+        networks[Network.SANDBOX] = SandboxNetwork(dynamodb, settings.table_name)
+    return PublishService(ConsentStore(dynamodb, settings.table_name), networks)
+
+
+@cache
+def publish_service() -> PublishService:
+    return build_publish_service(PublisherSettings.from_env())

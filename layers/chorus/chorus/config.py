@@ -25,15 +25,32 @@ class _Settings(BaseModel):
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:
         source = os.environ if environ is None else environ
         try:
-            return cls.model_validate(dict(source))
+            # An empty variable means "not set" (CloudFormation cannot omit one conditionally).
+            return cls.model_validate({name: value for name, value in source.items() if value != ""})
         except ValidationError as exc:
             missing = ", ".join(str(err["loc"][0]) for err in exc.errors())
             raise SettingsError(f"{cls.__name__}: invalid or missing settings: {missing}") from exc
 
 
-class StorageSettings(_Settings):
+class TableSettings(_Settings):
     table_name: str = Field(alias="TABLE_NAME", min_length=3)
+
+
+class StorageSettings(TableSettings):
     uploads_bucket: str = Field(alias="UPLOADS_BUCKET", min_length=3)
+
+
+class ScheduleSettings(_Settings):
+    """Where approved posts are scheduled: the publisher target and the role Scheduler assumes."""
+
+    schedule_group: str = Field(alias="SCHEDULE_GROUP", min_length=1)
+    publisher_arn: str = Field(alias="PUBLISHER_ARN", pattern=r"^arn:")
+    scheduler_role_arn: str = Field(alias="SCHEDULER_ROLE_ARN", pattern=r"^arn:")
+    schedule_dlq_arn: str = Field(alias="SCHEDULE_DLQ_ARN", pattern=r"^arn:")
+
+
+class LinkSettings(_Settings):
+    magic_link_secret_id: str = Field(alias="MAGIC_LINK_SECRET_ID", min_length=1)
 
 
 # 25 MiB keeps a whole JSON array comfortably in a 512 MB function while CSV and JSON Lines stream.
@@ -45,8 +62,39 @@ class IngestSettings(StorageSettings):
     max_upload_bytes: int = Field(alias="MAX_UPLOAD_BYTES", default=DEFAULT_MAX_UPLOAD_BYTES, gt=0)
 
 
-class AdminApiSettings(StorageSettings):
+class AdminApiSettings(StorageSettings, ScheduleSettings):
     admin_group: str = Field(alias="ADMIN_GROUP", min_length=1)
+    digest_queue_url: str = Field(alias="DIGEST_QUEUE_URL", pattern=r"^https?://")
+    digest_timezone: str = Field(alias="DIGEST_TIMEZONE", default="Europe/Paris")
     groups_claim: str = Field(alias="GROUPS_CLAIM", min_length=1)
     max_upload_bytes: int = Field(alias="MAX_UPLOAD_BYTES", default=DEFAULT_MAX_UPLOAD_BYTES, gt=0)
     upload_url_ttl_seconds: int = Field(alias="UPLOAD_URL_TTL_SECONDS", default=900, ge=60, le=3600)
+
+
+class WebSettings(TableSettings, ScheduleSettings, LinkSettings):
+    networks: str = Field(alias="NETWORKS", default="linkedin,x,mastodon")
+    sandbox_enabled: bool = Field(alias="SANDBOX_ENABLED", default=False)
+    sharing_policy: str = Field(alias="SHARING_POLICY", default="")
+
+
+class DigestPlannerSettings(TableSettings):
+    digest_queue_url: str = Field(alias="DIGEST_QUEUE_URL", pattern=r"^https?://")
+    digest_timezone: str = Field(alias="DIGEST_TIMEZONE", default="Europe/Paris")
+
+
+class DigestSenderSettings(TableSettings, LinkSettings):
+    public_base_url: str = Field(alias="PUBLIC_BASE_URL", pattern=r"^https?://[^/]+$")
+    sender_email: str = Field(alias="SENDER_EMAIL", pattern=r"^[^@\s]+@[^@\s]+$")
+    sender_name: str = Field(alias="SENDER_NAME", default="Chorus")
+    ses_max_send_rate: float = Field(alias="SES_MAX_SEND_RATE", gt=0)
+    sender_concurrency: int = Field(alias="SENDER_CONCURRENCY", ge=1)
+    ses_configuration_set: str | None = Field(alias="SES_CONFIGURATION_SET", default=None)
+
+    @property
+    def per_sender_rate(self) -> float:
+        """Each concurrent sender gets an equal share, so together they stay under the SES rate."""
+        return self.ses_max_send_rate / self.sender_concurrency
+
+
+class PublisherSettings(TableSettings):
+    sandbox_enabled: bool = Field(alias="SANDBOX_ENABLED", default=False)

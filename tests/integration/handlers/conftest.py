@@ -10,8 +10,16 @@ from chorus import bootstrap
 @pytest.fixture(autouse=True)
 def fresh_runtime(function_env) -> Iterator[None]:
     """Each test gets runtimes wired to its own moto backend (warm containers cache them)."""
-    bootstrap.ingest_runtime.cache_clear()
-    bootstrap.admin_app.cache_clear()
+    runtimes = (
+        bootstrap.ingest_runtime,
+        bootstrap.admin_app,
+        bootstrap.web_app,
+        bootstrap.digest_planner,
+        bootstrap.digest_sender_runtime,
+        bootstrap.publish_service,
+    )
+    for runtime in runtimes:
+        runtime.cache_clear()
     yield
-    bootstrap.ingest_runtime.cache_clear()
-    bootstrap.admin_app.cache_clear()
+    for runtime in runtimes:
+        runtime.cache_clear()

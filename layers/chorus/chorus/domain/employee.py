@@ -79,8 +79,14 @@ class Employee(BaseModel):
     locale: str = DEFAULT_LOCALE
     active: bool = True
     digest_opt_in: bool = True
+    # Content the employee approved or declined: the digest leaves it out. Owned by the
+    # approval flow, never by an upload.
+    decided: frozenset[str] = frozenset()
 
     def fingerprint(self) -> str:
-        uploaded = self.model_dump(mode="json", exclude={"digest_opt_in"})
+        uploaded = self.model_dump(mode="json", exclude={"digest_opt_in", "decided"})
         canonical = json.dumps(uploaded, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+    def wants_digest(self) -> bool:
+        return self.active and self.digest_opt_in

@@ -18,3 +18,22 @@ def content_pk(content_id: str) -> str:
 
 def email_lookup(email: str) -> str:
     return f"EMAIL#{email}"
+
+
+SCHEDULED = "SCHEDULED"
+
+
+def digest_sk(week_id: str) -> str:
+    return f"DIGEST#{week_id}"
+
+
+def decline_sk(content_id: str) -> str:
+    return f"DECLINE#{content_id}"
+
+
+def approval_sk(content_id: str, network: str) -> str:
+    return f"APPROVAL#{content_id}#{network}"
+
+
+def approvals_of(content_id: str) -> str:
+    return f"APPROVALS#{content_id}"

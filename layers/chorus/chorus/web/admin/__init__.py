@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from chorus.web.admin.auth import require_admin
 from chorus.web.admin.content import content_router
+from chorus.web.admin.digests import digests_router
 from chorus.web.admin.employees import employees_router
 from chorus.web.admin.uploads import uploads_router
 from chorus.web.http_errors import register_error_handlers
@@ -16,7 +17,9 @@ if TYPE_CHECKING:
 
     from chorus.adapters.s3_objects import ObjectStore
     from chorus.config import AdminApiSettings
+    from chorus.services.digest import DigestPlanner
     from chorus.services.ingest import IngestService
+    from chorus.services.retraction import RetractionService
     from chorus.store.catalog import CatalogStore
 
 
@@ -26,6 +29,8 @@ class AdminDependencies:
     catalog: CatalogStore
     objects: ObjectStore
     ingest: IngestService
+    retraction: RetractionService
+    planner: DigestPlanner
 
 
 def build_admin_app(deps: AdminDependencies) -> APIGatewayHttpResolver:
@@ -33,7 +38,8 @@ def build_admin_app(deps: AdminDependencies) -> APIGatewayHttpResolver:
 
     app = APIGatewayHttpResolver()
     app.use(middlewares=[require_admin(deps.settings.admin_group, deps.settings.groups_claim)])
-    app.include_router(content_router(deps.catalog, deps.ingest), prefix="/admin/content")
+    app.include_router(content_router(deps.catalog, deps.ingest, deps.retraction), prefix="/admin/content")
+    app.include_router(digests_router(deps.planner), prefix="/admin/digests")
     app.include_router(employees_router(deps.ingest), prefix="/admin/employees")
     app.include_router(uploads_router(deps.objects, deps.settings.upload_url_ttl_seconds), prefix="/admin")
     register_error_handlers(app)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
     from chorus.services.ingest import IngestService
+    from chorus.services.retraction import RetractionService
     from chorus.store.catalog import CatalogStore
 
 MAX_PAGE_SIZE = 100
@@ -49,7 +50,7 @@ def _page_size(raw: str | None) -> int:
     return int(raw)
 
 
-def content_router(catalog: CatalogStore, ingest: IngestService) -> APIGatewayHttpRouter:
+def content_router(catalog: CatalogStore, ingest: IngestService, retraction: RetractionService) -> APIGatewayHttpRouter:
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
     router = APIGatewayHttpRouter()
@@ -76,8 +77,8 @@ def content_router(catalog: CatalogStore, ingest: IngestService) -> APIGatewayHt
 
     @router.delete("/<content_id>")
     def retract_content(content_id: str) -> Response[str]:
-        content = catalog.retract_content(content_id)
-        logger.info("content retracted", content_id=content_id, admin=router.context.get("admin_subject"))
-        return json_response(200, content.model_dump(mode="json"))
+        content, posts = retraction.retract(content_id)
+        logger.info("retraction requested", content_id=content_id, admin=router.context.get("admin_subject"))
+        return json_response(200, {**content.model_dump(mode="json"), "scheduled_posts_retracted": posts})
 
     return router

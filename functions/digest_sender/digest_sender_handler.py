@@ -1,0 +1,13 @@
+"""SQS digest batches -> one email per recipient per week; failed messages are retried alone."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from chorus.bootstrap import digest_sender_runtime
+from chorus.observability import logger
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return digest_sender_runtime().handle(event, context)

@@ -1,0 +1,69 @@
+"""EventBridge Scheduler: one one-time ``at()`` schedule per approved post."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from botocore.exceptions import ClientError
+
+from chorus.errors import StoreError
+
+if TYPE_CHECKING:
+    from mypy_boto3_scheduler import EventBridgeSchedulerClient
+
+
+class SchedulerError(StoreError):
+    code = "scheduler_error"
+
+
+class PostScheduler:
+    def __init__(
+        self,
+        client: EventBridgeSchedulerClient,
+        *,
+        group_name: str,
+        target_arn: str,
+        role_arn: str,
+        dead_letter_arn: str,
+    ) -> None:
+        self._client = client
+        self._group = group_name
+        self._target_arn = target_arn
+        self._role_arn = role_arn
+        self._dead_letter_arn = dead_letter_arn
+
+    def schedule_once(self, name: str, at: datetime, timezone: str, payload: dict[str, Any]) -> None:
+        """Creates the schedule; an existing one of the same name (a retry) counts as done."""
+        local = at.astimezone(ZoneInfo(timezone))
+        try:
+            self._client.create_schedule(
+                Name=name,
+                GroupName=self._group,
+                ScheduleExpression=f"at({local:%Y-%m-%dT%H:%M:%S})",
+                ScheduleExpressionTimezone=timezone,
+                FlexibleTimeWindow={"Mode": "OFF"},
+                ActionAfterCompletion="DELETE",
+                Target={
+                    "Arn": self._target_arn,
+                    "RoleArn": self._role_arn,
+                    "Input": json.dumps(payload, separators=(",", ":")),
+                    "DeadLetterConfig": {"Arn": self._dead_letter_arn},
+                    "RetryPolicy": {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 10},
+                },
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConflictException":
+                return
+            raise SchedulerError("could not schedule the post") from exc
+
+    def delete(self, name: str) -> None:
+        """Deletes a schedule; one already gone (fired, or deleted before) counts as done."""
+        try:
+            self._client.delete_schedule(Name=name, GroupName=self._group)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ResourceNotFoundException":
+                return
+            raise SchedulerError("could not delete the schedule") from exc

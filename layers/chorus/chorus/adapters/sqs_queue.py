@@ -1,0 +1,45 @@
+"""SQS: the digest planner hands batches of recipients to the sender."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from chorus.errors import ChorusError
+
+if TYPE_CHECKING:
+    from mypy_boto3_sqs import SQSClient
+
+SEND_BATCH_LIMIT = 10  # SendMessageBatch entries per call
+
+
+class QueueError(ChorusError):
+    code = "queue_error"
+
+
+class MessageQueue:
+    def __init__(self, client: SQSClient, queue_url: str) -> None:
+        self._client = client
+        self._url = queue_url
+
+    def send_all(self, bodies: Sequence[str]) -> int:
+        """Sends every body, ten per call; returns the number of calls made."""
+        calls = 0
+        for start in range(0, len(bodies), SEND_BATCH_LIMIT):
+            chunk = bodies[start : start + SEND_BATCH_LIMIT]
+            entries = [{"Id": str(index), "MessageBody": body} for index, body in enumerate(chunk)]
+            for _attempt in range(3):
+                calls += 1
+                try:
+                    response = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)  # type: ignore[arg-type]
+                except ClientError as exc:
+                    raise QueueError("could not enqueue digest batches") from exc
+                failed = {entry["Id"] for entry in response.get("Failed", [])}
+                entries = [entry for entry in entries if entry["Id"] in failed]
+                if not entries:
+                    break
+            if entries:
+                raise QueueError(f"{len(entries)} digest batches could not be enqueued")
+        return calls

@@ -1,0 +1,86 @@
+"""Consent records: an employee's explicit approval of one exact text for one network.
+
+Nothing is published without one. The record holds the text as approved, its SHA-256, when and
+where it goes, and how the approval was given (time, time zone, user agent).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+from chorus.domain.content import Network
+
+
+class ApprovalStatus(StrEnum):
+    SCHEDULED = "SCHEDULED"
+    PUBLISHING = "PUBLISHING"
+    PUBLISHED = "PUBLISHED"
+    FAILED = "FAILED"
+    NEEDS_RECONNECT = "NEEDS_RECONNECT"
+    CANCELLED = "CANCELLED"
+    RETRACTED = "RETRACTED"
+
+
+# Statuses from which the employee may approve the same content for the same network again.
+REAPPROVABLE = frozenset({ApprovalStatus.CANCELLED})
+# Statuses in which the post is still waiting to go out (and can be cancelled).
+PENDING = frozenset({ApprovalStatus.SCHEDULED})
+
+
+class When(StrEnum):
+    NOW = "now"
+    AT = "at"
+    SPREAD = "spread"
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def approval_id_for(employee_id: str, content_id: str, network: Network) -> str:
+    return "a-" + hashlib.sha256(f"{employee_id}\x00{content_id}\x00{network.value}".encode()).hexdigest()[:24]
+
+
+def schedule_name_for(approval_id: str, revision: int) -> str:
+    """Unique per approval revision, so a stale schedule of a cancelled approval never matches."""
+    return f"{approval_id}-r{revision}"
+
+
+class Approval(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    approval_id: str
+    employee_id: str
+    content_id: str
+    network: Network
+    text: str
+    text_sha256: str
+    publish_at: datetime
+    timezone: str
+    when: When
+    status: ApprovalStatus
+    revision: int = 1
+    schedule_name: str
+    approved_at: datetime
+    user_agent: str = ""
+    cancelled_at: datetime | None = None
+    external_post_id: str | None = None
+    external_post_url: str | None = None
+    failure_reason: str | None = None
+
+    @property
+    def cancellable(self) -> bool:
+        return self.status in PENDING
+
+
+class Decline(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    employee_id: str
+    content_id: str
+    reason: str = ""
+    declined_at: datetime

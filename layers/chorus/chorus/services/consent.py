@@ -1,0 +1,332 @@
+"""Consent: what an employee sees behind a magic link, and what they approve, decline or cancel.
+
+Hard rule: a post is scheduled only from an explicit approval of its exact text for one
+network, recorded (text + SHA-256, time, time zone, user agent) before the schedule exists.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from chorus.domain.approval import (
+    Approval,
+    ApprovalStatus,
+    Decline,
+    When,
+    approval_id_for,
+    schedule_name_for,
+    text_sha256,
+)
+from chorus.domain.content import TEXT_LIMITS, Content, ContentStatus, Network
+from chorus.domain.employee import Employee
+from chorus.domain.magic_links import (
+    ME_LIFETIME,
+    ME_SCOPE,
+    UNSUBSCRIBE_SCOPE,
+    KeyRing,
+    LinkClaims,
+    LinkRejected,
+    activity_link_expiry,
+    activity_scope,
+    check_form,
+    sign_form,
+    sign_link,
+    verify_link,
+)
+from chorus.domain.timing import check_publish_time, local_time_to_utc, spread_over_week
+from chorus.errors import FieldProblem, InvalidInput, NotFound
+from chorus.observability import logger
+
+# X and Mastodon count any link as 23 characters; the content link follows the text after a space.
+LINK_COST = {Network.X: 24, Network.MASTODON: 24}
+MAX_DECLINE_REASON = 500
+NOW_DELAY = timedelta(minutes=1)
+
+
+class ContentGone(LinkRejected):
+    http_status = 410
+    code = "content_gone"
+
+
+class KeyRingSource(Protocol):
+    def key_ring(self) -> KeyRing: ...
+
+
+class Scheduler(Protocol):
+    def schedule_once(self, name: str, at: datetime, timezone: str, payload: dict[str, Any]) -> None: ...
+    def delete(self, name: str) -> None: ...
+
+
+class ConsentRecords(Protocol):
+    def activity(self, employee_id: str, content_id: str) -> Any: ...
+    def employee_state(self, employee_id: str) -> Any: ...
+    def record_approvals(
+        self, approvals: list[Approval], previous_revisions: dict[Network, int], content_id: str
+    ) -> None: ...
+    def record_decline(self, decline: Decline) -> None: ...
+    def cancel(self, employee_id: str, content_id: str, network: Network, now: datetime) -> Approval: ...
+    def unsubscribe(self, employee_id: str) -> None: ...
+
+
+class ContentListing(Protocol):
+    def list_active_content(self, limit: int, start: dict[str, Any] | None = None) -> Any: ...
+
+
+def _form_subject(claims: LinkClaims) -> str:
+    return f"{claims.employee_id}|{claims.scope}"
+
+
+def text_limit(network: Network) -> int:
+    """Characters the employee may write, leaving room for the link where the network counts it."""
+    return TEXT_LIMITS[network] - LINK_COST.get(network, 0)
+
+
+def normalise_text(text: str) -> str:
+    """NFC and Unix newlines: what the employee sees is what is hashed and published."""
+    return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
+
+
+@dataclass(frozen=True)
+class ApprovalRequest:
+    networks: list[Network]
+    texts: dict[Network, str]
+    when: When
+    at_local: datetime | None
+    timezone: str
+    user_agent: str
+    previous_revisions: dict[Network, int] = field(default_factory=dict)
+    # The content window as the page showed it: used to compute and explain times; the store
+    # checks the real window in the same transaction as the approval.
+    window_start: datetime | None = None
+    window_end: datetime | None = None
+
+
+@dataclass
+class ActivityView:
+    employee: Employee
+    content: Content
+    networks: list[Network]
+    connected: set[Network]
+    approvals: dict[Network, Approval]
+    declined: bool
+
+
+@dataclass
+class MeView:
+    employee: Employee
+    pending: list[Content]
+    scheduled: list[Approval]
+    published: list[Approval]
+    other: list[Approval]
+
+
+class ConsentService:
+    def __init__(
+        self,
+        records: ConsentRecords,
+        keys: KeyRingSource,
+        scheduler: Scheduler,
+        listings: ContentListing,
+        *,
+        networks: Sequence[Network],
+        always_connected: frozenset[Network] = frozenset(),
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._records = records
+        self._keys = keys
+        self._scheduler = scheduler
+        self._listings = listings
+        self._networks = list(networks)
+        self._always_connected = always_connected
+        self._now = now
+
+    # ------------------------------------------------------------------ links
+    def claims(self, token: str, *, scope: str | None = None) -> LinkClaims:
+        claims = verify_link(self._keys.key_ring(), token, self._now())
+        if scope is not None and claims.scope != scope:
+            raise LinkRejected("this link is meant for another page")
+        return claims
+
+    def now(self) -> datetime:
+        return self._now()
+
+    def me_link(self, claims: LinkClaims) -> str:
+        """A link to the employee's own page, valid as long as a digest's."""
+        return "/me?t=" + sign_link(self._keys.key_ring(), claims.employee_id, ME_SCOPE, self._now() + ME_LIFETIME)
+
+    def activity_token(self, employee_id: str, content: Content) -> str:
+        now = self._now()
+        return sign_link(
+            self._keys.key_ring(),
+            employee_id,
+            activity_scope(content.content_id),
+            activity_link_expiry(now, content.ends_at),
+        )
+
+    def form_token(self, claims: LinkClaims) -> str:
+        return sign_form(self._keys.key_ring(), _form_subject(claims), self._now())
+
+    def check_form(self, claims: LinkClaims, form_token: str) -> None:
+        check_form(self._keys.key_ring(), form_token, _form_subject(claims), self._now())
+
+    # ------------------------------------------------------------------ activity page
+    def view(self, token: str) -> ActivityView:
+        claims = self.claims(token)
+        if claims.content_id is None:
+            raise LinkRejected("this link is meant for another page")
+        state = self._records.activity(claims.employee_id, claims.content_id)
+        if state.employee is None or not state.employee.active:
+            raise LinkRejected("this link is not valid any more")
+        if state.content is None or state.content.status is not ContentStatus.ACTIVE:
+            raise ContentGone("this content has been withdrawn and can no longer be shared")
+        return ActivityView(
+            employee=state.employee,
+            content=state.content,
+            networks=self._networks,
+            connected=set(self._always_connected),
+            approvals=state.approvals,
+            declined=state.decline is not None,
+        )
+
+    def approve(self, token: str, request: ApprovalRequest) -> list[Approval]:
+        claims = self.claims(token)
+        content_id = claims.content_id
+        if content_id is None:
+            raise LinkRejected("this link is meant for another page")
+        now = self._now()
+        approvals = self._approvals(claims.employee_id, content_id, request, now)
+        # Recorded first: a schedule never exists without its consent record.
+        self._records.record_approvals(approvals, request.previous_revisions, content_id)
+        for approval in approvals:
+            self._scheduler.schedule_once(
+                approval.schedule_name,
+                approval.publish_at,
+                approval.timezone,
+                {
+                    "approval": {
+                        "employee_id": approval.employee_id,
+                        "content_id": approval.content_id,
+                        "network": approval.network.value,
+                        "revision": approval.revision,
+                    }
+                },
+            )
+            logger.info(
+                "approved",
+                employee_id=approval.employee_id,
+                content_id=approval.content_id,
+                network=approval.network.value,
+                publish_at=approval.publish_at.isoformat(),
+                when=approval.when.value,
+            )
+        return approvals
+
+    def _approvals(self, employee_id: str, content_id: str, request: ApprovalRequest, now: datetime) -> list[Approval]:
+        problems: list[FieldProblem] = []
+        networks = [network for network in request.networks if network in self._networks]
+        if not networks:
+            problems.append(FieldProblem("network", "choose at least one network"))
+        texts: dict[Network, str] = {}
+        for network in networks:
+            text = normalise_text(request.texts.get(network, ""))
+            if not text:
+                problems.append(FieldProblem(f"text_{network.value}", "write the text to post"))
+            elif len(text) > text_limit(network):
+                problems.append(
+                    FieldProblem(f"text_{network.value}", f"is {len(text)} characters; at most {text_limit(network)}")
+                )
+            texts[network] = text
+        if problems:
+            raise InvalidInput("check the highlighted fields", problems)
+        times = self._times(networks, request, now)
+        return [
+            Approval(
+                approval_id=(approval_id := approval_id_for(employee_id, content_id, network)),
+                employee_id=employee_id,
+                content_id=content_id,
+                network=network,
+                text=texts[network],
+                text_sha256=text_sha256(texts[network]),
+                publish_at=times[network],
+                timezone=request.timezone,
+                when=request.when,
+                status=ApprovalStatus.SCHEDULED,
+                revision=(revision := request.previous_revisions.get(network, 0) + 1),
+                schedule_name=schedule_name_for(approval_id, revision),
+                approved_at=now,
+                user_agent=request.user_agent[:300],
+            )
+            for network in networks
+        ]
+
+    def _times(self, networks: list[Network], request: ApprovalRequest, now: datetime) -> dict[Network, datetime]:
+        if request.when is When.NOW:
+            # A minute ahead: Scheduler needs a future time, and it leaves a moment to cancel.
+            return dict.fromkeys(networks, now + NOW_DELAY)
+        if request.when is When.AT:
+            if request.at_local is None:
+                raise InvalidInput("pick a time", [FieldProblem("at", "pick a date and time")])
+            moment = local_time_to_utc("at", request.at_local, request.timezone)
+            check_publish_time("at", moment, now, request.window_start, request.window_end)
+            return dict.fromkeys(networks, moment)
+        spread = spread_over_week(len(networks), now, request.timezone, request.window_start, request.window_end)
+        return dict(zip(networks, spread, strict=True))
+
+    def decline(self, token: str, reason: str) -> None:
+        claims = self.claims(token)
+        if claims.content_id is None:
+            raise LinkRejected("this link is meant for another page")
+        reason = normalise_text(reason)[:MAX_DECLINE_REASON]
+        self._records.record_decline(
+            Decline(
+                employee_id=claims.employee_id, content_id=claims.content_id, reason=reason, declined_at=self._now()
+            )
+        )
+        logger.info("declined", employee_id=claims.employee_id, content_id=claims.content_id)
+
+    def cancel(self, token: str, content_id: str | None, network: Network) -> Approval:
+        claims = self.claims(token)
+        target = claims.content_id or content_id
+        if target is None or (claims.content_id and content_id and content_id != claims.content_id):
+            raise LinkRejected("this link is meant for another page")
+        if claims.content_id is None and claims.scope != ME_SCOPE:
+            raise LinkRejected("this link is meant for another page")
+        cancelled = self._records.cancel(claims.employee_id, target, network, self._now())
+        self._scheduler.delete(cancelled.schedule_name)
+        logger.info("cancelled", employee_id=claims.employee_id, content_id=target, network=network.value)
+        return cancelled
+
+    # ------------------------------------------------------------------ /me and unsubscribe
+    def me(self, token: str) -> MeView:
+        claims = self.claims(token, scope=ME_SCOPE)
+        try:
+            state = self._records.employee_state(claims.employee_id)
+        except NotFound:
+            raise LinkRejected("this link is not valid any more") from None
+        employee: Employee = state.employee
+        approvals: list[Approval] = sorted(state.approvals, key=lambda approval: approval.publish_at)
+        decided = {approval.content_id for approval in approvals} | {d.content_id for d in state.declines}
+        groups = set(employee.groups)
+        pending = [
+            content
+            for content in self._listings.list_active_content(100).items
+            if content.content_id not in decided
+            and (not content.groups or groups.intersection(content.groups))
+            and (content.ends_at is None or content.ends_at > self._now())
+        ]
+        return MeView(
+            employee=employee,
+            pending=pending,
+            scheduled=[a for a in approvals if a.status is ApprovalStatus.SCHEDULED],
+            published=[a for a in approvals if a.status is ApprovalStatus.PUBLISHED],
+            other=[a for a in approvals if a.status not in {ApprovalStatus.SCHEDULED, ApprovalStatus.PUBLISHED}],
+        )
+
+    def unsubscribe(self, token: str) -> None:
+        claims = self.claims(token, scope=UNSUBSCRIBE_SCOPE)
+        self._records.unsubscribe(claims.employee_id)
+        logger.info("unsubscribed", employee_id=claims.employee_id)

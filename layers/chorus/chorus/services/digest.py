@@ -1,0 +1,261 @@
+"""The weekly digest: plan who gets what (planner), then send each email once (sender)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from chorus.domain.content import Content
+from chorus.domain.digest import EMPLOYEES_PER_BATCH, DigestBatch, Recipient, activities_for
+from chorus.domain.employee import Employee
+from chorus.domain.magic_links import (
+    ME_LIFETIME,
+    ME_SCOPE,
+    UNSUBSCRIBE_LIFETIME,
+    UNSUBSCRIBE_SCOPE,
+    KeyRing,
+    activity_link_expiry,
+    activity_scope,
+    sign_link,
+)
+from chorus.domain.timing import Week, overlaps, week_of
+from chorus.observability import logger
+from chorus.web.digest_email import DigestActivity, DigestEmail, build_digest
+
+ROSTER_PAGE_SIZE = 500
+CONTENT_PAGE_SIZE = 100
+# Digest markers outlive the week they stand for, then TTL removes them.
+MARKER_LIFETIME = timedelta(days=60)
+
+
+class _Page[T](Protocol):
+    @property
+    def items(self) -> list[T]: ...
+    @property
+    def next_token(self) -> dict[str, Any] | None: ...
+
+
+class Listings(Protocol):
+    def list_active_content(self, limit: int, start: dict[str, Any] | None = None) -> _Page[Content]: ...
+    def active_roster_page(self, limit: int, start: dict[str, Any] | None = None) -> _Page[Employee]: ...
+
+
+class BatchQueue(Protocol):
+    def send_all(self, bodies: Sequence[str]) -> int: ...
+
+
+class DigestMarks(Protocol):
+    def claim_digest(self, employee_id: str, week_id: str, expires_at: datetime) -> bool: ...
+    def release_digest(self, employee_id: str, week_id: str) -> None: ...
+
+
+class EmailSender(Protocol):
+    def send_raw(self, sender: str, recipient: str, message: bytes) -> str: ...
+
+
+class KeyRingSource(Protocol):
+    def key_ring(self) -> KeyRing: ...
+
+
+def _pages[T](fetch: Callable[[dict[str, Any] | None], _Page[T]]) -> Iterator[T]:
+    token: dict[str, Any] | None = None
+    while True:
+        page = fetch(token)
+        yield from page.items
+        token = page.next_token
+        if not token:
+            return
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    week_id: str
+    employees: int
+    recipients: int
+    batches: int
+
+
+class DigestPlanner:
+    def __init__(self, listings: Listings, queue: BatchQueue, *, timezone: str) -> None:
+        self._listings = listings
+        self._queue = queue
+        self._timezone = timezone
+
+    def plan(self, now: datetime) -> PlanSummary:
+        week = week_of(now, self._timezone)
+        contents = [
+            content
+            for content in _pages(lambda token: self._listings.list_active_content(CONTENT_PAGE_SIZE, token))
+            if overlaps(content.starts_at, content.ends_at, week)
+        ]
+        employees = 0
+        recipients = 0
+        bodies: list[str] = []
+        pending: list[tuple[Recipient, list[Content]]] = []
+        for employee in _pages(lambda token: self._listings.active_roster_page(ROSTER_PAGE_SIZE, token)):
+            employees += 1
+            if not employee.wants_digest():
+                continue
+            chosen = activities_for(employee, contents, week)
+            if not chosen:
+                continue
+            recipients += 1
+            pending.append((_recipient(employee, chosen), chosen))
+            if len(pending) == EMPLOYEES_PER_BATCH:
+                bodies.append(_batch(week, pending).model_dump_json())
+                pending = []
+        if pending:
+            bodies.append(_batch(week, pending).model_dump_json())
+        if bodies:
+            self._queue.send_all(bodies)
+        summary = PlanSummary(week.week_id, employees, recipients, len(bodies))
+        logger.info(
+            "digest planned",
+            week_id=week.week_id,
+            employees=employees,
+            recipients=recipients,
+            batches=len(bodies),
+            contents=len(contents),
+        )
+        return summary
+
+
+def _recipient(employee: Employee, chosen: list[Content]) -> Recipient:
+    return Recipient(
+        employee_id=employee.employee_id,
+        email=employee.email,
+        name=employee.name,
+        locale=employee.locale,
+        timezone=employee.timezone,
+        content_ids=[content.content_id for content in chosen],
+    )
+
+
+def _batch(week: Week, pending: list[tuple[Recipient, list[Content]]]) -> DigestBatch:
+    contents = {content.content_id: content for _, chosen in pending for content in chosen}
+    return DigestBatch(
+        week_id=week.week_id,
+        week_start=week.start,
+        week_end=week.end,
+        recipients=[recipient for recipient, _ in pending],
+        contents=contents,
+    )
+
+
+class Pacer:
+    """Spaces calls so this sender never exceeds its share of the SES send rate."""
+
+    def __init__(
+        self,
+        per_second: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if per_second <= 0:
+            raise ValueError("the send rate must be positive")
+        self._interval = 1.0 / per_second
+        self._clock = clock
+        self._sleep = sleep
+        self._next_at = 0.0
+
+    def wait(self) -> None:
+        now = self._clock()
+        if now < self._next_at:
+            self._sleep(self._next_at - now)
+            now = self._next_at
+        self._next_at = now + self._interval
+
+
+class SendFailed(Exception):
+    """Some recipients of a batch could not be sent to; a redelivery retries only them."""
+
+
+@dataclass(frozen=True)
+class Links:
+    base_url: str
+
+    def activity(self, token: str) -> str:
+        return f"{self.base_url}/a/{token}"
+
+    def me(self, token: str) -> str:
+        return f"{self.base_url}/me?t={token}"
+
+    def unsubscribe(self, token: str) -> str:
+        return f"{self.base_url}/unsubscribe?t={token}"
+
+
+class DigestSender:
+    def __init__(
+        self,
+        marks: DigestMarks,
+        mailer: EmailSender,
+        keys: KeyRingSource,
+        pacer: Pacer,
+        *,
+        links: Links,
+        sender: str,
+        sender_name: str,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._marks = marks
+        self._mailer = mailer
+        self._keys = keys
+        self._pacer = pacer
+        self._links = links
+        self._sender = sender
+        self._sender_name = sender_name
+        self._now = now
+
+    def send_batch(self, batch: DigestBatch) -> int:
+        """Sends each recipient's digest unless already sent this week; returns how many were sent."""
+        sent = 0
+        failures = 0
+        for recipient in batch.recipients:
+            if not self._marks.claim_digest(recipient.employee_id, batch.week_id, batch.week_end + MARKER_LIFETIME):
+                logger.info("digest already sent", employee_id=recipient.employee_id, week_id=batch.week_id)
+                continue
+            try:
+                self._pacer.wait()
+                self._mailer.send_raw(self._sender, recipient.email, self._compose(batch, recipient))
+            except Exception:
+                # Undo the claim so the redelivered message sends this one; the others stay sent.
+                self._marks.release_digest(recipient.employee_id, batch.week_id)
+                logger.exception("digest not sent", employee_id=recipient.employee_id, week_id=batch.week_id)
+                failures += 1
+                continue
+            sent += 1
+        logger.info("digest batch done", week_id=batch.week_id, sent=sent, failed=failures)
+        if failures:
+            raise SendFailed(f"{failures} of {len(batch.recipients)} digests failed")
+        return sent
+
+    def _compose(self, batch: DigestBatch, recipient: Recipient) -> bytes:
+        ring = self._keys.key_ring()
+        now = self._now()
+        activities = []
+        for content_id in recipient.content_ids:
+            content = batch.contents[content_id]
+            token = sign_link(
+                ring, recipient.employee_id, activity_scope(content_id), activity_link_expiry(now, content.ends_at)
+            )
+            activities.append(DigestActivity(content=content, link=self._links.activity(token)))
+        me_token = sign_link(ring, recipient.employee_id, ME_SCOPE, now + ME_LIFETIME)
+        unsubscribe_token = sign_link(ring, recipient.employee_id, UNSUBSCRIBE_SCOPE, now + UNSUBSCRIBE_LIFETIME)
+        return build_digest(
+            DigestEmail(
+                sender=self._sender,
+                sender_name=self._sender_name,
+                recipient=recipient.email,
+                recipient_name=recipient.name,
+                locale=recipient.locale,
+                timezone=recipient.timezone,
+                activities=activities,
+                me_link=self._links.me(me_token),
+                unsubscribe_link=self._links.unsubscribe(unsubscribe_token),
+                sent_at=now,
+            )
+        )

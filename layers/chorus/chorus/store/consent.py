@@ -1,0 +1,435 @@
+"""DynamoDB access for consent: approvals, declines, digest markers and digest opt-outs.
+
+Items live in the employee's partition (``EMP#id``) so the employee's whole state is one Query,
+and one activity page is one BatchGetItem.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, cast
+
+from botocore.exceptions import ClientError
+
+from chorus.domain.approval import Approval, ApprovalStatus, Decline
+from chorus.domain.content import Content, ContentStatus, Network
+from chorus.domain.employee import Employee
+from chorus.errors import Conflict, NotFound, StoreError
+from chorus.store import keys
+from chorus.store.codec import from_dynamo, to_dynamo
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+PUBLISHABLE_NETWORKS = tuple(Network)
+
+
+class ContentUnavailable(Conflict):
+    """The content was retracted, or the chosen time is outside its window."""
+
+    http_status = 410
+    code = "content_unavailable"
+
+
+class AlreadyDecided(Conflict):
+    code = "already_decided"
+
+
+@dataclass
+class ActivityState:
+    employee: Employee | None
+    content: Content | None
+    approvals: dict[Network, Approval] = field(default_factory=dict)
+    decline: Decline | None = None
+
+
+@dataclass
+class EmployeeState:
+    employee: Employee
+    approvals: list[Approval] = field(default_factory=list)
+    declines: list[Decline] = field(default_factory=list)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+class ConsentStore:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    # ------------------------------------------------------------------ digest markers
+    def claim_digest(self, employee_id: str, week_id: str, expires_at: datetime) -> bool:
+        """True if this call is the first to claim the employee's digest for the week."""
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_dynamo(
+                    {
+                        "PK": keys.employee_pk(employee_id),
+                        "SK": keys.digest_sk(week_id),
+                        "entity": "digest",
+                        "sent_at": _iso(datetime.now(UTC)),
+                        "expires_at": int(expires_at.timestamp()),
+                    }
+                ),
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise StoreError("could not record the digest") from exc
+        return True
+
+    def release_digest(self, employee_id: str, week_id: str) -> None:
+        """Undoes a claim when sending failed, so a retry sends the digest."""
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=to_dynamo({"PK": keys.employee_pk(employee_id), "SK": keys.digest_sk(week_id)}),
+            )
+        except ClientError as exc:
+            raise StoreError("could not release the digest marker") from exc
+
+    def unsubscribe(self, employee_id: str) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=to_dynamo({"PK": keys.employee_pk(employee_id), "SK": keys.PROFILE}),
+                UpdateExpression="SET digest_opt_in = :no, unsubscribed_at = :now, #v = #v + :one",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeNames={"#v": "version"},
+                ExpressionAttributeValues=to_dynamo({":no": False, ":now": _iso(datetime.now(UTC)), ":one": 1}),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise NotFound("unknown employee") from exc
+            raise StoreError("could not unsubscribe") from exc
+
+    # ------------------------------------------------------------------ reads
+    def activity(self, employee_id: str, content_id: str) -> ActivityState:
+        """Employee, content, approvals per network and decline: one BatchGetItem."""
+        pk = keys.employee_pk(employee_id)
+        wanted = [
+            {"PK": pk, "SK": keys.PROFILE},
+            {"PK": keys.content_pk(content_id), "SK": keys.META},
+            {"PK": pk, "SK": keys.decline_sk(content_id)},
+            *({"PK": pk, "SK": keys.approval_sk(content_id, network.value)} for network in PUBLISHABLE_NETWORKS),
+        ]
+        state = ActivityState(employee=None, content=None)
+        for item in self._batch_get(wanted):
+            entity = item.get("entity")
+            if entity == "employee":
+                state.employee = Employee.model_validate(item)
+            elif entity == "content":
+                state.content = Content.model_validate(item)
+            elif entity == "approval":
+                approval = Approval.model_validate(item)
+                state.approvals[approval.network] = approval
+            elif entity == "decline":
+                state.decline = Decline.model_validate(item)
+        return state
+
+    def employee_state(self, employee_id: str) -> EmployeeState:
+        """Everything in the employee's partition: one Query (paged only past 1 MB)."""
+        items: list[dict[str, Any]] = []
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": to_dynamo({":pk": keys.employee_pk(employee_id)}),
+        }
+        while True:
+            try:
+                response = self._client.query(**request)
+            except ClientError as exc:
+                raise StoreError("could not read the employee") from exc
+            items.extend(from_dynamo(item) for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                break
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        profile = next((item for item in items if item.get("entity") == "employee"), None)
+        if profile is None:
+            raise NotFound("unknown employee")
+        return EmployeeState(
+            employee=Employee.model_validate(profile),
+            approvals=[Approval.model_validate(item) for item in items if item.get("entity") == "approval"],
+            declines=[Decline.model_validate(item) for item in items if item.get("entity") == "decline"],
+        )
+
+    def approvals_of_content(self, content_id: str) -> list[tuple[str, str]]:
+        """(employee PK, approval SK) of every approval of a content item, from the KEYS_ONLY index."""
+        found: list[tuple[str, str]] = []
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "GSI1",
+            "KeyConditionExpression": "GSI1PK = :pk",
+            "ExpressionAttributeValues": to_dynamo({":pk": keys.approvals_of(content_id)}),
+        }
+        while True:
+            try:
+                response = self._client.query(**request)
+            except ClientError as exc:
+                raise StoreError("could not list approvals") from exc
+            found.extend((item["PK"]["S"], item["SK"]["S"]) for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return found
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    # ------------------------------------------------------------------ writes
+    def record_approvals(
+        self,
+        approvals: list[Approval],
+        previous_revisions: dict[Network, int],
+        content_id: str,
+    ) -> None:
+        """One transaction: every approval (new, or replacing a cancelled one), the content still
+        active and inside its window at each publish time, the employee still active and the
+        content marked as decided for the digest."""
+        if not approvals:
+            raise ValueError("record_approvals needs at least one approval")
+        employee_id = approvals[0].employee_id
+        actions: list[dict[str, Any]] = []
+        for approval in approvals:
+            item = self._approval_item(approval)
+            previous = previous_revisions.get(approval.network)
+            if previous is None:
+                condition, values = "attribute_not_exists(PK)", {}
+            else:
+                condition = "#status = :cancelled AND revision = :previous"
+                values = {":cancelled": ApprovalStatus.CANCELLED.value, ":previous": previous}
+            put: dict[str, Any] = {
+                "TableName": self._table,
+                "Item": to_dynamo(item),
+                "ConditionExpression": condition,
+            }
+            if values:
+                put["ExpressionAttributeNames"] = {"#status": "status"}
+                put["ExpressionAttributeValues"] = to_dynamo(values)
+            actions.append({"Put": put})
+        earliest = min(approval.publish_at for approval in approvals)
+        latest = max(approval.publish_at for approval in approvals)
+        actions.append(
+            {
+                "ConditionCheck": {
+                    "TableName": self._table,
+                    "Key": to_dynamo({"PK": keys.content_pk(content_id), "SK": keys.META}),
+                    "ConditionExpression": (
+                        "#status = :active AND (attribute_not_exists(starts_at) OR starts_at <= :earliest) "
+                        "AND (attribute_not_exists(ends_at) OR ends_at > :latest)"
+                    ),
+                    "ExpressionAttributeNames": {"#status": "status"},
+                    "ExpressionAttributeValues": to_dynamo(
+                        {":active": ContentStatus.ACTIVE.value, ":earliest": _iso(earliest), ":latest": _iso(latest)}
+                    ),
+                }
+            }
+        )
+        actions.append(self._mark_decided(employee_id, content_id))
+        self._transact(actions, conflict=len(approvals))
+
+    def record_decline(self, decline: Decline) -> None:
+        item = {
+            "PK": keys.employee_pk(decline.employee_id),
+            "SK": keys.decline_sk(decline.content_id),
+            "entity": "decline",
+            **decline.model_dump(mode="json"),
+        }
+        actions = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_dynamo(item),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            },
+            self._mark_decided(decline.employee_id, decline.content_id),
+        ]
+        self._transact(actions, conflict=1)
+
+    def cancel(self, employee_id: str, content_id: str, network: Network, now: datetime) -> Approval:
+        """SCHEDULED -> CANCELLED; refuses once publishing has started."""
+        return self._transition(
+            employee_id,
+            content_id,
+            network,
+            to=ApprovalStatus.CANCELLED,
+            allowed_from=(ApprovalStatus.SCHEDULED,),
+            extra={"cancelled_at": _iso(now)},
+        )
+
+    def publish_state(
+        self, employee_id: str, content_id: str, network: Network
+    ) -> tuple[Approval | None, Content | None]:
+        """The approval and its content: one BatchGetItem."""
+        approval: Approval | None = None
+        content: Content | None = None
+        wanted = [
+            {"PK": keys.employee_pk(employee_id), "SK": keys.approval_sk(content_id, network.value)},
+            {"PK": keys.content_pk(content_id), "SK": keys.META},
+        ]
+        for item in self._batch_get(wanted):
+            if item.get("entity") == "approval":
+                approval = Approval.model_validate(item)
+            elif item.get("entity") == "content":
+                content = Content.model_validate(item)
+        return approval, content
+
+    def start_publishing(self, approval: Approval, now: datetime) -> Approval | None:
+        """SCHEDULED -> PUBLISHING for this revision; None if another invocation (or a cancel) won."""
+        try:
+            return self._transition(
+                approval.employee_id,
+                approval.content_id,
+                approval.network,
+                to=ApprovalStatus.PUBLISHING,
+                allowed_from=(ApprovalStatus.SCHEDULED,),
+                extra={"publishing_at": _iso(now)},
+                revision=approval.revision,
+            )
+        except (Conflict, NotFound):
+            return None
+
+    def finish(self, approval: Approval, status: ApprovalStatus, now: datetime, extra: dict[str, Any]) -> Approval:
+        """PUBLISHING -> PUBLISHED / FAILED / NEEDS_RECONNECT, with what the network answered."""
+        return self._transition(
+            approval.employee_id,
+            approval.content_id,
+            approval.network,
+            to=status,
+            allowed_from=(ApprovalStatus.PUBLISHING,),
+            extra={"finished_at": _iso(now), **extra},
+            revision=approval.revision,
+        )
+
+    def retract_approval(self, approval: Approval, now: datetime) -> Approval | None:
+        return self.retract(
+            keys.employee_pk(approval.employee_id), keys.approval_sk(approval.content_id, approval.network.value), now
+        )
+
+    def retract(self, pk: str, sk: str, now: datetime) -> Approval | None:
+        """SCHEDULED -> RETRACTED for one approval of retracted content; None if it was not scheduled."""
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=to_dynamo({"PK": pk, "SK": sk}),
+                UpdateExpression="SET #status = :to, retracted_at = :now REMOVE GSI2PK, GSI2SK",
+                ConditionExpression="#status = :from",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_dynamo(
+                    {":to": ApprovalStatus.RETRACTED.value, ":from": ApprovalStatus.SCHEDULED.value, ":now": _iso(now)}
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise StoreError("could not retract an approval") from exc
+        return Approval.model_validate(from_dynamo(response["Attributes"]))
+
+    # ------------------------------------------------------------------ helpers
+    def _approval_item(self, approval: Approval) -> dict[str, Any]:
+        item = {
+            "PK": keys.employee_pk(approval.employee_id),
+            "SK": keys.approval_sk(approval.content_id, approval.network.value),
+            "entity": "approval",
+            "GSI1PK": keys.approvals_of(approval.content_id),
+            "GSI1SK": f"{approval.employee_id}#{approval.network.value}",
+            **{name: value for name, value in approval.model_dump(mode="json").items() if value is not None},
+        }
+        if approval.status is ApprovalStatus.SCHEDULED:
+            # Sparse listing of posts waiting to go out, by time: the sweeper finds overdue ones.
+            item["GSI2PK"] = keys.SCHEDULED
+            item["GSI2SK"] = f"{_iso(approval.publish_at)}#{approval.approval_id}"
+        return item
+
+    def _mark_decided(self, employee_id: str, content_id: str) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": to_dynamo({"PK": keys.employee_pk(employee_id), "SK": keys.PROFILE}),
+                "UpdateExpression": "ADD decided :content",
+                "ConditionExpression": "active = :yes",
+                "ExpressionAttributeValues": {":content": {"SS": [content_id]}, ":yes": {"BOOL": True}},
+            }
+        }
+
+    def _transact(self, actions: list[dict[str, Any]], *, conflict: int) -> None:
+        """Runs a transaction; the first ``conflict`` actions are the records whose existence means
+        "already decided", the next is the content check (if any), the last the employee check."""
+        try:
+            self._client.transact_write_items(TransactItems=cast("list[TransactWriteItemTypeDef]", actions))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                raise StoreError("could not record the decision") from exc
+            reasons = [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])]
+            failed = [index for index, code in enumerate(reasons) if code == "ConditionalCheckFailed"]
+            if any(index < conflict for index in failed):
+                raise AlreadyDecided("you already decided on this for that network") from exc
+            if len(actions) - 1 in failed:
+                raise NotFound("this employee is not active") from exc
+            if failed:
+                raise ContentUnavailable("this content is no longer available at that time") from exc
+            raise StoreError("the decision could not be recorded; try again") from exc
+
+    def _transition(
+        self,
+        employee_id: str,
+        content_id: str,
+        network: Network,
+        *,
+        to: ApprovalStatus,
+        allowed_from: tuple[ApprovalStatus, ...],
+        extra: dict[str, Any],
+        revision: int | None = None,
+    ) -> Approval:
+        names = {"#status": "status"}
+        values: dict[str, Any] = {
+            ":to": to.value,
+            **{f":x{index}": value for index, value in enumerate(extra.values())},
+        }
+        sets = ["#status = :to", *(f"{name} = :x{index}" for index, name in enumerate(extra))]
+        allowed = []
+        for index, status in enumerate(allowed_from):
+            values[f":from{index}"] = status.value
+            allowed.append(f":from{index}")
+        condition = f"#status IN ({', '.join(allowed)})"
+        if revision is not None:
+            condition += " AND revision = :revision"
+            values[":revision"] = revision
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=to_dynamo({"PK": keys.employee_pk(employee_id), "SK": keys.approval_sk(content_id, network.value)}),
+                UpdateExpression="SET " + ", ".join(sets) + " REMOVE GSI2PK, GSI2SK",
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_dynamo(values),
+                ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                old = cast("dict[str, Any] | None", exc.response.get("Item"))
+                if not old:
+                    raise NotFound("there is no such post") from exc
+                current = str(from_dynamo(old).get("status", "")).lower().replace("_", " ")
+                raise Conflict(f"this post is {current} and can no longer be changed") from exc
+            raise StoreError("could not update the post") from exc
+        return Approval.model_validate(from_dynamo(response["Attributes"]))
+
+    def _batch_get(self, wanted: list[dict[str, str]]) -> list[dict[str, Any]]:
+        request: dict[str, Any] = {self._table: {"Keys": [to_dynamo(key) for key in wanted]}}
+        found: list[dict[str, Any]] = []
+        for _attempt in range(5):
+            try:
+                response = self._client.batch_get_item(RequestItems=request)
+            except ClientError as exc:
+                raise StoreError("could not read") from exc
+            found.extend(from_dynamo(item) for item in response.get("Responses", {}).get(self._table, []))
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                return found
+        raise StoreError("DynamoDB kept returning unprocessed keys")

@@ -1,0 +1,76 @@
+"""Builds the weekly digest as a MIME message: HTML + plain text, RFC 8058 one-click unsubscribe."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, formataddr, make_msgid
+from zoneinfo import ZoneInfo
+
+from chorus.domain.content import Content
+from chorus.web.i18n import language_of, translator
+from chorus.web.rendering import render, render_text
+
+
+@dataclass(frozen=True)
+class DigestActivity:
+    content: Content
+    link: str
+
+
+@dataclass(frozen=True)
+class DigestEmail:
+    sender: str
+    sender_name: str
+    recipient: str
+    recipient_name: str
+    locale: str
+    timezone: str
+    activities: list[DigestActivity]
+    me_link: str
+    unsubscribe_link: str
+    sent_at: datetime
+
+
+def _until(content: Content, zone: str) -> str | None:
+    if content.ends_at is None:
+        return None
+    return content.ends_at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d")
+
+
+def build_digest(mail: DigestEmail) -> bytes:
+    t = translator(mail.locale)
+    subject = t["digest_subject"].format(count=len(mail.activities))
+    context = {
+        "t": t,
+        "lang": language_of(mail.locale),
+        "subject": subject,
+        "name": mail.recipient_name,
+        "activities": [
+            {
+                "title": activity.content.title,
+                "url": activity.content.url,
+                "text": activity.content.text,
+                "image_url": activity.content.image_url,
+                "until": _until(activity.content, mail.timezone),
+                "link": activity.link,
+            }
+            for activity in mail.activities
+        ],
+        "me_link": mail.me_link,
+        "unsubscribe_link": mail.unsubscribe_link,
+    }
+    message = EmailMessage()
+    message["From"] = formataddr((mail.sender_name, mail.sender))
+    message["To"] = formataddr((mail.recipient_name, mail.recipient))
+    message["Subject"] = subject
+    message["Date"] = format_datetime(mail.sent_at)
+    message["Message-ID"] = make_msgid(domain=mail.sender.rsplit("@", 1)[-1])
+    # RFC 2369 + RFC 8058: mail clients show an unsubscribe button that POSTs to this URL.
+    message["List-Unsubscribe"] = f"<{mail.unsubscribe_link}>"
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(render_text("email/digest.txt.j2", **context))
+    message.add_alternative(render("email/digest.html.j2", **context), subtype="html")
+    return message.as_bytes()

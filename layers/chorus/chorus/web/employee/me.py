@@ -1,0 +1,85 @@
+"""/me?t=...: the employee's own page (pending, scheduled with Cancel, published)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from chorus.domain.content import Network
+from chorus.domain.magic_links import LinkRejected
+from chorus.errors import ChorusError, FieldProblem
+from chorus.web.employee.activity import post_summary
+from chorus.web.pages import first, form_fields, page
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler import Response
+    from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+    from chorus.domain.approval import Approval
+    from chorus.services.consent import ConsentService
+
+
+def me_router(consent: ConsentService) -> APIGatewayHttpRouter:
+    from aws_lambda_powertools.event_handler import Response
+    from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+    router = APIGatewayHttpRouter()
+
+    def token_param() -> str:
+        token = (router.current_event.query_string_parameters or {}).get("t")
+        if not token:
+            raise LinkRejected("this page needs the link from your email")
+        return token
+
+    def render(token: str, status: int = 200, errors: list[FieldProblem] | None = None) -> Response[str]:
+        view = consent.me(token)
+        claims = consent.claims(token)
+        zone = view.employee.timezone
+        titles = {content.content_id: content.title for content in view.pending}
+
+        def summary(approval: Approval) -> dict[str, Any]:
+            item = post_summary(approval, zone)
+            item["content_id"] = approval.content_id
+            item["title"] = titles.get(approval.content_id, "")
+            return item
+
+        pending = [
+            {
+                "title": content.title,
+                "link": "/a/" + consent.activity_token(claims.employee_id, content),
+            }
+            for content in view.pending
+        ]
+        return page(
+            status,
+            "pages/me.html.j2",
+            view.employee.locale,
+            errors=errors or [],
+            pending=pending,
+            scheduled=[summary(approval) for approval in view.scheduled],
+            published=[summary(approval) for approval in view.published],
+            action=f"/me?t={token}",
+            form_token=consent.form_token(claims),
+        )
+
+    @router.route("/me", method=["GET", "HEAD"])
+    def show() -> Response[str]:
+        return render(token_param())
+
+    @router.post("/me")
+    def act() -> Response[str]:
+        token = token_param()
+        claims = consent.claims(token)
+        fields = form_fields(router.current_event.decoded_body)
+        consent.check_form(claims, first(fields, "form"))
+        try:
+            network = Network(first(fields, "network"))
+            consent.cancel(token, first(fields, "content") or None, network)
+        except ValueError:
+            return render(token, 422, [FieldProblem("network", "is not a network")])
+        except ChorusError as error:
+            if isinstance(error, LinkRejected):
+                raise
+            return render(token, error.http_status, [FieldProblem("post", error.message)])
+        return Response(status_code=303, headers={"Location": f"/me?t={token}"}, body="")
+
+    return router

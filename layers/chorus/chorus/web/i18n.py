@@ -1,0 +1,101 @@
+"""Words shown to employees, in English and French. Unknown locales fall back to English."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "en": {
+        "digest_subject": "Your {count} things to share this week",
+        "digest_intro": "Hi {name}, here is what you may share this week. Nothing is posted unless you approve it.",
+        "digest_open": "Review and share",
+        "digest_me": "Your page: scheduled and published posts",
+        "digest_footer": "You get this email because your company uses Chorus.",
+        "unsubscribe": "Unsubscribe from these emails",
+        "shares_until": "Share until {date}",
+        "page_title": "Share: {title}",
+        "policy": "Sharing policy",
+        "your_text": "Your text for {network}",
+        "characters": "characters",
+        "networks": "Networks",
+        "connect": "Connect",
+        "connected": "connected",
+        "not_connected": "not connected yet",
+        "when": "When",
+        "when_now": "Now",
+        "when_at": "At a time I choose",
+        "when_spread": "Spread over this week",
+        "time_zone": "Times are in {zone}.",
+        "approve": "Approve and schedule",
+        "decline": "Not for me",
+        "decline_reason": "Reason (optional)",
+        "confirm_title": "Scheduled",
+        "confirm_intro": "This is exactly what will be posted, and when:",
+        "cancel": "Cancel this post",
+        "declined_title": "Noted",
+        "declined_intro": "You declined this one. Nothing will be posted.",
+        "cancelled_title": "Cancelled",
+        "cancelled_intro": "Nothing will be posted for this network.",
+        "me_title": "Your sharing",
+        "me_pending": "To review",
+        "me_scheduled": "Scheduled",
+        "me_published": "Published",
+        "me_nothing": "Nothing here yet.",
+        "unsubscribe_title": "Unsubscribe",
+        "unsubscribe_confirm": "Stop receiving the weekly digest?",
+        "unsubscribe_button": "Unsubscribe",
+        "unsubscribed": "You will not receive the weekly digest any more.",
+        "error_title": "This link cannot be used",
+    },
+    "fr": {
+        "digest_subject": "Vos {count} contenus à partager cette semaine",
+        "digest_intro": (
+            "Bonjour {name}, voici ce que vous pouvez partager cette semaine. Rien n'est publié sans votre accord."
+        ),
+        "digest_open": "Relire et partager",
+        "digest_me": "Votre page : publications prévues et publiées",
+        "digest_footer": "Vous recevez cet e-mail car votre entreprise utilise Chorus.",
+        "unsubscribe": "Se désabonner de ces e-mails",
+        "shares_until": "À partager avant le {date}",
+        "page_title": "Partager : {title}",
+        "policy": "Règles de partage",
+        "your_text": "Votre texte pour {network}",
+        "characters": "caractères",
+        "networks": "Réseaux",
+        "connect": "Connecter",
+        "connected": "connecté",
+        "not_connected": "pas encore connecté",
+        "when": "Quand",
+        "when_now": "Maintenant",
+        "when_at": "À l'heure que je choisis",
+        "when_spread": "Étaler sur la semaine",
+        "time_zone": "Heures affichées pour {zone}.",
+        "approve": "Approuver et programmer",
+        "decline": "Pas pour moi",
+        "decline_reason": "Raison (facultatif)",
+        "confirm_title": "Programmé",
+        "confirm_intro": "Voici exactement ce qui sera publié, et quand :",
+        "cancel": "Annuler cette publication",
+        "declined_title": "C'est noté",
+        "declined_intro": "Vous avez refusé ce contenu. Rien ne sera publié.",
+        "cancelled_title": "Annulé",
+        "cancelled_intro": "Rien ne sera publié sur ce réseau.",
+        "me_title": "Vos partages",
+        "me_pending": "À relire",
+        "me_scheduled": "Programmés",
+        "me_published": "Publiés",
+        "me_nothing": "Rien pour l'instant.",
+        "unsubscribe_title": "Désabonnement",
+        "unsubscribe_confirm": "Ne plus recevoir le résumé hebdomadaire ?",
+        "unsubscribe_button": "Me désabonner",
+        "unsubscribed": "Vous ne recevrez plus le résumé hebdomadaire.",
+        "error_title": "Ce lien ne peut pas être utilisé",
+    },
+}
+
+
+def language_of(locale: str) -> str:
+    language = locale.split("-", maxsplit=1)[0].lower()
+    return language if language in MESSAGES else "en"
+
+
+def translator(locale: str) -> dict[str, str]:
+    return MESSAGES[language_of(locale)]

@@ -1,0 +1,200 @@
+"""The weekly digest end to end on moto: planner -> SQS -> sender -> SES, once per employee per week."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import itertools
+import json
+from datetime import UTC, datetime, timedelta
+from email.message import Message
+
+import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+from moto.ses.models import ses_backends
+
+import digest_planner_handler
+import digest_sender_handler
+from tests.conftest import ACCOUNT, DIGEST_QUEUE_URL
+from tests.support.lambda_context import FakeLambdaContext
+from tests.support.seed import content_id, employee_id, seed
+
+TODAY = datetime.now(UTC).date()
+CONTENT = [
+    {"id": "all", "title": "For everyone <b>now</b>", "url": "https://example.com/all", "text": "Everyone & all"},
+    {
+        "id": "eng",
+        "title": "Engineering only",
+        "url": "https://example.com/eng",
+        "text": "For engineers",
+        "groups": ["engineering"],
+    },
+    {
+        "id": "old",
+        "title": "Last month",
+        "url": "https://example.com/old",
+        "text": "Old",
+        "starts_at": str(TODAY - timedelta(days=60)),
+        "ends_at": str(TODAY - timedelta(days=30)),
+    },
+]
+EMPLOYEES = [
+    {"email": "ada@example.com", "name": "Ada", "groups": ["engineering"], "locale": "en", "timezone": "Europe/London"},
+    {
+        "email": "camille@example.com",
+        "name": "Camille",
+        "groups": ["sales"],
+        "locale": "fr",
+        "timezone": "Europe/Paris",
+    },
+    {"email": "left@example.com", "name": "Left", "active": "inactive"},
+]
+
+
+def sent_messages() -> list[Message]:
+    backend = ses_backends[ACCOUNT]["eu-west-1"]
+    return [
+        email.message_from_string(message.raw_data, policy=email.policy.default) for message in backend.sent_messages
+    ]
+
+
+def sqs_record(message: dict) -> dict:
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "messageAttributes": {},
+        "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:eu-west-1:{ACCOUNT}:chorus-test-digests",
+        "awsRegion": "eu-west-1",
+    }
+
+
+def run_digest(aws) -> dict:
+    planned = digest_planner_handler.lambda_handler({}, FakeLambdaContext())
+    messages = aws["sqs"].receive_message(QueueUrl=DIGEST_QUEUE_URL, MaxNumberOfMessages=10).get("Messages", [])
+    event = {"Records": [sqs_record(message) for message in messages]}
+    result = digest_sender_handler.lambda_handler(event, FakeLambdaContext()) if messages else None
+    return {"planned": planned, "event": event, "result": result}
+
+
+def bodies(message: Message) -> tuple[str, str]:
+    parts = {
+        part.get_content_type(): part.get_payload(decode=True).decode()
+        for part in message.walk()
+        if not part.is_multipart()
+    }
+    return parts["text/plain"], parts["text/html"]
+
+
+def test_each_active_employee_gets_their_activities_once(aws):
+    # Given content for everyone, for engineering, and out of date; three employees, one gone
+    seed(aws, CONTENT, EMPLOYEES)
+    # When the weekly digest runs
+    outcome = run_digest(aws)
+    # Then Ada and Camille get one email each, with only what is meant for them
+    assert outcome["planned"]["recipients"] == 2 and outcome["planned"]["employees"] == 2
+    assert outcome["result"] == {"batchItemFailures": []}
+    by_recipient = {message["To"].split("<")[-1].rstrip(">"): message for message in sent_messages()}
+    assert set(by_recipient) == {"ada@example.com", "camille@example.com"}
+    ada_text, ada_html = bodies(by_recipient["ada@example.com"])
+    assert "Engineering only" in ada_text and "For everyone <b>now</b>" in ada_text
+    assert "For everyone &lt;b&gt;now&lt;/b&gt;" in ada_html and "<b>now</b>" not in ada_html
+    assert "Everyone &amp; all" in ada_html
+    camille_text, _ = bodies(by_recipient["camille@example.com"])
+    assert "Engineering only" not in camille_text and "Last month" not in camille_text
+    assert by_recipient["camille@example.com"]["Subject"] == "Vos 1 contenus à partager cette semaine"
+    # And each has a magic link per activity, a /me link, and RFC 8058 unsubscribe headers
+    assert ada_text.count("https://chorus.example.com/a/") == 2
+    assert "https://chorus.example.com/me?t=" in ada_text
+    unsubscribe = by_recipient["ada@example.com"]["List-Unsubscribe"]
+    assert unsubscribe.startswith("<https://chorus.example.com/unsubscribe?t=")
+    assert by_recipient["ada@example.com"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_a_redelivered_batch_sends_nothing_twice(aws):
+    seed(aws, CONTENT, EMPLOYEES)
+    outcome = run_digest(aws)
+    # When SQS delivers the same batch again (and the planner runs again)
+    digest_sender_handler.lambda_handler(outcome["event"], FakeLambdaContext())
+    run_digest(aws)
+    # Then nobody got a second email this week
+    assert len(sent_messages()) == 2
+
+
+def test_opted_out_employees_and_employees_with_nothing_new_get_nothing(aws):
+    seed(aws, CONTENT[:1], EMPLOYEES[:2])
+    aws["dynamodb"].update_item(
+        TableName="chorus-test-table",
+        Key={"PK": {"S": f"EMP#{employee_id('ada@example.com')}"}, "SK": {"S": "PROFILE"}},
+        UpdateExpression="SET digest_opt_in = :no, decided = :decided",
+        ExpressionAttributeValues={":no": {"BOOL": False}, ":decided": {"SS": ["x"]}},
+    )
+    aws["dynamodb"].update_item(
+        TableName="chorus-test-table",
+        Key={"PK": {"S": f"EMP#{employee_id('camille@example.com')}"}, "SK": {"S": "PROFILE"}},
+        UpdateExpression="ADD decided :decided",
+        ExpressionAttributeValues={":decided": {"SS": [content_id("all")]}},
+    )
+    outcome = run_digest(aws)
+    assert outcome["planned"]["recipients"] == 0
+    assert sent_messages() == []
+
+
+def test_a_failed_send_is_retried_alone(aws, monkeypatch):
+    seed(aws, CONTENT, EMPLOYEES)
+    from chorus.adapters.ses_email import EmailError, SesEmailSender
+
+    original = SesEmailSender.send_raw
+    calls = {"n": 0}
+
+    def flaky(self, sender, recipient, message):
+        calls["n"] += 1
+        if recipient == "camille@example.com" and calls["n"] <= 2:
+            raise EmailError("throttled")
+        return original(self, sender, recipient, message)
+
+    monkeypatch.setattr(SesEmailSender, "send_raw", flaky)
+    digest_planner_handler.lambda_handler({}, FakeLambdaContext())
+    [message] = aws["sqs"].receive_message(QueueUrl=DIGEST_QUEUE_URL, MaxNumberOfMessages=10)["Messages"]
+    event = {"Records": [sqs_record(message)]}
+    # When Camille's send fails, the whole (one-message) batch fails and SQS will redeliver it
+    with pytest.raises(BatchProcessingError):
+        digest_sender_handler.lambda_handler(event, FakeLambdaContext())
+    assert [m["To"] for m in sent_messages()] == ["Ada <ada@example.com>"]
+    # Then the redelivery sends Camille's email and not Ada's again
+    digest_sender_handler.lambda_handler(event, FakeLambdaContext())
+    assert sorted(m["To"] for m in sent_messages()) == ["Ada <ada@example.com>", "Camille <camille@example.com>"]
+
+
+def test_pacing_never_exceeds_the_rate():
+    from chorus.services.digest import Pacer
+
+    clock = {"now": 0.0}
+    starts: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        clock["now"] += seconds
+
+    pacer = Pacer(5, clock=lambda: clock["now"], sleep=sleep)
+    for _ in range(11):
+        pacer.wait()
+        starts.append(clock["now"])
+    # 11 sends at 5 per second take at least 2 seconds, evenly spaced
+    assert starts[-1] == pytest.approx(2.0)
+    assert all(b - a == pytest.approx(0.2) for a, b in itertools.pairwise(starts))
+
+
+def test_planner_payload_is_one_message_per_25_recipients(aws):
+    employees = [{"email": f"p{n}@example.com", "name": f"P{n}"} for n in range(60)]
+    seed(aws, CONTENT[:1], employees)
+    planned = digest_planner_handler.lambda_handler({}, FakeLambdaContext())
+    assert planned["batches"] == 3
+    attributes = aws["sqs"].get_queue_attributes(
+        QueueUrl=DIGEST_QUEUE_URL, AttributeNames=["ApproximateNumberOfMessages"]
+    )
+    assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "3"
+    body = json.loads(aws["sqs"].receive_message(QueueUrl=DIGEST_QUEUE_URL)["Messages"][0]["Body"])
+    assert len(body["recipients"]) == 25 and list(body["contents"]) == [content_id("all")]

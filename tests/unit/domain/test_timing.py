@@ -1,0 +1,92 @@
+"""Times in the employee's zone: the week, chosen times, spreading over working hours."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chorus.domain.timing import (
+    MIN_LEAD,
+    check_publish_time,
+    local_time_to_utc,
+    overlaps,
+    spread_over_week,
+    week_of,
+)
+from chorus.errors import InvalidInput
+
+PARIS = "Europe/Paris"
+
+
+def test_week_is_monday_to_monday_in_the_zone():
+    # Sunday 23:30 UTC is already Monday in Paris
+    week = week_of(datetime(2026, 11, 22, 23, 30, tzinfo=UTC), PARIS)
+    assert week.week_id == "2026-W48"
+    assert week.start == datetime(2026, 11, 22, 23, 0, tzinfo=UTC)
+    assert week.end - week.start == timedelta(days=7)
+
+
+def test_overlap_of_open_windows():
+    week = week_of(datetime(2026, 11, 24, tzinfo=UTC), PARIS)
+    assert overlaps(None, None, week)
+    assert not overlaps(None, week.start, week)
+    assert overlaps(week.end - timedelta(seconds=1), None, week)
+
+
+def test_a_time_skipped_by_daylight_saving_is_refused():
+    with pytest.raises(InvalidInput) as error:
+        local_time_to_utc("at", datetime(2027, 3, 28, 2, 30), PARIS)
+    assert "does not exist" in error.value.problems[0].reason
+
+
+def test_wall_clock_in_the_zone():
+    assert local_time_to_utc("at", datetime(2026, 11, 24, 10, 0), PARIS) == datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+
+def test_publish_time_rules():
+    now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    check_publish_time("at", now + MIN_LEAD, now, None, None)
+    with pytest.raises(InvalidInput):
+        check_publish_time("at", now + timedelta(minutes=2), now, None, None)
+    with pytest.raises(InvalidInput) as error:
+        check_publish_time("at", now + timedelta(days=2), now, None, now + timedelta(days=1))
+    assert error.value.problems[0].reason == "is after this content may be shared"
+
+
+def test_spread_is_inside_working_hours_ordered_and_in_the_future():
+    now = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # Monday 09:00 Paris
+    times = spread_over_week(3, now, PARIS, None, None)
+    assert times == sorted(times) and len(set(times)) == 3
+    for moment in times:
+        local = moment.astimezone(ZoneInfo(PARIS))
+        assert local.weekday() < 5 and 9 <= local.hour < 18
+        assert moment >= now + MIN_LEAD
+
+
+def test_spread_with_no_working_hours_left_asks_for_a_time():
+    friday_evening = datetime(2026, 11, 27, 18, 30, tzinfo=UTC)
+    with pytest.raises(InvalidInput) as error:
+        spread_over_week(2, friday_evening, PARIS, None, None)
+    assert error.value.problems[0].field == "when"
+
+
+@given(
+    st.integers(min_value=1, max_value=4),
+    st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31)),
+    st.sampled_from(["Europe/Paris", "America/New_York", "Asia/Tokyo", "UTC", "Australia/Sydney"]),
+)
+def test_spread_property(count, naive_now, zone):
+    now = naive_now.replace(tzinfo=UTC)
+    try:
+        times = spread_over_week(count, now, zone, None, None)
+    except InvalidInput:
+        return  # no working hours left this week: the employee is asked to pick a time
+    week = week_of(now, zone)
+    assert len(times) == count
+    assert all(week.start <= moment < week.end and moment >= now + MIN_LEAD - timedelta(minutes=5) for moment in times)
+    assert all(9 <= moment.astimezone(ZoneInfo(zone)).hour < 18 for moment in times)
+    assert times == sorted(times)
