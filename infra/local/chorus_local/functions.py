@@ -99,15 +99,19 @@ def _merge_env(globals_fn: Mapping[str, Any], props: Mapping[str, Any]) -> dict[
     return merged
 
 
-def load_functions(stack: Stack, root: Path) -> dict[str, FunctionSpec]:
-    """Every AWS::Serverless::Function of the template, with its environment resolved."""
+def load_functions(stack: Stack, root: Path, *, with_environment: bool = True) -> dict[str, FunctionSpec]:
+    """Every AWS::Serverless::Function of the template, with its environment resolved.
+
+    ``with_environment=False`` is for the provisioner, which runs before values such as KMS
+    key ids exist and needs only names, ARNs and events.
+    """
     globals_fn = stack.globals_function()
     specs: dict[str, FunctionSpec] = {}
     for res in stack.by_type("AWS::Serverless::Function"):
         props = {**{k: v for k, v in globals_fn.items() if k != "Environment"}, **res.properties}
         env_raw = _merge_env(globals_fn, res.properties)
         environment: dict[str, str] = {}
-        for key, raw in env_raw.items():
+        for key, raw in env_raw.items() if with_environment else ():
             value = stack.resolve(raw)
             if value is not NO_VALUE:
                 environment[key] = scalar_text(value)

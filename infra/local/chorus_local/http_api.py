@@ -64,9 +64,7 @@ class Route:
 
     def specificity(self) -> tuple[tuple[int, ...], int]:
         """Literal segments beat {param}, which beats {greedy+}; an exact method beats ANY."""
-        scores = tuple(
-            0 if seg.endswith("+}") else 1 if seg.startswith("{") else 2 for seg in self.segments
-        )
+        scores = tuple(0 if seg.endswith("+}") else 1 if seg.startswith("{") else 2 for seg in self.segments)
         return scores, 0 if self.method == "ANY" else 1
 
 

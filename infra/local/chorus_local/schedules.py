@@ -19,8 +19,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-_MONTHS = {name: index for index, name in enumerate(
-    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)}
+_MONTHS = {
+    name: index
+    for index, name in enumerate(
+        ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1
+    )
+}
 _DAYS = {name: index for index, name in enumerate(["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"], start=1)}
 _MAX_SEARCH_YEARS = 10
 
@@ -66,22 +70,56 @@ def _parse_set(field_text: str, low: int, high: int, names: dict[str, int] | Non
     return values
 
 
-def _parse_day_of_month(text: str) -> Callable[[date], bool]:
+DayCheck = Callable[[date], bool]
+
+
+def _any_day(_day: date) -> bool:
+    return True
+
+
+def _is_last_day(day: date) -> bool:
+    return day.day == calendar.monthrange(day.year, day.month)[1]
+
+
+def _is_last_weekday(day: date) -> bool:
+    return day == _last_weekday(day.year, day.month)
+
+
+def _nearest_weekday_check(target: int) -> DayCheck:
+    def check(day: date) -> bool:
+        return day == _nearest_weekday(day.year, day.month, target)
+
+    return check
+
+
+def _day_in(values: set[int]) -> DayCheck:
+    def check(day: date) -> bool:
+        return day.day in values
+
+    return check
+
+
+def _any_of(checks: list[DayCheck]) -> DayCheck:
+    def check(day: date) -> bool:
+        return any(item(day) for item in checks)
+
+    return check
+
+
+def _parse_day_of_month(text: str) -> DayCheck:
     if text == "?":
-        return lambda _day: True
-    checks: list[Callable[[date], bool]] = []
+        return _any_day
+    checks: list[DayCheck] = []
     for item in text.split(","):
         if item == "L":
-            checks.append(lambda day: day.day == calendar.monthrange(day.year, day.month)[1])
+            checks.append(_is_last_day)
         elif item == "LW":
-            checks.append(lambda day: day == _last_weekday(day.year, day.month))
+            checks.append(_is_last_weekday)
         elif item.endswith("W"):
-            target = _parse_value(item[:-1], {}, 1, 31)
-            checks.append(lambda day, target=target: day == _nearest_weekday(day.year, day.month, target))
+            checks.append(_nearest_weekday_check(_parse_value(item[:-1], {}, 1, 31)))
         else:
-            values = _parse_set(item, 1, 31)
-            checks.append(lambda day, values=values: day.day in values)
-    return lambda day: any(check(day) for check in checks)
+            checks.append(_day_in(_parse_set(item, 1, 31)))
+    return _any_of(checks)
 
 
 def _last_weekday(year: int, month: int) -> date:
@@ -103,32 +141,45 @@ def _nearest_weekday(year: int, month: int, target: int) -> date | None:
     return day
 
 
-def _parse_day_of_week(text: str) -> Callable[[date], bool]:
+def _weekday_in(values: set[int]) -> DayCheck:
+    def check(day: date) -> bool:
+        return _aws_dow(day) in values
+
+    return check
+
+
+def _last_of_month_weekday(weekday: int) -> DayCheck:
+    def check(day: date) -> bool:
+        return _aws_dow(day) == weekday and day.day + 7 > calendar.monthrange(day.year, day.month)[1]
+
+    return check
+
+
+def _nth_weekday(weekday: int, nth: int) -> DayCheck:
+    def check(day: date) -> bool:
+        return _aws_dow(day) == weekday and (day.day - 1) // 7 + 1 == nth
+
+    return check
+
+
+def _parse_day_of_week(text: str) -> DayCheck:
     if text == "?":
-        return lambda _day: True
-    checks: list[Callable[[date], bool]] = []
+        return _any_day
+    checks: list[DayCheck] = []
     for item in text.split(","):
         if item == "L":
-            checks.append(lambda day: _aws_dow(day) == 7)
+            checks.append(_weekday_in({7}))
         elif item.endswith("L"):
-            weekday = _parse_value(item[:-1], _DAYS, 1, 7)
-            checks.append(
-                lambda day, weekday=weekday: _aws_dow(day) == weekday
-                and day.day + 7 > calendar.monthrange(day.year, day.month)[1]
-            )
+            checks.append(_last_of_month_weekday(_parse_value(item[:-1], _DAYS, 1, 7)))
         elif "#" in item:
             weekday_text, _, nth_text = item.partition("#")
-            weekday = _parse_value(weekday_text, _DAYS, 1, 7)
             nth = int(nth_text)
             if not 1 <= nth <= 5:
                 raise ScheduleExpressionError(f"bad nth weekday in {item!r}")
-            checks.append(
-                lambda day, weekday=weekday, nth=nth: _aws_dow(day) == weekday and (day.day - 1) // 7 + 1 == nth
-            )
+            checks.append(_nth_weekday(_parse_value(weekday_text, _DAYS, 1, 7), nth))
         else:
-            values = _parse_set(item, 1, 7, _DAYS)
-            checks.append(lambda day, values=values: _aws_dow(day) in values)
-    return lambda day: any(check(day) for check in checks)
+            checks.append(_weekday_in(_parse_set(item, 1, 7, _DAYS)))
+    return _any_of(checks)
 
 
 def _zone(name: str | None) -> ZoneInfo:

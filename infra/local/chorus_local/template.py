@@ -179,8 +179,8 @@ class Stack:
 
     def _parameters(self, overrides: Mapping[str, str]) -> dict[str, Any]:
         values: dict[str, Any] = {}
-        for name, spec in (self.template.get("Parameters") or {}).items():
-            spec = spec or {}
+        for name, declared in (self.template.get("Parameters") or {}).items():
+            spec = declared or {}
             if name in overrides:
                 raw: Any = overrides[name]
             elif "Default" in spec:
@@ -212,7 +212,7 @@ class Stack:
 
     def _evaluate_condition(self, expr: Any) -> bool:
         if isinstance(expr, dict) and len(expr) == 1:
-            (key, arg), = expr.items()
+            ((key, arg),) = expr.items()
             if key == "Condition":
                 return self.condition(str(arg))
             if key == "Fn::Equals":
@@ -367,7 +367,7 @@ class Stack:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self.ref(str(arg))
             if key.startswith("Fn::") or key == "Condition":
@@ -375,7 +375,7 @@ class Stack:
         resolved = {key: self.resolve(item) for key, item in value.items()}
         return {key: item for key, item in resolved.items() if item is not NO_VALUE}
 
-    def _intrinsic(self, key: str, arg: Any) -> Any:  # noqa: PLR0911 - one branch per function
+    def _intrinsic(self, key: str, arg: Any) -> Any:
         if key == "Fn::GetAtt":
             if isinstance(arg, str):
                 arg = arg.split(".", 1)
@@ -403,11 +403,11 @@ class Stack:
         if key == "Fn::GetAZs":
             return [f"{self.region}{suffix}" for suffix in "abc"]
         if key == "Fn::Base64":
-            import base64  # noqa: PLC0415 - rarely used
+            import base64
 
             return base64.b64encode(str(self.resolve(arg)).encode()).decode()
         if key == "Fn::ToJsonString":
-            import json  # noqa: PLC0415 - rarely used
+            import json
 
             return json.dumps(self.resolve(arg), separators=(",", ":"))
         if key == "Fn::ImportValue":

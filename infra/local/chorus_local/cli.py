@@ -1,0 +1,507 @@
+"""The ``chorus`` command line: run the local cloud, mint admin tokens, move the clock, upload.
+
+``chorus local up|down|status|tick|admin-token`` manage the local cloud; ``chorus upload`` and
+``chorus report`` work against the local cloud by default (bucket and endpoint from
+``/_local/health``) or against a deployed stack with ``--stack NAME`` (bucket from the stack's
+outputs, real AWS credentials from the usual boto3 chain).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import mimetypes
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import boto3
+import requests
+
+from chorus_local.cloud import (
+    DEFAULT_API_PORT,
+    DEFAULT_AWS_PORT,
+    DEFAULT_STATE_DIR,
+    STATE_FILE,
+    CloudConfig,
+    LocalCloud,
+    find_project_root,
+)
+from chorus_local.log import configure
+
+PID_FILE = "chorus-local.pid"
+LOG_FILE = "chorus-local.log"
+HTTP_TIMEOUT = 10
+
+
+class CliError(Exception):
+    """A user-facing failure: printed without a traceback, exit code 1 (or ``code``)."""
+
+    def __init__(self, message: str, code: int = 1) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+# ----------------------------------------------------------------------------- argument parsing
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="chorus", description="Chorus developer tools.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    local = commands.add_parser("local", help="run the local cloud")
+    local_commands = local.add_subparsers(dest="local_command", required=True)
+
+    up = local_commands.add_parser("up", help="start the local cloud")
+    up.add_argument("--api-port", type=int, default=_env_int("CHORUS_API_PORT", DEFAULT_API_PORT))
+    up.add_argument("--aws-port", type=int, default=_env_int("CHORUS_AWS_PORT", DEFAULT_AWS_PORT))
+    up.add_argument("--state-dir", type=Path, default=Path(DEFAULT_STATE_DIR))
+    up.add_argument("--project-dir", type=Path, default=None, help="folder holding template.yaml")
+    up.add_argument("--detach", action="store_true", help="run in the background and return")
+    up.add_argument("--wait", type=float, default=90.0, help="seconds --detach waits for health")
+    up.add_argument("--log-level", default=os.environ.get("CHORUS_LOG_LEVEL", "INFO"))
+    up.add_argument(
+        "--parameter", "-p", action="append", default=[], metavar="NAME=VALUE", help="template parameter override"
+    )
+
+    for name, text in (("status", "show health"), ("down", "stop a detached local cloud")):
+        sub = local_commands.add_parser(name, help=text)
+        sub.add_argument("--state-dir", type=Path, default=Path(DEFAULT_STATE_DIR))
+        if name == "status":
+            sub.add_argument("--api-url", default=None)
+        else:
+            sub.add_argument("--timeout", type=float, default=30.0)
+
+    tick = local_commands.add_parser("tick", help="advance the virtual clock and fire due schedules")
+    tick.add_argument("--to", required=True, help="ISO 8601 instant, e.g. 2025-06-02T09:00:00+02:00")
+    _target_args(tick, stack=False)
+
+    token = local_commands.add_parser("admin-token", help="print a bearer token for the admin API")
+    token.add_argument("--sub", default="local-admin")
+    token.add_argument("--email", default="admin@example.com")
+    token.add_argument("--group", action="append", default=None, help="repeatable; default: the admin group")
+    _target_args(token, stack=False)
+
+    upload = commands.add_parser("upload", help="upload a content or employees file and print its report")
+    upload.add_argument("kind", choices=["content", "employees"])
+    upload.add_argument("file", type=Path)
+    upload.add_argument("--timeout", type=float, default=60.0)
+    _target_args(upload, stack=True)
+
+    report = commands.add_parser("report", help="print the report of an upload")
+    report.add_argument("key", help="upload key (uploads/...) or report key (reports/...)")
+    _target_args(report, stack=True)
+    return parser
+
+
+def _target_args(parser: argparse.ArgumentParser, *, stack: bool) -> None:
+    parser.add_argument("--api-url", default=None, help="local gateway URL (default: from the state dir)")
+    parser.add_argument("--state-dir", type=Path, default=Path(DEFAULT_STATE_DIR))
+    if stack:
+        parser.add_argument("--stack", default=None, help="target a deployed stack instead of the local cloud")
+        parser.add_argument("--region", default=None)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "local":
+            handler = {
+                "up": cmd_up,
+                "status": cmd_status,
+                "down": cmd_down,
+                "tick": cmd_tick,
+                "admin-token": cmd_admin_token,
+            }[args.local_command]
+            return handler(args)
+        if args.command == "upload":
+            return cmd_upload(args)
+        return cmd_report(args)
+    except CliError as exc:
+        print(f"chorus: {exc}", file=sys.stderr)
+        return exc.code
+
+
+# ----------------------------------------------------------------------------- local up / down
+
+
+def _parameters(pairs: list[str]) -> dict[str, str]:
+    result: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise CliError(f"--parameter expects NAME=VALUE, got {pair!r}")
+        result[name] = value
+    return result
+
+
+def _print_urls(api_url: str, aws_url: str) -> None:
+    print(f"Chorus local cloud is up (default ports: api {DEFAULT_API_PORT}, aws {DEFAULT_AWS_PORT})")
+    print(f"  gateway : {api_url}")
+    print(f"  index   : {api_url}/_local/")
+    print(f"  outbox  : {api_url}/_local/outbox")
+    print(f"  health  : {api_url}/_local/health")
+    print(f"  moto    : {aws_url}  (AWS_ENDPOINT_URL)")
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    root = (args.project_dir or find_project_root()).resolve()
+    state_dir: Path = args.state_dir if args.state_dir.is_absolute() else (Path.cwd() / args.state_dir)
+    if args.detach:
+        return _up_detached(args, root, state_dir)
+    configure(args.log_level)
+    cloud = LocalCloud(
+        CloudConfig(
+            root=root,
+            state_dir=state_dir,
+            api_port=args.api_port,
+            aws_port=args.aws_port,
+            parameter_overrides=_parameters(args.parameter),
+        )
+    )
+    try:
+        cloud.start()
+    except OSError as exc:
+        raise CliError(f"cannot start: {exc} (ports api={args.api_port}, aws={args.aws_port})") from exc
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    pid_file = state_dir / PID_FILE
+    pid_file.write_text(str(os.getpid()), encoding="utf-8")
+    try:
+        _print_urls(cloud.api_url, cloud.aws_url)
+        print("Press Ctrl-C to stop.", flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        cloud.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if pid_file.exists() and pid_file.read_text(encoding="utf-8").strip() == str(os.getpid()):
+            pid_file.unlink()
+    print("Chorus local cloud stopped.", flush=True)
+    return 0
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    status = Path(f"/proc/{pid}/status")  # a zombie is dead for our purpose
+    return not (status.exists() and "State:\tZ" in status.read_text(encoding="utf-8", errors="replace"))
+
+
+def _is_chorus_process(pid: int) -> bool:
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    if not cmdline.exists():  # not Linux: trust the pid file
+        return True
+    return b"chorus" in cmdline.read_bytes()
+
+
+def _read_pid(state_dir: Path) -> int | None:
+    pid_file = state_dir / PID_FILE
+    try:
+        return int(pid_file.read_text(encoding="utf-8").strip())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def _log_tail(path: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except FileNotFoundError:
+        return "(no log)"
+
+
+def _up_detached(args: argparse.Namespace, root: Path, state_dir: Path) -> int:
+    state_dir.mkdir(parents=True, exist_ok=True)
+    existing = _read_pid(state_dir)
+    if existing is not None and _pid_alive(existing) and _is_chorus_process(existing):
+        raise CliError(f"already running (pid {existing}); run `chorus local down --state-dir {state_dir}` first")
+    log_path = state_dir / LOG_FILE
+    command = [
+        sys.executable,
+        "-m",
+        "chorus_local",
+        "local",
+        "up",
+        "--api-port",
+        str(args.api_port),
+        "--aws-port",
+        str(args.aws_port),
+        "--state-dir",
+        str(state_dir),
+        "--project-dir",
+        str(root),
+        "--log-level",
+        args.log_level,
+        *[f"--parameter={pair}" for pair in args.parameter],
+    ]
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=root,
+            start_new_session=True,
+        )
+    (state_dir / PID_FILE).write_text(str(process.pid), encoding="utf-8")
+    api_url = f"http://127.0.0.1:{args.api_port}"
+    deadline = time.monotonic() + args.wait
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise CliError(f"local cloud exited with code {process.returncode}; log tail:\n{_log_tail(log_path)}")
+        try:
+            health = requests.get(f"{api_url}/_local/health", timeout=2).json()
+        except (requests.RequestException, ValueError):
+            time.sleep(0.3)
+            continue
+        _print_urls(health["urls"]["api"], health["urls"]["aws"])
+        print(f"  pid     : {process.pid}  (log: {log_path})")
+        return 0
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    raise CliError(f"local cloud not healthy after {args.wait:.0f}s; log tail:\n{_log_tail(log_path)}")
+
+
+def cmd_down(args: argparse.Namespace) -> int:
+    state_dir: Path = args.state_dir
+    pid = _read_pid(state_dir)
+    if pid is None or not _pid_alive(pid):
+        print("not running")
+        (state_dir / PID_FILE).unlink(missing_ok=True)
+        return 0
+    if not _is_chorus_process(pid):
+        raise CliError(f"pid {pid} in {state_dir / PID_FILE} is not a chorus process; not touching it")
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        if not _pid_alive(pid):
+            (state_dir / PID_FILE).unlink(missing_ok=True)
+            print(f"stopped (pid {pid})")
+            return 0
+        time.sleep(0.2)
+    os.kill(pid, signal.SIGKILL)
+    (state_dir / PID_FILE).unlink(missing_ok=True)
+    raise CliError(f"pid {pid} did not stop within {args.timeout:.0f}s; killed")
+
+
+# ----------------------------------------------------------------------------- talking to the gateway
+
+
+def resolve_api_url(args: argparse.Namespace) -> str:
+    if getattr(args, "api_url", None):
+        return str(args.api_url).rstrip("/")
+    state = Path(args.state_dir) / STATE_FILE
+    if state.exists():
+        try:
+            return str(json.loads(state.read_text(encoding="utf-8"))["api_url"]).rstrip("/")
+        except (ValueError, KeyError):
+            pass
+    return f"http://127.0.0.1:{_env_int('CHORUS_API_PORT', DEFAULT_API_PORT)}"
+
+
+def _get_health(api_url: str) -> dict[str, Any]:
+    try:
+        response = requests.get(f"{api_url}/_local/health", timeout=HTTP_TIMEOUT)
+        response.raise_for_status()
+        health: dict[str, Any] = response.json()
+    except (requests.RequestException, ValueError) as exc:
+        raise CliError(f"local cloud not running at {api_url}") from exc
+    return health
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    api_url = resolve_api_url(args)
+    try:
+        health = _get_health(api_url)
+    except CliError:
+        print(f"not running ({api_url})")
+        return 1
+    print(f"running: {api_url}  clock {health.get('clock')}")
+    for name, url in (health.get("urls") or {}).items():
+        print(f"  {name:8}: {url}")
+    print("  resources:")
+    for logical_id, name in (health.get("resources") or {}).items():
+        print(f"    {logical_id}: {name}")
+    return 0
+
+
+def cmd_tick(args: argparse.Namespace) -> int:
+    api_url = resolve_api_url(args)
+    try:
+        response = requests.post(f"{api_url}/_local/clock", json={"to": args.to}, timeout=600)
+    except requests.RequestException as exc:
+        raise CliError(f"local cloud not running at {api_url}") from exc
+    body = response.json()
+    if response.status_code != 200:
+        raise CliError(str(body.get("message", body)))
+    print(f"clock: {body['now']}")
+    fired = body.get("fired") or []
+    if not fired:
+        print("nothing fired")
+    for item in fired:
+        outcome = "ok" if item.get("ok") else f"FAILED ({item.get('error')})"
+        deleted = " (deleted)" if item.get("deleted") else ""
+        print(f"  {item.get('occurrence')}  {item.get('schedule')} -> {item.get('target')}: {outcome}{deleted}")
+    return 0
+
+
+def cmd_admin_token(args: argparse.Namespace) -> int:
+    api_url = resolve_api_url(args)
+    payload: dict[str, Any] = {"sub": args.sub, "email": args.email}
+    if args.group:
+        payload["groups"] = args.group
+    try:
+        response = requests.post(f"{api_url}/_local/token", json=payload, timeout=HTTP_TIMEOUT)
+        response.raise_for_status()
+    except requests.RequestException as exc:
+        raise CliError(f"local cloud not running at {api_url}") from exc
+    print(response.json()["token"])
+    return 0
+
+
+# ----------------------------------------------------------------------------- uploads and reports
+
+
+@dataclass
+class UploadTarget:
+    bucket: str
+    s3: Any
+
+
+def resolve_target(args: argparse.Namespace) -> UploadTarget:
+    if getattr(args, "stack", None):
+        cloudformation = boto3.client("cloudformation", region_name=args.region)
+        try:
+            stacks = cloudformation.describe_stacks(StackName=args.stack)["Stacks"]
+        except Exception as exc:  # botocore raises many shapes; all mean "cannot read the stack"
+            raise CliError(f"cannot describe stack {args.stack}: {exc}") from exc
+        outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+        if "UploadsBucketName" not in outputs:
+            raise CliError(f"stack {args.stack} has no UploadsBucketName output")
+        return UploadTarget(outputs["UploadsBucketName"], boto3.client("s3", region_name=args.region))
+    health = _get_health(resolve_api_url(args))
+    bucket = (health.get("outputs") or {}).get("UploadsBucketName")
+    if not bucket:
+        raise CliError("the local cloud reports no UploadsBucketName output")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=health["urls"]["aws"],
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",  # noqa: S106 - moto's dummy credentials
+    )
+    return UploadTarget(str(bucket), s3)
+
+
+def upload_key(kind: str, file: Path, now: datetime | None = None) -> str:
+    when = now or datetime.now(UTC)
+    return f"uploads/{kind}/{when:%Y/%m/%d}/{file.name}"
+
+
+def report_key(key: str) -> str:
+    return key if key.startswith("reports/") else f"reports/{key}.json"
+
+
+def cmd_upload(args: argparse.Namespace) -> int:
+    file: Path = args.file
+    if not file.is_file():
+        raise CliError(f"no such file: {file}")
+    target = resolve_target(args)
+    key = upload_key(args.kind, file)
+    content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+    target.s3.put_object(Bucket=target.bucket, Key=key, Body=file.read_bytes(), ContentType=content_type)
+    uploaded_at = target.s3.head_object(Bucket=target.bucket, Key=key)["LastModified"]
+    print(f"uploaded s3://{target.bucket}/{key}; waiting for the report...", flush=True)
+    report = _wait_for_report(target, report_key(key), uploaded_at, args.timeout)
+    if report is None:
+        raise CliError(f"no report at {report_key(key)} after {args.timeout:.0f}s", code=2)
+    return print_report(report)
+
+
+def _wait_for_report(target: UploadTarget, key: str, not_before: datetime, timeout: float) -> dict[str, Any] | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            obj = target.s3.get_object(Bucket=target.bucket, Key=key)
+        except target.s3.exceptions.NoSuchKey:
+            time.sleep(0.5)
+            continue
+        if obj["LastModified"] >= not_before:
+            report: dict[str, Any] = json.loads(obj["Body"].read())
+            return report
+        time.sleep(0.5)
+    return None
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    target = resolve_target(args)
+    key = report_key(args.key)
+    try:
+        obj = target.s3.get_object(Bucket=target.bucket, Key=key)
+    except target.s3.exceptions.NoSuchKey as exc:
+        raise CliError(f"no report at s3://{target.bucket}/{key}") from exc
+    return print_report(json.loads(obj["Body"].read()))
+
+
+def format_report(report: dict[str, Any]) -> list[str]:
+    kind, file_format = report.get("kind", "?"), report.get("format", "?")
+    lines = [f"{report.get('key', '?')}: {report.get('status', '?')} ({kind}, {file_format})"]
+    counts = report.get("counts") or {}
+    order = ["rows", "accepted", "created", "updated", "unchanged", "rejected"]
+    names = [name for name in order if name in counts] + [name for name in counts if name not in order]
+    if names:
+        lines.append(", ".join(f"{name} {counts[name]}" for name in names))
+    errors = report.get("errors") or []
+    if errors:
+        lines.append("rejected rows:")
+        for error in errors:
+            field = error.get("field")
+            where = f"line {error.get('line', '?')}" + (f", field {field}" if field else "")
+            lines.append(f"  {where}: {error.get('reason', '')}")
+    for title, key in (("file errors", "file_errors"), ("warnings", "warnings")):
+        items = report.get(key) or []
+        if items:
+            lines.append(f"{title}:")
+            lines.extend(f"  {item.get('reason', item) if isinstance(item, dict) else item}" for item in items)
+    return lines
+
+
+def report_failed(report: dict[str, Any]) -> bool:
+    counts = report.get("counts") or {}
+    return bool(
+        report.get("status") == "rejected"
+        or int(counts.get("rejected") or 0) > 0
+        or report.get("errors")
+        or report.get("file_errors")
+    )
+
+
+def print_report(report: dict[str, Any]) -> int:
+    for line in format_report(report):
+        print(line)
+    return 1 if report_failed(report) else 0

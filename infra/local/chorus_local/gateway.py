@@ -1,0 +1,213 @@
+"""The HTTP gateway: API Gateway HTTP API routes for the handlers, plus the ``/_local`` pages.
+
+``/_local/*`` is the local cloud's own surface (health, token issuer, clock, outbox); every other
+path is matched against the template's ``HttpApi`` routes, authorized with the JWT authorizer
+when the route has one (401 ``{"message":"Unauthorized"}`` without calling the handler), turned
+into a payload 2.0 event and answered with the handler's result.
+
+The access log line has the method, the matched route key (``GET /a/{token}``, never the
+concrete path: paths carry magic-link tokens) and the status; never query strings or headers.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.wrappers import Request, Response
+
+from chorus_local.auth import Unauthorized, authorizer_context
+from chorus_local.clock import parse_instant
+from chorus_local.http_api import (
+    INTERNAL_ERROR,
+    GatewayResponse,
+    IncomingRequest,
+    build_event,
+    convert_result,
+    find_route,
+    json_response,
+)
+from chorus_local.log import get_logger
+from chorus_local.outbox import sent_messages
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+
+    from chorus_local.cloud import LocalCloud
+
+logger = get_logger(__name__)
+
+_templates = Environment(
+    loader=PackageLoader("chorus_local", "static/templates"),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+)
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """werkzeug's handler without its request log (it prints query strings)."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return
+
+    def log(self, type: str, message: str, *args: Any) -> None:
+        if type == "error":  # the message may quote the request line (tokens): not logged
+            logger.warning("http server error")
+
+
+class GatewayApp:
+    def __init__(self, cloud: LocalCloud) -> None:
+        self.cloud = cloud
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        request = Request(environ)
+        try:
+            if request.path == "/_local" or request.path.startswith("/_local/"):
+                response = self._local(request)
+            else:
+                response = self._api(request)
+        except Exception:
+            logger.exception("gateway failure", method=request.method)
+            response = self._to_werkzeug(json_response(500, INTERNAL_ERROR))
+        return response(environ, start_response)
+
+    # ------------------------------------------------------------------ API routes
+
+    def _api(self, request: Request) -> Response:
+        found = find_route(self.cloud.routes, request.method, request.path)
+        if found is None:
+            logger.info("request", method=request.method, route="(no route)", status=404)
+            return self._to_werkzeug(json_response(404, {"message": "Not Found"}))
+        route, params = found
+        authorizer: dict[str, Any] | None = None
+        if route.authorizer is not None:
+            try:
+                claims = self.cloud.issuer.verify(request.headers.get("Authorization"))
+            except Unauthorized as exc:
+                logger.info("request", method=request.method, route=route.route_key, status=401, reason=str(exc))
+                return self._to_werkzeug(
+                    json_response(401, {"message": "Unauthorized"}, [("www-authenticate", "Bearer")])
+                )
+            authorizer = authorizer_context(claims)
+        raw_uri = str(request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.full_path)
+        raw_path = raw_uri.split("?", 1)[0]
+        incoming = IncomingRequest(
+            method=request.method,
+            raw_path=raw_path,
+            raw_query=request.query_string.decode("latin-1"),
+            headers=list(request.headers.items()),
+            body=request.get_data(),
+            source_ip=request.remote_addr or "127.0.0.1",
+            protocol=str(request.environ.get("SERVER_PROTOCOL", "HTTP/1.1")),
+        )
+        event = build_event(incoming, route, params, account_id=self.cloud.stack.account_id, authorizer=authorizer)
+        try:
+            result = self.cloud.runtime.invoke(route.function, event)
+            gateway_response = convert_result(result)
+        except Exception:
+            logger.exception("handler failed", function=route.function.name)
+            gateway_response = json_response(500, INTERNAL_ERROR)
+        gateway_response.headers.append(("apigw-requestid", event["requestContext"]["requestId"]))
+        logger.info("request", method=request.method, route=route.route_key, status=gateway_response.status)
+        return self._to_werkzeug(gateway_response)
+
+    @staticmethod
+    def _to_werkzeug(response: GatewayResponse) -> Response:
+        result = Response(response.body, status=response.status)
+        result.headers.clear()
+        for name, value in response.headers:
+            result.headers.add(name, value)
+        return result
+
+    # ------------------------------------------------------------------ /_local
+
+    def _local(self, request: Request) -> Response:
+        path = request.path.rstrip("/") or "/_local"
+        method = request.method
+        issuer = self.cloud.issuer
+        if path == "/_local" and method in {"GET", "HEAD"}:
+            return self._html("index.html", **self.cloud.index_context())
+        if path == "/_local/health" and method in {"GET", "HEAD"}:
+            return self._json(self.cloud.health())
+        if path == "/_local/.well-known/openid-configuration":
+            return self._json(issuer.openid_configuration())
+        if path == "/_local/.well-known/jwks.json":
+            return self._json(issuer.jwks())
+        if path == "/_local/token" and method == "POST":
+            return self._token(request)
+        if path == "/_local/clock" and method == "POST":
+            return self._clock(request)
+        if path == "/_local/clock" and method == "GET":
+            return self._json({"now": self.cloud.clock.now().isoformat()})
+        if path == "/_local/outbox" and method in {"GET", "HEAD"}:
+            return self._html("outbox.html", messages=self._messages())
+        if path == "/_local/outbox.json":
+            return self._json({"messages": [message.to_dict() for message in self._messages()]})
+        return self._json({"message": "Not Found"}, 404)
+
+    def _messages(self) -> list[Any]:
+        return sent_messages(self.cloud.stack.account_id, self.cloud.stack.region)
+
+    def _token(self, request: Request) -> Response:
+        try:
+            body = json.loads(request.get_data() or b"{}")
+        except json.JSONDecodeError:
+            return self._json({"message": "body must be JSON"}, 400)
+        if not isinstance(body, dict):
+            return self._json({"message": "body must be a JSON object"}, 400)
+        groups = body.get("groups")
+        if groups is None:
+            groups = [self.cloud.admin_group]
+        claims: dict[str, Any] = {
+            "sub": str(body.get("sub") or "local-admin"),
+            self.cloud.groups_claim: list(groups),
+        }
+        if body.get("email"):
+            claims["email"] = str(body["email"])
+        extra = body.get("claims")
+        if isinstance(extra, dict):
+            claims.update(extra)
+        ttl = int(body.get("ttl_seconds") or 3600)
+        return self._json({"token": self.cloud.issuer.issue(claims, ttl), "expires_in": ttl})
+
+    def _clock(self, request: Request) -> Response:
+        try:
+            body = json.loads(request.get_data() or b"{}")
+            target = parse_instant(str(body["to"]))
+        except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+            return self._json({"message": 'body must be {"to": "<ISO 8601 instant>"}'}, 400)
+        now, fired = self.cloud.scheduler.tick_to(target)
+        return self._json({"now": now.isoformat(), "fired": [item.to_dict() for item in fired]})
+
+    @staticmethod
+    def _json(payload: Any, status: int = 200) -> Response:
+        return Response(json.dumps(payload, indent=2, default=str), status=status, mimetype="application/json")
+
+    @staticmethod
+    def _html(template: str, **context: Any) -> Response:
+        return Response(_templates.get_template(template).render(**context), mimetype="text/html")
+
+
+class GatewayServer:
+    def __init__(self, app: GatewayApp, host: str, port: int) -> None:
+        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._server.server_address[1])
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="chorus-gateway", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:  # shutdown() blocks forever if serve_forever never ran
+            self._server.shutdown()
+            self._thread.join(10)
+            self._thread = None
+        self._server.server_close()

@@ -1,0 +1,51 @@
+"""One local cloud per test session, in-process, on ephemeral ports."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from chorus_local.cloud import CloudConfig, LocalCloud
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _clear_runtime_caches() -> None:
+    """Handlers cache their clients per warm container; a cloud on new ports needs fresh ones."""
+    bootstrap = sys.modules.get("chorus.bootstrap")
+    for value in vars(bootstrap).values() if bootstrap is not None else ():
+        clear = getattr(value, "cache_clear", None)
+        if callable(clear):
+            clear()
+
+
+@pytest.fixture(scope="session")
+def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
+    config = CloudConfig(
+        root=ROOT,
+        state_dir=tmp_path_factory.mktemp("chorus-local"),
+        api_port=0,
+        aws_port=0,
+        poll_interval=0.2,
+        retry_delay=0.0,
+    )
+    _clear_runtime_caches()
+    local = LocalCloud(config)
+    local.start()
+    try:
+        yield local
+    finally:
+        local.stop()
+        _clear_runtime_caches()
+
+
+@pytest.fixture
+def local_cloud(cloud: LocalCloud) -> Iterator[LocalCloud]:
+    """The session cloud, with handler overrides removed after each test."""
+    yield cloud
+    cloud.invoker.wait_idle(30)
+    for logical_id in cloud.functions:
+        cloud.override_handler(logical_id, None)
