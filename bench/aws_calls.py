@@ -23,7 +23,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -31,6 +31,7 @@ import boto3
 import botocore.session
 
 EVENT = "before-call.*.*"
+PARAMS_EVENT = "provide-client-params.*.*"
 _ids = itertools.count()
 
 
@@ -42,8 +43,11 @@ class _Emitter(Protocol):
 class AwsCalls:
     """API calls seen while the counter was active, keyed ``"<service>.<Operation>"``."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_requests: bool = False) -> None:
         self._calls: Counter[str] = Counter()
+        self._keep_requests = keep_requests
+        # (operation, API parameters) of every call, when keep_requests is set.
+        self.requests: list[tuple[str, dict[str, Any]]] = []
         self._lock = threading.Lock()
         self._unique_id = f"bench-aws-calls-{next(_ids)}"
         self._emitters: list[_Emitter] = []
@@ -77,19 +81,14 @@ class AwsCalls:
     def reset(self) -> None:
         with self._lock:
             self._calls.clear()
+            self.requests.clear()
 
     def snapshot(self) -> Counter[str]:
         return self.by_operation()
 
-    def format(self, indent: str = "  ") -> str:
+    def format(self, indent: str = "  ", service: str | None = None) -> str:
         """A small table, one operation per line, most frequent first."""
-        ops = self.by_operation()
-        if not ops:
-            return f"{indent}(no AWS calls)"
-        width = max(len(op) for op in ops)
-        lines = [f"{indent}{op:<{width}}  {n:>7,}" for op, n in sorted(ops.items(), key=lambda kv: (-kv[1], kv[0]))]
-        lines.append(f"{indent}{'total':<{width}}  {sum(ops.values()):>7,}")
-        return "\n".join(lines)
+        return format_counts(self.by_operation(service), indent)
 
     # ------------------------------------------------------------------ hooking
     def _on_call(self, model: Any, **_: Any) -> None:
@@ -97,18 +96,38 @@ class AwsCalls:
         with self._lock:
             self._calls[operation] += 1
 
+    def _on_params(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        operation = f"{model.service_model.service_name}.{model.name}"
+        with self._lock:
+            self.requests.append((operation, dict(params)))
+
     def watch(self, target: Any) -> None:
         """Count calls made through ``target``: a boto3/botocore session, client or resource."""
         emitter = _emitter_of(target)
         if any(e is emitter for e in self._emitters):
             return
         emitter.register(EVENT, self._on_call, unique_id=self._unique_id)
+        if self._keep_requests:
+            emitter.register(PARAMS_EVENT, self._on_params, unique_id=self._unique_id + "-params")
         self._emitters.append(emitter)
 
     def close(self) -> None:
         for emitter in self._emitters:
             emitter.unregister(EVENT, self._on_call, unique_id=self._unique_id)
+            if self._keep_requests:
+                emitter.unregister(PARAMS_EVENT, self._on_params, unique_id=self._unique_id + "-params")
         self._emitters.clear()
+
+
+def format_counts(ops: Mapping[str, int], indent: str = "  ") -> str:
+    """``{"dynamodb.GetItem": 3}`` as aligned lines plus a total, most frequent first."""
+    if not ops:
+        return f"{indent}(none)"
+    width = max(len("total"), *(len(op) for op in ops))
+    ordered = sorted(ops.items(), key=lambda kv: (-kv[1], kv[0]))
+    lines = [f"{indent}{op:<{width}}  {n:>7,}" for op, n in ordered]
+    lines.append(f"{indent}{'total':<{width}}  {sum(ops.values()):>7,}")
+    return "\n".join(lines)
 
 
 def _emitter_of(target: Any) -> _Emitter:
@@ -137,9 +156,12 @@ def default_session() -> boto3.Session:
 
 
 @contextmanager
-def count_aws_calls(*targets: Any) -> Iterator[AwsCalls]:
-    """Count the AWS API calls made through ``targets`` (default: boto3's default session)."""
-    calls = AwsCalls()
+def count_aws_calls(*targets: Any, keep_requests: bool = False) -> Iterator[AwsCalls]:
+    """Count the AWS API calls made through ``targets`` (default: boto3's default session).
+
+    With ``keep_requests=True`` the parameters of every call are kept in ``calls.requests``.
+    """
+    calls = AwsCalls(keep_requests=keep_requests)
     for target in targets or (default_session(),):
         calls.watch(target)
     try:

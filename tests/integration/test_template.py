@@ -66,13 +66,11 @@ _CfnLoader.add_multi_constructor("!", _cfn_tag)
 @cache
 def template() -> dict[str, Any]:
     with (ROOT / "template.yaml").open(encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(fh, Loader=_CfnLoader)
 
 
 def resources(*types: str) -> dict[str, dict[str, Any]]:
-    return {
-        name: res for name, res in template()["Resources"].items() if not types or res.get("Type") in types
-    }
+    return {name: res for name, res in template()["Resources"].items() if not types or res.get("Type") in types}
 
 
 def props(resource: dict[str, Any]) -> dict[str, Any]:
@@ -221,9 +219,7 @@ ASYNC_FUNCTIONS = sorted({name for name, _, _ in function_events(ASYNC_EVENT_TYP
 
 @pytest.mark.parametrize("logical_id", ASYNC_FUNCTIONS)
 def test_async_functions_keep_their_failures(logical_id: str) -> None:
-    on_failure = (
-        (function_setting(logical_id, "EventInvokeConfig") or {}).get("DestinationConfig", {}).get("OnFailure")
-    )
+    on_failure = (function_setting(logical_id, "EventInvokeConfig") or {}).get("DestinationConfig", {}).get("OnFailure")
     dlq = function_setting(logical_id, "DeadLetterQueue")
     assert on_failure or dlq, f"{logical_id} is invoked asynchronously but has no OnFailure destination or DLQ"
     target = (on_failure or {}).get("Destination") or (dlq or {}).get("TargetArn")
@@ -336,8 +332,7 @@ def test_admin_routes_require_the_authorizer() -> None:
     open_routes = [
         (name, event_name, event.get("Path"))
         for name, event_name, event in function_events(frozenset({"HttpApi"}))
-        if str(event.get("Path", "")).startswith("/admin")
-        and (event.get("Auth") or {}).get("Authorizer") == "NONE"
+        if str(event.get("Path", "")).startswith("/admin") and (event.get("Auth") or {}).get("Authorizer") == "NONE"
     ]
     assert not open_routes, f"admin routes without the JWT authorizer: {open_routes}"
     apis = resources("AWS::Serverless::HttpApi")

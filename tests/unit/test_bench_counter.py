@@ -7,9 +7,8 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from moto import mock_aws
-
 from bench.aws_calls import count_aws_calls
+from moto import mock_aws
 
 REGION = "eu-west-1"
 
@@ -40,12 +39,10 @@ def test_counts_client_calls_by_operation(aws: boto3.Session) -> None:
         ddb = aws.client("dynamodb")
         for i in range(3):
             ddb.put_item(TableName="t", Item={"PK": {"S": f"k{i}"}})
-        ddb.batch_write_item(
-            RequestItems={"t": [{"PutRequest": {"Item": {"PK": {"S": f"b{i}"}}}} for i in range(25)]}
-        )
+        ddb.batch_write_item(RequestItems={"t": [{"PutRequest": {"Item": {"PK": {"S": f"b{i}"}}}} for i in range(25)]})
         s3 = aws.client("s3")
-        s3.create_bucket(Bucket="b", CreateBucketConfiguration={"LocationConstraint": REGION})
-        s3.put_object(Bucket="b", Key="k", Body=b"x")
+        s3.create_bucket(Bucket="bench-bucket", CreateBucketConfiguration={"LocationConstraint": REGION})
+        s3.put_object(Bucket="bench-bucket", Key="k", Body=b"x")
 
     # Then every API call is counted once, per service and operation
     assert calls.by_operation() == Counter(
@@ -62,6 +59,7 @@ def test_counts_client_calls_by_operation(aws: boto3.Session) -> None:
     assert calls.by_service() == Counter({"dynamodb": 5, "s3": 2})
     assert calls.count("dynamodb.PutItem") == 3
     assert "dynamodb.PutItem" in calls.format()
+    assert "(none)" in calls.format(service="sqs")
 
 
 def test_counts_resource_level_calls(aws: boto3.Session) -> None:
@@ -78,11 +76,13 @@ def test_counts_resource_level_calls(aws: boto3.Session) -> None:
 
 def test_counts_paginated_calls(aws: boto3.Session) -> None:
     s3 = aws.client("s3")
-    s3.create_bucket(Bucket="b", CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.create_bucket(Bucket="bench-bucket", CreateBucketConfiguration={"LocationConstraint": REGION})
     for i in range(5):
-        s3.put_object(Bucket="b", Key=f"k{i}", Body=b"x")
+        s3.put_object(Bucket="bench-bucket", Key=f"k{i}", Body=b"x")
     with count_aws_calls(s3) as calls:
-        pages = list(s3.get_paginator("list_objects_v2").paginate(Bucket="b", PaginationConfig={"PageSize": 2}))
+        pages = list(
+            s3.get_paginator("list_objects_v2").paginate(Bucket="bench-bucket", PaginationConfig={"PageSize": 2})
+        )
 
     assert len(pages) == 3
     assert calls.by_operation() == Counter({"s3.ListObjectsV2": 3})
@@ -110,6 +110,14 @@ def test_stops_counting_on_exit_and_nests(aws: boto3.Session) -> None:
 
     assert outer.total() == 2
     assert inner.total() == 1
+
+
+def test_keeps_request_parameters_when_asked(aws: boto3.Session) -> None:
+    _create_table(aws)
+    with count_aws_calls(aws, keep_requests=True) as calls:
+        aws.client("dynamodb").get_item(TableName="t", Key={"PK": {"S": "x"}})
+
+    assert calls.requests == [("dynamodb.GetItem", {"TableName": "t", "Key": {"PK": {"S": "x"}}})]
 
 
 def test_rejects_what_it_cannot_watch() -> None:

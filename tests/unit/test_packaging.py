@@ -69,7 +69,7 @@ _CfnLoader.add_multi_constructor("!", _cfn_tag)
 @cache
 def template() -> dict[str, Any]:
     with (ROOT / "template.yaml").open(encoding="utf-8") as fh:
-        return yaml.load(fh, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+        return yaml.load(fh, Loader=_CfnLoader)
 
 
 @cache
