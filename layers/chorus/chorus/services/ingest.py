@@ -8,6 +8,7 @@ kept. The uploaded object is only ever read.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol, cast
@@ -28,7 +29,7 @@ from chorus.domain.report import (
     UploadKind,
     report_key_for,
 )
-from chorus.domain.tabular import RowRejected, TabularReader, UploadFormat
+from chorus.domain.tabular import RowRejected, SourceRow, TabularReader, UploadFormat
 from chorus.errors import FieldProblem, InvalidInput
 from chorus.observability import logger
 
@@ -41,9 +42,13 @@ UPLOAD_PREFIXES = {
 }
 
 
+class UpsertBatch(Protocol):
+    def add_contents(self, contents: Sequence[Content]) -> Sequence[str]: ...
+    def add_employees(self, employees: Sequence[Employee]) -> Sequence[str]: ...
+
+
 class Catalog(Protocol):
-    def upsert_contents(self, contents: Sequence[Content]) -> Sequence[str]: ...
-    def upsert_employees(self, employees: Sequence[Employee]) -> Sequence[str]: ...
+    def upsert_batch(self) -> AbstractContextManager[UpsertBatch]: ...
 
 
 class Objects(Protocol):
@@ -132,50 +137,40 @@ class IngestService:
             for field, reason in problems:
                 errors.append(RowError(line=line, field=field, reason=reason))
 
-        def flush() -> None:
+        def flush(batch: UpsertBatch) -> None:
             if not group:
                 return
             if kind is UploadKind.CONTENT:
-                results = self._catalog.upsert_contents([item for item in group if isinstance(item, Content)])
+                results = batch.add_contents([item for item in group if isinstance(item, Content)])
             else:
-                results = self._catalog.upsert_employees([item for item in group if isinstance(item, Employee)])
+                results = batch.add_employees([item for item in group if isinstance(item, Employee)])
             for result in results:
                 setattr(counts, str(result), getattr(counts, str(result)) + 1)
             group.clear()
 
-        for row in reader:
-            counts.rows += 1
-            if isinstance(row, RowRejected):
-                reject(row.line, [(row.field, row.reason)])
-                continue
-            try:
-                parsed = cast(_UploadRow, spec.row_model.model_validate(row.values))
-            except ValidationError as exc:
-                reject(row.line, [(problem.field, problem.reason) for problem in field_problems(exc)])
-                continue
-            cross_field = parsed.problems()
-            if cross_field:
-                reject(row.line, [(problem.field, problem.reason) for problem in cross_field])
-                continue
-            entity = parsed.to_entity()
-            identity = entity.content_id if isinstance(entity, Content) else entity.employee_id
-            if identity in first_line_of:
-                reject(
-                    row.line,
-                    [
-                        (
-                            spec.identity_field,
-                            f"duplicate of line {first_line_of[identity]} (same {spec.identity_label}); not imported",
-                        )
-                    ],
-                )
-                continue
-            first_line_of[identity] = row.line
-            counts.accepted += 1
-            group.append(entity)
-            if len(group) >= WRITE_GROUP_ROWS:
-                flush()
-        flush()
+        with self._catalog.upsert_batch() as batch:
+            for row in reader:
+                counts.rows += 1
+                if isinstance(row, RowRejected):
+                    reject(row.line, [(row.field, row.reason)])
+                    continue
+                entity = _entity(spec, row)
+                if isinstance(entity, list):
+                    reject(row.line, [(problem.field, problem.reason) for problem in entity])
+                    continue
+                identity = entity.content_id if isinstance(entity, Content) else entity.employee_id
+                if identity in first_line_of:
+                    duplicate = (
+                        f"duplicate of line {first_line_of[identity]} (same {spec.identity_label}); not imported"
+                    )
+                    reject(row.line, [(spec.identity_field, duplicate)])
+                    continue
+                first_line_of[identity] = row.line
+                counts.accepted += 1
+                group.append(entity)
+                if len(group) >= WRITE_GROUP_ROWS:
+                    flush(batch)
+            flush(batch)
         outcome = reader.outcome
         status = _status(counts, has_file_errors=bool(outcome.file_errors))
         report = IngestReport(
@@ -254,6 +249,15 @@ _KINDS: dict[UploadKind, _Kind] = {
         identity_label="email",
     ),
 }
+
+
+def _entity(spec: _Kind, row: SourceRow) -> Content | Employee | list[FieldProblem]:
+    """The row as a domain entity, or every reason it is refused."""
+    try:
+        parsed = cast(_UploadRow, spec.row_model.model_validate(row.values))
+    except ValidationError as exc:
+        return field_problems(exc)
+    return parsed.problems() or parsed.to_entity()
 
 
 def _status(counts: Counts, *, has_file_errors: bool) -> ReportStatus:

@@ -11,7 +11,8 @@ clobbered: the group is re-read and retried instead.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -71,8 +72,16 @@ class CatalogStore:
         self._table = table_name
 
     # ------------------------------------------------------------------ content
+    @contextmanager
+    def upsert_batch(self) -> Iterator[UpsertBatch]:
+        """Upserts spread over many calls share write transactions; the rest is written on exit."""
+        batch = UpsertBatch(self)
+        yield batch
+        batch.flush()
+
     def upsert_contents(self, contents: Sequence[Content]) -> list[UpsertResult]:
-        return self._upsert([self._content_write(content) for content in contents])
+        with self.upsert_batch() as batch:
+            return batch.add_contents(contents)
 
     def get_content(self, content_id: str) -> Content:
         item = self._get(keys.content_pk(content_id), keys.META)
@@ -140,7 +149,8 @@ class CatalogStore:
 
     # ------------------------------------------------------------------ employees
     def upsert_employees(self, employees: Sequence[Employee]) -> list[UpsertResult]:
-        return self._upsert([self._employee_write(employee) for employee in employees])
+        with self.upsert_batch() as batch:
+            return batch.add_employees(employees)
 
     def get_employee(self, employee_id: str) -> Employee:
         item = self._get(keys.employee_pk(employee_id), keys.PROFILE)
@@ -201,29 +211,22 @@ class CatalogStore:
         )
 
     # ------------------------------------------------------------------ upsert engine
-    def _upsert(self, writes: list[_Write]) -> list[UpsertResult]:
-        results: list[UpsertResult] = []
-        for start in range(0, len(writes), BATCH_GET_SIZE):
-            results.extend(self._upsert_group(writes[start : start + BATCH_GET_SIZE]))
-        return results
-
-    def _upsert_group(self, writes: list[_Write]) -> list[UpsertResult]:
+    def _classify(self, writes: list[_Write]) -> tuple[list[UpsertResult], list[tuple[_Write, dict[str, Any] | None]]]:
+        """One BatchGetItem: which writes are new, changed (to write) or unchanged (skipped)."""
         stored = self._read_versions([write.key for write in writes])
         results: list[UpsertResult] = []
-        pending: list[tuple[_Write, dict[str, Any] | None]] = []
+        changed: list[tuple[_Write, dict[str, Any] | None]] = []
         for write in writes:
             current = stored.get(_key_id(write.key))
             if current is None:
                 results.append(UpsertResult.CREATED)
-                pending.append((write, None))
+                changed.append((write, None))
             elif current.get("fingerprint") == write.fingerprint:
                 results.append(UpsertResult.UNCHANGED)
             else:
                 results.append(UpsertResult.UPDATED)
-                pending.append((write, current))
-        for start in range(0, len(pending), TRANSACTION_SIZE):
-            self._write_transaction(pending[start : start + TRANSACTION_SIZE])
-        return results
+                changed.append((write, current))
+        return results, changed
 
     def _write_transaction(self, group: list[tuple[_Write, dict[str, Any] | None]]) -> None:
         for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -320,6 +323,40 @@ class CatalogStore:
             raise StoreError("could not read item") from exc
         item = response.get("Item")
         return from_dynamo(item) if item else None
+
+
+class UpsertBatch:
+    """Collects changed items across calls and writes them 25 per transaction.
+
+    A file with few changes scattered over many rows then costs ceil(changes / 25) writes,
+    not one per read group.
+    """
+
+    def __init__(self, store: CatalogStore) -> None:
+        self._store = store
+        self._pending: list[tuple[_Write, dict[str, Any] | None]] = []
+
+    def add_contents(self, contents: Sequence[Content]) -> list[UpsertResult]:
+        return self._add([self._store._content_write(content) for content in contents])
+
+    def add_employees(self, employees: Sequence[Employee]) -> list[UpsertResult]:
+        return self._add([self._store._employee_write(employee) for employee in employees])
+
+    def _add(self, writes: list[_Write]) -> list[UpsertResult]:
+        results: list[UpsertResult] = []
+        for start in range(0, len(writes), BATCH_GET_SIZE):
+            group_results, changed = self._store._classify(writes[start : start + BATCH_GET_SIZE])
+            results.extend(group_results)
+            self._pending.extend(changed)
+            while len(self._pending) >= TRANSACTION_SIZE:
+                self._store._write_transaction(self._pending[:TRANSACTION_SIZE])
+                del self._pending[:TRANSACTION_SIZE]
+        return results
+
+    def flush(self) -> None:
+        while self._pending:
+            self._store._write_transaction(self._pending[:TRANSACTION_SIZE])
+            del self._pending[:TRANSACTION_SIZE]
 
 
 def _key_id(key: dict[str, Any]) -> str:
