@@ -56,9 +56,9 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def local_cloud_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloudProcess]:
-    state_dir = tmp_path_factory.mktemp("chorus-e2e")
+@contextlib.contextmanager
+def running_local_cloud(state_dir: Path) -> Iterator[LocalCloudProcess]:
+    """Starts a detached local cloud on free ports; always stops it (kills it as a last resort)."""
     api_port, aws_port = free_port(), free_port()
     up = subprocess.run(
         [
@@ -97,3 +97,9 @@ def local_cloud_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lo
         if down.returncode != 0 and pid_file.exists():  # last resort: kill the one process we started
             with contextlib.suppress(ProcessLookupError, ValueError):
                 os.kill(int(pid_file.read_text().strip()), signal.SIGKILL)
+
+
+@pytest.fixture(scope="session")
+def local_cloud_process(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloudProcess]:
+    with running_local_cloud(tmp_path_factory.mktemp("chorus-e2e")) as cloud:
+        yield cloud

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -77,6 +78,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--parameter", "-p", action="append", default=[], metavar="NAME=VALUE", help="template parameter override"
     )
 
+    demo = commands.add_parser("demo", help="start the local cloud with sample data and send the digest")
+    demo.add_argument("--api-port", type=int, default=_env_int("CHORUS_API_PORT", DEFAULT_API_PORT))
+    demo.add_argument("--aws-port", type=int, default=_env_int("CHORUS_AWS_PORT", DEFAULT_AWS_PORT))
+    demo.add_argument("--state-dir", type=Path, default=Path(DEFAULT_STATE_DIR))
+    demo.add_argument("--project-dir", type=Path, default=None, help="folder holding template.yaml")
+    demo.add_argument("--log-level", default=os.environ.get("CHORUS_LOG_LEVEL", "WARNING"))
+    demo.add_argument("--parameter", "-p", action="append", default=[], metavar="NAME=VALUE")
+
     for name, text in (("status", "show health"), ("down", "stop a detached local cloud")):
         sub = local_commands.add_parser(name, help=text)
         sub.add_argument("--state-dir", type=Path, default=Path(DEFAULT_STATE_DIR))
@@ -127,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
                 "admin-token": cmd_admin_token,
             }[args.local_command]
             return handler(args)
+        if args.command == "demo":
+            return cmd_demo(args)
         if args.command == "upload":
             return cmd_upload(args)
         return cmd_report(args)
@@ -153,6 +164,7 @@ def _print_urls(api_url: str, aws_url: str) -> None:
     print(f"  gateway : {api_url}")
     print(f"  index   : {api_url}/_local/")
     print(f"  outbox  : {api_url}/_local/outbox")
+    print(f"  feed    : {api_url}/_local/feed")
     print(f"  health  : {api_url}/_local/health")
     print(f"  moto    : {aws_url}  (AWS_ENDPOINT_URL)")
 
@@ -162,6 +174,53 @@ def cmd_up(args: argparse.Namespace) -> int:
     state_dir: Path = args.state_dir if args.state_dir.is_absolute() else (Path.cwd() / args.state_dir)
     if args.detach:
         return _up_detached(args, root, state_dir)
+    return _run_foreground(args, root, state_dir)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """The local cloud in the foreground, loaded with the sample roster and content, digest sent."""
+    root = (args.project_dir or find_project_root()).resolve()
+    state_dir: Path = args.state_dir if args.state_dir.is_absolute() else (Path.cwd() / args.state_dir)
+    # Quiet function logs: the demo prints what matters; `chorus local up` keeps them at INFO.
+    args.parameter = ["LogLevel=WARNING", *args.parameter]
+    return _run_foreground(args, root, state_dir, on_ready=lambda cloud: _load_demo(cloud, root))
+
+
+def _load_demo(cloud: LocalCloud, root: Path) -> None:
+    samples = root / "events" / "samples"
+    bucket = cloud.stack.physical_name("UploadsBucket")
+    s3 = cloud.client("s3")
+    day = datetime.now(UTC).strftime("%Y/%m/%d")
+    print("Loading the sample roster and content...", flush=True)
+    for kind, name in (
+        ("employees", "employees.csv"),
+        ("content", "content.csv"),
+        ("content", "content-with-mistakes.csv"),
+    ):
+        key = f"uploads/{kind}/{day}/{name}"
+        s3.put_object(Bucket=bucket, Key=key, Body=(samples / name).read_bytes())
+        cloud.settle()
+        report = json.loads(s3.get_object(Bucket=bucket, Key=f"reports/{key}.json")["Body"].read())
+        counts = report.get("counts", {})
+        print(
+            f"  {key}: {counts.get('accepted', 0)} accepted, {counts.get('rejected', 0)} rejected "
+            f"(report: chorus report {key})",
+            flush=True,
+        )
+    token = cloud.issuer.issue({"sub": "demo-admin", cloud.groups_claim: [cloud.admin_group]}, 3600)
+    response = requests.post(
+        f"{cloud.api_url}/admin/digests", headers={"Authorization": f"Bearer {token}"}, timeout=HTTP_TIMEOUT
+    )
+    cloud.settle()
+    print(f"Weekly digest sent now: {response.json()}", flush=True)
+    print(f"\nOpen {cloud.api_url}/_local/outbox, click a magic link, approve a post on the sandbox network;")
+    print(f"it appears on {cloud.api_url}/_local/feed when its time comes (`chorus local tick --to <time>`).")
+    print(f"Admin API token (1 h): {token}\n", flush=True)
+
+
+def _run_foreground(
+    args: argparse.Namespace, root: Path, state_dir: Path, on_ready: Callable[[LocalCloud], None] | None = None
+) -> int:
     configure(args.log_level)
     cloud = LocalCloud(
         CloudConfig(
@@ -186,6 +245,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     pid_file.write_text(str(os.getpid()), encoding="utf-8")
     try:
         _print_urls(cloud.api_url, cloud.aws_url)
+        if on_ready is not None:
+            on_ready(cloud)
         print("Press Ctrl-C to stop.", flush=True)
         while not stop.wait(0.5):
             pass

@@ -111,10 +111,18 @@ def reset_moto() -> None:
     moto_api_backend.reset()
 
 
+# Template parameters that differ on the local cloud: the sandbox network is offered, so the
+# whole story (approve -> publish -> feed) works without a social account. Flags override them.
+LOCAL_PARAMETER_DEFAULTS = {"SandboxEnabled": "true"}
+
+
 class LocalCloud:
     def __init__(self, config: CloudConfig) -> None:
         self.config = config
-        self.stack = Stack(load_template(config.template_path), parameter_overrides=config.parameter_overrides)
+        self.stack = Stack(
+            load_template(config.template_path),
+            parameter_overrides={**LOCAL_PARAMETER_DEFAULTS, **config.parameter_overrides},
+        )
         self.clock = VirtualClock()
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()

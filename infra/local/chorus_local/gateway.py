@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -21,6 +22,7 @@ from werkzeug.wrappers import Request, Response
 
 from chorus_local.auth import Unauthorized, authorizer_context
 from chorus_local.clock import parse_instant
+from chorus_local.feed import FeedPost, feed_posts
 from chorus_local.http_api import (
     INTERNAL_ERROR,
     GatewayResponse,
@@ -145,9 +147,16 @@ class GatewayApp:
             return self._json({"now": self.cloud.clock.now().isoformat()})
         if path == "/_local/outbox" and method in {"GET", "HEAD"}:
             return self._html("outbox.html", messages=self._messages())
+        if path == "/_local/feed" and method in {"GET", "HEAD"}:
+            return self._html("feed.html", posts=self._feed())
+        if path == "/_local/feed.json":
+            return self._json({"posts": [asdict(post) for post in self._feed()]})
         if path == "/_local/outbox.json":
             return self._json({"messages": [message.to_dict() for message in self._messages()]})
         return self._json({"message": "Not Found"}, 404)
+
+    def _feed(self) -> list[FeedPost]:
+        return feed_posts(self.cloud.client("dynamodb"), self.cloud.stack.physical_name("Table"))
 
     def _messages(self) -> list[Any]:
         return sent_messages(self.cloud.stack.account_id, self.cloud.stack.region)

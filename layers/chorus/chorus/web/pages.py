@@ -61,24 +61,33 @@ def security_headers(app: APIGatewayHttpResolver, next_middleware: NextMiddlewar
     return response
 
 
+def _cross_site(app: APIGatewayHttpResolver) -> bool:
+    headers = app.current_event.headers
+    # Fetch metadata is the reliable signal: with Referrer-Policy no-referrer, browsers send
+    # "Origin: null" even for our own forms, so Origin is only compared when it is a real origin.
+    fetch_site = headers.get("sec-fetch-site")
+    if fetch_site is not None:
+        return fetch_site not in {"same-origin", "none"}
+    origin = headers.get("origin")
+    host = headers.get("host") or app.current_event.request_context.domain_name
+    return bool(origin) and origin != "null" and urlsplit(origin).netloc != host
+
+
 def same_origin_only(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[str]:
-    """Browsers send Origin on POST: a form posted from another site (or an opaque "null" origin)
-    is refused. Mail clients' one-click unsubscribe sends no Origin and passes."""
-    if app.current_event.request_context.http.method == "POST":
-        sent = app.current_event.headers.get("origin")
-        host = app.current_event.headers.get("host") or app.current_event.request_context.domain_name
-        if sent and urlsplit(sent).netloc != host:
-            logger.warning("cross-origin form refused")
-            response = page(
-                403,
-                "pages/message.html.j2",
-                request_locale(app),
-                heading="Forbidden",
-                message="This form must be sent from the Chorus page.",
-                me_link=None,
-            )
-            response.headers.update(PAGE_HEADERS)
-            return response
+    """A form posted from another site is refused. Mail clients' RFC 8058 one-click unsubscribe
+    (a server-side POST without fetch metadata or Origin) passes."""
+    if app.current_event.request_context.http.method == "POST" and _cross_site(app):
+        logger.warning("cross-site form refused")
+        response = page(
+            403,
+            "pages/message.html.j2",
+            request_locale(app),
+            heading="Forbidden",
+            message="This form must be sent from the Chorus page.",
+            me_link=None,
+        )
+        response.headers.update(PAGE_HEADERS)
+        return response
     return next_middleware(app)
 
 

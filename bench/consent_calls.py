@@ -1,0 +1,237 @@
+"""AWS calls of the weekly digest and of the consent pages (moto, in-process).
+
+    python -m bench.consent_calls [--employees 10000]
+
+Prints, by operation:
+- the digest for N employees: planner calls, sender calls, and calls per recipient
+  (target <= 2.1, the once-per-week marker and the SES call included);
+- GET /a/{token} (target <= 1: one BatchGetItem; the key ring is cached per container);
+- an approval for 1, 2 and 3 networks (target <= 2 per network: one transaction + one schedule);
+- publishing one approved post (target <= 4 plus the network call).
+Figures, not a test: exit status 0 unless something raises.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parents[1]
+for folder in ("layers/chorus", "functions/web", "functions/publisher"):
+    sys.path.insert(0, str(ROOT / folder))
+
+import boto3  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from bench.aws_calls import count_aws_calls, format_counts  # noqa: E402
+from bench.ingest_scale import (  # noqa: E402
+    create_bucket,
+    create_table,
+    moto_transactions_without_table_copies,
+    template_resources,
+)
+
+REGION = "eu-west-1"
+TABLE = "chorus-bench-table"
+BUCKET = "chorus-bench-uploads"
+SECRET = "chorus-bench-links"
+GROUP = "chorus-bench-posts"
+ENV = {
+    "TABLE_NAME": TABLE,
+    "UPLOADS_BUCKET": BUCKET,
+    "IDEMPOTENCY_TABLE": "unused",
+    "MAGIC_LINK_SECRET_ID": SECRET,
+    "NETWORKS": "linkedin,x,mastodon",
+    "SANDBOX_ENABLED": "true",
+    "SCHEDULE_GROUP": GROUP,
+    "PUBLISHER_ARN": "arn:aws:lambda:eu-west-1:123456789012:function:publisher",
+    "SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/scheduler",
+    "SCHEDULE_DLQ_ARN": "arn:aws:sqs:eu-west-1:123456789012:schedule-failures",
+    "PUBLIC_BASE_URL": "https://chorus.example.com",
+    "SENDER_EMAIL": "chorus@example.com",
+    "SES_MAX_SEND_RATE": "1000000",
+    "SENDER_CONCURRENCY": "2",
+    "DIGEST_TIMEZONE": "Europe/Paris",
+    "POWERTOOLS_LOG_LEVEL": "ERROR",
+}
+
+
+def setup() -> dict[str, Any]:
+    resources = template_resources()
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    create_table(ddb, TABLE, resources["Table"]["Properties"])
+    create_bucket(boto3.client("s3", region_name=REGION), BUCKET, resources["UploadsBucket"]["Properties"])
+    sqs = boto3.client("sqs", region_name=REGION)
+    queue_url = sqs.create_queue(QueueName="digests")["QueueUrl"]
+    boto3.client("secretsmanager", region_name=REGION).create_secret(
+        Name=SECRET, SecretString=json.dumps({"current": "k1", "k1": "bench-key-" + "x" * 40})
+    )
+    boto3.client("scheduler", region_name=REGION).create_schedule_group(Name=GROUP)
+    boto3.client("ses", region_name=REGION).verify_domain_identity(Domain="example.com")
+    os.environ.update({**ENV, "DIGEST_QUEUE_URL": queue_url})
+    return {"ddb": ddb, "sqs": sqs, "queue_url": queue_url}
+
+
+def seed(employees: int) -> None:
+    from chorus.bootstrap import build_ingest_service
+    from chorus.config import IngestSettings
+
+    service = build_ingest_service(IngestSettings.from_env())
+    s3 = boto3.client("s3", region_name=REGION)
+    content = "\n".join(
+        json.dumps({"id": f"bench-{n}", "title": f"News {n}", "url": f"https://example.com/{n}", "text": "Share me"})
+        for n in range(3)
+    )
+    roster = "\n".join(
+        json.dumps({"email": f"person{n}@example.com", "name": f"Person {n}", "timezone": "Europe/Paris"})
+        for n in range(employees)
+    )
+    for key, body in (("uploads/content/bench.jsonl", content), ("uploads/employees/bench.jsonl", roster)):
+        s3.put_object(Bucket=BUCKET, Key=key, Body=body.encode())
+        service.ingest_object(key)
+
+
+def digest(env: dict[str, Any], employees: int) -> None:
+    from chorus.bootstrap import build_digest_planner, build_digest_sender
+    from chorus.config import DigestPlannerSettings, DigestSenderSettings
+    from chorus.domain.digest import DigestBatch
+
+    with count_aws_calls() as planning:  # clients are created inside, so their calls are seen
+        planner = build_digest_planner(DigestPlannerSettings.from_env())
+        summary = planner.plan(datetime.now(UTC))
+    messages: list[str] = []
+    while True:
+        batch = env["sqs"].receive_message(QueueUrl=env["queue_url"], MaxNumberOfMessages=10).get("Messages", [])
+        if not batch:
+            break
+        messages.extend(message["Body"] for message in batch)
+    started = time.perf_counter()
+    with count_aws_calls() as sending:
+        # One sender for all batches, as a warm container would be: its key ring is read once.
+        sender = build_digest_sender(DigestSenderSettings.from_env())
+        for body in messages:
+            sender.send_batch(DigestBatch.model_validate_json(body))
+    elapsed = time.perf_counter() - started
+    recipients = summary.recipients
+    print(f"\n## Weekly digest, {employees} employees -> {recipients} recipients, {summary.batches} SQS messages")
+    print(f"planner: {planning.total()} calls ({planning.total() / max(recipients, 1):.3f} per recipient)")
+    print(format_counts(planning.by_operation()))
+    print(f"sender: {sending.total()} calls ({sending.total() / max(recipients, 1):.3f} per recipient)")
+    print(format_counts(sending.by_operation()))
+    per_recipient = (planning.total() + sending.total()) / max(recipients, 1)
+    verdict = "PASS" if per_recipient <= 2.1 else "FAIL"
+    print(f"calls per recipient, planner + sender: {per_recipient:.3f} (target <= 2.1) {verdict}")
+    print(f"(sending took {elapsed:.1f} s on moto; the SQS receive/delete is Lambda's, not the function's)")
+
+
+def pages(stack: ExitStack) -> None:
+    from tests.support.http_events import http_event
+    from tests.support.lambda_context import FakeLambdaContext
+
+    import publisher_handler
+    import web_handler
+    from chorus.adapters.secrets_keys import parse_key_ring
+    from chorus.domain.content import content_id_for
+    from chorus.domain.employee import employee_id_for
+    from chorus.domain.magic_links import activity_scope, sign_form, sign_link
+
+    ring = parse_key_ring(json.dumps({"current": "k1", "k1": "bench-key-" + "x" * 40}))
+    now = datetime.now(UTC)
+    calls = stack.enter_context(count_aws_calls())
+    first = sign_link(ring, employee_id_for("person9@example.com"), activity_scope("c-x"), now + timedelta(days=1))
+    web_handler.lambda_handler(http_event("GET", f"/a/{first}", route="/a/{token}", claims=None), FakeLambdaContext())
+    print("\n## Employee pages")
+    print(f"first request of a container (reads the key ring, then cached 5 min): {calls.total()} calls")
+    print(format_counts(calls.by_operation()))
+    networks_sets = (["sandbox"], ["sandbox", "linkedin"], ["sandbox", "linkedin", "mastodon"])
+    for index, networks in enumerate(networks_sets):
+        employee = employee_id_for(f"person{index}@example.com")
+        content = content_id_for(f"bench-{index}", "", "")
+        token = sign_link(ring, employee, activity_scope(content), now + timedelta(days=1))
+        calls.reset()
+        response = web_handler.lambda_handler(
+            http_event("GET", f"/a/{token}", route="/a/{token}", claims=None), FakeLambdaContext()
+        )
+        viewing = calls.snapshot()
+        assert response["statusCode"] == 200, response
+        if index == 0:
+            total = sum(viewing.values())
+            verdict = "PASS" if total <= 1 else "FAIL"
+            print(f"GET /a/{{token}}: {total} calls (target <= 1) {verdict}")
+            print(format_counts(viewing))
+        fields: dict[str, Any] = {
+            "form": sign_form(ring, f"{employee}|{activity_scope(content)}", now - timedelta(minutes=1)),
+            "action": "approve",
+            "timezone": "Europe/Paris",
+            "when": "now",
+            "network": networks,
+            **{f"text_{network}": "My own words" for network in networks},
+        }
+        body = urlencode(fields, doseq=True)
+        event = http_event(
+            "POST",
+            f"/a/{token}",
+            route="/a/{token}",
+            claims=None,
+            body=body,
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        )
+        calls.reset()
+        response = web_handler.lambda_handler(event, FakeLambdaContext())
+        approving = calls.snapshot()
+        assert response["statusCode"] == 303, response
+        total = sum(approving.values())
+        per_network = total / len(networks)
+        verdict = "PASS" if per_network <= 2 else "FAIL"
+        print(
+            f"approve for {len(networks)} network(s): {total} calls, {per_network:.2f} per network "
+            f"(target <= 2) {verdict}"
+        )
+        print(format_counts(approving))
+    employee = employee_id_for("person0@example.com")
+    target = {
+        "approval": {
+            "employee_id": employee,
+            "content_id": content_id_for("bench-0", "", ""),
+            "network": "sandbox",
+            "revision": 1,
+        }
+    }
+    publisher_handler.lambda_handler({"approval": {**target["approval"], "revision": 99}}, FakeLambdaContext())
+    calls.reset()
+    outcome = publisher_handler.lambda_handler(target, FakeLambdaContext())
+    publishing = calls.snapshot()
+    assert outcome == {"outcome": "published"}, outcome
+    own = sum(publishing.values()) - publishing["dynamodb.PutItem"]  # the sandbox network's own write
+    verdict = "PASS" if own <= 4 else "FAIL"
+    print(f"publish one post: {own} calls + 1 network call (sandbox feed write) (target <= 4 + network) {verdict}")
+    print(format_counts(publishing))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--employees", type=int, default=10_000)
+    args = parser.parse_args(argv)
+    os.environ.setdefault("AWS_DEFAULT_REGION", REGION)
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        os.environ[name] = "testing"
+    os.environ["AWS_ACCOUNT_ID_ENDPOINT_MODE"] = "disabled"
+    with mock_aws(), moto_transactions_without_table_copies():
+        env = setup()
+        seed(args.employees)
+        digest(env, args.employees)
+        with ExitStack() as stack:
+            pages(stack)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,48 @@
+"""The sandbox network's feed: posts the publisher made on the ``sandbox`` network.
+
+The sandbox adapter (chorus.adapters.networks.sandbox) keeps posts in the app's table under
+``SANDBOX#feed``; this reads them back for ``/_local/feed``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+FEED_PK = "SANDBOX#feed"
+
+
+@dataclass(frozen=True)
+class FeedPost:
+    key: str
+    employee_id: str
+    text: str
+    link: str
+    title: str
+    published_at: str
+
+
+def feed_posts(dynamodb: Any, table_name: str) -> list[FeedPost]:
+    posts: list[FeedPost] = []
+    request: dict[str, Any] = {
+        "TableName": table_name,
+        "KeyConditionExpression": "PK = :pk",
+        "ExpressionAttributeValues": {":pk": {"S": FEED_PK}},
+    }
+    while True:
+        response = dynamodb.query(**request)
+        for item in response.get("Items", []):
+            posts.append(
+                FeedPost(
+                    key=item["SK"]["S"].removeprefix("POST#"),
+                    employee_id=item.get("employee_id", {}).get("S", ""),
+                    text=item.get("text", {}).get("S", ""),
+                    link=item.get("link", {}).get("S", ""),
+                    title=item.get("title", {}).get("S", ""),
+                    published_at=item.get("published_at", {}).get("S", ""),
+                )
+            )
+        if "LastEvaluatedKey" not in response:
+            break
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    return sorted(posts, key=lambda post: post.published_at, reverse=True)
