@@ -98,12 +98,22 @@ def shot(page: object, name: str) -> None:
 
 def test_from_digest_to_consent_to_publication(cloud: LocalCloudProcess, browser: object, tmp_path: Path) -> None:
     # Given a roster and content uploaded through S3
-    upload(cloud, tmp_path, "employees", "roster.csv",
-           f"email,name,groups,timezone,locale\n{EMAIL},Eve Tester,e2e-{RUN},Europe/Paris,en\n")
+    upload(
+        cloud,
+        tmp_path,
+        "employees",
+        "roster.csv",
+        f"email,name,groups,timezone,locale\n{EMAIL},Eve Tester,e2e-{RUN},Europe/Paris,en\n",
+    )
     ends = (datetime.now(UTC) + timedelta(days=10)).date()
-    upload(cloud, tmp_path, "content", "news.csv",
-           "id,title,url,text,groups,ends_at\n"
-           f"e2e-{RUN},Our <new> office,https://example.com/office-{RUN},We opened a new office,e2e-{RUN},{ends}\n")
+    upload(
+        cloud,
+        tmp_path,
+        "content",
+        "news.csv",
+        "id,title,url,text,groups,ends_at\n"
+        f"e2e-{RUN},Our <new> office,https://example.com/office-{RUN},We opened a new office,e2e-{RUN},{ends}\n",
+    )
     # When the admin sends the digest now
     token = cloud.chorus("local", "admin-token", "--state-dir", str(cloud.state_dir)).stdout.strip()
     sent = requests.post(f"{cloud.api_url}/admin/digests", headers={"Authorization": f"Bearer {token}"}, timeout=60)
@@ -187,8 +197,9 @@ def test_from_digest_to_consent_to_publication(cloud: LocalCloudProcess, browser
     shot(page, "after-cancel-and-second-approval-desktop")
 
     # When the clock reaches the chosen time, the sandbox feed shows the edited text, once
-    tick = cloud.chorus("local", "tick", "--to", (chosen + timedelta(minutes=1)).isoformat(),
-                        "--state-dir", str(cloud.state_dir))
+    tick = cloud.chorus(
+        "local", "tick", "--to", (chosen + timedelta(minutes=1)).isoformat(), "--state-dir", str(cloud.state_dir)
+    )
     assert tick.returncode == 0, tick.stderr
     feed = requests.get(f"{cloud.api_url}/_local/feed.json", timeout=30).json()["posts"]
     assert [post["text"] for post in feed if RUN in post["text"]] == [own_words]
