@@ -136,8 +136,8 @@ def pages(stack: ExitStack) -> None:
     from tests.support.http_events import http_event
     from tests.support.lambda_context import FakeLambdaContext
 
-    import publisher_handler
-    import web_handler
+    import publisher_handler  # type: ignore[import-not-found]
+    import web_handler  # type: ignore[import-not-found]
     from chorus.adapters.secrets_keys import parse_key_ring
     from chorus.domain.content import content_id_for
     from chorus.domain.employee import employee_id_for
