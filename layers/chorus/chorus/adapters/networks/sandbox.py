@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
+from chorus.domain.connection import Credentials
 from chorus.domain.publishing import FailureKind, PostRequest, Published, PublishFailed
 from chorus.store.codec import to_dynamo
 
@@ -25,7 +26,8 @@ class SandboxNetwork:
         self._client = client
         self._table = table_name
 
-    def publish(self, post: PostRequest) -> Published:
+    def publish(self, post: PostRequest, credentials: Credentials | None = None) -> Published:
+        """Needs no credentials: the sandbox is the company's own feed."""
         item = {
             "PK": FEED_PK,
             "SK": f"POST#{post.idempotency_key}",

@@ -1,0 +1,121 @@
+"""LinkedIn Posts API (`POST /rest/posts`): an article share on the member's own feed.
+
+The `commentary` field is in LinkedIn's "little" text format: `\\ | { } @ [ ] ( ) < > # * _ ~`
+are reserved and must be backslash-escaped, otherwise LinkedIn silently truncates the post at
+the first one or turns it into a mention or hashtag. We escape every one of them, so the post
+reads exactly as approved (a `#tag` shows as typed, as plain text).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+
+from chorus.adapters.networks.http import (
+    DEFAULT_TIMEOUT,
+    Clock,
+    CredentialsLike,
+    Timeout,
+    classify,
+    encode_json,
+    failure,
+    json_body,
+    network_message,
+    require_token,
+    seconds_from_retry_after,
+    send,
+)
+from chorus.domain.publishing import FailureKind, PostRequest, Published, PublishFailed
+
+POSTS_URL = "https://api.linkedin.com/rest/posts"
+DEFAULT_VERSION = "202510"
+NETWORK = "linkedin"
+
+LITTLE_TEXT_RESERVED = frozenset("\\|{}@[]()<>#*_~")
+_RESERVED = re.compile(r"([\\|{}@\[\]()<>#*_~])")
+_VERSION = re.compile(r"^20[0-9]{2}(0[1-9]|1[0-2])$")
+_MEMBER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_POST_URN = re.compile(r"^urn:li:(share|ugcPost):[0-9]{1,30}$")
+
+
+def escape_little_text(text: str) -> str:
+    """Plain text -> little text that LinkedIn renders as exactly that plain text."""
+    return _RESERVED.sub(r"\\\1", text)
+
+
+class LinkedInPublisher:
+    def __init__(
+        self,
+        session: requests.Session | None = None,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        version: str = DEFAULT_VERSION,
+        clock: Clock = time.time,
+    ) -> None:
+        if not _VERSION.match(version):
+            raise ValueError("LinkedIn-Version must be YYYYMM")
+        self._session = session if session is not None else requests.Session()
+        self._timeout = timeout
+        self._version = version
+        self._clock = clock
+
+    def body(self, post: PostRequest, member_id: str) -> dict[str, Any]:
+        return {
+            "author": f"urn:li:person:{member_id}",
+            "commentary": escape_little_text(post.text),
+            "visibility": "PUBLIC",
+            "distribution": {
+                "feedDistribution": "MAIN_FEED",
+                "targetEntities": [],
+                "thirdPartyDistributionChannels": [],
+            },
+            "content": {"article": {"source": post.link, "title": post.title}},
+            "lifecycleState": "PUBLISHED",
+            "isReshareDisabledByAuthor": False,
+        }
+
+    def publish(self, post: PostRequest, credentials: CredentialsLike | None) -> Published:
+        token = require_token(credentials, NETWORK)
+        member_id = credentials.member_id if credentials is not None else None
+        if not member_id or not _MEMBER_ID.match(member_id):
+            raise PublishFailed(FailureKind.UNAUTHORIZED, f"{NETWORK}: the connection is incomplete, reconnect")
+        response = send(
+            self._session,
+            "POST",
+            POSTS_URL,
+            network=NETWORK,
+            timeout=self._timeout,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "LinkedIn-Version": self._version,
+                "X-Restli-Protocol-Version": "2.0.0",
+                "Content-Type": "application/json",
+            },
+            body=encode_json(self.body(post, member_id), NETWORK),
+        )
+        if 200 <= response.status_code < 300:
+            urn = response.headers.get("x-restli-id", "")
+            if not _POST_URN.match(urn):
+                # The post may exist: a retry then meets DUPLICATE_POST rather than a second post.
+                raise PublishFailed(FailureKind.TRANSIENT, f"{NETWORK}: success without a post id")
+            return Published(external_id=urn, url=f"https://www.linkedin.com/feed/update/{urn}/")
+        if response.status_code == 422 and _is_duplicate(json_body(response)):
+            raise failure(FailureKind.DUPLICATE, NETWORK, network_message(response), token)
+        retry_after = seconds_from_retry_after(response.headers.get("Retry-After"), self._clock())
+        raise classify(response, network=NETWORK, token=token, retry_after=retry_after)
+
+
+def _is_duplicate(body: Any) -> bool:
+    """LinkedIn's 422: {"errorDetails": {"inputErrors": [{"code": "DUPLICATE_POST", ...}]}, ...}."""
+    if not isinstance(body, Mapping):
+        return False
+    if body.get("code") == "DUPLICATE_POST":
+        return True
+    details = body.get("errorDetails")
+    errors = details.get("inputErrors") if isinstance(details, Mapping) else None
+    if not isinstance(errors, list):
+        return False
+    return any(isinstance(error, Mapping) and error.get("code") == "DUPLICATE_POST" for error in errors)

@@ -1,0 +1,97 @@
+"""Mastodon (`POST {instance}/api/v1/statuses`), on the instance the employee connected.
+
+The status is the approved text, a blank line, then the link (`text + "\\n\\n" + link`): Mastodon
+keeps line breaks, and a link on its own line gets the preview card. The request carries
+`Idempotency-Key: <post.idempotency_key>`, so a retry within Mastodon's window (about an hour)
+returns the first status instead of posting twice. The instance URL comes from the employee
+and passes the SSRF guard in `http.validate_instance_url` before any request.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+
+from chorus.adapters.networks.http import (
+    DEFAULT_TIMEOUT,
+    Clock,
+    CredentialsLike,
+    Timeout,
+    classify,
+    encode_json,
+    json_body,
+    require_token,
+    seconds_from_retry_after,
+    seconds_until_iso,
+    send,
+    validate_instance_url,
+)
+from chorus.domain.publishing import FailureKind, PostRequest, Published, PublishFailed
+
+NETWORK = "mastodon"
+SEPARATOR = "\n\n"
+
+
+def status_text(post: PostRequest) -> str:
+    """The approved text, byte for byte, then a blank line and the link."""
+    return f"{post.text}{SEPARATOR}{post.link}" if post.link else post.text
+
+
+def rate_limit_wait(response: requests.Response, now: float) -> int | None:
+    """Mastodon sends X-RateLimit-Reset as an ISO 8601 time; proxies may add Retry-After."""
+    wait = seconds_until_iso(response.headers.get("X-RateLimit-Reset"), now)
+    return wait if wait is not None else seconds_from_retry_after(response.headers.get("Retry-After"), now)
+
+
+class MastodonPublisher:
+    def __init__(
+        self,
+        session: requests.Session | None = None,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        clock: Clock = time.time,
+    ) -> None:
+        self._session = session if session is not None else requests.Session()
+        self._timeout = timeout
+        self._clock = clock
+
+    def body(self, post: PostRequest) -> dict[str, Any]:
+        return {"status": status_text(post), "visibility": "public"}
+
+    def publish(self, post: PostRequest, credentials: CredentialsLike | None) -> Published:
+        token = require_token(credentials, NETWORK)
+        instance = validate_instance_url(credentials.instance_url if credentials is not None else None)
+        response = send(
+            self._session,
+            "POST",
+            f"{instance}/api/v1/statuses",
+            network=NETWORK,
+            timeout=self._timeout,
+            headers={
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/json",
+                "Idempotency-Key": post.idempotency_key,
+            },
+            body=encode_json(self.body(post), NETWORK),
+        )
+        if 200 <= response.status_code < 300:
+            return _published(json_body(response))
+        raise classify(
+            response,
+            network=NETWORK,
+            token=token,
+            retry_after=rate_limit_wait(response, self._clock()),
+            unauthorized=frozenset({401, 403}),
+        )
+
+
+def _published(body: Any) -> Published:
+    status_id = body.get("id") if isinstance(body, Mapping) else None
+    if not isinstance(status_id, str) or not status_id:
+        # The same Idempotency-Key makes the retry return the status if it was created.
+        raise PublishFailed(FailureKind.TRANSIENT, f"{NETWORK}: success without a status id")
+    url = body.get("url")
+    # The instance is employee-chosen: only an https link is worth showing back.
+    return Published(external_id=status_id, url=url if isinstance(url, str) and url.startswith("https://") else None)

@@ -1,0 +1,89 @@
+"""X API v2 (`POST /2/tweets`) with an OAuth 2.0 user-context token.
+
+The body is `{"text": <approved text> + " " + <link>}` and nothing else; it validates against
+`CreatePostsRequest` in the pinned OpenAPI document (tests check it).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import requests
+
+from chorus.adapters.networks.http import (
+    DEFAULT_TIMEOUT,
+    Clock,
+    CredentialsLike,
+    Timeout,
+    classify,
+    encode_json,
+    failure,
+    json_body,
+    network_message,
+    require_token,
+    seconds_from_retry_after,
+    seconds_until_epoch,
+    send,
+)
+from chorus.domain.publishing import FailureKind, PostRequest, Published, PublishFailed
+
+TWEETS_URL = "https://api.x.com/2/tweets"
+NETWORK = "x"
+_POST_ID = re.compile(r"^[0-9]{1,19}$")
+# X answers a repeated post with 403 and only this sentence to tell it apart (no error code).
+_DUPLICATE = re.compile(r"duplicate content", re.IGNORECASE)
+
+
+def post_text(post: PostRequest) -> str:
+    """The approved text, byte for byte, then one space and the link."""
+    return f"{post.text} {post.link}" if post.link else post.text
+
+
+class XPublisher:
+    def __init__(
+        self,
+        session: requests.Session | None = None,
+        timeout: Timeout = DEFAULT_TIMEOUT,
+        clock: Clock = time.time,
+    ) -> None:
+        self._session = session if session is not None else requests.Session()
+        self._timeout = timeout
+        self._clock = clock
+
+    def body(self, post: PostRequest) -> dict[str, Any]:
+        return {"text": post_text(post)}
+
+    def publish(self, post: PostRequest, credentials: CredentialsLike | None) -> Published:
+        token = require_token(credentials, NETWORK)
+        response = send(
+            self._session,
+            "POST",
+            TWEETS_URL,
+            network=NETWORK,
+            timeout=self._timeout,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+            body=encode_json(self.body(post), NETWORK),
+        )
+        if 200 <= response.status_code < 300:
+            post_id = _created_id(json_body(response))
+            if post_id is None:
+                # The post may exist: a retry then meets X's duplicate check rather than a second post.
+                raise PublishFailed(FailureKind.TRANSIENT, f"{NETWORK}: success without a post id")
+            return Published(external_id=post_id, url=f"https://x.com/i/web/status/{post_id}")
+        message = network_message(response)
+        if response.status_code == 403 and _DUPLICATE.search(message):
+            raise failure(FailureKind.DUPLICATE, NETWORK, message, token)
+        now = self._clock()
+        retry_after = seconds_until_epoch(response.headers.get("x-rate-limit-reset"), now)
+        if retry_after is None:
+            retry_after = seconds_from_retry_after(response.headers.get("Retry-After"), now)
+        raise classify(response, network=NETWORK, token=token, retry_after=retry_after)
+
+
+def _created_id(body: Any) -> str | None:
+    data = body.get("data") if isinstance(body, Mapping) else None
+    post_id = data.get("id") if isinstance(data, Mapping) else None
+    return post_id if isinstance(post_id, str) and _POST_ID.match(post_id) else None

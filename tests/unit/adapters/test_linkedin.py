@@ -1,0 +1,218 @@
+"""LinkedIn Posts API adapter: body, little-text escaping, and every failure kind."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+import responses
+from hypothesis import given
+from hypothesis import strategies as st
+
+from chorus.adapters.networks.linkedin import (
+    LITTLE_TEXT_RESERVED,
+    POSTS_URL,
+    LinkedInPublisher,
+    escape_little_text,
+)
+from chorus.domain.publishing import FailureKind, PublishFailed
+from tests.unit.adapters.recordings import TOKEN, credentials, make_post, recorded_now, replay, sent_json
+
+URN = "urn:li:share:6844785523593134080"
+
+
+def unescape_little_text(little: str) -> str:
+    """An independent reader of little text: `\\x` is the literal x; a bare reserved char is markup."""
+    out: list[str] = []
+    chars = iter(little)
+    for char in chars:
+        if char == "\\":
+            escaped = next(chars, None)
+            assert escaped is not None, "dangling backslash"
+            assert escaped in LITTLE_TEXT_RESERVED, f"escaped a non-reserved character {escaped!r}"
+            out.append(escaped)
+        else:
+            assert char not in LITTLE_TEXT_RESERVED, f"unescaped reserved character {char!r}"
+            out.append(char)
+    return "".join(out)
+
+
+class TestEscaping:
+    def test_every_reserved_character_is_escaped(self) -> None:
+        # Given the characters the little text format reserves
+        text = "\\ | { } @ [ ] ( ) < > # * _ ~"
+        # When escaped
+        escaped = escape_little_text(text)
+        # Then each one has a backslash in front
+        assert escaped == r"\\ \| \{ \} \@ \[ \] \( \) \< \> \# \* \_ \~"
+
+    def test_ordinary_text_is_untouched(self) -> None:
+        text = "Café crème, 100% ready! Ça va? 🎉\nNew line: \"quoted\" & 'single' $5 = ok; ^ + ? ! / . , :"
+        assert escape_little_text(text) == text
+
+    @given(st.text())
+    def test_escaping_round_trips(self, text: str) -> None:
+        # Given any text, When escaped then read back as little text, Then it is the original
+        assert unescape_little_text(escape_little_text(text)) == text
+
+    @given(st.text(alphabet=st.sampled_from([*sorted(LITTLE_TEXT_RESERVED), "a", " ", "\n", "é"])))
+    def test_reserved_characters_never_appear_unescaped(self, text: str) -> None:
+        escaped = escape_little_text(text)
+        # Every reserved character sits right after an escaping backslash
+        assert re.fullmatch(r"(?:\\[\\|{}@\[\]()<>#*_~]|[^\\|{}@\[\]()<>#*_~])*", escaped, flags=re.DOTALL)
+
+
+class TestPublish:
+    def test_success_sends_the_documented_request(self, rsps: responses.RequestsMock) -> None:
+        # Given LinkedIn accepts the post
+        replay(rsps, "POST", POSTS_URL, "linkedin_post_created")
+        post = make_post(text="Our (new) report: 50% faster #launch @team")
+        # When published
+        published = LinkedInPublisher(session=requests.Session(), version="202510").publish(post, credentials())
+        # Then the post URN comes from x-restli-id and the URL points at the feed update
+        assert published.external_id == URN
+        assert published.url == f"https://www.linkedin.com/feed/update/{URN}/"
+        request = rsps.calls[0].request
+        assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+        assert request.headers["LinkedIn-Version"] == "202510"
+        assert request.headers["X-Restli-Protocol-Version"] == "2.0.0"
+        assert request.headers["Content-Type"] == "application/json"
+        assert sent_json(rsps) == {
+            "author": "urn:li:person:782bbtaQ",
+            "commentary": r"Our \(new\) report: 50% faster \#launch \@team",
+            "visibility": "PUBLIC",
+            "distribution": {
+                "feedDistribution": "MAIN_FEED",
+                "targetEntities": [],
+                "thirdPartyDistributionChannels": [],
+            },
+            "content": {"article": {"source": "https://example.com/news/q3-report", "title": "Q3 report"}},
+            "lifecycleState": "PUBLISHED",
+            "isReshareDisabledByAuthor": False,
+        }
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "Émilie a dit : « ça marche » — déjà 🎉🚀",
+            "Line one\nLine two\r\n\n  indented line  \t",
+            "  leading and trailing spaces  ",
+            "👩🏽‍💻 zero-width\u200bjoiner and combining e\u0301",
+            "",
+        ],
+    )
+    def test_commentary_is_the_approved_text_byte_for_byte(self, rsps: responses.RequestsMock, text: str) -> None:
+        replay(rsps, "POST", POSTS_URL, "linkedin_post_created")
+        LinkedInPublisher().publish(make_post(text=text), credentials())
+        body = rsps.calls[0].request.body
+        assert isinstance(body, bytes)
+        # Sent as UTF-8, nothing trimmed or rewritten: unescaping gives the exact approved text
+        assert unescape_little_text(sent_json(rsps)["commentary"]).encode("utf-8") == text.encode("utf-8")
+        assert all(ch.encode("utf-8") in body for ch in text if ord(ch) > 127)
+
+    def test_duplicate_post(self, rsps: responses.RequestsMock) -> None:
+        replay(rsps, "POST", POSTS_URL, "linkedin_duplicate_post")
+        with pytest.raises(PublishFailed) as caught:
+            LinkedInPublisher().publish(make_post(), credentials())
+        assert caught.value.kind is FailureKind.DUPLICATE
+        assert "urn:li:share:7141138937766391808" in caught.value.reason
+
+    def test_other_422_is_rejected_with_the_networks_message(self, rsps: responses.RequestsMock) -> None:
+        replay(rsps, "POST", POSTS_URL, "linkedin_field_invalid")
+        with pytest.raises(PublishFailed) as caught:
+            LinkedInPublisher().publish(make_post(), credentials())
+        assert caught.value.kind is FailureKind.REJECTED
+        assert "length exceeds the maximum of 3000" in caught.value.reason
+
+    @pytest.mark.parametrize(
+        ("fixture", "kind"),
+        [
+            ("linkedin_unauthorized", FailureKind.UNAUTHORIZED),
+            ("linkedin_forbidden", FailureKind.REJECTED),
+            ("linkedin_server_error", FailureKind.TRANSIENT),
+        ],
+    )
+    def test_status_translation(self, rsps: responses.RequestsMock, fixture: str, kind: FailureKind) -> None:
+        replay(rsps, "POST", POSTS_URL, fixture)
+        with pytest.raises(PublishFailed) as caught:
+            LinkedInPublisher().publish(make_post(), credentials())
+        assert caught.value.kind is kind
+        assert TOKEN not in str(caught.value)
+
+    def test_throttled_uses_retry_after(self, rsps: responses.RequestsMock) -> None:
+        replay(rsps, "POST", POSTS_URL, "linkedin_throttled")
+        publisher = LinkedInPublisher(clock=lambda: recorded_now("linkedin_throttled"))
+        with pytest.raises(PublishFailed) as caught:
+            publisher.publish(make_post(), credentials())
+        assert caught.value.kind is FailureKind.RATE_LIMITED
+        assert caught.value.retry_after_seconds == 3600
+
+    def test_throttled_without_retry_after_still_waits(self, rsps: responses.RequestsMock) -> None:
+        rsps.add("POST", POSTS_URL, status=429, json={"status": 429, "message": "Too many requests"})
+        with pytest.raises(PublishFailed) as caught:
+            LinkedInPublisher().publish(make_post(), credentials())
+        assert caught.value.kind is FailureKind.RATE_LIMITED
+        assert caught.value.retry_after_seconds is not None and caught.value.retry_after_seconds >= 1
+
+    @pytest.mark.parametrize(
+        "error",
+        [
+            requests.exceptions.ConnectTimeout("connect timed out"),
+            requests.exceptions.ReadTimeout("read timed out"),
+            requests.exceptions.ConnectionError("connection reset"),
+        ],
+    )
+    def test_network_trouble_is_transient(self, rsps: responses.RequestsMock, error: Exception) -> None:
+        rsps.add("POST", POSTS_URL, body=error)
+        with pytest.raises(PublishFailed) as caught:
+            LinkedInPublisher().publish(make_post(), credentials())
+        assert caught.value.kind is FailureKind.TRANSIENT
+
+    def test_success_without_an_id_is_never_published(self, rsps: responses.RequestsMock) -> None:
+        # Given a 201 that lacks the x-restli-id header
+        rsps.add("POST", POSTS_URL, status=201, body=b"")
+        # Then no Published comes back; a retry would meet DUPLICATE_POST, not a second post
+        with pytest.raises(PublishFailed) as caught:
+            LinkedInPublisher().publish(make_post(), credentials())
+        assert caught.value.kind is FailureKind.TRANSIENT
+
+    @pytest.mark.parametrize("member_id", [None, "", "abc/../x", "a b"])
+    def test_missing_member_id_sends_nothing(self, rsps: responses.RequestsMock, member_id: str | None) -> None:
+        with pytest.raises(PublishFailed) as caught:
+            LinkedInPublisher().publish(make_post(), credentials(member_id=member_id))
+        assert caught.value.kind is FailureKind.UNAUTHORIZED
+        assert len(rsps.calls) == 0
+
+    def test_a_redirect_is_not_followed(self, rsps: responses.RequestsMock) -> None:
+        rsps.add("POST", POSTS_URL, status=307, headers={"Location": "http://169.254.169.254/latest"})
+        with pytest.raises(PublishFailed) as caught:
+            LinkedInPublisher().publish(make_post(), credentials())
+        assert caught.value.kind is FailureKind.REJECTED
+        assert len(rsps.calls) == 1
+
+    def test_an_echoed_token_is_redacted(self, rsps: responses.RequestsMock) -> None:
+        rsps.add("POST", POSTS_URL, status=400, json={"status": 400, "message": f"Bad header Bearer {TOKEN}"})
+        with pytest.raises(PublishFailed) as caught:
+            LinkedInPublisher().publish(make_post(), credentials())
+        assert TOKEN not in str(caught.value)
+        assert TOKEN not in caught.value.reason
+        assert "[redacted]" in caught.value.reason
+
+    def test_accepts_the_domain_connection_credentials(self, rsps: responses.RequestsMock) -> None:
+        # Given the credentials type the publish service passes (structurally the same fields)
+        from chorus.domain.connection import Credentials
+
+        replay(rsps, "POST", POSTS_URL, "linkedin_post_created")
+        domain_credentials = Credentials(access_token=TOKEN, member_id="782bbtaQ", instance_url=None)
+        assert LinkedInPublisher().publish(make_post(), domain_credentials).external_id == URN
+
+    def test_no_connection_is_unauthorized(self, rsps: responses.RequestsMock) -> None:
+        with pytest.raises(PublishFailed) as caught:
+            LinkedInPublisher().publish(make_post(), None)
+        assert caught.value.kind is FailureKind.UNAUTHORIZED
+        assert len(rsps.calls) == 0
+
+    def test_version_must_be_yyyymm(self) -> None:
+        with pytest.raises(ValueError, match="YYYYMM"):
+            LinkedInPublisher(version="2025-10")

@@ -1,0 +1,171 @@
+"""X API v2 adapter: the body validates against the pinned OpenAPI spec; failures are translated."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import requests
+import responses
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from chorus.adapters.networks.http import NetworkCredentials
+from chorus.adapters.networks.x import TWEETS_URL, XPublisher
+from chorus.domain.content import Network
+from chorus.domain.publishing import FailureKind, PublishFailed
+from tests.unit.adapters.recordings import TOKEN, credentials, make_post, recorded, recorded_now, replay, sent_json
+
+# DESIGN.md: "../shared/specs/x-api-v2-openapi.json", next to the repository. A missing spec fails loudly.
+SPEC = Path(__file__).resolve().parents[3].parent / "shared" / "specs" / "x-api-v2-openapi.json"
+SPEC_URI = "urn:chorus:x-api-v2-openapi"
+OPERATION = "#/paths/~12~1tweets/post"  # JSON pointer to POST /2/tweets
+
+
+@cache
+def spec_registry() -> Registry[Any]:
+    document = json.loads(SPEC.read_text(encoding="utf-8"))
+    resource: Resource[Any] = Resource.from_contents(document, default_specification=DRAFT202012)
+    registry: Registry[Any] = Registry().with_resource(SPEC_URI, resource)
+    return registry
+
+
+def validator_for(pointer: str) -> jsonschema.Draft202012Validator:
+    """A validator for the schema at `pointer` in the whole document, so nested $refs resolve."""
+    return jsonschema.Draft202012Validator({"$ref": f"{SPEC_URI}{pointer}"}, registry=spec_registry())
+
+
+REQUEST_SCHEMA = f"{OPERATION}/requestBody/content/application~1json/schema"
+CREATED_SCHEMA = f"{OPERATION}/responses/201/content/application~1json/schema"
+
+
+def x_post(text: str, link: str = "https://example.com/news/q3-report") -> Any:
+    return make_post(network=Network.X, text=text, link=link)
+
+
+class TestSpec:
+    def test_the_validator_really_checks_the_body(self) -> None:
+        # Sanity: the resolved schema refuses what X refuses (unknown fields, wrong types)
+        validator = validator_for(REQUEST_SCHEMA)
+        assert not list(validator.iter_errors({"text": "hi"}))
+        assert list(validator.iter_errors({"text": "hi", "link": "https://example.com"}))
+        assert list(validator.iter_errors({"text": 42}))
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "Plain text",
+            "Émilie : « ça marche » — déjà 🎉🚀👩🏽‍💻",
+            "Line one\nLine two\r\n\nthird\ttabbed",
+            '{"json": "looking"} <b>html</b> & \\ backslash',
+            "",
+        ],
+    )
+    def test_sent_body_validates_against_the_spec(self, rsps: responses.RequestsMock, text: str) -> None:
+        # Given X accepts the post
+        replay(rsps, "POST", TWEETS_URL, "x_post_created")
+        # When published
+        XPublisher().publish(x_post(text), credentials())
+        # Then the exact bytes sent validate against CreatePostsRequest
+        validator_for(REQUEST_SCHEMA).validate(sent_json(rsps))
+
+    @settings(max_examples=50)
+    @given(text=st.text(), link=st.sampled_from(["https://example.com/a?b=c&d=é", ""]))
+    def test_any_text_makes_a_valid_body(self, text: str, link: str) -> None:
+        with responses.RequestsMock() as rsps:
+            replay(rsps, "POST", TWEETS_URL, "x_post_created")
+            XPublisher().publish(x_post(text, link), credentials())
+            body = sent_json(rsps)
+        validator_for(REQUEST_SCHEMA).validate(body)
+        assert body == {"text": f"{text} {link}" if link else text}
+
+    def test_recorded_success_matches_the_response_schema(self) -> None:
+        validator_for(CREATED_SCHEMA).validate(recorded("x_post_created")["body"])
+
+
+class TestPublish:
+    def test_success(self, rsps: responses.RequestsMock) -> None:
+        replay(rsps, "POST", TWEETS_URL, "x_post_created")
+        published = XPublisher(session=requests.Session()).publish(x_post("Our Q3 report is out"), credentials())
+        assert published.external_id == "1445880548472328192"
+        assert published.url == "https://x.com/i/web/status/1445880548472328192"
+        request = rsps.calls[0].request
+        assert request.headers["Authorization"] == f"Bearer {TOKEN}"
+        assert request.headers["Content-Type"] == "application/json"
+        assert sent_json(rsps) == {"text": "Our Q3 report is out https://example.com/news/q3-report"}
+
+    @pytest.mark.parametrize("text", ["  spaced  ", "Ça\n\nva 🎉", "tab\tend\n"])
+    def test_text_is_byte_for_byte(self, rsps: responses.RequestsMock, text: str) -> None:
+        replay(rsps, "POST", TWEETS_URL, "x_post_created")
+        XPublisher().publish(x_post(text), credentials())
+        sent = sent_json(rsps)["text"]
+        assert sent.encode("utf-8") == (text + " https://example.com/news/q3-report").encode("utf-8")
+
+    def test_duplicate(self, rsps: responses.RequestsMock) -> None:
+        replay(rsps, "POST", TWEETS_URL, "x_duplicate")
+        with pytest.raises(PublishFailed) as caught:
+            XPublisher().publish(x_post("again"), credentials())
+        assert caught.value.kind is FailureKind.DUPLICATE
+
+    def test_rate_limited_waits_until_the_reset(self, rsps: responses.RequestsMock) -> None:
+        # Given X says the window resets 300 s after the response's Date
+        replay(rsps, "POST", TWEETS_URL, "x_rate_limited")
+        publisher = XPublisher(clock=lambda: recorded_now("x_rate_limited"))
+        with pytest.raises(PublishFailed) as caught:
+            publisher.publish(x_post("hi"), credentials())
+        assert caught.value.kind is FailureKind.RATE_LIMITED
+        assert caught.value.retry_after_seconds == 300
+
+    def test_a_reset_in_the_past_still_waits_a_second(self, rsps: responses.RequestsMock) -> None:
+        replay(rsps, "POST", TWEETS_URL, "x_rate_limited")
+        publisher = XPublisher(clock=lambda: recorded_now("x_rate_limited") + 10_000)
+        with pytest.raises(PublishFailed) as caught:
+            publisher.publish(x_post("hi"), credentials())
+        assert caught.value.retry_after_seconds == 1
+
+    @pytest.mark.parametrize(
+        ("fixture", "kind", "message"),
+        [
+            ("x_unauthorized", FailureKind.UNAUTHORIZED, "Unauthorized"),
+            ("x_forbidden", FailureKind.REJECTED, "not permitted"),
+            ("x_invalid_request", FailureKind.REJECTED, "parameters to your request was invalid"),
+            ("x_server_error", FailureKind.TRANSIENT, "Service Unavailable"),
+        ],
+    )
+    def test_status_translation(
+        self, rsps: responses.RequestsMock, fixture: str, kind: FailureKind, message: str
+    ) -> None:
+        replay(rsps, "POST", TWEETS_URL, fixture)
+        with pytest.raises(PublishFailed) as caught:
+            XPublisher().publish(x_post("hi"), credentials())
+        assert caught.value.kind is kind
+        assert message in caught.value.reason
+        assert TOKEN not in str(caught.value)
+
+    @pytest.mark.parametrize(
+        "error", [requests.exceptions.ConnectTimeout("slow"), requests.exceptions.ReadTimeout("slow")]
+    )
+    def test_timeouts_are_transient(self, rsps: responses.RequestsMock, error: Exception) -> None:
+        rsps.add("POST", TWEETS_URL, body=error)
+        with pytest.raises(PublishFailed) as caught:
+            XPublisher(timeout=1.0).publish(x_post("hi"), credentials())
+        assert caught.value.kind is FailureKind.TRANSIENT
+
+    @pytest.mark.parametrize("body", [{}, {"data": {}}, {"data": {"id": "not-a-number"}}, {"errors": []}])
+    def test_success_without_an_id_is_never_published(self, rsps: responses.RequestsMock, body: Any) -> None:
+        rsps.add("POST", TWEETS_URL, status=201, json=body)
+        with pytest.raises(PublishFailed) as caught:
+            XPublisher().publish(x_post("hi"), credentials())
+        assert caught.value.kind is FailureKind.TRANSIENT
+
+    def test_empty_token_sends_nothing(self, rsps: responses.RequestsMock) -> None:
+        with pytest.raises(PublishFailed) as caught:
+            XPublisher().publish(x_post("hi"), NetworkCredentials(access_token=""))
+        assert caught.value.kind is FailureKind.UNAUTHORIZED
+        assert len(rsps.calls) == 0
