@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from boto3.dynamodb.types import Binary, TypeDeserializer, TypeSerializer
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -20,9 +20,11 @@ def from_dynamo(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def _plain(value: Any) -> Any:
-    """DynamoDB numbers come back as Decimal; ours are whole numbers."""
+    """DynamoDB numbers come back as Decimal (ours are whole), binaries as a Binary wrapper."""
     if isinstance(value, Decimal):
         return int(value)
+    if isinstance(value, Binary):
+        return value.__bytes__()
     if isinstance(value, list):
         return [_plain(element) for element in value]
     if isinstance(value, dict):

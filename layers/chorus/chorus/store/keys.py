@@ -37,3 +37,18 @@ def approval_sk(content_id: str, network: str) -> str:
 
 def approvals_of(content_id: str) -> str:
     return f"APPROVALS#{content_id}"
+
+
+CONNECTION_EXPIRY = "CONNEXP"
+
+
+def connection_sk(network: str) -> str:
+    return f"CONN#{network}"
+
+
+def oauth_state_pk(state: str) -> str:
+    return f"OAUTH#{state}"
+
+
+def mastodon_app_pk(host: str) -> str:
+    return f"APP#mastodon#{host}"

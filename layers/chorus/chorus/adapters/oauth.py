@@ -1,0 +1,116 @@
+"""OAuth 2.0 authorization-code flows with requests-oauthlib, for LinkedIn, X and Mastodon.
+
+Provider endpoints live in ``adapters.networks.oauth_providers``; this adapter turns them into
+authorization URLs, code exchanges and refreshes. Provider and transport errors become
+``ConnectFailed`` with no token, code or secret in the message.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+from oauthlib.oauth2 import OAuth2Error
+from pydantic import SecretStr
+from requests.auth import HTTPBasicAuth
+from requests_oauthlib import OAuth2Session
+
+from chorus.adapters.networks.oauth_providers import OAuthProvider, member_id_for, provider_for, register_mastodon_app
+from chorus.domain.connection import ClientCredentials, ConnectFailed, Tokens
+from chorus.domain.content import Network
+from chorus.domain.publishing import PublishFailed
+
+TIMEOUT = 10
+
+
+def _tokens(token: dict[str, Any], now: datetime) -> Tokens:
+    expires_in = token.get("expires_in")
+    refresh = token.get("refresh_token")
+    return Tokens(
+        access_token=SecretStr(str(token["access_token"])),
+        refresh_token=SecretStr(str(refresh)) if refresh else None,
+        expires_at=now + timedelta(seconds=int(expires_in)) if expires_in else None,
+    )
+
+
+class RequestsOAuthClient:
+    def __init__(self, session: requests.Session | None = None, *, timeout: float = TIMEOUT) -> None:
+        self._session = session or requests.Session()
+        self._timeout = timeout
+
+    def authorization_url(
+        self,
+        network: Network,
+        client: ClientCredentials,
+        *,
+        redirect_uri: str,
+        state: str,
+        code_challenge: str | None,
+        instance_url: str | None,
+    ) -> str:
+        provider = self._provider(network, instance_url)
+        oauth = OAuth2Session(client.client_id, redirect_uri=redirect_uri, scope=list(provider.scopes), state=state)
+        extra = {"code_challenge": code_challenge, "code_challenge_method": "S256"} if code_challenge else {}
+        url, _state = oauth.authorization_url(provider.authorize_url, **extra)
+        return str(url)
+
+    def exchange_code(
+        self,
+        network: Network,
+        client: ClientCredentials,
+        *,
+        redirect_uri: str,
+        code: str,
+        code_verifier: str | None,
+        instance_url: str | None,
+    ) -> Tokens:
+        provider = self._provider(network, instance_url)
+        oauth = OAuth2Session(client.client_id, redirect_uri=redirect_uri)
+        extra: dict[str, Any] = {"code_verifier": code_verifier} if code_verifier else {}
+        try:
+            token = oauth.fetch_token(
+                provider.token_url, code=code, timeout=self._timeout, **self._auth(provider, client), **extra
+            )
+        except (OAuth2Error, requests.RequestException, ValueError) as exc:
+            raise ConnectFailed(f"{network.value} refused the connection ({type(exc).__name__}); try again") from None
+        return _tokens(dict(token), datetime.now(UTC))
+
+    def refresh(
+        self, network: Network, client: ClientCredentials, *, refresh_token: str, instance_url: str | None
+    ) -> Tokens:
+        provider = self._provider(network, instance_url)
+        oauth = OAuth2Session(client.client_id)
+        try:
+            token = oauth.refresh_token(
+                provider.token_url, refresh_token=refresh_token, timeout=self._timeout, **self._auth(provider, client)
+            )
+        except (OAuth2Error, requests.RequestException, ValueError) as exc:
+            raise ConnectFailed(f"{network.value} refused to refresh the token ({type(exc).__name__})") from None
+        return _tokens(dict(token), datetime.now(UTC))
+
+    def member_id(self, network: Network, access_token: str, instance_url: str | None) -> str:
+        try:
+            return member_id_for(network, self._session, access_token, instance_url, self._timeout)
+        except PublishFailed as exc:
+            raise ConnectFailed(f"could not read your {network.value} profile ({exc.kind.value})") from None
+
+    def register_app(self, instance_url: str, redirect_uri: str) -> ClientCredentials:
+        try:
+            client_id, client_secret = register_mastodon_app(self._session, instance_url, redirect_uri)
+        except PublishFailed as exc:
+            raise ConnectFailed(f"that Mastodon server refused to register Chorus ({exc.kind.value})") from None
+        return ClientCredentials(client_id=client_id, client_secret=client_secret)
+
+    @staticmethod
+    def _provider(network: Network, instance_url: str | None) -> OAuthProvider:
+        try:
+            return provider_for(network, instance_url)
+        except PublishFailed as exc:
+            raise ConnectFailed(exc.reason) from None
+
+    @staticmethod
+    def _auth(provider: OAuthProvider, client: ClientCredentials) -> dict[str, Any]:
+        if provider.token_auth == "basic":  # noqa: S105 - the name of an auth method, not a password
+            return {"auth": HTTPBasicAuth(client.client_id, client.client_secret), "include_client_id": False}
+        return {"client_secret": client.client_secret, "include_client_id": True}

@@ -1,0 +1,294 @@
+"""Social connections: OAuth 2.0 connect (PKCE where the network supports it), tokens sealed
+with KMS, refresh with rotation, disconnect.
+
+The PKCE verifier waits in the table under ``state`` (10 minutes) because the callback runs in
+another invocation; the state is single use. Tokens, codes and secrets are never logged.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from chorus.adapters.networks.http import validate_instance_url
+from chorus.domain.connection import (
+    REMINDER_BEFORE_EXPIRY,
+    ClientCredentials,
+    ConnectFailed,
+    Connection,
+    ConnectionStatus,
+    Credentials,
+    Tokens,
+)
+from chorus.domain.content import Network
+from chorus.domain.publishing import PublishFailed
+from chorus.errors import FieldProblem, InvalidInput
+from chorus.observability import logger
+from chorus.store.connections import OAuthState, StoredConnection
+
+STATE_LIFETIME = timedelta(minutes=10)
+# LinkedIn issues no refresh token to most apps: the employee reconnects when the token ends.
+RECONNECT_NETWORKS = frozenset({Network.LINKEDIN})
+
+
+class OAuthClient(Protocol):
+    def authorization_url(
+        self,
+        network: Network,
+        client: ClientCredentials,
+        *,
+        redirect_uri: str,
+        state: str,
+        code_challenge: str | None,
+        instance_url: str | None,
+    ) -> str: ...
+
+    def exchange_code(
+        self,
+        network: Network,
+        client: ClientCredentials,
+        *,
+        redirect_uri: str,
+        code: str,
+        code_verifier: str | None,
+        instance_url: str | None,
+    ) -> Tokens: ...
+
+    def refresh(
+        self, network: Network, client: ClientCredentials, *, refresh_token: str, instance_url: str | None
+    ) -> Tokens: ...
+
+    def member_id(self, network: Network, access_token: str, instance_url: str | None) -> str: ...
+
+    def register_app(self, instance_url: str, redirect_uri: str) -> ClientCredentials: ...
+
+
+class ClientSource(Protocol):
+    def client(self, network: Network) -> ClientCredentials | None: ...
+
+
+class Vault(Protocol):
+    def seal(self, plaintext: bytes, employee_id: str, network: str) -> bytes: ...
+    def open(self, ciphertext: bytes, employee_id: str, network: str) -> bytes: ...
+
+
+class ConnectionRecords(Protocol):
+    def put_state(self, state: OAuthState) -> None: ...
+    def take_state(self, state: str, now: datetime) -> OAuthState | None: ...
+    def save(self, connection: Connection, ciphertext: bytes) -> None: ...
+    def get(self, employee_id: str, network: Network) -> StoredConnection | None: ...
+    def rotate(self, connection: Connection, ciphertext: bytes) -> bool: ...
+    def delete(self, employee_id: str, network: Network) -> None: ...
+    def mastodon_app(self, host: str) -> dict[str, object] | None: ...
+    def save_mastodon_app(self, host: str, client_id: str, client_secret: bytes, redirect_uri: str) -> None: ...
+
+
+def pkce_pair() -> tuple[str, str]:
+    """RFC 7636 S256: a 64-byte random verifier and its SHA-256 challenge, both base64url."""
+    verifier = secrets.token_urlsafe(64)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def mastodon_instance(raw: str) -> str:
+    """The server the employee typed ("mastodon.social" is enough), checked by the SSRF guard."""
+    text = raw.strip()
+    if text and "://" not in text:
+        text = f"https://{text}"
+    try:
+        return validate_instance_url(text)
+    except PublishFailed:
+        raise InvalidInput(
+            "check your Mastodon server",
+            [FieldProblem("instance", "must be a public https server name, like mastodon.social")],
+        ) from None
+
+
+class ConnectionsService:
+    def __init__(
+        self,
+        records: ConnectionRecords,
+        vault: Vault,
+        oauth: OAuthClient,
+        clients: ClientSource,
+        *,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._records = records
+        self._vault = vault
+        self._oauth = oauth
+        self._clients = clients
+        self._now = now
+
+    # ------------------------------------------------------------------ connect
+    def begin(
+        self,
+        employee_id: str,
+        network: Network,
+        *,
+        redirect_uri: str,
+        return_to: str,
+        instance_url: str | None = None,
+    ) -> str:
+        """Returns the provider's authorization URL; the state (and PKCE verifier) waits for the callback."""
+        if network is Network.SANDBOX:
+            raise ConnectFailed("the sandbox network needs no connection")
+        instance = mastodon_instance(instance_url or "") if network is Network.MASTODON else None
+        client = self._client_for(network, instance, redirect_uri)
+        state = secrets.token_urlsafe(32)
+        verifier, challenge = pkce_pair()
+        uses_pkce = network is not Network.LINKEDIN
+        self._records.put_state(
+            OAuthState(
+                state=state,
+                employee_id=employee_id,
+                network=network,
+                code_verifier=verifier if uses_pkce else None,
+                return_to=return_to,
+                redirect_uri=redirect_uri,
+                instance_url=instance,
+                expires_at=self._now() + STATE_LIFETIME,
+            )
+        )
+        logger.info("connect started", employee_id=employee_id, network=network.value)
+        return self._oauth.authorization_url(
+            network,
+            client,
+            redirect_uri=redirect_uri,
+            state=state,
+            code_challenge=challenge if uses_pkce else None,
+            instance_url=instance,
+        )
+
+    def complete(self, network: Network, *, code: str, state: str) -> OAuthState:
+        """Exchanges the code, finds the member id, stores the sealed tokens. Returns the state
+        (employee and where to send them back)."""
+        pending = self._records.take_state(state, self._now())
+        if pending is None or pending.network is not network:
+            raise ConnectFailed("this connection attempt expired or was already used; start again")
+        client = self._client_for(network, pending.instance_url, pending.redirect_uri)
+        tokens = self._oauth.exchange_code(
+            network,
+            client,
+            redirect_uri=pending.redirect_uri,
+            code=code,
+            code_verifier=pending.code_verifier,
+            instance_url=pending.instance_url,
+        )
+        member_id = self._oauth.member_id(network, tokens.access_token.get_secret_value(), pending.instance_url)
+        # Without a refresh token the employee must reconnect when the access token ends.
+        reconnect_by = tokens.expires_at if tokens.refresh_token is None else None
+        connection = Connection(
+            employee_id=pending.employee_id,
+            network=network,
+            status=ConnectionStatus.CONNECTED,
+            member_id=member_id,
+            instance_url=pending.instance_url,
+            expires_at=reconnect_by,
+            token_version=1,
+            connected_at=self._now(),
+        )
+        self._records.save(connection, self._vault.seal(tokens.plaintext(), pending.employee_id, network.value))
+        logger.info("connected", employee_id=pending.employee_id, network=network.value)
+        return pending
+
+    def is_connected(self, employee_id: str, network: Network) -> bool:
+        stored = self._records.get(employee_id, network)
+        if stored is None or stored.connection.status is not ConnectionStatus.CONNECTED:
+            return False
+        return stored.connection.expires_at is None or stored.connection.expires_at > self._now()
+
+    def disconnect(self, employee_id: str, network: Network) -> None:
+        self._records.delete(employee_id, network)
+        logger.info("disconnected", employee_id=employee_id, network=network.value)
+
+    # ------------------------------------------------------------------ tokens for the publisher
+    def credentials(self, employee_id: str, network: Network, *, force_refresh: bool = False) -> Credentials | None:
+        """Valid credentials, refreshed (and the new pair persisted) when needed; None when the
+        employee must reconnect."""
+        stored = self._records.get(employee_id, network)
+        if stored is None or stored.connection.status is not ConnectionStatus.CONNECTED:
+            return None
+        connection = stored.connection
+        now = self._now()
+        if connection.expires_at is not None and connection.expires_at <= now:
+            return None
+        tokens = Tokens.from_plaintext(self._vault.open(stored.ciphertext, employee_id, network.value))
+        if force_refresh or tokens.expired(now):
+            refreshed = self._refresh(stored, tokens)
+            if refreshed is None:
+                return None
+            tokens = refreshed
+        return Credentials(
+            access_token=tokens.access_token.get_secret_value(),
+            member_id=connection.member_id,
+            instance_url=connection.instance_url,
+        )
+
+    def _refresh(self, stored: StoredConnection, tokens: Tokens) -> Tokens | None:
+        connection = stored.connection
+        if tokens.refresh_token is None:
+            return None
+        client = self._clients.client(connection.network)
+        if client is None:
+            return None
+        try:
+            fresh = self._oauth.refresh(
+                connection.network,
+                client,
+                refresh_token=tokens.refresh_token.get_secret_value(),
+                instance_url=connection.instance_url,
+            )
+        except ConnectFailed:
+            logger.warning("refresh refused", employee_id=connection.employee_id, network=connection.network.value)
+            return None
+        if fresh.refresh_token is None:  # some providers keep the old refresh token
+            fresh = fresh.model_copy(update={"refresh_token": tokens.refresh_token})
+        ciphertext = self._vault.seal(fresh.plaintext(), connection.employee_id, connection.network.value)
+        if self._records.rotate(connection, ciphertext):
+            logger.info("tokens refreshed", employee_id=connection.employee_id, network=connection.network.value)
+            return fresh
+        # Another invocation rotated first (X refresh tokens are single use): use what it stored.
+        again = self._records.get(connection.employee_id, connection.network)
+        if again is None:
+            return None
+        return Tokens.from_plaintext(
+            self._vault.open(again.ciphertext, connection.employee_id, connection.network.value)
+        )
+
+    # ------------------------------------------------------------------ helpers
+    def _client_for(self, network: Network, instance: str | None, redirect_uri: str) -> ClientCredentials:
+        if network is Network.MASTODON:
+            assert instance is not None
+            return self._mastodon_client(instance, redirect_uri)
+        client = self._clients.client(network)
+        if client is None:
+            raise ConnectFailed(f"{network.value} is not set up for this company yet; ask your admin")
+        return client
+
+    def _mastodon_client(self, instance: str, redirect_uri: str) -> ClientCredentials:
+        host = urlsplit(instance).hostname or instance
+        cached = self._records.mastodon_app(host)
+        if cached and cached.get("redirect_uri") == redirect_uri:
+            sealed = cached["client_secret"]
+            if not isinstance(sealed, bytes | bytearray):
+                raise ConnectFailed("the stored Mastodon app is damaged; ask your admin")
+            secret = self._vault.open(bytes(sealed), f"app:{host}", "mastodon")
+            return ClientCredentials(client_id=str(cached["client_id"]), client_secret=secret.decode())
+        registered = self._oauth.register_app(instance, redirect_uri)
+        sealed = self._vault.seal(registered.client_secret.encode(), f"app:{host}", "mastodon")
+        self._records.save_mastodon_app(host, registered.client_id, sealed, redirect_uri)
+        return registered
+
+
+def reminder_due(connection: Connection, now: datetime) -> bool:
+    return (
+        connection.expires_at is not None
+        and connection.reminder_sent_at is None
+        and now >= connection.expires_at - REMINDER_BEFORE_EXPIRY
+    )

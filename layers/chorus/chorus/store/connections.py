@@ -1,0 +1,237 @@
+"""DynamoDB access for social connections, OAuth states and Mastodon app registrations.
+
+Tokens are stored only as KMS ciphertext (the vault seals them before they get here).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from chorus.domain.connection import Connection, ConnectionStatus
+from chorus.domain.content import Network
+from chorus.errors import StoreError
+from chorus.store import keys
+from chorus.store.codec import from_dynamo, to_dynamo
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+@dataclass(frozen=True)
+class OAuthState:
+    state: str
+    employee_id: str
+    network: Network
+    code_verifier: str | None
+    return_to: str
+    redirect_uri: str
+    instance_url: str | None
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredConnection:
+    connection: Connection
+    ciphertext: bytes
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+class ConnectionStore:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    # ------------------------------------------------------------------ OAuth state
+    def put_state(self, state: OAuthState) -> None:
+        item = {
+            "PK": keys.oauth_state_pk(state.state),
+            "SK": keys.META,
+            "entity": "oauth_state",
+            "employee_id": state.employee_id,
+            "network": state.network.value,
+            "code_verifier": state.code_verifier,
+            "return_to": state.return_to,
+            "redirect_uri": state.redirect_uri,
+            "instance_url": state.instance_url,
+            "expires_at": int(state.expires_at.timestamp()),  # TTL
+        }
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_dynamo({name: value for name, value in item.items() if value is not None}),
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except ClientError as exc:
+            raise StoreError("could not start the connection") from exc
+
+    def take_state(self, state: str, now: datetime) -> OAuthState | None:
+        """Single use: the state is deleted as it is read; an expired one (TTL lags) is refused."""
+        try:
+            response = self._client.delete_item(
+                TableName=self._table,
+                Key=to_dynamo({"PK": keys.oauth_state_pk(state), "SK": keys.META}),
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as exc:
+            raise StoreError("could not read the connection state") from exc
+        if "Attributes" not in response:
+            return None
+        item = from_dynamo(response["Attributes"])
+        expires_at = datetime.fromtimestamp(int(item["expires_at"]), UTC)
+        if expires_at <= now:
+            return None
+        return OAuthState(
+            state=state,
+            employee_id=item["employee_id"],
+            network=Network(item["network"]),
+            code_verifier=item.get("code_verifier"),
+            return_to=item["return_to"],
+            redirect_uri=item["redirect_uri"],
+            instance_url=item.get("instance_url"),
+            expires_at=expires_at,
+        )
+
+    # ------------------------------------------------------------------ connections
+    def save(self, connection: Connection, ciphertext: bytes) -> None:
+        item: dict[str, Any] = {
+            "PK": keys.employee_pk(connection.employee_id),
+            "SK": keys.connection_sk(connection.network.value),
+            "entity": "connection",
+            "tokens": ciphertext,
+            **{name: value for name, value in connection.model_dump(mode="json").items() if value is not None},
+        }
+        if connection.expires_at is not None:
+            # Sparse listing by expiry: the sweeper reminds and expires without a Scan.
+            item["GSI2PK"] = keys.CONNECTION_EXPIRY
+            item["GSI2SK"] = f"{_iso(connection.expires_at)}#{connection.employee_id}#{connection.network.value}"
+        try:
+            self._client.put_item(TableName=self._table, Item=to_dynamo(item))
+        except ClientError as exc:
+            raise StoreError("could not save the connection") from exc
+
+    def get(self, employee_id: str, network: Network) -> StoredConnection | None:
+        try:
+            response = self._client.get_item(
+                TableName=self._table,
+                Key=to_dynamo({"PK": keys.employee_pk(employee_id), "SK": keys.connection_sk(network.value)}),
+                ConsistentRead=True,
+            )
+        except ClientError as exc:
+            raise StoreError("could not read the connection") from exc
+        if "Item" not in response:
+            return None
+        item = from_dynamo(response["Item"])
+        return StoredConnection(Connection.model_validate(item), bytes(item["tokens"]))
+
+    def rotate(self, connection: Connection, ciphertext: bytes) -> bool:
+        """Replaces the tokens only if nobody rotated them since we read them (X refresh tokens are
+        single use: two refreshes racing must not both persist)."""
+        values: dict[str, Any] = {":tokens": ciphertext, ":read": connection.token_version, ":one": 1}
+        expression = "SET tokens = :tokens, token_version = token_version + :one"
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=to_dynamo(
+                    {"PK": keys.employee_pk(connection.employee_id), "SK": keys.connection_sk(connection.network.value)}
+                ),
+                UpdateExpression=expression,
+                ConditionExpression="token_version = :read",
+                ExpressionAttributeValues=to_dynamo(values),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise StoreError("could not store the refreshed tokens") from exc
+        return True
+
+    def delete(self, employee_id: str, network: Network) -> None:
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=to_dynamo({"PK": keys.employee_pk(employee_id), "SK": keys.connection_sk(network.value)}),
+            )
+        except ClientError as exc:
+            raise StoreError("could not delete the connection") from exc
+
+    def mark(
+        self, connection: Connection, *, status: ConnectionStatus | None = None, reminded: datetime | None = None
+    ) -> None:
+        sets: list[str] = []
+        values: dict[str, Any] = {}
+        if status is not None:
+            sets.append("#status = :status")
+            values[":status"] = status.value
+        if reminded is not None:
+            sets.append("reminder_sent_at = :reminded")
+            values[":reminded"] = _iso(reminded)
+        if not sets:
+            return
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": to_dynamo(
+                {"PK": keys.employee_pk(connection.employee_id), "SK": keys.connection_sk(connection.network.value)}
+            ),
+            "UpdateExpression": "SET " + ", ".join(sets),
+            "ConditionExpression": "attribute_exists(PK)",
+            "ExpressionAttributeValues": to_dynamo(values),
+        }
+        if status is not None:
+            request["ExpressionAttributeNames"] = {"#status": "status"}
+            if status is ConnectionStatus.EXPIRED:  # leaves the expiry listing: nothing more to remind
+                request["UpdateExpression"] += " REMOVE GSI2PK, GSI2SK"
+        try:
+            self._client.update_item(**request)
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return
+            raise StoreError("could not update the connection") from exc
+
+    def expiring_before(self, moment: datetime) -> list[Connection]:
+        """Connections (still listed, i.e. not yet marked expired) that end before ``moment``."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "GSI2",
+            "KeyConditionExpression": "GSI2PK = :pk AND GSI2SK < :until",
+            "ExpressionAttributeValues": to_dynamo({":pk": keys.CONNECTION_EXPIRY, ":until": _iso(moment)}),
+        }
+        found: list[Connection] = []
+        while True:
+            try:
+                response = self._client.query(**request)
+            except ClientError as exc:
+                raise StoreError("could not list expiring connections") from exc
+            found.extend(Connection.model_validate(from_dynamo(item)) for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return found
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    # ------------------------------------------------------------------ Mastodon apps
+    def mastodon_app(self, host: str) -> dict[str, Any] | None:
+        try:
+            response = self._client.get_item(
+                TableName=self._table, Key=to_dynamo({"PK": keys.mastodon_app_pk(host), "SK": keys.META})
+            )
+        except ClientError as exc:
+            raise StoreError("could not read the Mastodon app") from exc
+        return from_dynamo(response["Item"]) if "Item" in response else None
+
+    def save_mastodon_app(self, host: str, client_id: str, client_secret: bytes, redirect_uri: str) -> None:
+        item = {
+            "PK": keys.mastodon_app_pk(host),
+            "SK": keys.META,
+            "entity": "mastodon_app",
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "redirect_uri": redirect_uri,
+        }
+        try:
+            self._client.put_item(TableName=self._table, Item=to_dynamo(item))
+        except ClientError as exc:
+            raise StoreError("could not save the Mastodon app") from exc
