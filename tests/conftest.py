@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -51,6 +52,12 @@ ENVIRONMENT = {
     "SENDER_NAME": "Chorus at Example",
     "SES_MAX_SEND_RATE": "1000",
     "SENDER_CONCURRENCY": "2",
+    "TOKEN_KEY_ID": "alias/chorus-test-tokens",
+    "OAUTH_CLIENTS_SECRET_ID": "chorus-test-oauth-clients",
+}
+OAUTH_CLIENTS = {
+    "linkedin": {"client_id": "li-client", "client_secret": "li-secret"},
+    "x": {"client_id": "x-client", "client_secret": "x-secret"},
 }
 MAGIC_LINK_SECRET = '{"current": "k1", "k1": "test-key-one-0123456789abcdef0123456789abcdef"}'
 
@@ -77,6 +84,10 @@ def aws() -> Iterator[dict[str, Any]]:
         scheduler = boto3.client("scheduler")
         scheduler.create_schedule_group(Name=SCHEDULE_GROUP)
         boto3.client("ses").verify_domain_identity(Domain="example.com")
+        kms = boto3.client("kms")
+        key_id = kms.create_key(Description="tokens")["KeyMetadata"]["KeyId"]
+        kms.create_alias(AliasName=ENVIRONMENT["TOKEN_KEY_ID"], TargetKeyId=key_id)
+        secrets.create_secret(Name=ENVIRONMENT["OAUTH_CLIENTS_SECRET_ID"], SecretString=json.dumps(OAUTH_CLIENTS))
         yield {
             "dynamodb": dynamodb,
             "s3": s3,
@@ -84,6 +95,7 @@ def aws() -> Iterator[dict[str, Any]]:
             "secrets": secrets,
             "scheduler": scheduler,
             "ses": boto3.client("ses"),
+            "kms": kms,
         }
 
 

@@ -29,11 +29,14 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
     from chorus.domain.report import IngestReport
+    from chorus.services.connections import ConnectionsService
     from chorus.services.consent import ConsentService
     from chorus.services.digest import DigestPlanner, DigestSender
     from chorus.services.ingest import IngestService
+    from chorus.services.notices import Notifier
     from chorus.services.publish import PublishService
     from chorus.services.retraction import RetractionService
+    from chorus.services.sweeper import Sweeper
 
 # Idempotency records of S3 uploads live a week: S3 redelivers within minutes to hours.
 UPLOAD_IDEMPOTENCY_SECONDS = 7 * 24 * 3600
@@ -219,9 +222,11 @@ def web_app() -> APIGatewayHttpResolver:
     from chorus.web.employee import EmployeePagesConfig, build_employee_app
 
     settings = WebSettings.from_env()
+    dynamodb = _dynamodb()
     return build_employee_app(
-        build_consent_service(settings),
-        EmployeePagesConfig(sharing_policy=settings.sharing_policy),
+        build_consent_service(settings, dynamodb_client=dynamodb),
+        build_connections_service(settings, dynamodb_client=dynamodb),
+        EmployeePagesConfig(sharing_policy=settings.sharing_policy, public_base_url=settings.public_base_url),
     )
 
 
@@ -301,21 +306,105 @@ def digest_sender_runtime() -> DigestSenderRuntime:
     return DigestSenderRuntime(build_digest_sender(DigestSenderSettings.from_env()))
 
 
+def build_connections_service(
+    settings: WebSettings | PublisherSettings,
+    *,
+    dynamodb_client: DynamoDBClient | None = None,
+    kms_client: Any = None,
+    secrets_client: Any = None,
+    oauth_client: Any = None,
+) -> ConnectionsService:
+    import boto3
+
+    from chorus.adapters.kms_tokens import TokenVault
+    from chorus.adapters.oauth import RequestsOAuthClient
+    from chorus.adapters.oauth_clients import SecretsOAuthClients
+    from chorus.services.connections import ConnectionsService
+    from chorus.store.connections import ConnectionStore
+
+    return ConnectionsService(
+        ConnectionStore(dynamodb_client or _dynamodb(), settings.table_name),
+        TokenVault(kms_client or boto3.client("kms", config=_client_config()), settings.token_key_id),
+        oauth_client or RequestsOAuthClient(),
+        SecretsOAuthClients(
+            secrets_client or boto3.client("secretsmanager", config=_client_config()),
+            settings.oauth_clients_secret_id,
+        ),
+    )
+
+
+def build_notifier(
+    settings: PublisherSettings, *, dynamodb_client: DynamoDBClient | None = None, sesv2_client: Any = None
+) -> Notifier:
+    import boto3
+
+    from chorus.adapters.ses_email import SesEmailSender
+    from chorus.services.notices import Notifier
+    from chorus.store.catalog import CatalogStore
+
+    return Notifier(
+        CatalogStore(dynamodb_client or _dynamodb(), settings.table_name),
+        SesEmailSender(sesv2_client or boto3.client("sesv2", config=_client_config())),
+        _key_ring(settings.magic_link_secret_id),
+        base_url=settings.public_base_url,
+        sender=settings.sender_email,
+        sender_name=settings.sender_name,
+    )
+
+
 def build_publish_service(
-    settings: PublisherSettings, *, dynamodb_client: DynamoDBClient | None = None
+    settings: PublisherSettings,
+    *,
+    dynamodb_client: DynamoDBClient | None = None,
+    connections: Any = None,
+    notifier: Any = None,
+    scheduler: Any = None,
+    http_session: Any = None,
 ) -> PublishService:
+    from chorus.adapters.networks.linkedin import LinkedInPublisher
+    from chorus.adapters.networks.mastodon import MastodonPublisher
     from chorus.adapters.networks.sandbox import SandboxNetwork
+    from chorus.adapters.networks.x import XPublisher
     from chorus.domain.content import Network
     from chorus.services.publish import NetworkPublisher, PublishService
     from chorus.store.consent import ConsentStore
 
     dynamodb = dynamodb_client or _dynamodb()
-    networks: dict[Network, NetworkPublisher] = {}
+    enabled = {Network(name.strip()) for name in settings.networks.split(",") if name.strip()}
+    available: dict[Network, NetworkPublisher] = {
+        Network.LINKEDIN: LinkedInPublisher(http_session, version=settings.linkedin_version),
+        Network.X: XPublisher(http_session),
+        Network.MASTODON: MastodonPublisher(http_session),
+    }
+    networks = {network: publisher for network, publisher in available.items() if network in enabled}
     if settings.sandbox_enabled:
         networks[Network.SANDBOX] = SandboxNetwork(dynamodb, settings.table_name)
-    return PublishService(ConsentStore(dynamodb, settings.table_name), networks)
+    return PublishService(
+        ConsentStore(dynamodb, settings.table_name),
+        networks,
+        connections or build_connections_service(settings, dynamodb_client=dynamodb),
+        scheduler or _scheduler(settings),
+        notifier or build_notifier(settings, dynamodb_client=dynamodb),
+    )
 
 
 @cache
 def publish_service() -> PublishService:
     return build_publish_service(PublisherSettings.from_env())
+
+
+@cache
+def sweeper() -> Sweeper:
+    from chorus.services.sweeper import Sweeper
+    from chorus.store.connections import ConnectionStore
+    from chorus.store.consent import ConsentStore
+
+    settings = PublisherSettings.from_env()
+    dynamodb = _dynamodb()
+    notifier = build_notifier(settings, dynamodb_client=dynamodb)
+    return Sweeper(
+        ConsentStore(dynamodb, settings.table_name),
+        build_publish_service(settings, dynamodb_client=dynamodb, notifier=notifier),
+        ConnectionStore(dynamodb, settings.table_name),
+        notifier,
+    )

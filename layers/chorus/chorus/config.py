@@ -53,6 +53,17 @@ class LinkSettings(_Settings):
     magic_link_secret_id: str = Field(alias="MAGIC_LINK_SECRET_ID", min_length=1)
 
 
+class ConnectionSettings(_Settings):
+    token_key_id: str = Field(alias="TOKEN_KEY_ID", min_length=1)
+    oauth_clients_secret_id: str = Field(alias="OAUTH_CLIENTS_SECRET_ID", min_length=1)
+
+
+class NoticeSettings(LinkSettings):
+    public_base_url: str = Field(alias="PUBLIC_BASE_URL", pattern=r"^https?://[^/]+$")
+    sender_email: str = Field(alias="SENDER_EMAIL", pattern=r"^[^@\s]+@[^@\s]+$")
+    sender_name: str = Field(alias="SENDER_NAME", default="Chorus")
+
+
 # 25 MiB keeps a whole JSON array comfortably in a 512 MB function while CSV and JSON Lines stream.
 DEFAULT_MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 
@@ -71,10 +82,12 @@ class AdminApiSettings(StorageSettings, ScheduleSettings):
     upload_url_ttl_seconds: int = Field(alias="UPLOAD_URL_TTL_SECONDS", default=900, ge=60, le=3600)
 
 
-class WebSettings(TableSettings, ScheduleSettings, LinkSettings):
+class WebSettings(TableSettings, ScheduleSettings, LinkSettings, ConnectionSettings):
     networks: str = Field(alias="NETWORKS", default="linkedin,x,mastodon")
     sandbox_enabled: bool = Field(alias="SANDBOX_ENABLED", default=False)
     sharing_policy: str = Field(alias="SHARING_POLICY", default="")
+    # Where OAuth callbacks return (a custom domain); empty: the domain the request came to.
+    public_base_url: str = Field(alias="PUBLIC_BASE_URL", default="", pattern=r"^(https?://[^/]+)?$")
 
 
 class DigestPlannerSettings(TableSettings):
@@ -96,5 +109,7 @@ class DigestSenderSettings(TableSettings, LinkSettings):
         return self.ses_max_send_rate / self.sender_concurrency
 
 
-class PublisherSettings(TableSettings):
+class PublisherSettings(TableSettings, ConnectionSettings, NoticeSettings, ScheduleSettings):
     sandbox_enabled: bool = Field(alias="SANDBOX_ENABLED", default=False)
+    networks: str = Field(alias="NETWORKS", default="linkedin,x,mastodon")
+    linkedin_version: str = Field(alias="LINKEDIN_VERSION", default="202510", pattern=r"^\d{6}$")

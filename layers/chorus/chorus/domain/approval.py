@@ -25,8 +25,9 @@ class ApprovalStatus(StrEnum):
     RETRACTED = "RETRACTED"
 
 
-# Statuses from which the employee may approve the same content for the same network again.
-REAPPROVABLE = frozenset({ApprovalStatus.CANCELLED})
+# Statuses from which the employee may approve the same content for the same network again:
+# a new, explicit approval (new revision) is the only way a post that did not go out is retried.
+REAPPROVABLE = frozenset({ApprovalStatus.CANCELLED, ApprovalStatus.FAILED, ApprovalStatus.NEEDS_RECONNECT})
 # Statuses in which the post is still waiting to go out (and can be cancelled).
 PENDING = frozenset({ApprovalStatus.SCHEDULED})
 
@@ -45,9 +46,10 @@ def approval_id_for(employee_id: str, content_id: str, network: Network) -> str:
     return "a-" + hashlib.sha256(f"{employee_id}\x00{content_id}\x00{network.value}".encode()).hexdigest()[:24]
 
 
-def schedule_name_for(approval_id: str, revision: int) -> str:
-    """Unique per approval revision, so a stale schedule of a cancelled approval never matches."""
-    return f"{approval_id}-r{revision}"
+def schedule_name_for(approval_id: str, revision: int, attempt: int = 0) -> str:
+    """Unique per approval revision (a stale schedule of a cancelled approval never matches) and
+    per retry attempt (a fired one-time schedule deletes itself, a retry needs a new one)."""
+    return f"{approval_id}-r{revision}" + (f"-a{attempt}" if attempt else "")
 
 
 class Approval(BaseModel):
@@ -64,6 +66,8 @@ class Approval(BaseModel):
     when: When
     status: ApprovalStatus
     revision: int = 1
+    # Publish attempts of this revision that ended in a retryable failure (rate limit, outage).
+    attempt: int = 0
     schedule_name: str
     approved_at: datetime
     user_agent: str = ""

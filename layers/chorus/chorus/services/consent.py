@@ -21,6 +21,7 @@ from chorus.domain.approval import (
     schedule_name_for,
     text_sha256,
 )
+from chorus.domain.connection import ConnectionStatus
 from chorus.domain.content import TEXT_LIMITS, Content, ContentStatus, Network
 from chorus.domain.employee import Employee
 from chorus.domain.magic_links import (
@@ -38,7 +39,7 @@ from chorus.domain.magic_links import (
     verify_link,
 )
 from chorus.domain.timing import check_publish_time, local_time_to_utc, spread_over_week
-from chorus.errors import FieldProblem, InvalidInput, NotFound
+from chorus.errors import ChorusError, FieldProblem, InvalidInput, NotFound
 from chorus.observability import logger
 
 # X and Mastodon count any link as 23 characters; the content link follows the text after a space.
@@ -183,11 +184,18 @@ class ConsentService:
             raise LinkRejected("this link is not valid any more")
         if state.content is None or state.content.status is not ContentStatus.ACTIVE:
             raise ContentGone("this content has been withdrawn and can no longer be shared")
+        now = self._now()
+        connected = set(self._always_connected) | {
+            network
+            for network, connection in state.connections.items()
+            if connection.status is ConnectionStatus.CONNECTED
+            and (connection.expires_at is None or connection.expires_at > now)
+        }
         return ActivityView(
             employee=state.employee,
             content=state.content,
             networks=self._networks,
-            connected=set(self._always_connected),
+            connected=connected,
             approvals=state.approvals,
             declined=state.decline is not None,
         )
@@ -298,6 +306,21 @@ class ConsentService:
         cancelled = self._records.cancel(claims.employee_id, target, network, self._now())
         self._scheduler.delete(cancelled.schedule_name)
         logger.info("cancelled", employee_id=claims.employee_id, content_id=target, network=network.value)
+        return cancelled
+
+    def cancel_network(self, employee_id: str, network: Network) -> int:
+        """Cancels every scheduled post of the employee on one network (they disconnected it)."""
+        state = self._records.employee_state(employee_id)
+        cancelled = 0
+        for approval in state.approvals:
+            if approval.network is network and approval.status is ApprovalStatus.SCHEDULED:
+                try:
+                    done = self._records.cancel(employee_id, approval.content_id, network, self._now())
+                except ChorusError:
+                    continue  # publishing started meanwhile: that post is past cancelling
+                self._scheduler.delete(done.schedule_name)
+                cancelled += 1
+        logger.info("posts cancelled on disconnect", employee_id=employee_id, network=network.value, posts=cancelled)
         return cancelled
 
     # ------------------------------------------------------------------ /me and unsubscribe

@@ -3,22 +3,34 @@
 Exactly once: the SCHEDULED -> PUBLISHING transition is a conditional write, so of two
 concurrent invocations (a Scheduler retry, a sweeper repair) only one publishes; the network
 call carries an idempotency key where the network supports one. A post is PUBLISHED only when
-the network confirmed it.
+the network confirmed it. Failures:
+- rate limited: rescheduled after the network's reset time;
+- unauthorized: one token refresh and one more try, then NEEDS_RECONNECT (the employee is told);
+- outage or timeout: rescheduled with exponential backoff, at most MAX_ATTEMPTS, then FAILED;
+- duplicate or refused content: FAILED at once, never retried blindly (the employee is told and
+  may approve again).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
-from chorus.domain.approval import Approval, ApprovalStatus
+from chorus.domain.approval import Approval, ApprovalStatus, schedule_name_for
+from chorus.domain.connection import Credentials
 from chorus.domain.content import Content, ContentStatus, Network
 from chorus.domain.publishing import FailureKind, PostRequest, Published, PublishFailed
 from chorus.observability import logger
+from chorus.services.notices import Notice, NoticeKind
+
+MAX_ATTEMPTS = 5
+BACKOFF_BASE = timedelta(minutes=2)
+MIN_RETRY_DELAY = timedelta(minutes=1)
+MAX_RETRY_DELAY = timedelta(hours=24)
 
 
 class PublishTarget(BaseModel):
@@ -36,12 +48,25 @@ class Outcome(StrEnum):
     PUBLISHED = "published"
     SKIPPED = "skipped"
     RETRACTED = "retracted"
+    RESCHEDULED = "rescheduled"
     FAILED = "failed"
     NEEDS_RECONNECT = "needs_reconnect"
 
 
 class NetworkPublisher(Protocol):
-    def publish(self, post: PostRequest) -> Published: ...
+    def publish(self, post: PostRequest, credentials: Credentials | None) -> Published: ...
+
+
+class CredentialSource(Protocol):
+    def credentials(self, employee_id: str, network: Network, *, force_refresh: bool = False) -> Credentials | None: ...
+
+
+class Rescheduler(Protocol):
+    def schedule_once(self, name: str, at: datetime, timezone: str, payload: dict[str, Any]) -> None: ...
+
+
+class Notices(Protocol):
+    def notify(self, employee_id: str, notice: Notice) -> None: ...
 
 
 class PublishRecords(Protocol):
@@ -50,7 +75,21 @@ class PublishRecords(Protocol):
     ) -> tuple[Approval | None, Content | None]: ...
     def start_publishing(self, approval: Approval, now: datetime) -> Approval | None: ...
     def finish(self, approval: Approval, status: ApprovalStatus, now: datetime, extra: dict[str, Any]) -> Approval: ...
+    def reschedule(
+        self, approval: Approval, publish_at: datetime, schedule_name: str, reason: str
+    ) -> Approval | None: ...
     def retract_approval(self, approval: Approval, now: datetime) -> Approval | None: ...
+
+
+def schedule_payload(approval: Approval) -> dict[str, Any]:
+    return {
+        "approval": {
+            "employee_id": approval.employee_id,
+            "content_id": approval.content_id,
+            "network": approval.network.value,
+            "revision": approval.revision,
+        }
+    }
 
 
 class PublishService:
@@ -58,11 +97,17 @@ class PublishService:
         self,
         records: PublishRecords,
         networks: Mapping[Network, NetworkPublisher],
+        credentials: CredentialSource,
+        scheduler: Rescheduler,
+        notices: Notices,
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._records = records
         self._networks = networks
+        self._credentials = credentials
+        self._scheduler = scheduler
+        self._notices = notices
         self._now = now
 
     def publish(self, target: PublishTarget) -> Outcome:
@@ -84,24 +129,83 @@ class PublishService:
             return Outcome.SKIPPED
         network = self._networks.get(approval.network)
         if network is None:
-            self._records.finish(started, ApprovalStatus.FAILED, self._now(), {"failure_reason": "network not enabled"})
-            logger.error("network not enabled")
-            return Outcome.FAILED
+            return self._fail(started, "this network is not enabled", notify=True)
+        return self._attempt(started, content, network)
+
+    def _attempt(self, approval: Approval, content: Content, network: NetworkPublisher) -> Outcome:
+        post = _post_request(approval, content)
+        needs_credentials = approval.network is not Network.SANDBOX
+        credentials = (
+            self._credentials.credentials(approval.employee_id, approval.network) if needs_credentials else None
+        )
+        if needs_credentials and credentials is None:
+            return self._needs_reconnect(approval)
         try:
-            published = network.publish(_post_request(started, content))
+            try:
+                published = network.publish(post, credentials)
+            except PublishFailed as first:
+                if first.kind is not FailureKind.UNAUTHORIZED or not needs_credentials:
+                    raise
+                # One refresh, one more try with the same idempotency key.
+                credentials = self._credentials.credentials(approval.employee_id, approval.network, force_refresh=True)
+                if credentials is None:
+                    return self._needs_reconnect(approval)
+                published = network.publish(post, credentials)
         except PublishFailed as failure:
-            status = (
-                ApprovalStatus.NEEDS_RECONNECT if failure.kind is FailureKind.UNAUTHORIZED else ApprovalStatus.FAILED
-            )
-            self._records.finish(started, status, self._now(), {"failure_reason": failure.reason})
-            logger.warning("publish failed", kind=failure.kind.value)
-            return Outcome.NEEDS_RECONNECT if status is ApprovalStatus.NEEDS_RECONNECT else Outcome.FAILED
+            return self._handle_failure(approval, failure)
         extra: dict[str, Any] = {"external_post_id": published.external_id}
         if published.url:
             extra["external_post_url"] = published.url
-        self._records.finish(started, ApprovalStatus.PUBLISHED, self._now(), extra)
-        logger.info("published")
+        self._records.finish(approval, ApprovalStatus.PUBLISHED, self._now(), extra)
+        logger.info("published", external_post_id=published.external_id)
         return Outcome.PUBLISHED
+
+    def _handle_failure(self, approval: Approval, failure: PublishFailed) -> Outcome:
+        logger.warning("publish failed", kind=failure.kind.value, attempt=approval.attempt + 1)
+        if failure.kind is FailureKind.UNAUTHORIZED:
+            return self._needs_reconnect(approval)
+        if failure.kind in {FailureKind.RATE_LIMITED, FailureKind.TRANSIENT} and approval.attempt + 1 < MAX_ATTEMPTS:
+            if failure.kind is FailureKind.RATE_LIMITED and failure.retry_after_seconds:
+                delay = timedelta(seconds=failure.retry_after_seconds)
+            else:
+                delay = BACKOFF_BASE * 2**approval.attempt
+            delay = min(max(delay, MIN_RETRY_DELAY), MAX_RETRY_DELAY)
+            return self._retry_later(approval, self._now() + delay, failure)
+        return self._fail(approval, failure.reason, notify=True)
+
+    def _retry_later(self, approval: Approval, at: datetime, failure: PublishFailed) -> Outcome:
+        name = schedule_name_for(approval.approval_id, approval.revision, approval.attempt + 1)
+        rescheduled = self._records.reschedule(approval, at, name, failure.kind.value)
+        if rescheduled is None:
+            return Outcome.SKIPPED
+        self._scheduler.schedule_once(name, at, approval.timezone, schedule_payload(rescheduled))
+        logger.info("rescheduled", at=at.isoformat(), attempt=rescheduled.attempt)
+        return Outcome.RESCHEDULED
+
+    def _needs_reconnect(self, approval: Approval) -> Outcome:
+        self._records.finish(
+            approval, ApprovalStatus.NEEDS_RECONNECT, self._now(), {"failure_reason": "reconnect needed"}
+        )
+        self._notices.notify(
+            approval.employee_id,
+            Notice(NoticeKind.RECONNECT, approval.network, content_id=approval.content_id, text=approval.text),
+        )
+        return Outcome.NEEDS_RECONNECT
+
+    def _fail(self, approval: Approval, reason: str, *, notify: bool) -> Outcome:
+        self._records.finish(approval, ApprovalStatus.FAILED, self._now(), {"failure_reason": reason[:300]})
+        if notify:
+            self._notices.notify(
+                approval.employee_id,
+                Notice(
+                    NoticeKind.FAILED,
+                    approval.network,
+                    content_id=approval.content_id,
+                    text=approval.text,
+                    reason=reason[:300],
+                ),
+            )
+        return Outcome.FAILED
 
 
 def _post_request(approval: Approval, content: Content) -> PostRequest:

@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
-from chorus.domain.approval import Approval, ApprovalStatus, Decline
+from chorus.domain.approval import REAPPROVABLE, Approval, ApprovalStatus, Decline
+from chorus.domain.connection import Connection
 from chorus.domain.content import Content, ContentStatus, Network
 from chorus.domain.employee import Employee
 from chorus.errors import Conflict, NotFound, StoreError
@@ -43,6 +44,7 @@ class ActivityState:
     content: Content | None
     approvals: dict[Network, Approval] = field(default_factory=dict)
     decline: Decline | None = None
+    connections: dict[Network, Connection] = field(default_factory=dict)
 
 
 @dataclass
@@ -118,6 +120,7 @@ class ConsentStore:
             {"PK": keys.content_pk(content_id), "SK": keys.META},
             {"PK": pk, "SK": keys.decline_sk(content_id)},
             *({"PK": pk, "SK": keys.approval_sk(content_id, network.value)} for network in PUBLISHABLE_NETWORKS),
+            *({"PK": pk, "SK": keys.connection_sk(network.value)} for network in PUBLISHABLE_NETWORKS),
         ]
         state = ActivityState(employee=None, content=None)
         for item in self._batch_get(wanted):
@@ -131,6 +134,9 @@ class ConsentStore:
                 state.approvals[approval.network] = approval
             elif entity == "decline":
                 state.decline = Decline.model_validate(item)
+            elif entity == "connection":
+                connection = Connection.model_validate(item)
+                state.connections[connection.network] = connection
         return state
 
     def employee_state(self, employee_id: str) -> EmployeeState:
@@ -198,8 +204,10 @@ class ConsentStore:
             if previous is None:
                 condition, values = "attribute_not_exists(PK)", {}
             else:
-                condition = "#status = :cancelled AND revision = :previous"
-                values = {":cancelled": ApprovalStatus.CANCELLED.value, ":previous": previous}
+                allowed = sorted(status.value for status in REAPPROVABLE)
+                names = ", ".join(f":again{index}" for index in range(len(allowed)))
+                condition = f"#status IN ({names}) AND revision = :previous"
+                values = {":previous": previous, **{f":again{index}": value for index, value in enumerate(allowed)}}
             put: dict[str, Any] = {
                 "TableName": self._table,
                 "Item": to_dynamo(item),
@@ -303,6 +311,58 @@ class ConsentStore:
             extra={"finished_at": _iso(now), **extra},
             revision=approval.revision,
         )
+
+    def reschedule(self, approval: Approval, publish_at: datetime, schedule_name: str, reason: str) -> Approval | None:
+        """PUBLISHING -> SCHEDULED at a later time after a retryable failure (same consent, same text)."""
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=to_dynamo(
+                    {
+                        "PK": keys.employee_pk(approval.employee_id),
+                        "SK": keys.approval_sk(approval.content_id, approval.network.value),
+                    }
+                ),
+                UpdateExpression=(
+                    "SET #status = :scheduled, publish_at = :at, schedule_name = :name, attempt = :attempt, "
+                    "last_failure = :reason, GSI2PK = :listing, GSI2SK = :position"
+                ),
+                ConditionExpression="#status = :publishing AND revision = :revision",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_dynamo(
+                    {
+                        ":scheduled": ApprovalStatus.SCHEDULED.value,
+                        ":publishing": ApprovalStatus.PUBLISHING.value,
+                        ":revision": approval.revision,
+                        ":at": _iso(publish_at),
+                        ":name": schedule_name,
+                        ":attempt": approval.attempt + 1,
+                        ":reason": reason,
+                        ":listing": keys.SCHEDULED,
+                        ":position": f"{_iso(publish_at)}#{approval.approval_id}",
+                    }
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise StoreError("could not reschedule the post") from exc
+        return Approval.model_validate(from_dynamo(response["Attributes"]))
+
+    def overdue(self, before: datetime, limit: int = 100) -> list[Approval]:
+        """SCHEDULED posts whose time passed (a lost or failed schedule): one Query on the listing."""
+        try:
+            response = self._client.query(
+                TableName=self._table,
+                IndexName="GSI2",
+                KeyConditionExpression="GSI2PK = :pk AND GSI2SK < :before",
+                ExpressionAttributeValues=to_dynamo({":pk": keys.SCHEDULED, ":before": _iso(before)}),
+                Limit=limit,
+            )
+        except ClientError as exc:
+            raise StoreError("could not list overdue posts") from exc
+        return [Approval.model_validate(from_dynamo(item)) for item in response.get("Items", [])]
 
     def retract_approval(self, approval: Approval, now: datetime) -> Approval | None:
         return self.retract(

@@ -44,6 +44,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "unsubscribe_button": "Unsubscribe",
         "unsubscribed": "You will not receive the weekly digest any more.",
         "error_title": "This link cannot be used",
+        "greeting": "Hi {name},",
+        "notice_reconnect_subject": "Reconnect {network} so your post can go out",
+        "notice_reconnect_body": "We could not post on {network} for you: the connection expired or was revoked. "
+        "Nothing was posted. Reconnect, then approve the post again.",
+        "notice_failed_subject": "Your {network} post did not go out",
+        "notice_failed_body": "{network} did not accept your post ({reason}). Nothing was posted. "
+        "You can review it and approve it again.",
+        "notice_expiring_subject": "Your {network} connection ends on {date}",
+        "notice_expiring_body": "{network} lets us post for you until {date}. Reconnect before then to keep "
+        "scheduled posts going out.",
+        "notice_action_review": "Review the post",
+        "notice_action_reconnect": "Reconnect",
+        "connect_title": "Connect {network}",
+        "connect_intro": "You will sign in on {network} and allow Chorus to post what you approve, and only that.",
+        "connect_button": "Continue to {network}",
+        "mastodon_instance": "Your Mastodon server",
+        "disconnect": "Disconnect",
+        "connected_title": "{network} is connected",
     },
     "fr": {
         "digest_subject": "Vos {count} contenus à partager cette semaine",
@@ -88,6 +106,25 @@ MESSAGES: dict[str, dict[str, str]] = {
         "unsubscribe_button": "Me désabonner",
         "unsubscribed": "Vous ne recevrez plus le résumé hebdomadaire.",
         "error_title": "Ce lien ne peut pas être utilisé",
+        "greeting": "Bonjour {name},",
+        "notice_reconnect_subject": "Reconnectez {network} pour que votre publication parte",
+        "notice_reconnect_body": "Nous n'avons pas pu publier sur {network} : la connexion a expiré ou a été "
+        "révoquée. Rien n'a été publié. Reconnectez-vous, puis approuvez à nouveau la publication.",
+        "notice_failed_subject": "Votre publication {network} n'est pas partie",
+        "notice_failed_body": "{network} a refusé votre publication ({reason}). Rien n'a été publié. "
+        "Vous pouvez la relire et l'approuver à nouveau.",
+        "notice_expiring_subject": "Votre connexion {network} se termine le {date}",
+        "notice_expiring_body": "{network} nous permet de publier pour vous jusqu'au {date}. Reconnectez-vous "
+        "avant pour que vos publications programmées partent.",
+        "notice_action_review": "Relire la publication",
+        "notice_action_reconnect": "Reconnecter",
+        "connect_title": "Connecter {network}",
+        "connect_intro": "Vous allez vous identifier sur {network} et autoriser Chorus à publier ce que vous "
+        "approuvez, et seulement cela.",
+        "connect_button": "Continuer vers {network}",
+        "mastodon_instance": "Votre serveur Mastodon",
+        "disconnect": "Déconnecter",
+        "connected_title": "{network} est connecté",
     },
 }
 

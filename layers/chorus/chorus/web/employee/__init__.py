@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from chorus.web.employee.activity import activity_router
 from chorus.web.employee.assets import assets_router
+from chorus.web.employee.connect import connect_router
 from chorus.web.employee.me import me_router
 from chorus.web.employee.unsubscribe import unsubscribe_router
 from chorus.web.pages import register_page_errors, same_origin_only, security_headers
@@ -14,15 +15,19 @@ from chorus.web.pages import register_page_errors, same_origin_only, security_he
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
+    from chorus.services.connections import ConnectionsService
     from chorus.services.consent import ConsentService
 
 
 @dataclass(frozen=True)
 class EmployeePagesConfig:
     sharing_policy: str
+    public_base_url: str = ""
 
 
-def build_employee_app(consent: ConsentService, config: EmployeePagesConfig) -> APIGatewayHttpResolver:
+def build_employee_app(
+    consent: ConsentService, connections: ConnectionsService, config: EmployeePagesConfig
+) -> APIGatewayHttpResolver:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
     app = APIGatewayHttpResolver()
@@ -31,5 +36,6 @@ def build_employee_app(consent: ConsentService, config: EmployeePagesConfig) -> 
     app.include_router(me_router(consent))
     app.include_router(unsubscribe_router(consent))
     app.include_router(assets_router())
+    app.include_router(connect_router(consent, connections, config.public_base_url))
     register_page_errors(app)
     return app

@@ -81,6 +81,7 @@ def activity_context(
                 "limit": text_limit(network),
                 "text": approval.text if approval else content.text_for(network),
                 "previous_revision": approval.revision if approval else None,
+                "last_failure": approval.failure_reason if approval else None,
             }
         )
     scheduled = [post_summary(approval, zone) for approval in view.approvals.values() if approval.status in _LOCKED]
