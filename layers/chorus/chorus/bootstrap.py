@@ -161,6 +161,7 @@ def build_consent_service(
     key_ring: Any = None,
 ) -> ConsentService:
     from chorus.domain.content import Network
+    from chorus.domain.timing import QuietHours
     from chorus.services.consent import ConsentService
     from chorus.store.catalog import CatalogStore
     from chorus.store.consent import ConsentStore
@@ -178,6 +179,8 @@ def build_consent_service(
         CatalogStore(dynamodb, settings.table_name),
         networks=networks,
         always_connected=always_connected,
+        quiet_hours=QuietHours.parse(settings.quiet_hours),
+        max_posts_per_day=settings.max_posts_per_day,
     )
 
 

@@ -86,6 +86,9 @@ class WebSettings(TableSettings, ScheduleSettings, LinkSettings, ConnectionSetti
     networks: str = Field(alias="NETWORKS", default="linkedin,x,mastodon")
     sandbox_enabled: bool = Field(alias="SANDBOX_ENABLED", default=False)
     sharing_policy: str = Field(alias="SHARING_POLICY", default="")
+    # Org-wide guard rails: posts per employee per network per day (0: no limit), quiet hours.
+    max_posts_per_day: int = Field(alias="MAX_POSTS_PER_DAY", default=0, ge=0, le=100)
+    quiet_hours: str = Field(alias="QUIET_HOURS", default="", pattern=r"^(\d{1,2}-\d{1,2})?$")
     # Where OAuth callbacks return (a custom domain); empty: the domain the request came to.
     public_base_url: str = Field(alias="PUBLIC_BASE_URL", default="", pattern=r"^(https?://[^/]+)?$")
 

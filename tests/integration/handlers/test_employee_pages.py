@@ -7,6 +7,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -341,3 +342,49 @@ def test_assets_are_served_with_a_type(aws):
     assert response["statusCode"] == 200 and response["headers"]["Content-Type"].startswith("text/javascript")
     assert get("/assets/../secrets")["statusCode"] == 404
     assert re.search(r"textarea\[data-limit\]", response["body"])
+
+
+class TestGuardRails:
+    def test_daily_limit_per_network(self, world, monkeypatch):
+        monkeypatch.setenv("MAX_POSTS_PER_DAY", "1")
+        seed(world, [{**CONTENT, "id": "second", "url": "https://example.com/second"}], [])
+        first = token()
+        second = sign_link(RING, employee_id(ADA), activity_scope(content_id("second")), NOW + timedelta(days=3))
+        assert approve(first, network="sandbox", text_sandbox="One")["statusCode"] == 303
+        form = sign_form(RING, f"{employee_id(ADA)}|{activity_scope(content_id('second'))}", NOW - timedelta(minutes=1))
+        refused = post(
+            f"/a/{second}",
+            {
+                "form": form,
+                "action": "approve",
+                "network": "sandbox",
+                "text_sandbox": "Two",
+                "when": "now",
+                "timezone": "Europe/Paris",
+            },
+        )
+        assert refused["statusCode"] == 422 and "as many posts that day" in refused["body"]
+        assert len(schedules(world)) == 1
+        # cancelling the first frees the day
+        post(f"/a/{first}", {"form": aged_form(first), "action": "cancel", "network": "sandbox"})
+        again = post(
+            f"/a/{second}",
+            {
+                "form": form,
+                "action": "approve",
+                "network": "sandbox",
+                "text_sandbox": "Two",
+                "when": "now",
+                "timezone": "Europe/Paris",
+            },
+        )
+        assert again["statusCode"] == 303
+
+    def test_quiet_hours_refuse_a_chosen_time_in_them(self, world, monkeypatch):
+        monkeypatch.setenv("QUIET_HOURS", "22-07")
+        night = (datetime.now(UTC) + timedelta(days=1)).astimezone(ZoneInfo("Europe/Paris")).replace(hour=23, minute=0)
+        response = approve(
+            token(), network="sandbox", text_sandbox="Late", when="at", at=night.strftime("%Y-%m-%dT%H:%M")
+        )
+        assert response["statusCode"] == 422 and "quiet hours" in response["body"]
+        assert schedules(world) == []

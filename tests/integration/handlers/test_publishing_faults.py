@@ -17,7 +17,7 @@ import web_handler
 from chorus import bootstrap
 from chorus.adapters.secrets_keys import parse_key_ring
 from chorus.config import PublisherSettings
-from chorus.domain.connection import Credentials
+from chorus.domain.connection import Connection, ConnectionStatus, Credentials
 from chorus.domain.content import Network
 from chorus.domain.magic_links import activity_scope, sign_form, sign_link
 from chorus.domain.publishing import FailureKind, PostRequest, Published, PublishFailed
@@ -59,7 +59,9 @@ class FakeCredentials:
         self.refresh_works = refresh_works
         self.refreshes = 0
 
-    def credentials(self, employee_id: str, network: Network, *, force_refresh: bool = False) -> Credentials | None:
+    def credentials(
+        self, employee_id: str, network: Network, *, force_refresh: bool = False, stored: object = None
+    ) -> Credentials | None:
         if not self.connected:
             return None
         if force_refresh:
@@ -86,6 +88,18 @@ def world(aws):
         [{"email": ADA, "name": "Ada", "timezone": "Europe/Paris"}],
     )
     approve("x", "My own words for X")
+    # Ada connected X (the fake credentials stand for the sealed tokens)
+    ConnectionStore(aws["dynamodb"], TABLE).save(
+        Connection(
+            employee_id=employee_id(ADA),
+            network=Network.X,
+            status=ConnectionStatus.CONNECTED,
+            member_id="m",
+            token_version=1,
+            connected_at=datetime.now(UTC),
+        ),
+        b"sealed",
+    )
     return aws
 
 
@@ -228,6 +242,13 @@ def test_expired_connection_needs_reconnect_without_calling_the_network(world):
     network = FakeNetwork()
     assert build(world, network, FakeCredentials(connected=False)).publish(target()) is Outcome.NEEDS_RECONNECT
     assert network.calls == []
+
+
+def test_no_connection_needs_reconnect_without_calling_the_network(world):
+    ConnectionStore(world["dynamodb"], TABLE).delete(employee_id(ADA), Network.X)
+    network = FakeNetwork()
+    assert build(world, network).publish(target()) is Outcome.NEEDS_RECONNECT
+    assert network.calls == [] and status(world)["status"]["S"] == "NEEDS_RECONNECT"
 
 
 def test_outages_are_retried_with_backoff_then_fail_and_tell_the_employee(world):

@@ -90,3 +90,22 @@ def test_spread_property(count, naive_now, zone):
     assert all(week.start <= moment < week.end and moment >= now + MIN_LEAD - timedelta(minutes=5) for moment in times)
     assert all(9 <= moment.astimezone(ZoneInfo(zone)).hour < 18 for moment in times)
     assert times == sorted(times)
+
+
+class TestQuietHours:
+    def test_parse_and_wrap_midnight(self):
+        from chorus.domain.timing import QuietHours
+
+        quiet = QuietHours.parse("22-07")
+        assert quiet is not None and QuietHours.parse("") is None
+        late = datetime(2026, 11, 24, 22, 30, tzinfo=UTC)  # 23:30 in Paris
+        assert quiet.contains(late, PARIS)
+        assert not quiet.contains(datetime(2026, 11, 24, 9, 0, tzinfo=UTC), PARIS)
+        assert quiet.next_end(late, PARIS) == datetime(2026, 11, 25, 6, 0, tzinfo=UTC)  # 07:00 Paris
+
+    @pytest.mark.parametrize("text", ["7-7", "25-3", "x-y"])
+    def test_bad_quiet_hours(self, text):
+        from chorus.domain.timing import QuietHours
+
+        with pytest.raises(ValueError):
+            QuietHours.parse(text)

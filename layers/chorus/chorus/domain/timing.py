@@ -131,3 +131,39 @@ def _floor_to_slot(moment: datetime, floor: datetime) -> datetime:
     slot = SLOT.total_seconds()
     rounded = datetime.fromtimestamp(epoch - epoch % slot, UTC)
     return max(rounded, floor)
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """Hours (in the employee's zone) when nothing is posted, e.g. 22-07; may wrap midnight."""
+
+    start: int
+    end: int
+
+    @classmethod
+    def parse(cls, text: str) -> QuietHours | None:
+        """'22-07' -> 22:00 to 07:00; '' -> no quiet hours."""
+        if not text.strip():
+            return None
+        first, _, second = text.strip().partition("-")
+        start, end = int(first), int(second)
+        if not (0 <= start <= 23 and 0 <= end <= 23) or start == end:
+            raise ValueError("quiet hours look like 22-07 (two different hours, 0 to 23)")
+        return cls(start, end)
+
+    def contains(self, moment: datetime, zone: str) -> bool:
+        hour = moment.astimezone(ZoneInfo(zone)).hour
+        if self.start < self.end:
+            return self.start <= hour < self.end
+        return hour >= self.start or hour < self.end
+
+    def next_end(self, moment: datetime, zone: str) -> datetime:
+        """The first instant after ``moment`` when the quiet hours are over."""
+        local = moment.astimezone(ZoneInfo(zone))
+        end = local.replace(hour=self.end, minute=0, second=0, microsecond=0)
+        if end <= local:
+            end += timedelta(days=1)
+        return end.astimezone(UTC)
+
+    def label(self) -> str:
+        return f"{self.start:02d}:00-{self.end:02d}:00"

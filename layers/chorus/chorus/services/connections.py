@@ -208,10 +208,18 @@ class ConnectionsService:
         logger.info("disconnected", employee_id=employee_id, network=network.value)
 
     # ------------------------------------------------------------------ tokens for the publisher
-    def credentials(self, employee_id: str, network: Network, *, force_refresh: bool = False) -> Credentials | None:
+    def credentials(
+        self,
+        employee_id: str,
+        network: Network,
+        *,
+        force_refresh: bool = False,
+        stored: StoredConnection | None = None,
+    ) -> Credentials | None:
         """Valid credentials, refreshed (and the new pair persisted) when needed; None when the
-        employee must reconnect."""
-        stored = self._records.get(employee_id, network)
+        employee must reconnect. ``stored`` is the connection already read by the caller."""
+        if stored is None or force_refresh:
+            stored = self._records.get(employee_id, network)
         if stored is None or stored.connection.status is not ConnectionStatus.CONNECTED:
             return None
         connection = stored.connection

@@ -38,7 +38,7 @@ from chorus.domain.magic_links import (
     sign_link,
     verify_link,
 )
-from chorus.domain.timing import check_publish_time, local_time_to_utc, spread_over_week
+from chorus.domain.timing import QuietHours, check_publish_time, local_time_to_utc, spread_over_week
 from chorus.errors import ChorusError, FieldProblem, InvalidInput, NotFound
 from chorus.observability import logger
 
@@ -66,11 +66,12 @@ class ConsentRecords(Protocol):
     def activity(self, employee_id: str, content_id: str) -> Any: ...
     def employee_state(self, employee_id: str) -> Any: ...
     def record_approvals(
-        self, approvals: list[Approval], previous_revisions: dict[Network, int], content_id: str
+        self, approvals: list[Approval], previous_revisions: dict[Network, int], content_id: str, daily_limit: int
     ) -> None: ...
     def record_decline(self, decline: Decline) -> None: ...
     def cancel(self, employee_id: str, content_id: str, network: Network, now: datetime) -> Approval: ...
     def unsubscribe(self, employee_id: str) -> None: ...
+    def release_day_slot(self, approval: Approval) -> None: ...
 
 
 class ContentListing(Protocol):
@@ -135,8 +136,12 @@ class ConsentService:
         *,
         networks: Sequence[Network],
         always_connected: frozenset[Network] = frozenset(),
+        quiet_hours: QuietHours | None = None,
+        max_posts_per_day: int = 0,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        self._quiet = quiet_hours
+        self._daily_limit = max_posts_per_day
         self._records = records
         self._keys = keys
         self._scheduler = scheduler
@@ -208,7 +213,7 @@ class ConsentService:
         now = self._now()
         approvals = self._approvals(claims.employee_id, content_id, request, now)
         # Recorded first: a schedule never exists without its consent record.
-        self._records.record_approvals(approvals, request.previous_revisions, content_id)
+        self._records.record_approvals(approvals, request.previous_revisions, content_id, self._daily_limit)
         for approval in approvals:
             self._scheduler.schedule_once(
                 approval.schedule_name,
@@ -272,16 +277,31 @@ class ConsentService:
         ]
 
     def _times(self, networks: list[Network], request: ApprovalRequest, now: datetime) -> dict[Network, datetime]:
+        zone = request.timezone
         if request.when is When.NOW:
             # A minute ahead: Scheduler needs a future time, and it leaves a moment to cancel.
-            return dict.fromkeys(networks, now + NOW_DELAY)
+            # In the company's quiet hours, "now" means when they end (the page shows the time).
+            moment = now + NOW_DELAY
+            if self._quiet and self._quiet.contains(moment, zone):
+                moment = self._quiet.next_end(moment, zone)
+            return dict.fromkeys(networks, moment)
         if request.when is When.AT:
             if request.at_local is None:
                 raise InvalidInput("pick a time", [FieldProblem("at", "pick a date and time")])
-            moment = local_time_to_utc("at", request.at_local, request.timezone)
+            moment = local_time_to_utc("at", request.at_local, zone)
             check_publish_time("at", moment, now, request.window_start, request.window_end)
+            if self._quiet and self._quiet.contains(moment, zone):
+                raise InvalidInput(
+                    "pick another time",
+                    [FieldProblem("at", f"is in the quiet hours ({self._quiet.label()}) when nothing is posted")],
+                )
             return dict.fromkeys(networks, moment)
-        spread = spread_over_week(len(networks), now, request.timezone, request.window_start, request.window_end)
+        spread = spread_over_week(len(networks), now, zone, request.window_start, request.window_end)
+        if self._quiet:
+            spread = [
+                self._quiet.next_end(moment, zone) if self._quiet.contains(moment, zone) else moment
+                for moment in spread
+            ]
         return dict(zip(networks, spread, strict=True))
 
     def decline(self, token: str, reason: str) -> None:
@@ -304,6 +324,8 @@ class ConsentService:
         if claims.content_id is None and claims.scope != ME_SCOPE:
             raise LinkRejected("this link is meant for another page")
         cancelled = self._records.cancel(claims.employee_id, target, network, self._now())
+        if self._daily_limit:
+            self._records.release_day_slot(cancelled)
         self._scheduler.delete(cancelled.schedule_name)
         logger.info("cancelled", employee_id=claims.employee_id, content_id=target, network=network.value)
         return cancelled
@@ -319,6 +341,8 @@ class ConsentService:
                 except ChorusError:
                     continue  # publishing started meanwhile: that post is past cancelling
                 self._scheduler.delete(done.schedule_name)
+                if self._daily_limit:
+                    self._records.release_day_slot(done)
                 cancelled += 1
         logger.info("posts cancelled on disconnect", employee_id=employee_id, network=network.value, posts=cancelled)
         return cancelled

@@ -26,6 +26,8 @@ from chorus.domain.content import Content, ContentStatus, Network
 from chorus.domain.publishing import FailureKind, PostRequest, Published, PublishFailed
 from chorus.observability import logger
 from chorus.services.notices import Notice, NoticeKind
+from chorus.store.connections import StoredConnection
+from chorus.store.consent import PublishState
 
 MAX_ATTEMPTS = 5
 BACKOFF_BASE = timedelta(minutes=2)
@@ -58,7 +60,14 @@ class NetworkPublisher(Protocol):
 
 
 class CredentialSource(Protocol):
-    def credentials(self, employee_id: str, network: Network, *, force_refresh: bool = False) -> Credentials | None: ...
+    def credentials(
+        self,
+        employee_id: str,
+        network: Network,
+        *,
+        force_refresh: bool = False,
+        stored: StoredConnection | None = None,
+    ) -> Credentials | None: ...
 
 
 class Rescheduler(Protocol):
@@ -70,9 +79,7 @@ class Notices(Protocol):
 
 
 class PublishRecords(Protocol):
-    def publish_state(
-        self, employee_id: str, content_id: str, network: Network
-    ) -> tuple[Approval | None, Content | None]: ...
+    def publish_state(self, employee_id: str, content_id: str, network: Network) -> PublishState: ...
     def start_publishing(self, approval: Approval, now: datetime) -> Approval | None: ...
     def finish(self, approval: Approval, status: ApprovalStatus, now: datetime, extra: dict[str, Any]) -> Approval: ...
     def reschedule(
@@ -112,7 +119,8 @@ class PublishService:
 
     def publish(self, target: PublishTarget) -> Outcome:
         logger.append_keys(employee_id=target.employee_id, content_id=target.content_id, network=target.network.value)
-        approval, content = self._records.publish_state(target.employee_id, target.content_id, target.network)
+        state = self._records.publish_state(target.employee_id, target.content_id, target.network)
+        approval, content = state.approval, state.content
         if approval is None or approval.revision != target.revision:
             logger.warning("no approval for this schedule; nothing published")
             return Outcome.SKIPPED
@@ -130,14 +138,16 @@ class PublishService:
         network = self._networks.get(approval.network)
         if network is None:
             return self._fail(started, "this network is not enabled", notify=True)
-        return self._attempt(started, content, network)
+        return self._attempt(started, content, network, state.connection)
 
-    def _attempt(self, approval: Approval, content: Content, network: NetworkPublisher) -> Outcome:
+    def _attempt(
+        self, approval: Approval, content: Content, network: NetworkPublisher, stored: StoredConnection | None
+    ) -> Outcome:
         post = _post_request(approval, content)
         needs_credentials = approval.network is not Network.SANDBOX
-        credentials = (
-            self._credentials.credentials(approval.employee_id, approval.network) if needs_credentials else None
-        )
+        credentials = None
+        if needs_credentials and stored is not None:
+            credentials = self._credentials.credentials(approval.employee_id, approval.network, stored=stored)
         if needs_credentials and credentials is None:
             return self._needs_reconnect(approval)
         try:

@@ -7,8 +7,9 @@ and one activity page is one BatchGetItem.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
+from zoneinfo import ZoneInfo
 
 from botocore.exceptions import ClientError
 
@@ -19,6 +20,7 @@ from chorus.domain.employee import Employee
 from chorus.errors import Conflict, NotFound, StoreError
 from chorus.store import keys
 from chorus.store.codec import from_dynamo, to_dynamo
+from chorus.store.connections import StoredConnection
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -38,6 +40,13 @@ class AlreadyDecided(Conflict):
     code = "already_decided"
 
 
+class DailyLimitReached(Conflict):
+    """The company caps posts per employee per network per day."""
+
+    http_status = 422
+    code = "daily_limit"
+
+
 @dataclass
 class ActivityState:
     employee: Employee | None
@@ -45,6 +54,13 @@ class ActivityState:
     approvals: dict[Network, Approval] = field(default_factory=dict)
     decline: Decline | None = None
     connections: dict[Network, Connection] = field(default_factory=dict)
+
+
+@dataclass
+class PublishState:
+    approval: Approval | None = None
+    content: Content | None = None
+    connection: StoredConnection | None = None
 
 
 @dataclass
@@ -190,6 +206,7 @@ class ConsentStore:
         approvals: list[Approval],
         previous_revisions: dict[Network, int],
         content_id: str,
+        daily_limit: int = 0,
     ) -> None:
         """One transaction: every approval (new, or replacing a cancelled one), the content still
         active and inside its window at each publish time, the employee still active and the
@@ -235,8 +252,12 @@ class ConsentStore:
                 }
             }
         )
+        counters = [self._count_for_day(approval, daily_limit) for approval in approvals] if daily_limit else []
+        actions.extend(counters)
         actions.append(self._mark_decided(employee_id, content_id))
-        self._transact(actions, conflict=len(approvals))
+        self._transact(
+            actions, conflict=len(approvals), limits=range(len(approvals) + 1, len(approvals) + 1 + len(counters))
+        )
 
     def record_decline(self, decline: Decline) -> None:
         item = {
@@ -268,22 +289,24 @@ class ConsentStore:
             extra={"cancelled_at": _iso(now)},
         )
 
-    def publish_state(
-        self, employee_id: str, content_id: str, network: Network
-    ) -> tuple[Approval | None, Content | None]:
-        """The approval and its content: one BatchGetItem."""
-        approval: Approval | None = None
-        content: Content | None = None
+    def publish_state(self, employee_id: str, content_id: str, network: Network) -> PublishState:
+        """The approval, its content and the employee's connection to the network: one BatchGetItem."""
+        state = PublishState()
+        pk = keys.employee_pk(employee_id)
         wanted = [
-            {"PK": keys.employee_pk(employee_id), "SK": keys.approval_sk(content_id, network.value)},
+            {"PK": pk, "SK": keys.approval_sk(content_id, network.value)},
             {"PK": keys.content_pk(content_id), "SK": keys.META},
+            {"PK": pk, "SK": keys.connection_sk(network.value)},
         ]
         for item in self._batch_get(wanted):
-            if item.get("entity") == "approval":
-                approval = Approval.model_validate(item)
-            elif item.get("entity") == "content":
-                content = Content.model_validate(item)
-        return approval, content
+            entity = item.get("entity")
+            if entity == "approval":
+                state.approval = Approval.model_validate(item)
+            elif entity == "content":
+                state.content = Content.model_validate(item)
+            elif entity == "connection":
+                state.connection = StoredConnection(Connection.model_validate(item), bytes(item["tokens"]))
+        return state
 
     def start_publishing(self, approval: Approval, now: datetime) -> Approval | None:
         """SCHEDULED -> PUBLISHING for this revision; None if another invocation (or a cancel) won."""
@@ -405,6 +428,51 @@ class ConsentStore:
             item["GSI2SK"] = f"{_iso(approval.publish_at)}#{approval.approval_id}"
         return item
 
+    def _count_for_day(self, approval: Approval, daily_limit: int) -> dict[str, Any]:
+        """One more post that day (the employee's local day) on that network, if under the limit."""
+        day = approval.publish_at.astimezone(ZoneInfo(approval.timezone)).date()
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": to_dynamo(
+                    {
+                        "PK": keys.employee_pk(approval.employee_id),
+                        "SK": keys.day_count_sk(approval.network.value, day.isoformat()),
+                    }
+                ),
+                "UpdateExpression": "ADD posts :one SET expires_at = :expires, entity = :entity",
+                "ConditionExpression": "attribute_not_exists(posts) OR posts < :limit",
+                "ExpressionAttributeValues": to_dynamo(
+                    {
+                        ":one": 1,
+                        ":limit": daily_limit,
+                        ":entity": "day_count",
+                        ":expires": int((approval.publish_at + timedelta(days=3)).timestamp()),
+                    }
+                ),
+            }
+        }
+
+    def release_day_slot(self, approval: Approval) -> None:
+        """A cancelled post frees its place in that day's count (best effort, never below zero)."""
+        day = approval.publish_at.astimezone(ZoneInfo(approval.timezone)).date()
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=to_dynamo(
+                    {
+                        "PK": keys.employee_pk(approval.employee_id),
+                        "SK": keys.day_count_sk(approval.network.value, day.isoformat()),
+                    }
+                ),
+                UpdateExpression="ADD posts :minus",
+                ConditionExpression="posts > :zero",
+                ExpressionAttributeValues=to_dynamo({":minus": -1, ":zero": 0}),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise StoreError("could not update the day's count") from exc
+
     def _mark_decided(self, employee_id: str, content_id: str) -> dict[str, Any]:
         return {
             "Update": {
@@ -416,9 +484,10 @@ class ConsentStore:
             }
         }
 
-    def _transact(self, actions: list[dict[str, Any]], *, conflict: int) -> None:
+    def _transact(self, actions: list[dict[str, Any]], *, conflict: int, limits: range = range(0)) -> None:
         """Runs a transaction; the first ``conflict`` actions are the records whose existence means
-        "already decided", the next is the content check (if any), the last the employee check."""
+        "already decided", the next is the content check (if any), ``limits`` are the daily
+        counters, the last is the employee check."""
         try:
             self._client.transact_write_items(TransactItems=cast("list[TransactWriteItemTypeDef]", actions))
         except ClientError as exc:
@@ -428,6 +497,10 @@ class ConsentStore:
             failed = [index for index, code in enumerate(reasons) if code == "ConditionalCheckFailed"]
             if any(index < conflict for index in failed):
                 raise AlreadyDecided("you already decided on this for that network") from exc
+            if any(index in limits for index in failed):
+                raise DailyLimitReached(
+                    "you already have as many posts that day on that network as your company allows; pick another day"
+                ) from exc
             if len(actions) - 1 in failed:
                 raise NotFound("this employee is not active") from exc
             if failed:

@@ -52,3 +52,7 @@ def oauth_state_pk(state: str) -> str:
 
 def mastodon_app_pk(host: str) -> str:
     return f"APP#mastodon#{host}"
+
+
+def day_count_sk(network: str, day: str) -> str:
+    return f"DAYCOUNT#{network}#{day}"

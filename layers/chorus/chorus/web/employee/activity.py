@@ -17,7 +17,7 @@ from chorus.domain.fields import parse_timezone
 from chorus.domain.timing import MIN_LEAD, week_of
 from chorus.errors import FieldProblem, InvalidInput
 from chorus.services.consent import ActivityView, ApprovalRequest, text_limit
-from chorus.store.consent import AlreadyDecided
+from chorus.store.consent import AlreadyDecided, DailyLimitReached
 from chorus.web.pages import first, form_fields, page
 
 if TYPE_CHECKING:
@@ -194,6 +194,8 @@ def activity_router(consent: ConsentService, policy: str) -> APIGatewayHttpRoute
                 raise InvalidInput("unknown action", [FieldProblem("action", "press Approve, Not for me or Cancel")])
         except InvalidInput as error:
             return render(token, 422, error.problems)
+        except DailyLimitReached as error:
+            return render(token, 422, [FieldProblem("when", error.message)])
         except AlreadyDecided:
             pass  # a double click or a second tab: show what is recorded
         except ValueError:
