@@ -60,6 +60,8 @@ ENV = {
     "SES_MAX_SEND_RATE": "1000000",
     "SENDER_CONCURRENCY": "2",
     "DIGEST_TIMEZONE": "Europe/Paris",
+    "TOKEN_KEY_ID": "alias/chorus-bench-tokens",
+    "OAUTH_CLIENTS_SECRET_ID": "chorus-bench-oauth-clients",
     "POWERTOOLS_LOG_LEVEL": "ERROR",
 }
 
@@ -76,6 +78,11 @@ def setup() -> dict[str, Any]:
     )
     boto3.client("scheduler", region_name=REGION).create_schedule_group(Name=GROUP)
     boto3.client("ses", region_name=REGION).verify_domain_identity(Domain="example.com")
+    kms = boto3.client("kms", region_name=REGION)
+    kms.create_alias(AliasName=ENV["TOKEN_KEY_ID"], TargetKeyId=kms.create_key()["KeyMetadata"]["KeyId"])
+    boto3.client("secretsmanager", region_name=REGION).create_secret(
+        Name=ENV["OAUTH_CLIENTS_SECRET_ID"], SecretString="{}"
+    )
     os.environ.update({**ENV, "DIGEST_QUEUE_URL": queue_url})
     return {"ddb": ddb, "sqs": sqs, "queue_url": queue_url}
 
@@ -216,6 +223,84 @@ def pages(stack: ExitStack) -> None:
     print(format_counts(publishing))
 
 
+def publish_to_x(stack: ExitStack) -> None:
+    """One X post through the real adapter (X answers from a recording), tokens sealed with KMS."""
+    import responses
+    from pydantic import SecretStr
+    from tests.support.lambda_context import FakeLambdaContext
+
+    import publisher_handler
+    from chorus.adapters.kms_tokens import TokenVault
+    from chorus.domain.connection import Connection, ConnectionStatus, Tokens
+    from chorus.domain.content import Network, content_id_for
+    from chorus.domain.employee import employee_id_for
+    from chorus.store.connections import ConnectionStore
+
+    employee = employee_id_for("person1@example.com")  # approved sandbox and linkedin above; now X
+    content = content_id_for("bench-1", "", "")
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    sealed = TokenVault(boto3.client("kms", region_name=REGION), ENV["TOKEN_KEY_ID"]).seal(
+        Tokens(access_token=SecretStr("x-access")).plaintext(), employee, "x"
+    )
+    ConnectionStore(ddb, TABLE).save(
+        Connection(
+            employee_id=employee,
+            network=Network.X,
+            status=ConnectionStatus.CONNECTED,
+            member_id="42",
+            token_version=1,
+            connected_at=datetime.now(UTC),
+        ),
+        sealed,
+    )
+    ddb.put_item(
+        TableName=TABLE,
+        Item={
+            "PK": {"S": f"EMP#{employee}"},
+            "SK": {"S": f"APPROVAL#{content}#x"},
+            "entity": {"S": "approval"},
+            "approval_id": {"S": "a-bench-x"},
+            "employee_id": {"S": employee},
+            "content_id": {"S": content},
+            "network": {"S": "x"},
+            "text": {"S": "My own words"},
+            "text_sha256": {"S": "0" * 64},
+            "publish_at": {"S": datetime.now(UTC).isoformat()},
+            "timezone": {"S": "Europe/Paris"},
+            "when": {"S": "now"},
+            "status": {"S": "SCHEDULED"},
+            "revision": {"N": "1"},
+            "attempt": {"N": "0"},
+            "schedule_name": {"S": "a-bench-x-r1"},
+            "approved_at": {"S": datetime.now(UTC).isoformat()},
+        },
+    )
+    calls = stack.enter_context(count_aws_calls())
+    mock = stack.enter_context(responses.RequestsMock(assert_all_requests_are_fired=True))
+    mock.add_passthru("http://")
+    mock.add(
+        responses.POST,
+        "https://api.x.com/2/tweets",
+        status=201,
+        json={"data": {"id": "1460323737035677698", "text": "My own words https://example.com/1"}},
+    )
+    from chorus import bootstrap
+
+    bootstrap.publish_service.cache_clear()  # clients made inside the counter are counted
+    calls.reset()
+    outcome = publisher_handler.lambda_handler(
+        {"approval": {"employee_id": employee, "content_id": content, "network": "x", "revision": 1}},
+        FakeLambdaContext(),
+    )
+    assert outcome == {"outcome": "published"}, outcome
+    total = calls.total()
+    print(
+        f"publish one X post: {total} AWS calls + 1 network call (target <= 4 + network) "
+        f"{'PASS' if total <= 4 else 'FAIL'}"
+    )
+    print(format_counts(calls.by_operation()))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--employees", type=int, default=10_000)
@@ -230,6 +315,8 @@ def main(argv: list[str] | None = None) -> int:
         digest(env, args.employees)
         with ExitStack() as stack:
             pages(stack)
+        with ExitStack() as stack:
+            publish_to_x(stack)
     return 0
 
 
