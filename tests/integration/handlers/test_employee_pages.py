@@ -388,3 +388,18 @@ class TestGuardRails:
         )
         assert response["statusCode"] == 422 and "quiet hours" in response["body"]
         assert schedules(world) == []
+
+
+def test_a_failed_schedule_creation_loses_nothing(world, monkeypatch):
+    """The approval stands; the sweeper publishes it when its time has passed."""
+    from chorus.adapters.scheduler import PostScheduler, SchedulerError
+
+    def refuse(*_args, **_kwargs):
+        raise SchedulerError("Scheduler is down")
+
+    monkeypatch.setattr(PostScheduler, "schedule_once", refuse)
+    response = approve(token(), network="sandbox", text_sandbox="Still mine")
+    assert response["statusCode"] == 303
+    record = approval_item(world, "sandbox")
+    assert record["status"]["S"] == "SCHEDULED" and record["GSI2PK"]["S"] == "SCHEDULED"
+    assert schedules(world) == []

@@ -39,7 +39,7 @@ from chorus.domain.magic_links import (
     verify_link,
 )
 from chorus.domain.timing import QuietHours, check_publish_time, local_time_to_utc, spread_over_week
-from chorus.errors import ChorusError, FieldProblem, InvalidInput, NotFound
+from chorus.errors import ChorusError, FieldProblem, InvalidInput, NotFound, StoreError
 from chorus.observability import logger
 
 # X and Mastodon count any link as 23 characters; the content link follows the text after a space.
@@ -215,19 +215,26 @@ class ConsentService:
         # Recorded first: a schedule never exists without its consent record.
         self._records.record_approvals(approvals, request.previous_revisions, content_id, self._daily_limit)
         for approval in approvals:
-            self._scheduler.schedule_once(
-                approval.schedule_name,
-                approval.publish_at,
-                approval.timezone,
-                {
-                    "approval": {
-                        "employee_id": approval.employee_id,
-                        "content_id": approval.content_id,
-                        "network": approval.network.value,
-                        "revision": approval.revision,
-                    }
-                },
-            )
+            try:
+                self._scheduler.schedule_once(
+                    approval.schedule_name,
+                    approval.publish_at,
+                    approval.timezone,
+                    {
+                        "approval": {
+                            "employee_id": approval.employee_id,
+                            "content_id": approval.content_id,
+                            "network": approval.network.value,
+                            "revision": approval.revision,
+                        }
+                    },
+                )
+            except StoreError:
+                # The consent is recorded and listed as SCHEDULED: the sweeper publishes it
+                # within minutes of its time even without a schedule. Nothing approved is lost.
+                logger.exception(
+                    "schedule not created; the sweeper will publish the post", network=approval.network.value
+                )
             logger.info(
                 "approved",
                 employee_id=approval.employee_id,
