@@ -18,6 +18,7 @@ from chorus.config import (
     IngestSettings,
     PublisherSettings,
     ScheduleSettings,
+    TableSettings,
     WebSettings,
 )
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from chorus.services.notices import Notifier
     from chorus.services.publish import PublishService
     from chorus.services.retraction import RetractionService
+    from chorus.services.scoring import ScoringService
     from chorus.services.sweeper import Sweeper
 
 # Idempotency records of S3 uploads live a week: S3 redelivers within minutes to hours.
@@ -411,3 +413,52 @@ def sweeper() -> Sweeper:
         ConnectionStore(dynamodb, settings.table_name),
         notifier,
     )
+
+
+@dataclass
+class ScoringRuntime:
+    """A stream batch -> awards. Profiles and content are read once per batch; failed records
+    are reported alone (partial batch response) and retried by the event source mapping."""
+
+    service: ScoringService
+
+    def handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        from datetime import UTC, datetime
+
+        from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+        from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+        from chorus.services.scoring import Change
+        from chorus.store.codec import from_dynamo
+
+        def change_of(raw: dict[str, Any]) -> Change:
+            stream = raw.get("dynamodb", {})
+            old, new = stream.get("OldImage"), stream.get("NewImage")
+            when = stream.get("ApproximateCreationDateTime")
+            return Change(
+                old=from_dynamo(old) if old else None,
+                new=from_dynamo(new) if new else None,
+                occurred_at=datetime.fromtimestamp(float(when), UTC) if when else datetime.now(UTC),
+            )
+
+        changes = {record["eventID"]: change_of(record) for record in event.get("Records", [])}
+        batch_context = self.service.context_for(list(changes.values()))
+
+        def apply(record: DynamoDBRecord) -> int:
+            return self.service.apply(changes[record.event_id or ""], batch_context)
+
+        processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+        return dict(process_partial_response(event=event, record_handler=apply, processor=processor, context=context))
+
+
+def build_scoring_service(settings: TableSettings, *, dynamodb_client: DynamoDBClient | None = None) -> ScoringService:
+    from chorus.services.scoring import ScoringService
+    from chorus.store.scores import ScoreStore, ScoringLookups
+
+    dynamodb = dynamodb_client or _dynamodb()
+    return ScoringService(ScoreStore(dynamodb, settings.table_name), ScoringLookups(dynamodb, settings.table_name))
+
+
+@cache
+def scoring_runtime() -> ScoringRuntime:
+    return ScoringRuntime(build_scoring_service(TableSettings.from_env()))

@@ -17,6 +17,7 @@ def fresh_runtime(function_env) -> Iterator[None]:
         bootstrap.digest_planner,
         bootstrap.digest_sender_runtime,
         bootstrap.publish_service,
+        bootstrap.scoring_runtime,
     )
     for runtime in runtimes:
         runtime.cache_clear()

@@ -134,6 +134,10 @@ def test_real_template_resolves_every_function_environment() -> None:
     for logical_id, res in stack.resources.items():
         if res.type == "AWS::KMS::Key":  # a key's id exists once provisioning created it
             stack.set_ref(logical_id, f"key-id-of-{logical_id}")
+        if res.type == "AWS::DynamoDB::Table":  # so does a stream's ARN
+            stack.set_attribute(
+                logical_id, "StreamArn", f"arn:aws:dynamodb:eu-west-1:123456789012:table/{logical_id}/stream/x"
+            )
     functions = load_functions(stack, ROOT)
     assert functions, "template.yaml declares functions"
     for spec in functions.values():

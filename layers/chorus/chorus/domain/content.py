@@ -30,6 +30,9 @@ TEXT_LIMITS: dict[Network, int] = {
 }
 DEFAULT_TEXT_LIMIT = 3000
 DEFAULT_POINTS = 10
+DEFAULT_PUBLISH_POINTS = 10
+DEFAULT_CLICK_POINTS = 1
+DEFAULT_CLICK_CAP = 20
 MAX_POINTS = 1000
 _EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
 
@@ -71,6 +74,9 @@ class ContentRow(BaseModel):
     starts_at: StartTime = None
     ends_at: EndTime = None
     points: Points = None
+    points_publish: Points = None
+    points_click: Points = None
+    click_cap: Points = None
 
     def problems(self) -> list[FieldProblem]:
         """Rules across fields, checked once each field has parsed."""
@@ -97,8 +103,10 @@ class ContentRow(BaseModel):
             found.append(FieldProblem("campaign", "is longer than 100 characters"))
         if self.starts_at and self.ends_at and self.ends_at <= self.starts_at:
             found.append(FieldProblem("ends_at", "must be after starts_at"))
-        if self.points is not None and not 0 <= self.points <= MAX_POINTS:
-            found.append(FieldProblem("points", f"must be between 0 and {MAX_POINTS}"))
+        for name in ("points", "points_publish", "points_click", "click_cap"):
+            value = getattr(self, name)
+            if value is not None and not 0 <= value <= MAX_POINTS:
+                found.append(FieldProblem(name, f"must be between 0 and {MAX_POINTS}"))
         return found
 
     def to_entity(self) -> Content:
@@ -120,6 +128,9 @@ class ContentRow(BaseModel):
             starts_at=self.starts_at,
             ends_at=self.ends_at,
             points=DEFAULT_POINTS if self.points is None else self.points,
+            points_publish=DEFAULT_PUBLISH_POINTS if self.points_publish is None else self.points_publish,
+            points_click=DEFAULT_CLICK_POINTS if self.points_click is None else self.points_click,
+            click_cap=DEFAULT_CLICK_CAP if self.click_cap is None else self.click_cap,
         )
 
 
@@ -145,7 +156,12 @@ class Content(BaseModel):
     groups: list[str] = Field(default_factory=list)
     starts_at: datetime | None = None
     ends_at: datetime | None = None
+    # Points an admin sets per item: for the approval, the publication, each unique human click
+    # (counted up to click_cap per post).
     points: int = DEFAULT_POINTS
+    points_publish: int = DEFAULT_PUBLISH_POINTS
+    points_click: int = DEFAULT_CLICK_POINTS
+    click_cap: int = DEFAULT_CLICK_CAP
     status: ContentStatus = ContentStatus.ACTIVE
 
     def text_for(self, network: Network) -> str:

@@ -131,6 +131,9 @@ class CatalogStore:
             "starts_at": _iso(content.starts_at),
             "ends_at": _iso(content.ends_at),
             "points": content.points,
+            "points_publish": content.points_publish,
+            "points_click": content.points_click,
+            "click_cap": content.click_cap,
         }
         listing_sort = _iso(content.starts_at) or "0000"
 

@@ -56,3 +56,30 @@ def mastodon_app_pk(host: str) -> str:
 
 def day_count_sk(network: str, day: str) -> str:
     return f"DAYCOUNT#{network}#{day}"
+
+
+def link_pk(code: str) -> str:
+    return f"LINK#{code}"
+
+
+def click_sk(visitor: str) -> str:
+    return f"CLICK#{visitor}"
+
+
+BALANCE = "BALANCE"
+
+
+def points_sk(event_id: str) -> str:
+    return f"POINTS#{event_id}"
+
+
+def score_sk(period: str, scope: str) -> str:
+    return f"SCORE#{period}#{scope}"
+
+
+def leaderboard_pk(period: str, scope: str) -> str:
+    return f"LB#{period}#{scope}"
+
+
+def stats_pk(period: str) -> str:
+    return f"STATS#{period}"

@@ -1,0 +1,13 @@
+"""DynamoDB stream (approvals and clicks only) -> points, exactly once per source event."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from chorus.bootstrap import scoring_runtime
+from chorus.observability import logger
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return scoring_runtime().handle(event, context)
