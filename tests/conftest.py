@@ -54,6 +54,7 @@ ENVIRONMENT = {
     "SENDER_CONCURRENCY": "2",
     "TOKEN_KEY_ID": "alias/chorus-test-tokens",
     "OAUTH_CLIENTS_SECRET_ID": "chorus-test-oauth-clients",
+    "CLICK_SECRET_ID": "chorus-test-clicks",
 }
 OAUTH_CLIENTS = {
     "linkedin": {"client_id": "li-client", "client_secret": "li-secret"},
@@ -88,6 +89,7 @@ def aws() -> Iterator[dict[str, Any]]:
         key_id = kms.create_key(Description="tokens")["KeyMetadata"]["KeyId"]
         kms.create_alias(AliasName=ENVIRONMENT["TOKEN_KEY_ID"], TargetKeyId=key_id)
         secrets.create_secret(Name=ENVIRONMENT["OAUTH_CLIENTS_SECRET_ID"], SecretString=json.dumps(OAUTH_CLIENTS))
+        secrets.create_secret(Name=ENVIRONMENT["CLICK_SECRET_ID"], SecretString="test-click-secret-0123456789")
         yield {
             "dynamodb": dynamodb,
             "s3": s3,

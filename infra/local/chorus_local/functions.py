@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from chorus_local.log import get_logger
-from chorus_local.template import NO_VALUE, Stack, scalar_text
+from chorus_local.template import NO_VALUE, Stack, UnresolvableError, scalar_text
 
 logger = get_logger(__name__)
 
@@ -99,6 +99,17 @@ def _merge_env(globals_fn: Mapping[str, Any], props: Mapping[str, Any]) -> dict[
     return merged
 
 
+def _event_properties(stack: Stack, body: dict[str, Any], *, lenient: bool) -> Any:
+    """Before provisioning (lenient), attributes that only exist once resources are created (a
+    table's StreamArn) cannot resolve yet: such an event keeps its raw properties for now."""
+    try:
+        return stack.resolve(body.get("Properties") or {})
+    except UnresolvableError:
+        if not lenient:
+            raise
+        return dict(body.get("Properties") or {})
+
+
 def load_functions(stack: Stack, root: Path, *, with_environment: bool = True) -> dict[str, FunctionSpec]:
     """Every AWS::Serverless::Function of the template, with its environment resolved.
 
@@ -125,7 +136,7 @@ def load_functions(stack: Stack, root: Path, *, with_environment: bool = True) -
             FunctionEvent(
                 name=event_name,
                 type=str(body.get("Type")),
-                properties=stack.resolve(body.get("Properties") or {}),
+                properties=_event_properties(stack, body, lenient=not with_environment),
                 raw_properties=dict(body.get("Properties") or {}),
             )
             for event_name, body in (res.properties.get("Events") or {}).items()

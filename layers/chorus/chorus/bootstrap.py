@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
     from chorus.domain.report import IngestReport
+    from chorus.services.clicks import ClickService
     from chorus.services.connections import ConnectionsService
     from chorus.services.consent import ConsentService
     from chorus.services.digest import DigestPlanner, DigestSender
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from chorus.services.notices import Notifier
     from chorus.services.publish import PublishService
     from chorus.services.retraction import RetractionService
+    from chorus.services.rewards import RewardService
     from chorus.services.scoring import ScoringService
     from chorus.services.sweeper import Sweeper
 
@@ -203,6 +205,8 @@ def admin_app() -> APIGatewayHttpResolver:
             ingest=build_ingest_service(settings, dynamodb_client=dynamodb, s3_client=s3),
             retraction=build_retraction_service(settings, dynamodb_client=dynamodb),
             planner=build_digest_planner(settings, dynamodb_client=dynamodb),
+            scoring=build_scoring_service(settings, dynamodb_client=dynamodb),
+            rewards=build_reward_service(settings, dynamodb_client=dynamodb),
         )
     )
 
@@ -232,7 +236,31 @@ def web_app() -> APIGatewayHttpResolver:
         build_consent_service(settings, dynamodb_client=dynamodb),
         build_connections_service(settings, dynamodb_client=dynamodb),
         EmployeePagesConfig(sharing_policy=settings.sharing_policy, public_base_url=settings.public_base_url),
+        clicks=build_click_service(settings, dynamodb_client=dynamodb),
+        rewards=build_reward_service(settings, dynamodb_client=dynamodb),
+        scoring=build_scoring_service(settings, dynamodb_client=dynamodb),
     )
+
+
+def build_click_service(
+    settings: WebSettings, *, dynamodb_client: DynamoDBClient | None = None, secrets_client: Any = None
+) -> ClickService:
+    import boto3
+
+    from chorus.adapters.secrets_keys import read_secret
+    from chorus.services.clicks import ClickService
+    from chorus.store.links import LinkStore
+
+    client = secrets_client or boto3.client("secretsmanager", config=_client_config())
+    secret = read_secret(client, settings.click_secret_id).encode()  # once per cold start, never per click
+    return ClickService(LinkStore(dynamodb_client or _dynamodb(), settings.table_name), secret)
+
+
+def build_reward_service(settings: TableSettings, *, dynamodb_client: DynamoDBClient | None = None) -> RewardService:
+    from chorus.services.rewards import RewardService
+    from chorus.store.rewards import RewardStore
+
+    return RewardService(RewardStore(dynamodb_client or _dynamodb(), settings.table_name))
 
 
 def build_digest_planner(
@@ -390,6 +418,7 @@ def build_publish_service(
         connections or build_connections_service(settings, dynamodb_client=dynamodb),
         scheduler or _scheduler(settings),
         notifier or build_notifier(settings, dynamodb_client=dynamodb),
+        link_base_url=settings.public_base_url,
     )
 
 
@@ -453,10 +482,15 @@ class ScoringRuntime:
 
 def build_scoring_service(settings: TableSettings, *, dynamodb_client: DynamoDBClient | None = None) -> ScoringService:
     from chorus.services.scoring import ScoringService
+    from chorus.store.catalog import CatalogStore
     from chorus.store.scores import ScoreStore, ScoringLookups
 
     dynamodb = dynamodb_client or _dynamodb()
-    return ScoringService(ScoreStore(dynamodb, settings.table_name), ScoringLookups(dynamodb, settings.table_name))
+    return ScoringService(
+        ScoreStore(dynamodb, settings.table_name),
+        ScoringLookups(dynamodb, settings.table_name),
+        CatalogStore(dynamodb, settings.table_name),
+    )
 
 
 @cache

@@ -82,7 +82,11 @@ class AdminApiSettings(StorageSettings, ScheduleSettings):
     upload_url_ttl_seconds: int = Field(alias="UPLOAD_URL_TTL_SECONDS", default=900, ge=60, le=3600)
 
 
-class WebSettings(TableSettings, ScheduleSettings, LinkSettings, ConnectionSettings):
+class ClickSettings(_Settings):
+    click_secret_id: str = Field(alias="CLICK_SECRET_ID", min_length=1)
+
+
+class WebSettings(TableSettings, ScheduleSettings, LinkSettings, ConnectionSettings, ClickSettings):
     networks: str = Field(alias="NETWORKS", default="linkedin,x,mastodon")
     sandbox_enabled: bool = Field(alias="SANDBOX_ENABLED", default=False)
     sharing_policy: str = Field(alias="SHARING_POLICY", default="")

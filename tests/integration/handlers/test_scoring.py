@@ -186,3 +186,49 @@ def test_leaderboard_read_is_one_query(world):
     with count_aws_calls(world["dynamodb"]) as calls:
         service(world)._scores.top(period_keys(datetime.now(UTC))[Period.MONTH], "*", 2)
     assert calls.by_operation() == {"dynamodb.Query": 1}
+
+
+class TestAdmin:
+    @staticmethod
+    def call(method: str, path: str, *, query: dict | None = None, body: str | None = None):
+        import json
+
+        import admin_api_handler
+
+        from tests.support.http_events import http_event
+
+        response = admin_api_handler.lambda_handler(http_event(method, path, query=query, body=body), FakeLambdaContext())
+        parsed = json.loads(response["body"]) if response["headers"].get("Content-Type", "").startswith("application/json") else response["body"]
+        return response["statusCode"], parsed, response
+
+    def test_leaderboard_teams_reversal_and_reports(self, world):
+        import csv
+        import io
+        import json
+
+        run(record(approval_image("ada@example.com")), record(approval_image("cy@example.com")))
+        run(record(approval_image("bob@example.com")), record(approval_image("bob@example.com", network="x")))
+        status, board, _ = self.call("GET", "/admin/leaderboard", query={"period": "month", "k": "2"})
+        assert status == 200 and [row["name"] for row in board["ranks"]] == ["Bob", "Ada"]
+        status, teams, _ = self.call("GET", "/admin/leaderboard/teams", query={"period": "month"})
+        # sales: 20 points, 1 member; engineering: 20 points, 2 members
+        assert [(t["group"], t["average"]) for t in teams["teams"]] == [("sales", 20.0), ("engineering", 10.0)]
+        status, reversal, _ = self.call(
+            "POST", "/admin/points/reversals",
+            body=json.dumps({"employee_id": employee_id("bob@example.com"), "event_id": "approved#a-bob@example.com-x",
+                             "reason": "duplicate account"}),
+        )
+        assert status == 201 and reversal["points"] == -10
+        status, report, _ = self.call("GET", "/admin/reports", query={"period": "month"})
+        assert status == 200 and report["participants"] == 3 and report["active_employees"] == 3
+        assert report["participation_rate"] == 1.0
+        assert {row["name"]: row["points"] for row in report["groups"]} == {"engineering": 20, "sales": 10}
+        status, text, response = self.call("GET", "/admin/reports", query={"period": "month", "format": "csv"})
+        assert response["headers"]["Content-Type"].startswith("text/csv")
+        rows = list(csv.reader(io.StringIO(text)))
+        assert rows[0] == ["dimension", "name", "points", "approvals", "publications", "clicks"]
+        assert ["employee", "Bob", "10", "2", "0", "0"] in rows
+
+    @pytest.mark.parametrize("query", [{"period": "week"}, {"k": "0"}, {"k": "1000"}])
+    def test_bad_board_queries_are_422(self, world, query):
+        assert self.call("GET", "/admin/leaderboard", query=query)[0] == 422

@@ -36,6 +36,13 @@ def parse_key_ring(secret: str) -> KeyRing:
         raise SecretError("the magic-link secret is malformed") from exc
 
 
+def read_secret(client: SecretsManagerClient, secret_id: str) -> str:
+    try:
+        return client.get_secret_value(SecretId=secret_id)["SecretString"]
+    except ClientError as exc:
+        raise SecretError(f"could not read the secret {secret_id}") from exc
+
+
 class SecretsKeyRing:
     def __init__(self, client: SecretsManagerClient, secret_id: str) -> None:
         self._client = client

@@ -72,6 +72,8 @@ class Approval(BaseModel):
     approved_at: datetime
     user_agent: str = ""
     cancelled_at: datetime | None = None
+    # Unique human clicks on the post's tracked link (counted by the scoring function).
+    clicks: int = 0
     external_post_id: str | None = None
     external_post_url: str | None = None
     failure_reason: str | None = None

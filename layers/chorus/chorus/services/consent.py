@@ -120,6 +120,7 @@ class ActivityView:
 @dataclass
 class MeView:
     employee: Employee
+    hidden: bool
     pending: list[Content]
     scheduled: list[Approval]
     published: list[Approval]
@@ -374,6 +375,7 @@ class ConsentService:
         ]
         return MeView(
             employee=employee,
+            hidden=state.leaderboard_hidden,
             pending=pending,
             scheduled=[a for a in approvals if a.status is ApprovalStatus.SCHEDULED],
             published=[a for a in approvals if a.status is ApprovalStatus.PUBLISHED],

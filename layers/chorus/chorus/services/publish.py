@@ -24,6 +24,7 @@ from chorus.domain.approval import Approval, ApprovalStatus, schedule_name_for
 from chorus.domain.connection import Credentials
 from chorus.domain.content import Content, ContentStatus, Network
 from chorus.domain.publishing import FailureKind, PostRequest, Published, PublishFailed
+from chorus.domain.tracking import link_code
 from chorus.observability import logger
 from chorus.services.notices import Notice, NoticeKind
 from chorus.store.connections import StoredConnection
@@ -80,7 +81,7 @@ class Notices(Protocol):
 
 class PublishRecords(Protocol):
     def publish_state(self, employee_id: str, content_id: str, network: Network) -> PublishState: ...
-    def start_publishing(self, approval: Approval, now: datetime) -> Approval | None: ...
+    def start_publishing(self, approval: Approval, content: Content, now: datetime) -> Approval | None: ...
     def finish(self, approval: Approval, status: ApprovalStatus, now: datetime, extra: dict[str, Any]) -> Approval: ...
     def reschedule(
         self, approval: Approval, publish_at: datetime, schedule_name: str, reason: str
@@ -108,8 +109,10 @@ class PublishService:
         scheduler: Rescheduler,
         notices: Notices,
         *,
+        link_base_url: str,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
+        self._link_base_url = link_base_url
         self._records = records
         self._networks = networks
         self._credentials = credentials
@@ -131,7 +134,7 @@ class PublishService:
             self._records.retract_approval(approval, self._now())
             logger.info("content withdrawn; nothing published")
             return Outcome.RETRACTED
-        started = self._records.start_publishing(approval, self._now())
+        started = self._records.start_publishing(approval, content, self._now())
         if started is None:
             logger.info("another invocation is publishing this approval")
             return Outcome.SKIPPED
@@ -143,7 +146,7 @@ class PublishService:
     def _attempt(
         self, approval: Approval, content: Content, network: NetworkPublisher, stored: StoredConnection | None
     ) -> Outcome:
-        post = _post_request(approval, content)
+        post = _post_request(approval, content, f"{self._link_base_url}/r/{link_code(approval.approval_id)}")
         needs_credentials = approval.network is not Network.SANDBOX
         credentials = None
         if needs_credentials and stored is not None:
@@ -218,12 +221,13 @@ class PublishService:
         return Outcome.FAILED
 
 
-def _post_request(approval: Approval, content: Content) -> PostRequest:
+def _post_request(approval: Approval, content: Content, tracked_link: str) -> PostRequest:
+    """The approved text as it was approved; the link is the employee's tracked short link."""
     return PostRequest(
         network=approval.network,
         idempotency_key=f"{approval.approval_id}-r{approval.revision}",
         employee_id=approval.employee_id,
         text=approval.text,
-        link=content.url,
+        link=tracked_link,
         title=content.title,
     )

@@ -50,14 +50,25 @@ class Scores(Protocol):
     def standing(self, employee_id: str, period_key: str, scope: str, nearby: int = 2) -> Standing: ...
     def set_hidden(self, employee_id: str, hidden: bool) -> None: ...
     def stats(self, period_key: str) -> list[dict[str, Any]]: ...
+    def board_rows(self, period_key: str, scope: str) -> list[dict[str, Any]]: ...
+
+
+class Roster(Protocol):
+    def active_roster_page(self, limit: int, start: dict[str, Any] | None = None) -> Any: ...
 
 
 class ScoringService:
     def __init__(
-        self, scores: Scores, lookups: Lookups, *, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self,
+        scores: Scores,
+        lookups: Lookups,
+        roster: Roster | None = None,
+        *,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._scores = scores
         self._lookups = lookups
+        self._roster = roster
         self._now = now
 
     def context_for(self, changes: list[Change]) -> Context:
@@ -108,6 +119,77 @@ class ScoringService:
         logger.info("award reversed", employee_id=employee_id, event_id=event_id)
         return award
 
+    def reverse_award(self, employee_id: str, event_id: str, reason: str) -> Award:
+        return self.reverse(employee_id, event_id, reason, self._lookups.context_for([employee_id], []))
+
+    def _active_members(self) -> tuple[int, dict[str, int]]:
+        """Active employees, overall and per group (a paged read of the roster index)."""
+        total, per_group = 0, dict[str, int]()
+        token: dict[str, Any] | None = None
+        while self._roster is not None:
+            page = self._roster.active_roster_page(500, token)
+            for employee in page.items:
+                total += 1
+                for group in employee.groups:
+                    per_group[group] = per_group.get(group, 0) + 1
+            token = page.next_token
+            if not token:
+                break
+        return total, per_group
+
+    def team_board(self, period: Period) -> list[dict[str, Any]]:
+        """Teams ranked by points per active member, so large teams do not win by size."""
+        period_key = period_keys(self._now())[period if period is not Period.QUARTER else Period.MONTH]
+        totals = {
+            str(row["SK"]).removeprefix("GROUP#"): int(row.get("points", 0))
+            for row in self._scores.stats(period_key)
+            if str(row["SK"]).startswith("GROUP#")
+        }
+        _, members = self._active_members()
+        teams = [
+            {
+                "group": group,
+                "points": totals.get(group, 0),
+                "members": count,
+                "average": round(totals.get(group, 0) / count, 2),
+            }
+            for group, count in members.items()
+        ]
+        return sorted(teams, key=lambda team: (-float(team["average"]), str(team["group"])))
+
+    def report(self, period: Period) -> dict[str, Any]:
+        """Participation, approvals, publications, clicks and points per campaign, group, employee."""
+        stats_period = Period.ALL if period is Period.ALL else Period.MONTH
+        period_key = period_keys(self._now())[stats_period]
+        stats = self._scores.stats(period_key)
+
+        def rows(prefix: str) -> list[dict[str, Any]]:
+            return sorted(
+                (
+                    {"name": str(row["SK"]).removeprefix(prefix) or "(none)", **_counters(row)}
+                    for row in stats
+                    if str(row["SK"]).startswith(prefix)
+                ),
+                key=lambda row: (-row["points"], row["name"]),
+            )
+
+        employees = [
+            {"name": row["name"], "employee_id": row["employee_id"], **_counters({**row, "points": row["score"]})}
+            for row in self._scores.board_rows(period_key, "*")
+        ]
+        active, _ = self._active_members()
+        participants = sum(1 for row in employees if row["approvals"] > 0)
+        return {
+            "period": stats_period.value,
+            "period_key": period_key,
+            "active_employees": active,
+            "participants": participants,
+            "participation_rate": round(participants / active, 4) if active else 0.0,
+            "campaigns": rows("CAMPAIGN#"),
+            "groups": rows("GROUP#"),
+            "employees": employees,
+        }
+
     def leaderboard(self, period: Period, scope: str, k: int) -> list[Ranked]:
         return self._scores.top(period_keys(self._now())[period], scope, k)
 
@@ -116,3 +198,7 @@ class ScoringService:
 
     def hide(self, employee_id: str, hidden: bool) -> None:
         self._scores.set_hidden(employee_id, hidden)
+
+
+def _counters(row: dict[str, Any]) -> dict[str, int]:
+    return {name: int(row.get(name, 0)) for name in ("points", "approvals", "publications", "clicks")}

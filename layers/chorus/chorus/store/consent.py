@@ -17,6 +17,7 @@ from chorus.domain.approval import REAPPROVABLE, Approval, ApprovalStatus, Decli
 from chorus.domain.connection import Connection
 from chorus.domain.content import Content, ContentStatus, Network
 from chorus.domain.employee import Employee
+from chorus.domain.tracking import link_code
 from chorus.errors import Conflict, NotFound, StoreError
 from chorus.store import keys
 from chorus.store.codec import from_dynamo, to_dynamo
@@ -66,6 +67,7 @@ class PublishState:
 @dataclass
 class EmployeeState:
     employee: Employee
+    leaderboard_hidden: bool = False
     approvals: list[Approval] = field(default_factory=list)
     declines: list[Decline] = field(default_factory=list)
 
@@ -177,6 +179,7 @@ class ConsentStore:
             raise NotFound("unknown employee")
         return EmployeeState(
             employee=Employee.model_validate(profile),
+            leaderboard_hidden=bool(profile.get("leaderboard_hidden")),
             approvals=[Approval.model_validate(item) for item in items if item.get("entity") == "approval"],
             declines=[Decline.model_validate(item) for item in items if item.get("entity") == "decline"],
         )
@@ -308,20 +311,51 @@ class ConsentStore:
                 state.connection = StoredConnection(Connection.model_validate(item), bytes(item["tokens"]))
         return state
 
-    def start_publishing(self, approval: Approval, now: datetime) -> Approval | None:
-        """SCHEDULED -> PUBLISHING for this revision; None if another invocation (or a cancel) won."""
+    def start_publishing(self, approval: Approval, content: Content, now: datetime) -> Approval | None:
+        """SCHEDULED -> PUBLISHING for this revision, and the post's tracked link, in one
+        transaction (the link exists before the post goes out). None if another invocation (or
+        a cancel) won the transition."""
+        code = link_code(approval.approval_id)
+        link = {
+            "PK": keys.link_pk(code),
+            "SK": keys.META,
+            "entity": "link",
+            "code": code,
+            "employee_id": approval.employee_id,
+            "content_id": approval.content_id,
+            "network": approval.network.value,
+            "target": content.url,
+            "campaign": content.campaign,
+            "created_at": _iso(now),
+        }
+        update = {
+            "TableName": self._table,
+            "Key": to_dynamo(
+                {
+                    "PK": keys.employee_pk(approval.employee_id),
+                    "SK": keys.approval_sk(approval.content_id, approval.network.value),
+                }
+            ),
+            "UpdateExpression": "SET #status = :publishing, publishing_at = :now REMOVE GSI2PK, GSI2SK",
+            "ConditionExpression": "#status = :scheduled AND revision = :revision",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": to_dynamo(
+                {
+                    ":publishing": ApprovalStatus.PUBLISHING.value,
+                    ":scheduled": ApprovalStatus.SCHEDULED.value,
+                    ":revision": approval.revision,
+                    ":now": _iso(now),
+                }
+            ),
+        }
+        actions = [{"Update": update}, {"Put": {"TableName": self._table, "Item": to_dynamo(link)}}]
         try:
-            return self._transition(
-                approval.employee_id,
-                approval.content_id,
-                approval.network,
-                to=ApprovalStatus.PUBLISHING,
-                allowed_from=(ApprovalStatus.SCHEDULED,),
-                extra={"publishing_at": _iso(now)},
-                revision=approval.revision,
-            )
-        except (Conflict, NotFound):
-            return None
+            self._client.transact_write_items(TransactItems=cast("list[TransactWriteItemTypeDef]", actions))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in {"TransactionCanceledException", "ConditionalCheckFailedException"}:
+                return None
+            raise StoreError("could not start publishing") from exc
+        return approval.model_copy(update={"status": ApprovalStatus.PUBLISHING})
 
     def finish(self, approval: Approval, status: ApprovalStatus, now: datetime, extra: dict[str, Any]) -> Approval:
         """PUBLISHING -> PUBLISHED / FAILED / NEEDS_RECONNECT, with what the network answered."""

@@ -332,6 +332,23 @@ class ScoreStore:
             raise StoreError("could not change leaderboard visibility") from exc
 
     # ------------------------------------------------------------------ reports
+    def board_rows(self, period_key: str, scope: str) -> list[dict[str, Any]]:
+        """Every visible score item of a board, best first (reports; paged)."""
+        rows: list[dict[str, Any]] = []
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "GSI3",
+            "KeyConditionExpression": "GSI3PK = :board",
+            "ExpressionAttributeValues": to_dynamo({":board": keys.leaderboard_pk(period_key, scope)}),
+            "ScanIndexForward": False,
+        }
+        while True:
+            response = self._query(request)
+            rows.extend(from_dynamo(item) for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return rows
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
     def stats(self, period_key: str) -> list[dict[str, Any]]:
         response = self._query(
             {

@@ -9,6 +9,8 @@ from chorus.web.admin.auth import require_admin
 from chorus.web.admin.content import content_router
 from chorus.web.admin.digests import digests_router
 from chorus.web.admin.employees import employees_router
+from chorus.web.admin.rewards import rewards_router
+from chorus.web.admin.scores import scores_router
 from chorus.web.admin.uploads import uploads_router
 from chorus.web.http_errors import register_error_handlers
 
@@ -20,6 +22,8 @@ if TYPE_CHECKING:
     from chorus.services.digest import DigestPlanner
     from chorus.services.ingest import IngestService
     from chorus.services.retraction import RetractionService
+    from chorus.services.rewards import RewardService
+    from chorus.services.scoring import ScoringService
     from chorus.store.catalog import CatalogStore
 
 
@@ -31,6 +35,8 @@ class AdminDependencies:
     ingest: IngestService
     retraction: RetractionService
     planner: DigestPlanner
+    scoring: ScoringService
+    rewards: RewardService
 
 
 def build_admin_app(deps: AdminDependencies) -> APIGatewayHttpResolver:
@@ -40,6 +46,8 @@ def build_admin_app(deps: AdminDependencies) -> APIGatewayHttpResolver:
     app.use(middlewares=[require_admin(deps.settings.admin_group, deps.settings.groups_claim)])
     app.include_router(content_router(deps.catalog, deps.ingest, deps.retraction), prefix="/admin/content")
     app.include_router(digests_router(deps.planner), prefix="/admin/digests")
+    app.include_router(scores_router(deps.scoring), prefix="/admin")
+    app.include_router(rewards_router(deps.rewards), prefix="/admin")
     app.include_router(employees_router(deps.ingest), prefix="/admin/employees")
     app.include_router(uploads_router(deps.objects, deps.settings.upload_url_ttl_seconds), prefix="/admin")
     register_error_handlers(app)

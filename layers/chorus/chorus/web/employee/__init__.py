@@ -9,14 +9,18 @@ from chorus.web.employee.activity import activity_router
 from chorus.web.employee.assets import assets_router
 from chorus.web.employee.connect import connect_router
 from chorus.web.employee.me import me_router
+from chorus.web.employee.redirect import redirect_router
 from chorus.web.employee.unsubscribe import unsubscribe_router
 from chorus.web.pages import register_page_errors, same_origin_only, security_headers
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
+    from chorus.services.clicks import ClickService
     from chorus.services.connections import ConnectionsService
     from chorus.services.consent import ConsentService
+    from chorus.services.rewards import RewardService
+    from chorus.services.scoring import ScoringService
 
 
 @dataclass(frozen=True)
@@ -26,16 +30,23 @@ class EmployeePagesConfig:
 
 
 def build_employee_app(
-    consent: ConsentService, connections: ConnectionsService, config: EmployeePagesConfig
+    consent: ConsentService,
+    connections: ConnectionsService,
+    config: EmployeePagesConfig,
+    *,
+    clicks: ClickService,
+    rewards: RewardService,
+    scoring: ScoringService,
 ) -> APIGatewayHttpResolver:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
     app = APIGatewayHttpResolver()
     app.use(middlewares=[security_headers, same_origin_only])
     app.include_router(activity_router(consent, config.sharing_policy))
-    app.include_router(me_router(consent))
+    app.include_router(me_router(consent, scoring, rewards))
     app.include_router(unsubscribe_router(consent))
     app.include_router(assets_router())
     app.include_router(connect_router(consent, connections, config.public_base_url))
+    app.include_router(redirect_router(clicks))
     register_page_errors(app)
     return app

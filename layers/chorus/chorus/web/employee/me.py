@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import secrets
 from typing import TYPE_CHECKING, Any
 
 from chorus.domain.content import Network
 from chorus.domain.magic_links import LinkRejected
+from chorus.domain.scoring import Period
 from chorus.errors import ChorusError, FieldProblem
 from chorus.web.employee.activity import post_summary
 from chorus.web.pages import first, form_fields, page
@@ -16,9 +18,11 @@ if TYPE_CHECKING:
 
     from chorus.domain.approval import Approval
     from chorus.services.consent import ConsentService
+    from chorus.services.rewards import RewardService
+    from chorus.services.scoring import ScoringService
 
 
-def me_router(consent: ConsentService) -> APIGatewayHttpRouter:
+def me_router(consent: ConsentService, scoring: ScoringService, rewards: RewardService) -> APIGatewayHttpRouter:
     from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
@@ -39,7 +43,8 @@ def me_router(consent: ConsentService) -> APIGatewayHttpRouter:
         def summary(approval: Approval) -> dict[str, Any]:
             item = post_summary(approval, zone)
             item["content_id"] = approval.content_id
-            item["title"] = titles.get(approval.content_id, "")
+            item["title"] = titles.get(approval.content_id, "") or approval.content_id
+            item["clicks"] = approval.clicks
             return item
 
         pending = [
@@ -49,6 +54,8 @@ def me_router(consent: ConsentService) -> APIGatewayHttpRouter:
             }
             for content in view.pending
         ]
+        standing = scoring.standing(claims.employee_id, Period.MONTH, "*")
+        overview = rewards.catalog_for(claims.employee_id)
         return page(
             status,
             "pages/me.html.j2",
@@ -59,6 +66,14 @@ def me_router(consent: ConsentService) -> APIGatewayHttpRouter:
             published=[summary(approval) for approval in view.published],
             action=f"/me?t={token}",
             form_token=consent.form_token(claims),
+            standing=standing,
+            hidden=view.hidden,
+            balance=overview.balance,
+            lifetime=overview.lifetime,
+            rewards=[{"reward": reward, "affordable": overview.affordable(reward)} for reward in overview.rewards],
+            redemptions=overview.redemptions,
+            redeem_key=secrets.token_urlsafe(16),
+            total_clicks=sum(approval.clicks for approval in view.published),
         )
 
     @router.route("/me", method=["GET", "HEAD"])
@@ -71,9 +86,14 @@ def me_router(consent: ConsentService) -> APIGatewayHttpRouter:
         claims = consent.claims(token)
         fields = form_fields(router.current_event.decoded_body)
         consent.check_form(claims, first(fields, "form"))
+        action = first(fields, "action")
         try:
-            network = Network(first(fields, "network"))
-            consent.cancel(token, first(fields, "content") or None, network)
+            if action in {"hide", "show"}:
+                scoring.hide(claims.employee_id, action == "hide")
+            elif action == "redeem":
+                rewards.redeem(claims.employee_id, first(fields, "reward"), first(fields, "key"))
+            else:
+                consent.cancel(token, first(fields, "content") or None, Network(first(fields, "network")))
         except ValueError:
             return render(token, 422, [FieldProblem("network", "is not a network")])
         except ChorusError as error:
