@@ -198,3 +198,24 @@ def test_planner_payload_is_one_message_per_25_recipients(aws):
     assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "3"
     body = json.loads(aws["sqs"].receive_message(QueueUrl=DIGEST_QUEUE_URL)["Messages"][0]["Body"])
     assert len(body["recipients"]) == 25 and list(body["contents"]) == [content_id("all")]
+
+
+def test_the_digest_shows_last_weeks_impact(aws):
+    from datetime import UTC, datetime, timedelta
+
+    from chorus.domain.scoring import week_key
+
+    seed(aws, CONTENT[:1], EMPLOYEES[:1])
+    last_week = week_key(datetime.now(UTC) - timedelta(days=7))
+    aws["dynamodb"].update_item(
+        TableName="chorus-test-table",
+        Key={"PK": {"S": f"EMP#{employee_id('ada@example.com')}"}, "SK": {"S": "PROFILE"}},
+        UpdateExpression="SET #p = :p, #c = :c",
+        ExpressionAttributeNames={"#p": f"impact_{last_week}_points", "#c": f"impact_{last_week}_clicks"},
+        ExpressionAttributeValues={":p": {"N": "35"}, ":c": {"N": "12"}},
+    )
+    run_digest(aws)
+    [message] = sent_messages()
+    text, html = bodies(message)
+    assert "Last week your posts earned 35 points and brought 12 visits" in text
+    assert "35 points" in html

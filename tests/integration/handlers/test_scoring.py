@@ -113,6 +113,13 @@ def test_an_approval_earns_points_once_even_when_the_batch_is_retried(world):
     assert (top.name, top.score) == ("Ada", 10)
     assert service(world)._scores.top(month, "engineering", 5)[0].employee_id == employee_id("ada@example.com")
     assert service(world)._scores.top(month, "sales", 5) == []
+    # the week's impact is kept on the profile, where the digest planner reads it
+    from chorus.domain.scoring import week_key
+
+    profile = world["dynamodb"].get_item(
+        TableName=TABLE, Key={"PK": {"S": keys.employee_pk(employee_id("ada@example.com"))}, "SK": {"S": keys.PROFILE}}
+    )["Item"]
+    assert profile[f"impact_{week_key(datetime.now(UTC))}_points"]["N"] == "10"
 
 
 def test_publication_points_only_when_published(world):
@@ -194,11 +201,16 @@ class TestAdmin:
         import json
 
         import admin_api_handler
-
         from tests.support.http_events import http_event
 
-        response = admin_api_handler.lambda_handler(http_event(method, path, query=query, body=body), FakeLambdaContext())
-        parsed = json.loads(response["body"]) if response["headers"].get("Content-Type", "").startswith("application/json") else response["body"]
+        response = admin_api_handler.lambda_handler(
+            http_event(method, path, query=query, body=body), FakeLambdaContext()
+        )
+        parsed = (
+            json.loads(response["body"])
+            if response["headers"].get("Content-Type", "").startswith("application/json")
+            else response["body"]
+        )
         return response["statusCode"], parsed, response
 
     def test_leaderboard_teams_reversal_and_reports(self, world):
@@ -214,9 +226,15 @@ class TestAdmin:
         # sales: 20 points, 1 member; engineering: 20 points, 2 members
         assert [(t["group"], t["average"]) for t in teams["teams"]] == [("sales", 20.0), ("engineering", 10.0)]
         status, reversal, _ = self.call(
-            "POST", "/admin/points/reversals",
-            body=json.dumps({"employee_id": employee_id("bob@example.com"), "event_id": "approved#a-bob@example.com-x",
-                             "reason": "duplicate account"}),
+            "POST",
+            "/admin/points/reversals",
+            body=json.dumps(
+                {
+                    "employee_id": employee_id("bob@example.com"),
+                    "event_id": "approved#a-bob@example.com-x",
+                    "reason": "duplicate account",
+                }
+            ),
         )
         assert status == 201 and reversal["points"] == -10
         status, report, _ = self.call("GET", "/admin/reports", query={"period": "month"})

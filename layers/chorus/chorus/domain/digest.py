@@ -41,6 +41,9 @@ class Recipient(BaseModel):
     locale: str
     timezone: str
     content_ids: list[str]
+    # Last week's impact (points, visits), shown at the top of the digest when there was some.
+    last_week_points: int = 0
+    last_week_clicks: int = 0
 
 
 class DigestBatch(BaseModel):

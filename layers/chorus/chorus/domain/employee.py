@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chorus.domain.fields import Flag, Locale, NameList, Text, TimeZoneName
 from chorus.errors import FieldProblem
@@ -82,9 +83,25 @@ class Employee(BaseModel):
     # Content the employee approved or declined: the digest leaves it out. Owned by the
     # approval flow, never by an upload.
     decided: frozenset[str] = frozenset()
+    # Points and visits per ISO week ("2026W48"), kept by the scoring function.
+    impact: dict[str, dict[str, int]] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _collect_impact(cls, data: Any) -> Any:
+        """The table keeps impact as flat attributes impact_<week>_<points|clicks>."""
+        if isinstance(data, dict) and "impact" not in data:
+            impact: dict[str, dict[str, int]] = {}
+            for name, value in data.items():
+                if isinstance(name, str) and name.startswith("impact_") and name.count("_") == 2:
+                    _, week, measure = name.split("_")
+                    impact.setdefault(week, {})[measure] = int(value)
+            if impact:
+                data = {**data, "impact": impact}
+        return data
 
     def fingerprint(self) -> str:
-        uploaded = self.model_dump(mode="json", exclude={"digest_opt_in", "decided"})
+        uploaded = self.model_dump(mode="json", exclude={"digest_opt_in", "decided", "impact"})
         canonical = json.dumps(uploaded, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 

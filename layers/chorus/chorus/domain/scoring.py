@@ -42,6 +42,11 @@ def period_keys(moment: datetime) -> dict[Period, str]:
     }
 
 
+def week_key(moment: datetime) -> str:
+    year, week, _ = moment.isocalendar()
+    return f"{year}W{week:02d}"
+
+
 @dataclass
 class Context:
     """Profiles and content the changes of one stream batch refer to, read together."""

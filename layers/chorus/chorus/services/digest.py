@@ -21,6 +21,7 @@ from chorus.domain.magic_links import (
     activity_scope,
     sign_link,
 )
+from chorus.domain.scoring import week_key
 from chorus.domain.timing import Week, overlaps, week_of
 from chorus.observability import logger
 from chorus.web.digest_email import DigestActivity, DigestEmail, build_digest
@@ -86,6 +87,7 @@ class DigestPlanner:
 
     def plan(self, now: datetime) -> PlanSummary:
         week = week_of(now, self._timezone)
+        last_week = week_key(now - timedelta(days=7))
         contents = [
             content
             for content in _pages(lambda token: self._listings.list_active_content(CONTENT_PAGE_SIZE, token))
@@ -103,7 +105,7 @@ class DigestPlanner:
             if not chosen:
                 continue
             recipients += 1
-            pending.append((_recipient(employee, chosen), chosen))
+            pending.append((_recipient(employee, chosen, last_week), chosen))
             if len(pending) == EMPLOYEES_PER_BATCH:
                 bodies.append(_batch(week, pending).model_dump_json())
                 pending = []
@@ -123,8 +125,11 @@ class DigestPlanner:
         return summary
 
 
-def _recipient(employee: Employee, chosen: list[Content]) -> Recipient:
+def _recipient(employee: Employee, chosen: list[Content], last_week: str) -> Recipient:
+    impact = employee.impact.get(last_week, {})
     return Recipient(
+        last_week_points=impact.get("points", 0),
+        last_week_clicks=impact.get("clicks", 0),
         employee_id=employee.employee_id,
         email=employee.email,
         name=employee.name,
@@ -251,6 +256,8 @@ class DigestSender:
                 sender_name=self._sender_name,
                 recipient=recipient.email,
                 recipient_name=recipient.name,
+                last_week_points=recipient.last_week_points,
+                last_week_clicks=recipient.last_week_clicks,
                 locale=recipient.locale,
                 timezone=recipient.timezone,
                 activities=activities,

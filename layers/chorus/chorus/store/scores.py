@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from chorus.domain.content import Content
 from chorus.domain.employee import Employee
-from chorus.domain.scoring import OVERALL, Award, AwardKind, Context, Period, period_keys
+from chorus.domain.scoring import OVERALL, Award, AwardKind, Context, Period, period_keys, week_key
 from chorus.errors import NotFound, StoreError
 from chorus.store import keys
 from chorus.store.codec import from_dynamo, to_dynamo
@@ -100,6 +100,7 @@ class ScoreStore:
         for period in (Period.MONTH, Period.ALL):
             for stats_key in (f"CAMPAIGN#{award.campaign}", *(f"GROUP#{group}" for group in groups)):
                 actions.append(self._stats_update(periods[period], stats_key, award, counter))
+        actions.append(self._weekly_impact(award))
         if award.kind is AwardKind.CLICK and award.content_id and award.network:
             actions.append(self._count_click(award, click_cap))
         try:
@@ -149,6 +150,21 @@ class ScoreStore:
                 "UpdateExpression": expression,
                 "ExpressionAttributeNames": {"#name": "name", "#scope": "scope"},
                 "ExpressionAttributeValues": to_dynamo(values),
+            }
+        }
+
+    def _weekly_impact(self, award: Award) -> dict[str, Any]:
+        """Points and visits per ISO week on the profile, which the digest planner already reads
+        from the roster index: last week's impact costs the digest no extra call."""
+        week = week_key(award.occurred_at)
+        clicks = 1 if award.kind is AwardKind.CLICK else 0
+        return {
+            "Update": {
+                "TableName": self._table,
+                "Key": to_dynamo({"PK": keys.employee_pk(award.employee_id), "SK": keys.PROFILE}),
+                "UpdateExpression": "ADD #points :points, #clicks :clicks",
+                "ExpressionAttributeNames": {"#points": f"impact_{week}_points", "#clicks": f"impact_{week}_clicks"},
+                "ExpressionAttributeValues": to_dynamo({":points": award.points, ":clicks": clicks}),
             }
         }
 

@@ -31,6 +31,8 @@ class DigestEmail:
     me_link: str
     unsubscribe_link: str
     sent_at: datetime
+    last_week_points: int = 0
+    last_week_clicks: int = 0
 
 
 def _until(content: Content, zone: str) -> str | None:
@@ -59,6 +61,11 @@ def build_digest(mail: DigestEmail) -> bytes:
             for activity in mail.activities
         ],
         "me_link": mail.me_link,
+        "impact": (
+            t["digest_impact"].format(points=mail.last_week_points, clicks=mail.last_week_clicks)
+            if mail.last_week_points or mail.last_week_clicks
+            else ""
+        ),
         "unsubscribe_link": mail.unsubscribe_link,
     }
     message = EmailMessage()

@@ -7,6 +7,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "digest_subject": "Your {count} things to share this week",
         "digest_intro": "Hi {name}, here is what you may share this week. Nothing is posted unless you approve it.",
         "digest_open": "Review and share",
+        "digest_impact": "Last week your posts earned {points} points and brought {clicks} visits. Thank you!",
         "digest_me": "Your page: scheduled and published posts",
         "digest_footer": "You get this email because your company uses Chorus.",
         "unsubscribe": "Unsubscribe from these emails",
@@ -82,6 +83,8 @@ MESSAGES: dict[str, dict[str, str]] = {
             "Bonjour {name}, voici ce que vous pouvez partager cette semaine. Rien n'est publié sans votre accord."
         ),
         "digest_open": "Relire et partager",
+        "digest_impact": "La semaine dernière, vos publications ont rapporté {points} points "
+        "et {clicks} visites. Merci !",
         "digest_me": "Votre page : publications prévues et publiées",
         "digest_footer": "Vous recevez cet e-mail car votre entreprise utilise Chorus.",
         "unsubscribe": "Se désabonner de ces e-mails",
