@@ -121,6 +121,7 @@ class ActivityView:
 class MeView:
     employee: Employee
     hidden: bool
+    titles: dict[str, str]
     pending: list[Content]
     scheduled: list[Approval]
     published: list[Approval]
@@ -366,9 +367,10 @@ class ConsentService:
         approvals: list[Approval] = sorted(state.approvals, key=lambda approval: approval.publish_at)
         decided = {approval.content_id for approval in approvals} | {d.content_id for d in state.declines}
         groups = set(employee.groups)
+        listed = self._listings.list_active_content(100).items
         pending = [
             content
-            for content in self._listings.list_active_content(100).items
+            for content in listed
             if content.content_id not in decided
             and (not content.groups or groups.intersection(content.groups))
             and (content.ends_at is None or content.ends_at > self._now())
@@ -376,6 +378,7 @@ class ConsentService:
         return MeView(
             employee=employee,
             hidden=state.leaderboard_hidden,
+            titles={content.content_id: content.title for content in listed},
             pending=pending,
             scheduled=[a for a in approvals if a.status is ApprovalStatus.SCHEDULED],
             published=[a for a in approvals if a.status is ApprovalStatus.PUBLISHED],

@@ -38,7 +38,7 @@ def me_router(consent: ConsentService, scoring: ScoringService, rewards: RewardS
         view = consent.me(token)
         claims = consent.claims(token)
         zone = view.employee.timezone
-        titles = {content.content_id: content.title for content in view.pending}
+        titles = view.titles
 
         def summary(approval: Approval) -> dict[str, Any]:
             item = post_summary(approval, zone)
