@@ -25,6 +25,7 @@ from chorus.domain.employee import Employee
 from chorus.errors import NotFound, StoreError
 from chorus.store import keys
 from chorus.store.codec import from_dynamo, to_dynamo
+from chorus.store.reads import batch_get
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -296,28 +297,15 @@ class CatalogStore:
         }
 
     def _read_versions(self, item_keys: list[dict[str, str]]) -> dict[str, dict[str, Any]]:
-        found: dict[str, dict[str, Any]] = {}
-        request: dict[str, Any] = {
-            self._table: {
-                "Keys": [to_dynamo(key) for key in item_keys],
-                "ProjectionExpression": "PK, SK, fingerprint, #version, #status",
-                "ExpressionAttributeNames": {"#version": "version", "#status": "status"},
-                "ConsistentRead": True,
-            }
-        }
-        for attempt in range(MAX_ATTEMPTS + 1):
-            try:
-                response = self._client.batch_get_item(RequestItems=request)
-            except ClientError as exc:
-                raise StoreError("could not read existing items") from exc
-            for item in response.get("Responses", {}).get(self._table, []):
-                plain = from_dynamo(item)
-                found[_key_id(plain)] = plain
-            request = response.get("UnprocessedKeys") or {}
-            if not request:
-                return found
-            time.sleep(0.05 * 2**attempt)
-        raise StoreError("DynamoDB kept returning unprocessed keys")
+        items = batch_get(
+            self._client,
+            self._table,
+            item_keys,
+            projection="PK, SK, fingerprint, #version, #status",
+            names={"#version": "version", "#status": "status"},
+            consistent=True,
+        )
+        return {_key_id(item): item for item in items}
 
     def _get(self, pk: str, sk: str) -> dict[str, Any] | None:
         try:

@@ -22,6 +22,7 @@ from chorus.errors import Conflict, NotFound, StoreError
 from chorus.store import keys
 from chorus.store.codec import from_dynamo, to_dynamo
 from chorus.store.connections import StoredConnection
+from chorus.store.reads import batch_get
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -588,15 +589,4 @@ class ConsentStore:
         return Approval.model_validate(from_dynamo(response["Attributes"]))
 
     def _batch_get(self, wanted: list[dict[str, str]]) -> list[dict[str, Any]]:
-        request: dict[str, Any] = {self._table: {"Keys": [to_dynamo(key) for key in wanted]}}
-        found: list[dict[str, Any]] = []
-        for _attempt in range(5):
-            try:
-                response = self._client.batch_get_item(RequestItems=request)
-            except ClientError as exc:
-                raise StoreError("could not read") from exc
-            found.extend(from_dynamo(item) for item in response.get("Responses", {}).get(self._table, []))
-            request = response.get("UnprocessedKeys") or {}
-            if not request:
-                return found
-        raise StoreError("DynamoDB kept returning unprocessed keys")
+        return batch_get(self._client, self._table, wanted)

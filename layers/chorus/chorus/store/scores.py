@@ -22,6 +22,7 @@ from chorus.domain.scoring import OVERALL, Award, AwardKind, Context, Period, pe
 from chorus.errors import NotFound, StoreError
 from chorus.store import keys
 from chorus.store.codec import from_dynamo, to_dynamo
+from chorus.store.reads import batch_get
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -393,24 +394,13 @@ class ScoringLookups:
         wanted = [{"PK": keys.employee_pk(e), "SK": keys.PROFILE} for e in sorted(set(employee_ids))]
         wanted += [{"PK": keys.content_pk(c), "SK": keys.META} for c in sorted(set(content_ids))]
         context = Context(employees={}, hidden=set(), contents={})
-        for start in range(0, len(wanted), 100):
-            request: dict[str, Any] = {self._table: {"Keys": [to_dynamo(key) for key in wanted[start : start + 100]]}}
-            for _attempt in range(5):
-                try:
-                    response = self._client.batch_get_item(RequestItems=request)
-                except ClientError as exc:
-                    raise StoreError("could not read profiles and content") from exc
-                for raw in response.get("Responses", {}).get(self._table, []):
-                    item = from_dynamo(raw)
-                    if item.get("entity") == "employee":
-                        employee = Employee.model_validate(item)
-                        context.employees[employee.employee_id] = employee
-                        if item.get("leaderboard_hidden"):
-                            context.hidden.add(employee.employee_id)
-                    elif item.get("entity") == "content":
-                        content = Content.model_validate(item)
-                        context.contents[content.content_id] = content
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
+        for item in batch_get(self._client, self._table, wanted):
+            if item.get("entity") == "employee":
+                employee = Employee.model_validate(item)
+                context.employees[employee.employee_id] = employee
+                if item.get("leaderboard_hidden"):
+                    context.hidden.add(employee.employee_id)
+            elif item.get("entity") == "content":
+                content = Content.model_validate(item)
+                context.contents[content.content_id] = content
         return context

@@ -1,0 +1,54 @@
+"""Reads shared by the stores: BatchGetItem with its unprocessed-keys retries."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from chorus.errors import StoreError
+from chorus.store.codec import from_dynamo, to_dynamo
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+BATCH_GET_LIMIT = 100
+MAX_ATTEMPTS = 5
+
+
+def batch_get(
+    client: DynamoDBClient,
+    table: str,
+    wanted: list[dict[str, str]],
+    *,
+    projection: str | None = None,
+    names: dict[str, str] | None = None,
+    consistent: bool = False,
+) -> list[dict[str, Any]]:
+    """Every existing item among ``wanted`` (any number of keys), as plain dicts.
+
+    Keys DynamoDB leaves unprocessed (throttling) are asked again with backoff."""
+    found: list[dict[str, Any]] = []
+    for start in range(0, len(wanted), BATCH_GET_LIMIT):
+        spec: dict[str, Any] = {"Keys": [to_dynamo(key) for key in wanted[start : start + BATCH_GET_LIMIT]]}
+        if projection:
+            spec["ProjectionExpression"] = projection
+        if names:
+            spec["ExpressionAttributeNames"] = names
+        if consistent:
+            spec["ConsistentRead"] = True
+        request: dict[str, Any] = {table: spec}
+        for attempt in range(MAX_ATTEMPTS):
+            try:
+                response = client.batch_get_item(RequestItems=request)
+            except ClientError as exc:
+                raise StoreError("could not read items") from exc
+            found.extend(from_dynamo(item) for item in response.get("Responses", {}).get(table, []))
+            request = dict(response.get("UnprocessedKeys") or {})
+            if not request:
+                break
+            time.sleep(0.05 * 2**attempt)
+        else:
+            raise StoreError("DynamoDB kept returning unprocessed keys")
+    return found
