@@ -19,17 +19,17 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from werkzeug.serving import BaseWSGIServer, make_server
 
 from chorus_local.auth import LocalIssuer
 from chorus_local.clock import ScheduleRunner, VirtualClock, moto_backend_schedules, template_schedules
 from chorus_local.functions import FunctionRuntime, FunctionSpec, Handler, load_functions
-from chorus_local.gateway import GatewayApp, GatewayServer
+from chorus_local.gateway import GatewayApp, gateway_server
 from chorus_local.http_api import Route, routes_from_template
 from chorus_local.invoker import AsyncInvoker
 from chorus_local.log import get_logger
 from chorus_local.provision import Provisioner
 from chorus_local.s3_events import S3NotificationHook
+from chorus_local.server import ThreadedServer
 from chorus_local.sqs_events import SqsPoller
 from chorus_local.sqs_events import mappings_from_functions as sqs_mappings
 from chorus_local.streams import StreamPoller
@@ -74,35 +74,13 @@ class CloudConfig:
         return self.root / "template.yaml"
 
 
-class MotoServer:
+def moto_server(host: str, port: int) -> ThreadedServer:
     """moto's werkzeug app, bound in the caller's thread (ThreadedMotoServer binds in its own
     thread and would hang on a busy port)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
-    def __init__(self, host: str, port: int) -> None:
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
-
-        app = DomainDispatcherApplication(create_backend_app)
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=MotoRequestHandler)
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="chorus-moto", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._thread is not None:  # shutdown() blocks forever if serve_forever never ran
-            self._server.shutdown()
-            self._thread.join(10)
-            self._thread = None
-        self._server.server_close()
+    app = DomainDispatcherApplication(create_backend_app)
+    return ThreadedServer(app, host, port, name="chorus-moto", request_handler=MotoRequestHandler)
 
 
 def reset_moto() -> None:
@@ -127,8 +105,8 @@ class LocalCloud:
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
         self._saved_env: dict[str, str | None] = {}
-        self._moto: MotoServer | None = None
-        self._gateway: GatewayServer | None = None
+        self._moto: ThreadedServer | None = None
+        self._gateway: ThreadedServer | None = None
         self._hook: S3NotificationHook | None = None
         self.resources: dict[str, str] = {}
         self.ses_identities: list[str] = []
@@ -190,9 +168,9 @@ class LocalCloud:
         config = self.config
         config.state_dir.mkdir(parents=True, exist_ok=True)
         # Bind both ports first: a busy port fails here, before anything else happens.
-        self._moto = MotoServer(config.host, config.aws_port)
+        self._moto = moto_server(config.host, config.aws_port)
         try:
-            self._gateway = GatewayServer(GatewayApp(self), config.host, config.api_port)
+            self._gateway = gateway_server(GatewayApp(self), config.host, config.api_port)
         except OSError:
             self._moto.stop()
             self._moto = None

@@ -12,12 +12,11 @@ concrete path: paths carry magic-link tokens) and the status; never query string
 from __future__ import annotations
 
 import json
-import threading
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import WSGIRequestHandler
 from werkzeug.wrappers import Request, Response
 
 from chorus_local.auth import Unauthorized, authorizer_context
@@ -34,6 +33,7 @@ from chorus_local.http_api import (
 )
 from chorus_local.log import get_logger
 from chorus_local.outbox import sent_messages
+from chorus_local.server import ThreadedServer
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -201,22 +201,5 @@ class GatewayApp:
         return Response(_templates.get_template(template).render(**context), mimetype="text/html")
 
 
-class GatewayServer:
-    def __init__(self, app: GatewayApp, host: str, port: int) -> None:
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=_QuietHandler)
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._server.serve_forever, name="chorus-gateway", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        if self._thread is not None:  # shutdown() blocks forever if serve_forever never ran
-            self._server.shutdown()
-            self._thread.join(10)
-            self._thread = None
-        self._server.server_close()
+def gateway_server(app: GatewayApp, host: str, port: int) -> ThreadedServer:
+    return ThreadedServer(app, host, port, name="chorus-gateway", request_handler=_QuietHandler)
