@@ -4,12 +4,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chorus.bootstrap import publish_service
+from chorus.bootstrap import publisher_runtime
 from chorus.observability import logger
-from chorus.services.publish import PublishTarget
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
-    outcome = publish_service().publish(PublishTarget.model_validate(event["approval"]))
-    return {"outcome": outcome.value}
+    return publisher_runtime().handle(event)

@@ -427,6 +427,22 @@ def publish_service() -> PublishService:
     return build_publish_service(PublisherSettings.from_env())
 
 
+@dataclass
+class PublisherRuntime:
+    """The Scheduler's input ({"approval": {...}}) -> one publication attempt."""
+
+    service: PublishService
+
+    def handle(self, event: dict[str, Any]) -> dict[str, str]:
+        from chorus.services.publish import PublishTarget
+
+        return {"outcome": self.service.publish(PublishTarget.model_validate(event["approval"])).value}
+
+
+def publisher_runtime() -> PublisherRuntime:
+    return PublisherRuntime(publish_service())
+
+
 @cache
 def sweeper() -> Sweeper:
     from chorus.services.sweeper import Sweeper
