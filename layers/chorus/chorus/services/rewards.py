@@ -19,7 +19,7 @@ from chorus.errors import ChorusError
 from chorus.observability import logger
 
 if TYPE_CHECKING:
-    from chorus.store.catalog import Page
+    from chorus.store.reads import Page
 
 
 class RewardRecords(Protocol):

@@ -25,7 +25,7 @@ from chorus.domain.employee import Employee
 from chorus.errors import NotFound, StoreError
 from chorus.store import keys
 from chorus.store.codec import from_dynamo, to_dynamo
-from chorus.store.reads import batch_get
+from chorus.store.reads import Page, batch_get, listing_page
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -51,12 +51,6 @@ class _Write:
     fields: dict[str, Any]
     # Decides index attributes from what is stored (e.g. a retracted item leaves the listing).
     index_fields: Callable[[dict[str, Any] | None], tuple[dict[str, Any], list[str]]]
-
-
-@dataclass(frozen=True)
-class Page[T]:
-    items: list[T]
-    next_token: dict[str, Any] | None
 
 
 def _now() -> str:
@@ -114,7 +108,9 @@ class CatalogStore:
         return _content_from_item(from_dynamo(response["Attributes"]))
 
     def list_active_content(self, limit: int, start: dict[str, Any] | None = None) -> Page[Content]:
-        return self._listing(keys.CONTENT_ACTIVE, limit, start, _content_from_item)
+        return listing_page(
+            self._client, self._table, keys.CONTENT_ACTIVE, limit=limit, start=start, parse=_content_from_item
+        )
 
     def _content_write(self, content: Content) -> _Write:
         fields: dict[str, Any] = {
@@ -164,28 +160,8 @@ class CatalogStore:
 
     def active_roster_page(self, limit: int, start: dict[str, Any] | None = None) -> Page[Employee]:
         """One page of the sparse roster index (active employees only): no Scan on any hot path."""
-        return self._listing(keys.ROSTER_ACTIVE, limit, start, Employee.model_validate)
-
-    def _listing[T](
-        self, partition: str, limit: int, start: dict[str, Any] | None, parse: Callable[[dict[str, Any]], T]
-    ) -> Page[T]:
-        query: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": "GSI2",
-            "KeyConditionExpression": "GSI2PK = :pk",
-            "ExpressionAttributeValues": to_dynamo({":pk": partition}),
-            "Limit": limit,
-        }
-        if start:
-            query["ExclusiveStartKey"] = to_dynamo(start)
-        try:
-            response = self._client.query(**query)
-        except ClientError as exc:
-            raise StoreError(f"could not read the {partition} listing") from exc
-        last = response.get("LastEvaluatedKey")
-        return Page(
-            items=[parse(from_dynamo(item)) for item in response.get("Items", [])],
-            next_token=from_dynamo(last) if last else None,
+        return listing_page(
+            self._client, self._table, keys.ROSTER_ACTIVE, limit=limit, start=start, parse=Employee.model_validate
         )
 
     def _employee_write(self, employee: Employee) -> _Write:

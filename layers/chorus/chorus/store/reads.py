@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -52,3 +54,39 @@ def batch_get(
         else:
             raise StoreError("DynamoDB kept returning unprocessed keys")
     return found
+
+
+@dataclass(frozen=True)
+class Page[T]:
+    items: list[T]
+    next_token: dict[str, Any] | None
+
+
+def listing_page[T](
+    client: DynamoDBClient,
+    table: str,
+    partition: str,
+    *,
+    limit: int,
+    start: dict[str, Any] | None,
+    parse: Callable[[dict[str, Any]], T],
+) -> Page[T]:
+    """One page of a sparse GSI2 listing (roster, active content, open redemptions...)."""
+    query: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": "GSI2",
+        "KeyConditionExpression": "GSI2PK = :pk",
+        "ExpressionAttributeValues": to_dynamo({":pk": partition}),
+        "Limit": limit,
+    }
+    if start:
+        query["ExclusiveStartKey"] = to_dynamo(start)
+    try:
+        response = client.query(**query)
+    except ClientError as exc:
+        raise StoreError(f"could not read the {partition} listing") from exc
+    last = response.get("LastEvaluatedKey")
+    return Page(
+        items=[parse(from_dynamo(item)) for item in response.get("Items", [])],
+        next_token=from_dynamo(last) if last else None,
+    )

@@ -34,8 +34,8 @@ from chorus.domain.rewards import (
 )
 from chorus.errors import Conflict, StoreError
 from chorus.store import keys
-from chorus.store.catalog import Page
 from chorus.store.codec import from_dynamo, to_dynamo
+from chorus.store.reads import Page, listing_page
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -212,23 +212,8 @@ class RewardStore:
 
     def open_redemptions(self, limit: int, start: dict[str, Any] | None = None) -> Page[Redemption]:
         """Redemptions still to hand over, oldest first: one page of the sparse GSI2 listing."""
-        query: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": "GSI2",
-            "KeyConditionExpression": "GSI2PK = :pk",
-            "ExpressionAttributeValues": to_dynamo({":pk": OPEN_REDEMPTIONS}),
-            "Limit": limit,
-        }
-        if start:
-            query["ExclusiveStartKey"] = to_dynamo(start)
-        try:
-            response = self._client.query(**query)
-        except ClientError as exc:
-            raise StoreError("could not list open redemptions") from exc
-        last = response.get("LastEvaluatedKey")
-        return Page(
-            items=[_redemption_from(from_dynamo(item)) for item in response.get("Items", [])],
-            next_token=from_dynamo(last) if last else None,
+        return listing_page(
+            self._client, self._table, OPEN_REDEMPTIONS, limit=limit, start=start, parse=_redemption_from
         )
 
     def fulfil(self, employee_id: str, redemption: str, now: datetime) -> Redemption:
