@@ -1,15 +1,15 @@
 """Weekly schedule (or POST /admin/digests) -> plan this week's digests and queue them."""
 
 from dataclasses import asdict
-from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from chorus import clock
 from chorus.bootstrap import digest_planner
 from chorus.observability import logger
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return asdict(digest_planner().plan(datetime.now(UTC)))
+    return asdict(digest_planner().plan(clock.now()))

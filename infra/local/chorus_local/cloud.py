@@ -20,6 +20,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from chorus import clock as chorus_clock
 from chorus_local.auth import LocalIssuer
 from chorus_local.clock import ScheduleRunner, VirtualClock, moto_backend_schedules, template_schedules
 from chorus_local.functions import FunctionRuntime, FunctionSpec, Handler, load_functions
@@ -176,6 +177,9 @@ class LocalCloud:
             self._moto = None
             raise
         self._set_process_environment()
+        # The functions run in this process: they read time from the virtual clock, so
+        # `chorus local tick` moves pages, link expiry, schedules and the feed together.
+        chorus_clock.install(self.clock.now)
         try:
             self._start_services()
         except BaseException:
@@ -200,7 +204,6 @@ class LocalCloud:
         self.runtime = FunctionRuntime(
             self.functions, {"AWS_REGION": self.stack.region, "AWS_DEFAULT_REGION": self.stack.region}
         )
-        self.runtime.clock_now = lambda: self.clock.now().isoformat()
         self.runtime.install_paths()
         self.routes = routes_from_template(self.stack, self.functions).routes
         self.invoker = AsyncInvoker(self.runtime, self.client, retry_delay=self.config.retry_delay)
@@ -257,6 +260,7 @@ class LocalCloud:
             self._moto = None
             reset_moto()
         self._restore_process_environment()
+        chorus_clock.install(None)
         state = self.config.state_dir / STATE_FILE
         if self.started and state.exists():
             state.unlink()

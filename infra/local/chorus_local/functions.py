@@ -167,7 +167,6 @@ class FunctionRuntime:
         self._lock = threading.RLock()
         self._handlers: dict[str, Handler] = {}
         self._overrides: dict[str, Handler] = {}
-        self.clock_now: Callable[[], str] | None = None
 
     # ------------------------------------------------------------------ lookup
 
@@ -228,8 +227,6 @@ class FunctionRuntime:
             "POWERTOOLS_TRACE_DISABLED": "true",
             **spec.environment,
         }
-        if self.clock_now is not None:
-            env["CHORUS_LOCAL_NOW"] = self.clock_now()
         return env
 
     @contextmanager

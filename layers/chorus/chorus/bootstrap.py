@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from chorus import clock
 from chorus.config import (
     AdminApiSettings,
     DigestPlannerSettings,
@@ -483,7 +484,7 @@ class ScoringRuntime:
             return Change(
                 old=from_dynamo(old) if old else None,
                 new=from_dynamo(new) if new else None,
-                occurred_at=datetime.fromtimestamp(float(when), UTC) if when else datetime.now(UTC),
+                occurred_at=datetime.fromtimestamp(float(when), UTC) if when else clock.now(),
             )
 
         changes = {record["eventID"]: change_of(record) for record in event.get("Records", [])}

@@ -7,7 +7,7 @@ authorization URLs, code exchanges and refreshes. Provider and transport errors 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import requests
@@ -16,6 +16,7 @@ from pydantic import SecretStr
 from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
+from chorus import clock
 from chorus.adapters.networks.oauth_providers import OAuthProvider, member_id_for, provider_for, register_mastodon_app
 from chorus.domain.connection import ClientCredentials, ConnectFailed, Tokens
 from chorus.domain.content import Network
@@ -74,7 +75,7 @@ class RequestsOAuthClient:
             )
         except (OAuth2Error, requests.RequestException, ValueError) as exc:
             raise ConnectFailed(f"{network.value} refused the connection ({type(exc).__name__}); try again") from None
-        return _tokens(dict(token), datetime.now(UTC))
+        return _tokens(dict(token), clock.now())
 
     def refresh(
         self, network: Network, client: ClientCredentials, *, refresh_token: str, instance_url: str | None
@@ -87,7 +88,7 @@ class RequestsOAuthClient:
             )
         except (OAuth2Error, requests.RequestException, ValueError) as exc:
             raise ConnectFailed(f"{network.value} refused to refresh the token ({type(exc).__name__})") from None
-        return _tokens(dict(token), datetime.now(UTC))
+        return _tokens(dict(token), clock.now())
 
     def member_id(self, network: Network, access_token: str, instance_url: str | None) -> str:
         try:

@@ -8,9 +8,10 @@ reaches the Location. IP and user agent only ever enter the keyed visitor hash, 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
+from chorus import clock
 from chorus.domain.clicks import TrackedLink, is_automated, is_link_code, tracked_target, visitor_key
 from chorus.errors import NotFound, StoreError
 from chorus.observability import logger
@@ -23,12 +24,8 @@ class Links(Protocol):
     def record_click(self, link: TrackedLink, visitor: str, now: datetime) -> bool: ...
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class ClickService:
-    def __init__(self, links: Links, secret: bytes, now: Callable[[], datetime] = _utc_now) -> None:
+    def __init__(self, links: Links, secret: bytes, now: Callable[[], datetime] = clock.now) -> None:
         if not secret:
             raise ValueError("the click secret must not be empty")
         self._links = links

@@ -11,10 +11,11 @@ import base64
 import hashlib
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from chorus import clock
 from chorus.adapters.networks.http import validate_instance_url
 from chorus.domain.connection import (
     REMINDER_BEFORE_EXPIRY,
@@ -117,7 +118,7 @@ class ConnectionsService:
         oauth: OAuthClient,
         clients: ClientSource,
         *,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._records = records
         self._vault = vault

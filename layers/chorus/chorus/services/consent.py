@@ -9,9 +9,10 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from chorus import clock
 from chorus.domain.approval import (
     Approval,
     ApprovalStatus,
@@ -140,7 +141,7 @@ class ConsentService:
         always_connected: frozenset[Network] = frozenset(),
         quiet_hours: QuietHours | None = None,
         max_posts_per_day: int = 0,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._quiet = quiet_hours
         self._daily_limit = max_posts_per_day

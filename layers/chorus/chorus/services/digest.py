@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from chorus import clock
 from chorus.domain.content import Content
 from chorus.domain.digest import EMPLOYEES_PER_BATCH, DigestBatch, Recipient, activities_for
 from chorus.domain.employee import Employee
@@ -204,7 +205,7 @@ class DigestSender:
         links: Links,
         sender: str,
         sender_name: str,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._marks = marks
         self._mailer = mailer

@@ -7,14 +7,15 @@ kept. The uploaded object is only ever read.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol, cast
 
 from pydantic import BaseModel, ValidationError
 
+from chorus import clock
 from chorus.domain.content import CONTENT_COLUMNS, CONTENT_REQUIRED_COLUMNS, Content, ContentRow
 from chorus.domain.employee import EMPLOYEE_COLUMNS, EMPLOYEE_REQUIRED_COLUMNS, Employee, EmployeeRow
 from chorus.domain.problems import field_problems
@@ -85,14 +86,17 @@ def kind_for_key(key: str) -> UploadKind | None:
 
 
 class IngestService:
-    def __init__(self, catalog: Catalog, objects: Objects, *, max_bytes: int) -> None:
+    def __init__(
+        self, catalog: Catalog, objects: Objects, *, max_bytes: int, now: Callable[[], datetime] = clock.now
+    ) -> None:
+        self._now = now
         self._catalog = catalog
         self._objects = objects
         self._max_bytes = max_bytes
 
     def ingest_object(self, key: str, version_id: str | None = None) -> IngestReport:
         """Ingests an object uploaded under uploads/content/ or uploads/employees/."""
-        started = datetime.now(UTC)
+        started = self._now()
         kind = kind_for_key(key)
         if kind is None:
             raise InvalidInput(f"{key} is not under {' or '.join(UPLOAD_PREFIXES)}")
@@ -110,7 +114,7 @@ class IngestService:
 
     def ingest_payload(self, kind: UploadKind, fmt: UploadFormat, body: bytes, key: str) -> IngestReport:
         """Ingests a body posted to the admin API; the body is kept at ``key`` for the record."""
-        started = datetime.now(UTC)
+        started = self._now()
         if len(body) > self._max_bytes:
             report = self._refused(key, kind, fmt, started, self._too_large(len(body)))
         else:
@@ -186,7 +190,7 @@ class IngestService:
             warnings=[Note(reason=reason) for reason in outcome.warnings],
             limits=Limits(max_bytes=self._max_bytes),
             started_at=started,
-            finished_at=datetime.now(UTC),
+            finished_at=self._now(),
         )
         logger.info(
             "upload ingested",
@@ -212,7 +216,7 @@ class IngestService:
             file_errors=[Note(reason=reason)],
             limits=Limits(max_bytes=self._max_bytes),
             started_at=started,
-            finished_at=datetime.now(UTC),
+            finished_at=self._now(),
         )
 
     def _too_large(self, size: int) -> str:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, make_msgid
 from enum import StrEnum
 from typing import Protocol
 
+from chorus import clock
 from chorus.domain.content import Network
 from chorus.domain.employee import Employee
 from chorus.domain.magic_links import ME_LIFETIME, ME_SCOPE, KeyRing, activity_scope, sign_link
@@ -60,7 +61,7 @@ class Notifier:
         base_url: str,
         sender: str,
         sender_name: str,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._profiles = profiles
         self._mailer = mailer

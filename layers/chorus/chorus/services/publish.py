@@ -14,12 +14,13 @@ the network confirmed it. Failures:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
+from chorus import clock
 from chorus.domain.approval import Approval, ApprovalStatus, schedule_name_for
 from chorus.domain.connection import Credentials
 from chorus.domain.content import Content, ContentStatus, Network
@@ -110,7 +111,7 @@ class PublishService:
         notices: Notices,
         *,
         link_base_url: str,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._link_base_url = link_base_url
         self._records = records

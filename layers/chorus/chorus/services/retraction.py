@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
 
+from chorus import clock
 from chorus.domain.approval import Approval
 from chorus.domain.content import Content
 from chorus.observability import logger
@@ -31,7 +32,7 @@ class RetractionService:
         approvals: ApprovalRecords,
         scheduler: ScheduleDeleter,
         *,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._catalog = catalog
         self._approvals = approvals

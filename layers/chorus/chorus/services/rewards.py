@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from chorus import clock
 from chorus.domain.rewards import (
     Redemption,
     RestockInput,
@@ -43,7 +44,7 @@ class RewardService:
         self,
         records: RewardRecords,
         *,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        now: Callable[[], datetime] = clock.now,
         new_id: Callable[[], str] = new_reward_id,
     ) -> None:
         self._records = records

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 
+from chorus import clock
 from chorus.domain.scoring import Award, AwardKind, Context, Period, awards_from_change, period_keys
 from chorus.errors import FieldProblem, InvalidInput
 from chorus.observability import logger
@@ -64,7 +65,7 @@ class ScoringService:
         lookups: Lookups,
         roster: Roster | None = None,
         *,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._scores = scores
         self._lookups = lookups

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Protocol
 
+from chorus import clock
 from chorus.domain.approval import Approval
 from chorus.domain.connection import REMINDER_BEFORE_EXPIRY, Connection, ConnectionStatus
 from chorus.observability import logger
@@ -58,7 +59,7 @@ class Sweeper:
         connections: ExpiringConnections,
         notices: Notices,
         *,
-        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._approvals = approvals
         self._publisher = publisher

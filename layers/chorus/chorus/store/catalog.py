@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
+from chorus import clock
 from chorus.domain.content import Content, ContentStatus
 from chorus.domain.employee import Employee
 from chorus.errors import NotFound, StoreError
@@ -54,7 +55,7 @@ class _Write:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return clock.now().isoformat(timespec="seconds")
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from botocore.exceptions import ClientError
 
+from chorus import clock
 from chorus.domain.approval import REAPPROVABLE, Approval, ApprovalStatus, Decline
 from chorus.domain.connection import Connection
 from chorus.domain.content import Content, ContentStatus, Network
@@ -93,7 +94,7 @@ class ConsentStore:
                         "PK": keys.employee_pk(employee_id),
                         "SK": keys.digest_sk(week_id),
                         "entity": "digest",
-                        "sent_at": _iso(datetime.now(UTC)),
+                        "sent_at": _iso(clock.now()),
                         "expires_at": int(expires_at.timestamp()),
                     }
                 ),
@@ -123,7 +124,7 @@ class ConsentStore:
                 UpdateExpression="SET digest_opt_in = :no, unsubscribed_at = :now, #v = #v + :one",
                 ConditionExpression="attribute_exists(PK)",
                 ExpressionAttributeNames={"#v": "version"},
-                ExpressionAttributeValues=to_dynamo({":no": False, ":now": _iso(datetime.now(UTC)), ":one": 1}),
+                ExpressionAttributeValues=to_dynamo({":no": False, ":now": _iso(clock.now()), ":one": 1}),
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":

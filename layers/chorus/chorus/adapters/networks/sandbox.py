@@ -6,11 +6,11 @@ same key twice returns the first post.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
+from chorus import clock
 from chorus.domain.connection import Credentials
 from chorus.domain.publishing import FailureKind, PostRequest, Published, PublishFailed
 from chorus.store.codec import to_dynamo
@@ -36,7 +36,7 @@ class SandboxNetwork:
             "text": post.text,
             "link": post.link,
             "title": post.title,
-            "published_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "published_at": clock.now().isoformat(timespec="seconds"),
         }
         try:
             self._client.put_item(

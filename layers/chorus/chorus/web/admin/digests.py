@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from chorus import clock
 from chorus.observability import logger
 from chorus.web.http_errors import json_response
 
@@ -23,7 +23,7 @@ def digests_router(planner: DigestPlanner) -> APIGatewayHttpRouter:
 
     @router.post("")
     def send_now() -> Response[str]:
-        summary = planner.plan(datetime.now(UTC))
+        summary = planner.plan(clock.now())
         logger.info("digest requested", admin=router.context.get("admin_subject"), week_id=summary.week_id)
         # 202: batches are queued; each email goes out at most once this week, whoever asks.
         return json_response(202, asdict(summary))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from chorus import clock
 from chorus.domain.report import IngestReport, ReportStatus, UploadKind
 from chorus.domain.tabular import UploadFormat
 from chorus.errors import ChorusError, ErrorBody, FieldProblem
@@ -46,7 +46,7 @@ def ingest_posted_file(event: APIGatewayProxyEventV2, ingest: IngestService, kin
     fmt = format_of(event)
     body = event.decoded_body or ""
     raw = body.encode() if isinstance(body, str) else body
-    now = datetime.now(UTC)
+    now = clock.now()
     request_id = event.request_context.request_id or now.strftime("%H%M%S%f")
     key = f"uploads/api/{kind.value}/{now:%Y/%m/%d}/{request_id}.{fmt.value}"
     report = ingest.ingest_payload(kind, fmt, raw, key)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from chorus import clock
 from chorus.domain.report import report_key_for
 from chorus.domain.tabular import UploadFormat
 from chorus.errors import InvalidInput, NotFound
@@ -61,7 +61,7 @@ def uploads_router(objects: ObjectStore, url_ttl_seconds: int) -> APIGatewayHttp
         request = UploadRequest.model_validate(payload)
         fmt = UploadFormat.for_name(request.filename)
         assert fmt is not None  # checked by the model
-        now = datetime.now(UTC)
+        now = clock.now()
         key = f"uploads/{request.kind}/{now:%Y/%m/%d}/{uuid.uuid4().hex[:8]}-{_safe_name(request.filename)}"
         content_type = _CONTENT_TYPES[fmt]
         return json_response(
