@@ -82,3 +82,38 @@ def test_every_chosen_physical_name_includes_the_stage(variant: str) -> None:
         if stage not in name.name and name.type not in OPERATOR_CHOSEN
     ]
     assert not unmarked, "physical names without the stage:\n" + "\n".join(unmarked)
+
+
+def test_no_function_reserves_concurrency() -> None:
+    # A new account's concurrency quota is 10, the minimum Lambda keeps unreserved: CloudFormation
+    # refuses any reservation there ("below its minimum value").
+    functions = {
+        logical_id: body["Properties"]
+        for logical_id, body in transformed()["Resources"].items()
+        if body["Type"] == "AWS::Lambda::Function"
+    }
+    assert functions
+    reserving = sorted(logical_id for logical_id, p in functions.items() if "ReservedConcurrentExecutions" in p)
+    assert not reserving, f"reserved concurrency fails on new accounts: {reserving}"
+
+
+def test_the_digest_senders_pace_by_the_cap_of_their_only_trigger() -> None:
+    # Given the digest sender and what invokes it
+    resources = transformed()["Resources"]
+    sender = resources["DigestSenderFunction"]["Properties"]
+    triggers = [
+        body["Properties"]
+        for body in resources.values()
+        if body["Type"] in {"AWS::Lambda::EventSourceMapping", "AWS::Lambda::Permission"}
+        and body["Properties"]["FunctionName"] == {"Ref": "DigestSenderFunction"}
+    ]
+    # Then an SQS event source is its only trigger, capped at SenderConcurrency concurrent
+    # invocations, and each sender divides the SES rate by that same number
+    assert len(triggers) == 1, f"the sender has other triggers, its pacing would not hold: {triggers}"
+    (mapping,) = triggers
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["DigestQueue", "Arn"]}
+    assert mapping["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "SenderConcurrency"}
+    assert sender["Environment"]["Variables"]["SENDER_CONCURRENCY"] == {"Ref": "SenderConcurrency"}
+    assert int(transformed()["Parameters"]["SenderConcurrency"]["MinValue"]) >= 2, (
+        "SQS MaximumConcurrency is 2 at least"
+    )
