@@ -339,3 +339,81 @@ def test_admin_routes_require_the_authorizer() -> None:
     for name, api in apis.items():
         auth = props(api).get("Auth") or {}
         assert auth.get("DefaultAuthorizer"), f"{name}: no DefaultAuthorizer (routes would be open by default)"
+
+
+# ---------------------------------------------------------------- alarms
+
+
+def _allows(statement: dict[str, Any], service: str, actions: set[str]) -> bool:
+    principal = statement.get("Principal") or {}
+    return (
+        statement.get("Effect") == "Allow"
+        and service in as_list(principal.get("Service") if isinstance(principal, dict) else None)
+        and actions <= set(as_list(statement.get("Action")))
+    )
+
+
+def _alarm_topics() -> set[str]:
+    topics = set()
+    for name, alarm in resources("AWS::CloudWatch::Alarm").items():
+        actions = as_list(props(alarm).get("AlarmActions"))
+        assert actions, f"{name}: an alarm that notifies nobody"
+        for action in actions:
+            targets = [topic for topic in resources("AWS::SNS::Topic") if references(action, topic)]
+            assert targets, f"{name}: alarm action {action} is not a topic of this stack"
+            topics.update(targets)
+    return topics
+
+
+def test_cloudwatch_may_use_the_key_of_every_alarm_topic() -> None:
+    # CloudWatch publishes to an encrypted topic only if the key's policy lets it use the key; the
+    # AWS-managed alias/aws/sns key's policy does not, and cannot be changed: alarms stay silent.
+    topics = _alarm_topics()
+    assert topics
+    for topic in topics:
+        key = props(resources()[topic]).get("KmsMasterKeyId")
+        if key is None:
+            continue
+        keys = [name for name in resources("AWS::KMS::Key") if references(key, name)]
+        assert keys, f"{topic}: encrypted with {key!r}, not a key of this stack whose policy CloudWatch is in"
+        statements = as_list(props(resources()[keys[0]])["KeyPolicy"].get("Statement"))
+        grants = [
+            s for s in statements if _allows(s, "cloudwatch.amazonaws.com", {"kms:Decrypt", "kms:GenerateDataKey*"})
+        ]
+        assert grants, f"{keys[0]}: CloudWatch may not use the key of {topic}"
+        assert all(s.get("Condition", {}).get("StringEquals", {}).get("aws:SourceAccount") for s in grants), (
+            f"{keys[0]}: CloudWatch's grant is not limited to this account's alarms"
+        )
+
+
+def test_cloudwatch_may_publish_to_every_alarm_topic() -> None:
+    for topic in _alarm_topics():
+        statements = [
+            statement
+            for policy in resources("AWS::SNS::TopicPolicy").values()
+            if any(references(t, topic) for t in as_list(props(policy).get("Topics")))
+            for statement in as_list(props(policy)["PolicyDocument"].get("Statement"))
+        ]
+        assert any(_allows(s, "cloudwatch.amazonaws.com", {"sns:Publish"}) for s in statements), (
+            f"{topic}: no topic policy lets CloudWatch alarms publish"
+        )
+
+
+@pytest.mark.parametrize(("parameter", "protocol"), [("AlarmEmail", "email"), ("AlarmHttpsEndpoint", "https")])
+def test_alarm_subscriptions_are_parameters(parameter: str, protocol: str) -> None:
+    topics = _alarm_topics()
+    conditions = template()["Conditions"]
+    subscriptions = [
+        (res, props(res))
+        for res in resources("AWS::SNS::Subscription").values()
+        if references(props(res).get("Endpoint"), parameter)
+    ]
+    assert len(subscriptions) == 1, f"{parameter}: no subscription (or several) to the alarm topic"
+    (resource, p), *_ = subscriptions
+    assert p["Protocol"] == protocol and any(references(p["TopicArn"], topic) for topic in topics)
+    # Empty (the default) subscribes nobody, rather than failing the deployment.
+    assert template()["Parameters"][parameter]["Default"] == ""
+    assert references(conditions[resource["Condition"]], parameter)
+    assert any(references(output["Value"], topic) for output in template()["Outputs"].values() for topic in topics), (
+        "the alarm topic's ARN is not an output: other subscriptions (Chatbot, SMS) need it"
+    )

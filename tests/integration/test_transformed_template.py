@@ -18,6 +18,7 @@ from tests.support.cloudformation import Stack, cycles, dependency_edges, transf
 # Every optional resource switched on: conditions must not hide a cycle or a name.
 ALL_OPTIONS = {
     "AlarmEmail": "ops@example.com",
+    "AlarmHttpsEndpoint": "https://events.example.com/alarms",
     "PublicBaseUrl": "https://advocacy.example.com",
 }
 VARIANTS = {"defaults": {}, "all options": ALL_OPTIONS}
