@@ -118,3 +118,63 @@ def test_the_digest_senders_pace_by_the_cap_of_their_only_trigger() -> None:
     assert int(transformed()["Parameters"]["SenderConcurrency"]["MinValue"]) >= 2, (
         "SQS MaximumConcurrency is 2 at least"
     )
+
+
+# ---------------------------------------------------------------- throttling
+
+# A link scanner (Defender Safe Links, Mimecast...) opens every link of a digest as it arrives:
+# a few activities and /me. Employees reading at once add to it.
+LINKS_OPENED_PER_DIGEST = 5
+
+
+def _api_routes() -> tuple[dict, dict[str, bool]]:
+    """The HTTP API's stage, and each route key with whether it is public (no JWT authorizer)."""
+    resources = transformed()["Resources"]
+    (api,) = [body for body in resources.values() if body["Type"] == "AWS::ApiGatewayV2::Api"]
+    (stage,) = [body for body in resources.values() if body["Type"] == "AWS::ApiGatewayV2::Stage"]
+    routes = {
+        f"{method.upper()} {path}": not any("AdminJwt" in requirement for requirement in operation.get("security", []))
+        for path, operations in api["Properties"]["Body"]["paths"].items()
+        for method, operation in operations.items()
+    }
+    return stage["Properties"], routes
+
+
+def _default(limit: dict) -> float:
+    return float(transformed()["Parameters"][limit["Ref"]]["Default"])
+
+
+def test_every_route_setting_names_a_route_of_the_api() -> None:
+    # API Gateway refuses the stage otherwise ("Unable to find Route by key ...").
+    stage, routes = _api_routes()
+    unknown = sorted(set(stage.get("RouteSettings", {})) - set(routes))
+    assert not unknown, f"route settings for routes the API does not have: {unknown}"
+
+
+def test_public_routes_have_their_own_limits_and_admin_routes_the_tighter_default() -> None:
+    # Given the stage's default limits (what admin routes get) and each route's own
+    stage, routes = _api_routes()
+    settings = stage.get("RouteSettings", {})
+    default = stage["DefaultRouteSettings"]
+    # Then every public route has its own limits, from parameters an operator can tune
+    unlimited = sorted(route for route, public in routes.items() if public and route not in settings)
+    assert not unlimited, f"public routes throttled like the admin API: {unlimited}"
+    assert not [route for route in settings if not routes[route]], "admin routes should keep the default"
+    for route, limits in [*settings.items(), ("default", default)]:
+        for key in ("ThrottlingRateLimit", "ThrottlingBurstLimit"):
+            assert "Ref" in limits[key], f"{route}: {key} is not a parameter"
+    # And, with the defaults, the admin API is the tightest and a popular post's links the loosest
+    admin_rate = _default(default["ThrottlingRateLimit"])
+    employee_rate = _default(settings["GET /a/{token}"]["ThrottlingRateLimit"])
+    redirect_rate = _default(settings["GET /r/{code}"]["ThrottlingRateLimit"])
+    assert admin_rate < employee_rate <= redirect_rate
+    for route, limits in settings.items():
+        assert _default(limits["ThrottlingBurstLimit"]) >= _default(limits["ThrottlingRateLimit"]), route
+
+
+def test_the_employee_pages_take_monday_mornings_digest_at_the_ses_rate() -> None:
+    # Digests go out at SesMaxSendRate; a scanner opens each one's links as it lands.
+    stage, _ = _api_routes()
+    page = stage["RouteSettings"]["GET /a/{token}"]
+    ses_rate = float(transformed()["Parameters"]["SesMaxSendRate"]["Default"])
+    assert _default(page["ThrottlingRateLimit"]) >= ses_rate * LINKS_OPENED_PER_DIGEST
