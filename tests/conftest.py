@@ -52,6 +52,7 @@ ENVIRONMENT = {
     "SENDER_NAME": "Chorus at Example",
     "SES_MAX_SEND_RATE": "1000",
     "SENDER_CONCURRENCY": "2",
+    "SES_CONFIGURATION_SET": "chorus-test-email",
     "TOKEN_KEY_ID": "alias/chorus-test-tokens",
     "OAUTH_CLIENTS_SECRET_ID": "chorus-test-oauth-clients",
     "CLICK_SECRET_ID": "chorus-test-clicks",

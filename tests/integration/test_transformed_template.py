@@ -19,6 +19,7 @@ from tests.support.cloudformation import Stack, cycles, dependency_edges, transf
 ALL_OPTIONS = {
     "AlarmEmail": "ops@example.com",
     "AlarmHttpsEndpoint": "https://events.example.com/alarms",
+    "SendingDomain": "mail.example.com",
     "PublicBaseUrl": "https://advocacy.example.com",
 }
 VARIANTS = {"defaults": {}, "all options": ALL_OPTIONS}
@@ -178,3 +179,81 @@ def test_the_employee_pages_take_monday_mornings_digest_at_the_ses_rate() -> Non
     page = stage["RouteSettings"]["GET /a/{token}"]
     ses_rate = float(transformed()["Parameters"]["SesMaxSendRate"]["Default"])
     assert _default(page["ThrottlingRateLimit"]) >= ses_rate * LINKS_OPENED_PER_DIGEST
+
+
+# ---------------------------------------------------------------- email deliverability
+
+
+def _of_type(template: dict, kind: str) -> dict[str, dict]:
+    return {logical_id: body for logical_id, body in template["Resources"].items() if body["Type"] == kind}
+
+
+def test_a_sending_domain_gets_an_identity_with_easy_dkim_and_the_configuration_set() -> None:
+    for domain, expected in (("", False), ("mail.example.com", True)):
+        parameters = {"SendingDomain": domain} if domain else {}
+        stack = Stack(transformed(parameters), parameters, stack_name="stack-one")
+        identities = _of_type({"Resources": stack.resources()}, "AWS::SES::EmailIdentity")
+        assert bool(identities) is expected, f"SendingDomain={domain!r}: identity created: {bool(identities)}"
+        for identity in identities.values():
+            p = identity["Properties"]
+            assert stack.resolve(p["EmailIdentity"]) == domain
+            assert p["DkimAttributes"]["SigningEnabled"] is True
+            assert p["DkimSigningAttributes"]["NextSigningKeyLength"] == "RSA_2048_BIT"
+            assert p["ConfigurationSetAttributes"]["ConfigurationSetName"] == {"Ref": "EmailConfigurationSet"}
+        dkim_outputs = [name for name, output in transformed(parameters)["Outputs"].items() if "Dkim" in name]
+        assert len(dkim_outputs) == 3
+
+
+def test_bounces_and_complaints_of_this_stages_configuration_set_reach_the_feedback_function() -> None:
+    template = transformed()
+    configuration_set = template["Resources"]["EmailConfigurationSet"]["Properties"]
+    assert set(configuration_set["SuppressionOptions"]["SuppressedReasons"]) == {"BOUNCE", "COMPLAINT"}
+    # The configuration set publishes bounces and complaints to the default event bus
+    (destination,) = _of_type(template, "AWS::SES::ConfigurationSetEventDestination").values()
+    event_destination = destination["Properties"]["EventDestination"]
+    assert destination["Properties"]["ConfigurationSetName"] == {"Ref": "EmailConfigurationSet"}
+    assert event_destination["Enabled"] is True
+    assert set(event_destination["MatchingEventTypes"]) == {"bounce", "complaint"}
+    assert event_destination["EventBridgeDestination"]["EventBusArn"]["Fn::Sub"].endswith(":event-bus/default")
+    # And one rule takes exactly those of this configuration set to the function
+    rules = [
+        body["Properties"]
+        for body in _of_type(template, "AWS::Events::Rule").values()
+        if body["Properties"]["EventPattern"].get("source") == ["aws.ses"]
+    ]
+    assert len(rules) == 1
+    (rule,) = rules
+    pattern = rule["EventPattern"]
+    assert set(pattern["detail-type"]) == {"Email Bounced", "Email Complaint Received"}
+    assert pattern["detail"]["mail"]["tags"]["ses:configuration-set"] == [{"Ref": "EmailConfigurationSet"}]
+    (target,) = rule["Targets"]
+    assert target["Arn"] == {"Fn::GetAtt": ["EmailFeedbackFunction", "Arn"]}
+    assert "DeadLetterConfig" in target
+
+
+def _ses_senders(template: dict) -> dict[str, dict]:
+    roles = _of_type(template, "AWS::IAM::Role")
+    senders = {}
+    for logical_id, function in _of_type(template, "AWS::Lambda::Function").items():
+        role = function["Properties"]["Role"]["Fn::GetAtt"][0]
+        statements = [
+            statement
+            for policy in roles[role]["Properties"].get("Policies", [])
+            for statement in policy["PolicyDocument"]["Statement"]
+        ]
+        sending = [s for s in statements if "ses:SendRawEmail" in s.get("Action", []) or s.get("Action") == "ses:*"]
+        if sending:
+            senders[logical_id] = {"function": function["Properties"], "statements": sending}
+    return senders
+
+
+def test_everything_that_sends_email_names_the_configuration_set_and_may_use_it() -> None:
+    senders = _ses_senders(transformed())
+    assert {"DigestSenderFunction", "PublisherFunction", "SweeperFunction"} <= set(senders)
+    for logical_id, sender in senders.items():
+        variables = sender["function"]["Environment"]["Variables"]
+        assert variables.get("SES_CONFIGURATION_SET") == {"Ref": "EmailConfigurationSet"}, logical_id
+        resources = [resource for statement in sender["statements"] for resource in statement["Resource"]]
+        assert any("configuration-set/${EmailConfigurationSet}" in str(resource) for resource in resources), (
+            f"{logical_id}: SES refuses a send naming a configuration set the sender may not use"
+        )

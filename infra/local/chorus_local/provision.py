@@ -2,10 +2,11 @@
 
 Created: DynamoDB tables (keys, GSIs/LSIs, streams, TTL, PITR), S3 buckets (versioning, CORS,
 notification configuration from the functions' S3 events), SQS queues (attributes, redrive),
-SNS topics, Secrets Manager secrets, KMS keys and aliases, SES email identities, Scheduler
-schedule groups and schedules. Skipped with a debug line: everything moto need not emulate
-locally (Cognito, log groups, alarms, policies, IAM roles, the HTTP API and layers, which the
-gateway and the function runtime stand in for).
+SNS topics, Secrets Manager secrets, KMS keys and aliases, SES email identities and configuration
+sets, Scheduler schedule groups and schedules. Skipped with a debug line: everything moto need not
+emulate locally (Cognito, log groups, alarms, policies, IAM roles, SES event destinations - no
+mail bounces here -, the HTTP API and layers, which the gateway and the function runtime stand in
+for).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ SKIPPED_TYPES = {
     "AWS::SQS::QueuePolicy",
     "AWS::SNS::TopicPolicy",
     "AWS::SNS::Subscription",
+    "AWS::SES::ConfigurationSetEventDestination",
     "AWS::IAM::Role",
     "AWS::IAM::Policy",
     "AWS::IAM::ManagedPolicy",
@@ -64,6 +66,7 @@ class Provisioner:
             "AWS::SecretsManager::Secret": 4,
             "AWS::DynamoDB::Table": 5,
             "AWS::S3::Bucket": 6,
+            "AWS::SES::ConfigurationSet": 7,
             "AWS::SES::EmailIdentity": 7,
             "AWS::Scheduler::ScheduleGroup": 8,
             "AWS::Scheduler::Schedule": 9,
@@ -76,6 +79,7 @@ class Provisioner:
             "AWS::SecretsManager::Secret": self._secret,
             "AWS::DynamoDB::Table": self._table,
             "AWS::S3::Bucket": self._bucket,
+            "AWS::SES::ConfigurationSet": self._configuration_set,
             "AWS::SES::EmailIdentity": self._email_identity,
             "AWS::Scheduler::ScheduleGroup": self._schedule_group,
             "AWS::Scheduler::Schedule": self._schedule,
@@ -259,6 +263,11 @@ class Provisioner:
         identity = str(props["EmailIdentity"])
         self.client("sesv2").create_email_identity(EmailIdentity=identity)
         self.created[res.logical_id] = identity
+
+    def _configuration_set(self, res: Resource) -> None:
+        name = self.stack.physical_name(res.logical_id)
+        self.client("sesv2").create_configuration_set(ConfigurationSetName=name)
+        self.created[res.logical_id] = name
 
     def _schedule_group(self, res: Resource) -> None:
         name = self.stack.physical_name(res.logical_id)

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from chorus.services.connections import ConnectionsService
     from chorus.services.consent import ConsentService
     from chorus.services.digest import DigestPlanner, DigestSender
+    from chorus.services.email_feedback import EmailFeedbackService
     from chorus.services.ingest import IngestService
     from chorus.services.notices import Notifier
     from chorus.services.publish import PublishService
@@ -378,7 +379,10 @@ def build_notifier(
 
     return Notifier(
         CatalogStore(dynamodb_client or _dynamodb(), settings.table_name),
-        SesEmailSender(sesv2_client or boto3.client("sesv2", config=_client_config())),
+        SesEmailSender(
+            sesv2_client or boto3.client("sesv2", config=_client_config()),
+            configuration_set=settings.ses_configuration_set,
+        ),
         _key_ring(settings.magic_link_secret_id),
         base_url=settings.public_base_url,
         sender=settings.sender_email,
@@ -513,3 +517,34 @@ def build_scoring_service(settings: TableSettings, *, dynamodb_client: DynamoDBC
 @cache
 def scoring_runtime() -> ScoringRuntime:
     return ScoringRuntime(build_scoring_service(TableSettings.from_env()))
+
+
+def build_email_feedback_service(
+    settings: TableSettings, *, dynamodb_client: DynamoDBClient | None = None
+) -> EmailFeedbackService:
+    from chorus.services.email_feedback import EmailFeedbackService
+    from chorus.store.suppression import SuppressionStore
+
+    return EmailFeedbackService(SuppressionStore(dynamodb_client or _dynamodb(), settings.table_name))
+
+
+@dataclass
+class EmailFeedbackRuntime:
+    """An SES event (EventBridge, the configuration set's destination) -> suppressions."""
+
+    service: EmailFeedbackService
+
+    def handle(self, event: dict[str, Any]) -> dict[str, int]:
+        from chorus.events import email_feedback
+        from chorus.observability import logger
+
+        feedback = email_feedback(event)
+        if feedback is None:
+            logger.info("SES event without feedback to act on", detail_type=event.get("detail-type"))
+            return {}
+        return self.service.record(feedback)
+
+
+@cache
+def email_feedback_runtime() -> EmailFeedbackRuntime:
+    return EmailFeedbackRuntime(build_email_feedback_service(TableSettings.from_env()))

@@ -62,6 +62,8 @@ class NoticeSettings(LinkSettings):
     public_base_url: str = Field(alias="PUBLIC_BASE_URL", pattern=r"^https?://[^/]+$")
     sender_email: str = Field(alias="SENDER_EMAIL", pattern=r"^[^@\s]+@[^@\s]+$")
     sender_name: str = Field(alias="SENDER_NAME", default="Chorus")
+    # SES configuration set whose bounce and complaint events suppress the employee.
+    ses_configuration_set: str | None = Field(alias="SES_CONFIGURATION_SET", default=None)
 
 
 # 25 MiB keeps a whole JSON array comfortably in a 512 MB function while CSV and JSON Lines stream.
@@ -108,6 +110,7 @@ class DigestSenderSettings(TableSettings, LinkSettings):
     sender_name: str = Field(alias="SENDER_NAME", default="Chorus")
     ses_max_send_rate: float = Field(alias="SES_MAX_SEND_RATE", gt=0)
     sender_concurrency: int = Field(alias="SENDER_CONCURRENCY", ge=1)
+    # SES configuration set whose bounce and complaint events suppress the employee.
     ses_configuration_set: str | None = Field(alias="SES_CONFIGURATION_SET", default=None)
 
     @property

@@ -59,6 +59,11 @@ def test_resources_match_the_template(local_cloud: LocalCloud) -> None:
     topics = [topic["TopicArn"] for topic in sns.list_topics()["Topics"]]
     for res in stack.by_type("AWS::SNS::Topic"):
         assert stack.arn(res.logical_id) in topics
+    # And the SES configuration set every sender names
+    configuration_sets = local_cloud.client("sesv2").list_configuration_sets()["ConfigurationSets"]
+    (res,) = stack.by_type("AWS::SES::ConfigurationSet")
+    assert stack.physical_name(res.logical_id) in configuration_sets
+    assert local_cloud.functions["DigestSenderFunction"].environment["SES_CONFIGURATION_SET"] in configuration_sets
 
 
 def test_health(local_cloud: LocalCloud) -> None:

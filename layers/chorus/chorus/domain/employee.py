@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -85,6 +86,8 @@ class Employee(BaseModel):
     decided: frozenset[str] = frozenset()
     # Points and visits per ISO week ("2026W48"), kept by the scoring function.
     impact: dict[str, dict[str, int]] = Field(default_factory=dict)
+    # When the address bounced for good (SES feedback): nothing is emailed to it any more.
+    undeliverable_at: datetime | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -101,9 +104,17 @@ class Employee(BaseModel):
         return data
 
     def fingerprint(self) -> str:
-        uploaded = self.model_dump(mode="json", exclude={"digest_opt_in", "decided", "impact"})
+        uploaded = self.model_dump(mode="json", exclude=set(NOT_UPLOADED))
         canonical = json.dumps(uploaded, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()
 
+    def can_be_emailed(self) -> bool:
+        return self.undeliverable_at is None
+
     def wants_digest(self) -> bool:
-        return self.active and self.digest_opt_in
+        return self.active and self.digest_opt_in and self.can_be_emailed()
+
+
+# Fields the employee, the approval flow, scoring or email feedback own: an upload never sets
+# them, and they are not part of what tells an uploaded row changed.
+NOT_UPLOADED = frozenset({"digest_opt_in", "decided", "impact", "undeliverable_at"})

@@ -73,6 +73,9 @@ class Notifier:
 
     def notify(self, employee_id: str, notice: Notice) -> None:
         employee = self._profiles.get_employee(employee_id)
+        if not employee.can_be_emailed():
+            logger.info("notice not sent: the address bounces", employee_id=employee_id, kind=notice.kind.value)
+            return
         self._mailer.send_raw(self._sender, employee.email, self._compose(employee, notice))
         logger.info("notice sent", employee_id=employee_id, kind=notice.kind.value, network=notice.network.value)
 

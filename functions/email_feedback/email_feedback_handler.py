@@ -1,0 +1,13 @@
+"""SES bounce and complaint events (EventBridge) -> the employee is suppressed, once."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from chorus.bootstrap import email_feedback_runtime
+from chorus.observability import logger
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    return email_feedback_runtime().handle(event)
