@@ -177,6 +177,7 @@ def pages(stack: ExitStack) -> None:
         fields: dict[str, Any] = {
             "form": sign_form(ring, f"{employee}|{activity_scope(content)}", now - timedelta(minutes=1)),
             "action": "approve",
+            "content_version": "1",
             "timezone": "Europe/Paris",
             "when": "now",
             "network": networks,
