@@ -36,6 +36,10 @@ REAPPROVABLE = frozenset({ApprovalStatus.CANCELLED, ApprovalStatus.FAILED, Appro
 PENDING = frozenset({ApprovalStatus.SCHEDULED})
 
 
+# Why a post was cancelled without the employee pressing Cancel.
+EMPLOYEE_INACTIVE = "employee no longer active"
+
+
 class When(StrEnum):
     NOW = "now"
     AT = "at"

@@ -29,7 +29,14 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from chorus import clock
-from chorus.domain.approval import Approval, ApprovalStatus, PostSnapshot, schedule_name_for, snapshot_of
+from chorus.domain.approval import (
+    EMPLOYEE_INACTIVE,
+    Approval,
+    ApprovalStatus,
+    PostSnapshot,
+    schedule_name_for,
+    snapshot_of,
+)
 from chorus.domain.connection import Credentials
 from chorus.domain.content import Content, ContentStatus, Network
 from chorus.domain.publishing import FailureKind, PostRequest, Published, PublishFailed
@@ -47,7 +54,6 @@ MAX_RETRY_DELAY = timedelta(hours=24)
 # Content item times are stored to the second: a write in the same second as an approval may
 # have come after it.
 TIMESTAMP_RESOLUTION = timedelta(seconds=1)
-EMPLOYEE_INACTIVE = "employee no longer active"
 
 
 class PublishTarget(BaseModel):
