@@ -94,6 +94,13 @@ def give_points(aws, employee_id: str, points: int) -> None:
         UpdateExpression="ADD balance :p, lifetime :p SET entity = :e",
         ExpressionAttributeValues={":p": {"N": str(points)}, ":e": {"S": "balance"}},
     )
+    # Only an active employee may redeem (the redemption checks the profile).
+    aws["dynamodb"].update_item(
+        TableName=TABLE,
+        Key={"PK": {"S": f"EMP#{employee_id}"}, "SK": {"S": "PROFILE"}},
+        UpdateExpression="SET active = if_not_exists(active, :yes), entity = :e",
+        ExpressionAttributeValues={":yes": {"BOOL": True}, ":e": {"S": "employee"}},
+    )
 
 
 def new_reward(service: RewardService, name: str = "Team mug", cost: int = 100, stock: int = 5, **extra):
