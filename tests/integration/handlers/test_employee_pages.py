@@ -14,6 +14,7 @@ import pytest
 import admin_api_handler
 import publisher_handler
 import web_handler
+from chorus import clock
 from chorus.adapters.secrets_keys import parse_key_ring
 from chorus.domain.magic_links import activity_scope, sign_form, sign_link
 from tests.conftest import MAGIC_LINK_SECRET, SCHEDULE_GROUP, TABLE
@@ -181,9 +182,12 @@ class TestApproval:
         assert len(schedules(world)) == 1
         assert approval_item(world, "sandbox")["revision"]["N"] == "1"
 
-    def test_a_form_submitted_instantly_is_refused(self, world):
+    def test_a_form_submitted_instantly_is_refused(self, world, monkeypatch):
+        # The clock stands still: however slow the first request is, the form is a second old.
+        signed_at = datetime.now(UTC)
+        monkeypatch.setattr(clock, "_source", lambda: signed_at + timedelta(seconds=1))
         link = token()
-        fresh = sign_form(RING, f"{employee_id(ADA)}|{activity_scope(content_id('lyon'))}", datetime.now(UTC))
+        fresh = sign_form(RING, f"{employee_id(ADA)}|{activity_scope(content_id('lyon'))}", signed_at)
         response = post(
             f"/a/{link}",
             {"form": fresh, "action": "approve", "content_version": "1", "network": "sandbox", "text_sandbox": "x"},
