@@ -22,6 +22,7 @@ def http_event(
     query: dict[str, str] | None = None,
     path_parameters: dict[str, str] | None = None,
     claims: dict[str, Any] | None = ADMIN_CLAIMS,
+    cookies: list[str] | None = None,
 ) -> dict[str, Any]:
     event: dict[str, Any] = copy.deepcopy(json.loads((ROOT / "events/admin_api/post_content_csv.json").read_text()))
     route_key = f"{method} {route or path}"
@@ -31,6 +32,8 @@ def http_event(
     event["rawQueryString"] = "&".join(f"{k}={v}" for k, v in (query or {}).items())
     if query:
         event["queryStringParameters"] = query
+    if cookies:
+        event["cookies"] = list(cookies)
     if path_parameters:
         event["pathParameters"] = path_parameters
     context = event["requestContext"]

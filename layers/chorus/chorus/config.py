@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 
 class SettingsError(RuntimeError):
@@ -93,8 +93,10 @@ class WebSettings(TableSettings, ScheduleSettings, LinkSettings, ConnectionSetti
     # Org-wide guard rails: posts per employee per network per day (0: no limit), quiet hours.
     max_posts_per_day: int = Field(alias="MAX_POSTS_PER_DAY", default=0, ge=0, le=100)
     quiet_hours: str = Field(alias="QUIET_HOURS", default="", pattern=r"^(\d{1,2}-\d{1,2})?$")
-    # Where OAuth callbacks return (a custom domain); empty: the domain the request came to.
+    # Where OAuth callbacks return (a custom domain); empty: the API's own execute-api URL in
+    # this region (never the request's Host header).
     public_base_url: str = Field(alias="PUBLIC_BASE_URL", default="", pattern=r"^(https?://[^/]+)?$")
+    region: str = Field(validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"), default="")
 
 
 class DigestPlannerSettings(TableSettings):

@@ -15,7 +15,7 @@ import admin_api_handler
 import publisher_handler
 import web_handler
 from chorus.adapters.secrets_keys import parse_key_ring
-from chorus.domain.magic_links import activity_scope, sign_form, sign_link
+from chorus.domain.magic_links import activity_scope, form_subject, sign_form, sign_link
 from tests.conftest import MAGIC_LINK_SECRET, SCHEDULE_GROUP, TABLE
 from tests.support.http_events import http_event
 from tests.support.lambda_context import FakeLambdaContext
@@ -44,11 +44,10 @@ def token(scope: str | None = None, employee: str = ADA, expires: timedelta = ti
     return sign_link(RING, employee_id(employee), scope or activity_scope(content_id("lyon")), NOW + expires)
 
 
-def aged_form(link: str, scope: str | None = None) -> str:
-    """A form token as our page issued it a minute ago (a person read the page first)."""
-    return sign_form(
-        RING, f"{employee_id(ADA)}|{scope or activity_scope(content_id('lyon'))}", NOW - timedelta(minutes=1)
-    )
+def aged_form(action: str, scope: str | None = None) -> str:
+    """A form token as our page issued it a minute ago for ``action`` (a person read the page first)."""
+    subject = form_subject(employee_id(ADA), scope or activity_scope(content_id("lyon")), action)
+    return sign_form(RING, subject, NOW - timedelta(minutes=1))
 
 
 def get(path: str, query: dict | None = None, method: str = "GET"):
@@ -87,7 +86,7 @@ def approval_item(aws, network: str) -> dict | None:
 
 
 def approve(link: str, **fields):
-    form = {"form": aged_form(link), "action": "approve", "timezone": "Europe/Paris", "when": "now", **fields}
+    form = {"form": aged_form("approve"), "action": "approve", "timezone": "Europe/Paris", "when": "now", **fields}
     return post(f"/a/{link}", form)
 
 
@@ -176,7 +175,9 @@ class TestApproval:
 
     def test_a_form_submitted_instantly_is_refused(self, world):
         link = token()
-        fresh = sign_form(RING, f"{employee_id(ADA)}|{activity_scope(content_id('lyon'))}", datetime.now(UTC))
+        fresh = sign_form(
+            RING, form_subject(employee_id(ADA), activity_scope(content_id("lyon")), "approve"), datetime.now(UTC)
+        )
         response = post(f"/a/{link}", {"form": fresh, "action": "approve", "network": "sandbox", "text_sandbox": "x"})
         assert response["statusCode"] == 429
         assert approval_item(world, "sandbox") is None and schedules(world) == []
@@ -187,7 +188,13 @@ class TestApproval:
     )
     def test_a_form_from_another_site_is_refused(self, world, headers):
         link = token()
-        form = {"form": aged_form(link), "action": "approve", "network": "sandbox", "text_sandbox": "x", "when": "now"}
+        form = {
+            "form": aged_form("approve"),
+            "action": "approve",
+            "network": "sandbox",
+            "text_sandbox": "x",
+            "when": "now",
+        }
         response = post(f"/a/{link}", form, headers=headers)
         assert response["statusCode"] == 403 and approval_item(world, "sandbox") is None
 
@@ -198,7 +205,7 @@ class TestApproval:
         assert response["statusCode"] == 303
         response = post(
             f"/a/{link}",
-            {"form": aged_form(link), "action": "cancel", "network": "sandbox"},
+            {"form": aged_form("cancel"), "action": "cancel", "network": "sandbox"},
             headers={"origin": "null", "sec-fetch-site": "same-origin"},
         )
         assert response["statusCode"] == 303
@@ -233,7 +240,7 @@ class TestApproval:
     def test_cancel_deletes_the_schedule_and_allows_approving_again(self, world):
         link = token()
         approve(link, network="sandbox", text_sandbox="First")
-        response = post(f"/a/{link}", {"form": aged_form(link), "action": "cancel", "network": "sandbox"})
+        response = post(f"/a/{link}", {"form": aged_form("cancel"), "action": "cancel", "network": "sandbox"})
         assert response["statusCode"] == 303
         assert approval_item(world, "sandbox")["status"]["S"] == "CANCELLED"
         assert schedules(world) == []
@@ -245,7 +252,7 @@ class TestApproval:
 
     def test_decline_is_recorded_with_reason(self, world):
         link = token()
-        response = post(f"/a/{link}", {"form": aged_form(link), "action": "decline", "reason": "Not my topic"})
+        response = post(f"/a/{link}", {"form": aged_form("decline"), "action": "decline", "reason": "Not my topic"})
         assert response["statusCode"] == 303
         key = {"PK": {"S": f"EMP#{employee_id(ADA)}"}, "SK": {"S": f"DECLINE#{content_id('lyon')}"}}
         assert world["dynamodb"].get_item(TableName=TABLE, Key=key)["Item"]["reason"]["S"] == "Not my topic"
@@ -293,7 +300,7 @@ class TestPublisher:
     def test_cancelled_or_stale_schedules_publish_nothing(self, world):
         link = token()
         approve(link, network="sandbox", text_sandbox="Hello")
-        post(f"/a/{link}", {"form": aged_form(link), "action": "cancel", "network": "sandbox"})
+        post(f"/a/{link}", {"form": aged_form("cancel"), "action": "cancel", "network": "sandbox"})
         assert publisher_handler.lambda_handler(self.target(), FakeLambdaContext()) == {"outcome": "skipped"}
         approve(link, network="sandbox", text_sandbox="Again", revision_sandbox="1")
         assert publisher_handler.lambda_handler(self.target(revision=1), FakeLambdaContext()) == {"outcome": "skipped"}
@@ -310,7 +317,7 @@ class TestMeAndUnsubscribe:
         approve(token(), network="sandbox", text_sandbox="From me page")
         page = get("/me", query={"t": me})["body"]
         assert "From me page" in page
-        form = sign_form(RING, f"{employee_id(ADA)}|me", NOW - timedelta(minutes=1))
+        form = aged_form("cancel", "me")
         response = post(
             "/me",
             {"form": form, "action": "cancel", "content": content_id("lyon"), "network": "sandbox"},
@@ -351,7 +358,7 @@ class TestGuardRails:
         first = token()
         second = sign_link(RING, employee_id(ADA), activity_scope(content_id("second")), NOW + timedelta(days=3))
         assert approve(first, network="sandbox", text_sandbox="One")["statusCode"] == 303
-        form = sign_form(RING, f"{employee_id(ADA)}|{activity_scope(content_id('second'))}", NOW - timedelta(minutes=1))
+        form = aged_form("approve", activity_scope(content_id("second")))
         refused = post(
             f"/a/{second}",
             {
@@ -366,7 +373,7 @@ class TestGuardRails:
         assert refused["statusCode"] == 422 and "as many posts that day" in refused["body"]
         assert len(schedules(world)) == 1
         # cancelling the first frees the day
-        post(f"/a/{first}", {"form": aged_form(first), "action": "cancel", "network": "sandbox"})
+        post(f"/a/{first}", {"form": aged_form("cancel"), "action": "cancel", "network": "sandbox"})
         again = post(
             f"/a/{second}",
             {

@@ -1,0 +1,64 @@
+"""Reading a posted form: only the fields the page sends, each as often as the page sends it."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from chorus.domain.content import TEXT_LIMITS, Network
+from chorus.web.employee.activity import ACTIVITY_FORM
+from chorus.web.pages import MAX_FORM_BYTES, FormRejected, FormSpec, read_form
+
+SPEC = FormSpec(single=frozenset({"action", "text"}), repeated={"network": 3})
+
+
+class Event:
+    """The two attributes read_form reads of an API Gateway event."""
+
+    def __init__(self, body: str, content_type: str = "application/x-www-form-urlencoded") -> None:
+        self.body = body
+        self.is_base64_encoded = False
+        self.headers: dict[str, Any] = {"content-type": content_type}
+
+
+def read(body: str, spec: FormSpec = SPEC) -> dict[str, list[str]]:
+    return read_form(Event(body), spec).fields  # type: ignore[arg-type]
+
+
+def test_checkboxes_repeat_with_distinct_values():
+    assert read("action=approve&network=x&network=linkedin")["network"] == ["x", "linkedin"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "action=approve&action=approve",
+        "network=x&network=x",
+        "network=a&network=b&network=c&network=d",
+        "action=approve&unknown=1",
+        "action",
+    ],
+)
+def test_what_a_page_never_sends_is_refused(body):
+    with pytest.raises(FormRejected):
+        read(body)
+
+
+def test_an_empty_body_is_an_empty_form():
+    assert read("") == {}
+
+
+def test_the_largest_form_a_person_can_send_fits():
+    """Every network's text at its limit in 4-byte emoji (12 bytes each once percent-encoded)."""
+    emoji = "\U0001f600"
+    fields = [("form", "k1." + "9" * 10 + "." + "A" * 43), ("action", "approve"), ("when", "at")]
+    fields += [("at", "2026-12-01T09:00"), ("timezone", "America/Argentina/ComodRivadavia")]
+    fields += [("window_start", "2026-11-29T00:00:00+00:00"), ("window_end", "2026-12-31T00:00:00+00:00")]
+    for network in Network:
+        fields += [("network", network.value), (f"text_{network.value}", emoji * TEXT_LIMITS[network])]
+        fields += [(f"revision_{network.value}", "999999")]
+    body = urlencode(fields)
+    assert len(body) < MAX_FORM_BYTES
+    assert len(read(body, ACTIVITY_FORM)["network"]) == len(Network)
