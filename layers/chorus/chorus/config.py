@@ -78,8 +78,14 @@ class AdminApiSettings(StorageSettings, ScheduleSettings):
     digest_queue_url: str = Field(alias="DIGEST_QUEUE_URL", pattern=r"^https?://")
     digest_timezone: str = Field(alias="DIGEST_TIMEZONE", default="Europe/Paris")
     groups_claim: str = Field(alias="GROUPS_CLAIM", min_length=1)
+    # How the issuer separates groups when the claim is one string; empty: the string is one group.
+    groups_claim_delimiter: str = Field(alias="GROUPS_CLAIM_DELIMITER", default="", pattern=r"^(,|;|\||space)?$")
     max_upload_bytes: int = Field(alias="MAX_UPLOAD_BYTES", default=DEFAULT_MAX_UPLOAD_BYTES, gt=0)
     upload_url_ttl_seconds: int = Field(alias="UPLOAD_URL_TTL_SECONDS", default=900, ge=60, le=3600)
+
+    @property
+    def groups_delimiter(self) -> str:
+        return " " if self.groups_claim_delimiter == "space" else self.groups_claim_delimiter
 
 
 class ClickSettings(_Settings):
