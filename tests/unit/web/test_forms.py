@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from importlib.resources import files
 from typing import Any
 from urllib.parse import urlencode
 
@@ -9,6 +11,9 @@ import pytest
 
 from chorus.domain.content import TEXT_LIMITS, Network
 from chorus.web.employee.activity import ACTIVITY_FORM
+from chorus.web.employee.connect import CONNECT_FORM
+from chorus.web.employee.me import ME_FORM
+from chorus.web.employee.unsubscribe import UNSUBSCRIBE_FORM
 from chorus.web.pages import MAX_FORM_BYTES, FormRejected, FormSpec, read_form
 
 SPEC = FormSpec(single=frozenset({"action", "text"}), repeated={"network": 3})
@@ -62,3 +67,33 @@ def test_the_largest_form_a_person_can_send_fits():
     body = urlencode(fields)
     assert len(body) < MAX_FORM_BYTES
     assert len(read(body, ACTIVITY_FORM)["network"]) == len(Network)
+
+
+TEMPLATES = files("chorus.web").joinpath("templates", "pages")
+SPECS = {
+    "activity.html.j2": ACTIVITY_FORM,
+    "me.html.j2": ME_FORM,
+    "connect.html.j2": CONNECT_FORM,
+    "unsubscribe.html.j2": UNSUBSCRIBE_FORM,
+}
+
+
+def field_names(template: str) -> set[str]:
+    """Every field name a page's forms can send, with per-network names expanded."""
+    source = TEMPLATES.joinpath(template).read_text(encoding="utf-8")
+    names: set[str] = set()
+    for name in re.findall(r'<(?:input|textarea|select|button)\b[^>]*\bname="([^"]+)"', source):
+        if "{{" in name:
+            names |= {re.sub(r"\{\{[^}]*\}\}", network.value, name) for network in Network}
+        else:
+            names.add(name)
+    return names
+
+
+@pytest.mark.parametrize("template", list(SPECS))
+def test_each_form_accepts_every_field_its_page_renders(template):
+    """A field added to a page but not to its form's spec would be refused as excess: this
+    catches it before an employee does."""
+    spec = SPECS[template]
+    allowed = set(spec.single) | set(spec.repeated)
+    assert field_names(template) <= allowed, field_names(template) - allowed
