@@ -240,7 +240,9 @@ def web_app() -> APIGatewayHttpResolver:
     return build_employee_app(
         build_consent_service(settings, dynamodb_client=dynamodb),
         build_connections_service(settings, dynamodb_client=dynamodb),
-        EmployeePagesConfig(sharing_policy=settings.sharing_policy, public_base_url=settings.public_base_url),
+        EmployeePagesConfig(
+            sharing_policy=settings.sharing_policy, public_base_url=settings.public_base_url, region=settings.region
+        ),
         clicks=build_click_service(settings, dynamodb_client=dynamodb),
         rewards=build_reward_service(settings, dynamodb_client=dynamodb),
         scoring=build_scoring_service(settings, dynamodb_client=dynamodb),

@@ -19,7 +19,7 @@ from chorus.adapters.secrets_keys import parse_key_ring
 from chorus.config import PublisherSettings
 from chorus.domain.connection import Connection, ConnectionStatus, Credentials
 from chorus.domain.content import Network
-from chorus.domain.magic_links import activity_scope, sign_form, sign_link
+from chorus.domain.magic_links import activity_scope, form_subject, sign_form, sign_link
 from chorus.domain.publishing import FailureKind, PostRequest, Published, PublishFailed
 from chorus.services.publish import MAX_ATTEMPTS, Outcome, PublishTarget
 from chorus.services.sweeper import Sweeper
@@ -106,7 +106,8 @@ def world(aws):
 def approve(network: str, text: str) -> None:
     now = datetime.now(UTC)
     token = sign_link(RING, employee_id(ADA), activity_scope(content_id("lyon")), now + timedelta(days=2))
-    form = sign_form(RING, f"{employee_id(ADA)}|{activity_scope(content_id('lyon'))}", now - timedelta(minutes=1))
+    subject = form_subject(employee_id(ADA), activity_scope(content_id("lyon")), "approve")
+    form = sign_form(RING, subject, now - timedelta(minutes=1))
     body = urlencode(
         {
             "form": form,
@@ -280,7 +281,8 @@ def test_a_failed_post_can_be_approved_again_explicitly(world):
     build(world, FakeNetwork(PublishFailed(FailureKind.REJECTED, "x: refused"))).publish(target())
     now = datetime.now(UTC)
     token = sign_link(RING, employee_id(ADA), activity_scope(content_id("lyon")), now + timedelta(days=2))
-    form = sign_form(RING, f"{employee_id(ADA)}|{activity_scope(content_id('lyon'))}", now - timedelta(minutes=1))
+    subject = form_subject(employee_id(ADA), activity_scope(content_id("lyon")), "approve")
+    form = sign_form(RING, subject, now - timedelta(minutes=1))
     body = urlencode(
         {
             "form": form,

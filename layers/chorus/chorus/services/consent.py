@@ -37,13 +37,15 @@ from chorus.domain.employee import Employee
 from chorus.domain.magic_links import (
     ME_LIFETIME,
     ME_SCOPE,
-    UNSUBSCRIBE_SCOPE,
     KeyRing,
     LinkClaims,
     LinkRejected,
+    Purpose,
     activity_link_expiry,
     activity_scope,
     check_form,
+    connect_scope,
+    form_subject,
     sign_form,
     sign_link,
     verify_link,
@@ -90,10 +92,6 @@ class ConsentRecords(Protocol):
 
 class ContentListing(Protocol):
     def list_active_content(self, limit: int, start: dict[str, Any] | None = None) -> Any: ...
-
-
-def _form_subject(claims: LinkClaims) -> str:
-    return f"{claims.employee_id}|{claims.scope}"
 
 
 def text_limit(network: Network) -> int:
@@ -169,14 +167,17 @@ class ConsentService:
         self._now = now
 
     # ------------------------------------------------------------------ links
-    def claims(self, token: str, *, scope: str | None = None) -> LinkClaims:
-        claims = verify_link(self._keys.key_ring(), token, self._now())
-        if scope is not None and claims.scope != scope:
-            raise LinkRejected("this link is meant for another page")
-        return claims
+    def claims(self, token: str, purpose: Purpose, *others: Purpose) -> LinkClaims:
+        """The claims of a link made for one of the page's purposes (LinkRejected otherwise)."""
+        return verify_link(self._keys.key_ring(), token, self._now(), {purpose, *others})
 
     def now(self) -> datetime:
         return self._now()
+
+    @property
+    def networks(self) -> list[Network]:
+        """The networks employees may share to."""
+        return list(self._networks)
 
     def me_link(self, claims: LinkClaims) -> str:
         """A link to the employee's own page, valid as long as a digest's."""
@@ -191,15 +192,30 @@ class ConsentService:
             activity_link_expiry(now, content.ends_at),
         )
 
-    def form_token(self, claims: LinkClaims) -> str:
-        return sign_form(self._keys.key_ring(), _form_subject(claims), self._now())
+    def connect_token(self, claims: LinkClaims) -> str:
+        """For the connect links of the page ``claims`` opened: it lives as long as that page's
+        link and leads back only to that page."""
+        return sign_link(self._keys.key_ring(), claims.employee_id, connect_scope(claims.scope), claims.expires_at)
 
-    def check_form(self, claims: LinkClaims, form_token: str) -> None:
-        check_form(self._keys.key_ring(), form_token, _form_subject(claims), self._now())
+    def origin_link(self, claims: LinkClaims) -> str:
+        """The way back from a connect link to the page it was minted on (same employee, same expiry)."""
+        origin = claims.origin_scope
+        if origin is None:
+            raise LinkRejected("this link is meant for another page")
+        token = sign_link(self._keys.key_ring(), claims.employee_id, origin, claims.expires_at)
+        return f"/me?t={token}" if origin == ME_SCOPE else f"/a/{token}"
+
+    def form_token(self, claims: LinkClaims, action: str) -> str:
+        return sign_form(self._keys.key_ring(), form_subject(claims.employee_id, claims.scope, action), self._now())
+
+    def check_form(self, claims: LinkClaims, form_token: str, action: str) -> None:
+        """Refuses a form that this page did not render for this employee and this action."""
+        subject = form_subject(claims.employee_id, claims.scope, action)
+        check_form(self._keys.key_ring(), form_token, subject, self._now())
 
     # ------------------------------------------------------------------ activity page
     def view(self, token: str) -> ActivityView:
-        claims = self.claims(token)
+        claims = self.claims(token, Purpose.ACTIVITY)
         if claims.content_id is None:
             raise LinkRejected("this link is meant for another page")
         state = self._records.activity(claims.employee_id, claims.content_id)
@@ -233,7 +249,7 @@ class ConsentService:
         return content
 
     def approve(self, token: str, request: ApprovalRequest) -> list[Approval]:
-        claims = self.claims(token)
+        claims = self.claims(token, Purpose.ACTIVITY)
         content_id = claims.content_id
         if content_id is None:
             raise LinkRejected("this link is meant for another page")
@@ -345,7 +361,7 @@ class ConsentService:
         return dict(zip(networks, spread, strict=True))
 
     def decline(self, token: str, reason: str, shown_version: int | None) -> None:
-        claims = self.claims(token)
+        claims = self.claims(token, Purpose.ACTIVITY)
         if claims.content_id is None:
             raise LinkRejected("this link is meant for another page")
         content = self._content_as_shown(claims.content_id, shown_version)
@@ -362,7 +378,7 @@ class ConsentService:
         logger.info("declined", employee_id=claims.employee_id, content_id=claims.content_id)
 
     def cancel(self, token: str, content_id: str | None, network: Network) -> Approval:
-        claims = self.claims(token)
+        claims = self.claims(token, Purpose.ACTIVITY, Purpose.ME)
         target = claims.content_id or content_id
         if target is None or (claims.content_id and content_id and content_id != claims.content_id):
             raise LinkRejected("this link is meant for another page")
@@ -394,7 +410,7 @@ class ConsentService:
 
     # ------------------------------------------------------------------ /me and unsubscribe
     def me(self, token: str) -> MeView:
-        claims = self.claims(token, scope=ME_SCOPE)
+        claims = self.claims(token, Purpose.ME)
         try:
             state = self._records.employee_state(claims.employee_id)
         except NotFound:
@@ -421,7 +437,7 @@ class ConsentService:
         )
 
     def unsubscribe(self, token: str) -> None:
-        claims = self.claims(token, scope=UNSUBSCRIBE_SCOPE)
+        claims = self.claims(token, Purpose.UNSUBSCRIBE)
         self._records.unsubscribe(claims.employee_id)
         logger.info("unsubscribed", employee_id=claims.employee_id)
 

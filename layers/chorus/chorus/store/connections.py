@@ -31,6 +31,8 @@ class OAuthState:
     redirect_uri: str
     instance_url: str | None
     expires_at: datetime
+    # SHA-256 of the random value in the HttpOnly cookie of the browser that started the flow.
+    browser_hash: str
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,7 @@ class ConnectionStore:
             "return_to": state.return_to,
             "redirect_uri": state.redirect_uri,
             "instance_url": state.instance_url,
+            "browser_hash": state.browser_hash,
             "expires_at": int(state.expires_at.timestamp()),  # TTL
         }
         try:
@@ -71,15 +74,21 @@ class ConnectionStore:
         except ClientError as exc:
             raise StoreError("could not start the connection") from exc
 
-    def take_state(self, state: str, now: datetime) -> OAuthState | None:
-        """Single use: the state is deleted as it is read; an expired one (TTL lags) is refused."""
+    def take_state(self, state: str, network: Network, browser_hash: str, now: datetime) -> OAuthState | None:
+        """Single use: the state is deleted as it is read, and only by the browser that started the
+        flow, for the network it started (a condition of the delete: anyone else consumes nothing).
+        An expired state (TTL lags) is refused."""
         try:
             response = self._client.delete_item(
                 TableName=self._table,
                 Key=to_dynamo({"PK": keys.oauth_state_pk(state), "SK": keys.META}),
+                ConditionExpression="browser_hash = :browser AND network = :network",
+                ExpressionAttributeValues=to_dynamo({":browser": browser_hash, ":network": network.value}),
                 ReturnValues="ALL_OLD",
             )
         except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
             raise StoreError("could not read the connection state") from exc
         if "Attributes" not in response:
             return None
@@ -96,6 +105,7 @@ class ConnectionStore:
             redirect_uri=item["redirect_uri"],
             instance_url=item.get("instance_url"),
             expires_at=expires_at,
+            browser_hash=item["browser_hash"],
         )
 
     # ------------------------------------------------------------------ connections

@@ -45,7 +45,8 @@ def build_admin_app(deps: AdminDependencies) -> APIGatewayHttpResolver:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
     app = APIGatewayHttpResolver()
-    app.use(middlewares=[require_admin(deps.settings.admin_group, deps.settings.groups_claim)])
+    settings = deps.settings
+    app.use(middlewares=[require_admin(settings.admin_group, settings.groups_claim, settings.groups_delimiter)])
     app.include_router(content_router(deps.catalog, deps.ingest, deps.retraction), prefix="/admin/content")
     app.include_router(digests_router(deps.planner), prefix="/admin/digests")
     app.include_router(scores_router(deps.scoring), prefix="/admin")
