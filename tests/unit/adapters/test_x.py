@@ -22,8 +22,8 @@ from chorus.domain.content import Network
 from chorus.domain.publishing import FailureKind, PublishFailed
 from tests.unit.adapters.recordings import TOKEN, credentials, make_post, recorded, recorded_now, replay, sent_json
 
-# DESIGN.md: "../shared/specs/x-api-v2-openapi.json", next to the repository. A missing spec fails loudly.
-SPEC = Path(__file__).resolve().parents[3].parent / "shared" / "specs" / "x-api-v2-openapi.json"
+# Vendored with its source and version (tests/fixtures/specs/README.md). A missing spec fails loudly.
+SPEC = Path(__file__).resolve().parents[2] / "fixtures" / "specs" / "x-api-v2-openapi.json"
 SPEC_URI = "urn:chorus:x-api-v2-openapi"
 OPERATION = "#/paths/~12~1tweets/post"  # JSON pointer to POST /2/tweets
 
