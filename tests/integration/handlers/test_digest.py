@@ -126,7 +126,8 @@ def test_what_reaches_ses_has_crlf_lines_and_a_readable_unsubscribe_header(aws):
     run_digest(aws)
     (raw,) = raw_sent()
     assert re.search(rb"(?<!\r)\n", raw) is None
-    unsubscribe = re.search(rb"\r\nList-Unsubscribe: <(https://chorus\.example\.com/unsubscribe\?t=[^>\r\n]+)>\r\n", raw)
+    header = rb"\r\nList-Unsubscribe: <(https://chorus\.example\.com/unsubscribe\?t=[^>\r\n]+)>\r\n"
+    unsubscribe = re.search(header, raw)
     assert unsubscribe is not None and len(unsubscribe.group(1)) > 78
     assert b"\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in raw
 

@@ -25,7 +25,7 @@ from chorus.web.mime import display_name
 
 SENT_AT = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 # A real-length token: the URL is far longer than the 78 characters a header line is folded at.
-UNSUBSCRIBE = "https://chorus.example.com/unsubscribe?t=k1." + "eyJlIjoiZS0xMjMiLCJzIjoidW5zdWJzY3JpYmUifQ" * 4 + ".s_-x"
+UNSUBSCRIBE = "https://chorus.example.com/unsubscribe?t=k1." + "eyJlIjoiZS0xMjMiLCJzIjoidW5zdWJzY3JpYmUifQ" * 4 + ".s-x"
 MESSAGE_HEADERS = {"From", "To", "Subject", "Date", "Message-ID", "Auto-Submitted", "MIME-Version", "Content-Type"}
 DIGEST_HEADERS = MESSAGE_HEADERS | {"List-Unsubscribe", "List-Unsubscribe-Post"}
 BARE_LF = re.compile(rb"(?<!\r)\n")
