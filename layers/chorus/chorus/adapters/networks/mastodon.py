@@ -9,7 +9,6 @@ and passes the SSRF guard in `http.validate_instance_url` before any request.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,6 +28,7 @@ from chorus.adapters.networks.http import (
     send,
     validate_instance_url,
 )
+from chorus.clock import timestamp
 from chorus.domain.publishing import FailureKind, PostRequest, Published, PublishFailed
 
 NETWORK = "mastodon"
@@ -51,7 +51,7 @@ class MastodonPublisher:
         self,
         session: requests.Session | None = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
-        clock: Clock = time.time,
+        clock: Clock = timestamp,
     ) -> None:
         self._session = session if session is not None else requests.Session()
         self._timeout = timeout

@@ -7,7 +7,6 @@ The body is `{"text": <approved text> + " " + <link>}` and nothing else; it vali
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,6 +27,7 @@ from chorus.adapters.networks.http import (
     seconds_until_epoch,
     send,
 )
+from chorus.clock import timestamp
 from chorus.domain.publishing import FailureKind, PostRequest, Published, PublishFailed
 
 TWEETS_URL = "https://api.x.com/2/tweets"
@@ -47,7 +47,7 @@ class XPublisher:
         self,
         session: requests.Session | None = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
-        clock: Clock = time.time,
+        clock: Clock = timestamp,
     ) -> None:
         self._session = session if session is not None else requests.Session()
         self._timeout = timeout
