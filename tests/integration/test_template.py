@@ -339,3 +339,24 @@ def test_admin_routes_require_the_authorizer() -> None:
     for name, api in apis.items():
         auth = props(api).get("Auth") or {}
         assert auth.get("DefaultAuthorizer"), f"{name}: no DefaultAuthorizer (routes would be open by default)"
+
+
+def test_operator_alerts_reach_the_alarm_topic() -> None:
+    """A network refusing the deployment (LinkedIn's 426) only shows as a log line: the metric
+    filter must match the exact message the publisher logs, on the log group both publishers use."""
+    from chorus.services.publish import OPERATOR_ALERT_LOG
+
+    resources = template()["Resources"]
+    metric = resources["OperatorActionNeededMetric"]["Properties"]
+    assert metric["LogGroupName"] == {"Ref": "PublishingLogs"}
+    assert metric["FilterPattern"] == f'{{ $.message = "{OPERATOR_ALERT_LOG}" }}'
+    [transformation] = metric["MetricTransformations"]
+    alarm = resources["OperatorActionNeededAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == (
+        transformation["MetricNamespace"],
+        transformation["MetricName"],
+    )
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    for function in ("PublisherFunction", "SweeperFunction"):
+        logging = resources[function]["Properties"]["LoggingConfig"]
+        assert logging == {"LogFormat": "JSON", "LogGroup": {"Ref": "PublishingLogs"}}

@@ -192,6 +192,7 @@ def build_consent_service(
 @cache
 def admin_app() -> APIGatewayHttpResolver:
     from chorus.adapters.s3_objects import ObjectStore
+    from chorus.store.alerts import AlertStore
     from chorus.store.catalog import CatalogStore
     from chorus.web.admin import AdminDependencies, build_admin_app
 
@@ -208,6 +209,7 @@ def admin_app() -> APIGatewayHttpResolver:
             planner=build_digest_planner(settings, dynamodb_client=dynamodb),
             scoring=build_scoring_service(settings, dynamodb_client=dynamodb),
             rewards=build_reward_service(settings, dynamodb_client=dynamodb),
+            alerts=AlertStore(dynamodb, settings.table_name),
         )
     )
 
@@ -401,6 +403,7 @@ def build_publish_service(
     from chorus.adapters.networks.x import XPublisher
     from chorus.domain.content import Network
     from chorus.services.publish import NetworkPublisher, PublishService
+    from chorus.store.alerts import AlertStore
     from chorus.store.consent import ConsentStore
 
     dynamodb = dynamodb_client or _dynamodb()
@@ -419,6 +422,7 @@ def build_publish_service(
         connections or build_connections_service(settings, dynamodb_client=dynamodb),
         scheduler or _scheduler(settings),
         notifier or build_notifier(settings, dynamodb_client=dynamodb),
+        alerts=AlertStore(dynamodb, settings.table_name),
         link_base_url=settings.public_base_url,
     )
 
