@@ -23,8 +23,9 @@ from chorus.domain.approval import (
     text_sha256,
 )
 from chorus.domain.connection import ConnectionStatus
-from chorus.domain.content import TEXT_LIMITS, Content, ContentStatus, Network
+from chorus.domain.content import Content, ContentStatus, Network
 from chorus.domain.employee import Employee
+from chorus.domain.lengths import LENGTH_RULES, LengthRule
 from chorus.domain.magic_links import (
     ME_LIFETIME,
     ME_SCOPE,
@@ -43,8 +44,6 @@ from chorus.domain.timing import QuietHours, check_publish_time, local_time_to_u
 from chorus.errors import ChorusError, FieldProblem, InvalidInput, NotFound, StoreError
 from chorus.observability import logger
 
-# X and Mastodon count any link as 23 characters; the content link follows the text after a space.
-LINK_COST = {Network.X: 24, Network.MASTODON: 24}
 MAX_DECLINE_REASON = 500
 NOW_DELAY = timedelta(minutes=1)
 
@@ -75,17 +74,25 @@ class ConsentRecords(Protocol):
     def release_day_slot(self, approval: Approval) -> None: ...
 
 
+class LengthRuleSource(Protocol):
+    """Each network's length rule for one employee (Mastodon's depends on their server)."""
+
+    def rule_for(self, employee_id: str, network: Network, instance_url: str | None = None) -> LengthRule: ...
+
+
+class StaticLengthRules:
+    """The networks' published rules (Mastodon's default limit), whoever the employee is."""
+
+    def rule_for(self, employee_id: str, network: Network, instance_url: str | None = None) -> LengthRule:
+        return LENGTH_RULES[network]
+
+
 class ContentListing(Protocol):
     def list_active_content(self, limit: int, start: dict[str, Any] | None = None) -> Any: ...
 
 
 def _form_subject(claims: LinkClaims) -> str:
     return f"{claims.employee_id}|{claims.scope}"
-
-
-def text_limit(network: Network) -> int:
-    """Characters the employee may write, leaving room for the link where the network counts it."""
-    return TEXT_LIMITS[network] - LINK_COST.get(network, 0)
 
 
 def normalise_text(text: str) -> str:
@@ -116,6 +123,8 @@ class ActivityView:
     connected: set[Network]
     approvals: dict[Network, Approval]
     declined: bool
+    # How long each text may be, as its network counts it (the page's counter and limits).
+    rules: dict[Network, LengthRule] = field(default_factory=dict)
 
 
 @dataclass
@@ -141,8 +150,10 @@ class ConsentService:
         always_connected: frozenset[Network] = frozenset(),
         quiet_hours: QuietHours | None = None,
         max_posts_per_day: int = 0,
+        length_rules: LengthRuleSource | None = None,
         now: Callable[[], datetime] = clock.now,
     ) -> None:
+        self._length_rules = length_rules or StaticLengthRules()
         self._quiet = quiet_hours
         self._daily_limit = max_posts_per_day
         self._records = records
@@ -199,6 +210,14 @@ class ConsentService:
             if connection.status is ConnectionStatus.CONNECTED
             and (connection.expires_at is None or connection.expires_at > now)
         }
+        rules = {
+            network: self._length_rules.rule_for(
+                state.employee.employee_id,
+                network,
+                connection.instance_url if (connection := state.connections.get(network)) else None,
+            )
+            for network in self._networks
+        }
         return ActivityView(
             employee=state.employee,
             content=state.content,
@@ -206,6 +225,7 @@ class ConsentService:
             connected=connected,
             approvals=state.approvals,
             declined=state.decline is not None,
+            rules=rules,
         )
 
     def approve(self, token: str, request: ApprovalRequest) -> list[Approval]:
@@ -256,11 +276,15 @@ class ConsentService:
         texts: dict[Network, str] = {}
         for network in networks:
             text = normalise_text(request.texts.get(network, ""))
+            rule = self._length_rules.rule_for(employee_id, network)
             if not text:
                 problems.append(FieldProblem(f"text_{network.value}", "write the text to post"))
-            elif len(text) > text_limit(network):
+            elif not rule.fits(text):
                 problems.append(
-                    FieldProblem(f"text_{network.value}", f"is {len(text)} characters; at most {text_limit(network)}")
+                    FieldProblem(
+                        f"text_{network.value}",
+                        f"is {rule.length(text)} characters as {network.value} counts them; at most {rule.room}",
+                    )
                 )
             texts[network] = text
         if problems:
