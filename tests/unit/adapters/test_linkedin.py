@@ -119,6 +119,20 @@ class TestPublish:
         assert unescape_little_text(sent_json(rsps)["commentary"]).encode("utf-8") == text.encode("utf-8")
         assert all(ch.encode("utf-8") in body for ch in text if ord(ch) > 127)
 
+    def test_the_limit_applies_to_the_escaped_commentary(self, rsps: responses.RequestsMock) -> None:
+        # Given 1,600 reserved characters: 3,200 once escaped, over LinkedIn's 3,000
+        with pytest.raises(PublishFailed) as caught:
+            LinkedInPublisher().publish(make_post(text="#" * 1600), credentials())
+        # Then nothing is sent, and the reason says why
+        assert caught.value.kind is FailureKind.REJECTED
+        assert "3200 characters once escaped" in caught.value.reason
+        assert len(rsps.calls) == 0
+
+    def test_an_escaped_commentary_of_exactly_3000_is_sent(self, rsps: responses.RequestsMock) -> None:
+        replay(rsps, "POST", POSTS_URL, "linkedin_post_created")
+        LinkedInPublisher().publish(make_post(text="(" * 1000 + "a" * 1000), credentials())
+        assert len(sent_json(rsps)["commentary"]) == 3000
+
     def test_duplicate_post(self, rsps: responses.RequestsMock) -> None:
         replay(rsps, "POST", POSTS_URL, "linkedin_duplicate_post")
         with pytest.raises(PublishFailed) as caught:

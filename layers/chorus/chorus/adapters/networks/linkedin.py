@@ -37,6 +37,8 @@ from chorus.adapters.networks.http import (
     send,
 )
 from chorus.clock import timestamp
+from chorus.domain.lengths import LENGTH_RULES, LITTLE_TEXT_RESERVED
+from chorus.domain.networks import Network
 from chorus.domain.publishing import FailureKind, PostRequest, Published, PublishFailed
 
 POSTS_URL = "https://api.linkedin.com/rest/posts"
@@ -61,8 +63,9 @@ PUBLISHED_SUNSETS: dict[str, date] = {
 # The 426 body: {"status": 426, "code": "NONEXISTENT_VERSION", "message": "Requested version ... is not active"}
 _RETIRED_VERSION = 426
 
-LITTLE_TEXT_RESERVED = frozenset("\\|{}@[]()<>#*_~")
-_RESERVED = re.compile(r"([\\|{}@\[\]()<>#*_~])")
+_RESERVED = re.compile("([" + re.escape("".join(sorted(LITTLE_TEXT_RESERVED))) + "])")
+# LinkedIn's limit applies to the commentary as sent, escaped (chorus.domain.lengths).
+LENGTH_RULE = LENGTH_RULES[Network.LINKEDIN]
 _VERSION = re.compile(r"^20[0-9]{2}(0[1-9]|1[0-2])$")
 _MEMBER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _POST_URN = re.compile(r"^urn:li:(share|ugcPost):[0-9]{1,30}$")
@@ -119,6 +122,13 @@ class LinkedInPublisher:
         member_id = credentials.member_id if credentials is not None else None
         if not member_id or not _MEMBER_ID.match(member_id):
             raise PublishFailed(FailureKind.UNAUTHORIZED, f"{NETWORK}: the connection is incomplete, reconnect")
+        if not LENGTH_RULE.fits(post.text):
+            # LinkedIn would answer 422 (or cut the post): say why without sending it.
+            length = LENGTH_RULE.length(post.text)
+            raise PublishFailed(
+                FailureKind.REJECTED,
+                f"{NETWORK}: the text is {length} characters once escaped; LinkedIn allows {LENGTH_RULE.limit}",
+            )
         response = send(
             self._session,
             "POST",
