@@ -164,14 +164,21 @@ def build_consent_service(
     dynamodb_client: DynamoDBClient | None = None,
     scheduler: Any = None,
     key_ring: Any = None,
+    http_session: Any = None,
 ) -> ConsentService:
+    import requests
+
+    from chorus.adapters.networks.mastodon import fetch_instance_limits
     from chorus.domain.content import Network
     from chorus.domain.timing import QuietHours
     from chorus.services.consent import ConsentService
+    from chorus.services.length_rules import ServerLengthRules
     from chorus.store.catalog import CatalogStore
+    from chorus.store.connections import ConnectionStore
     from chorus.store.consent import ConsentStore
 
     dynamodb = dynamodb_client or _dynamodb()
+    session = http_session or requests.Session()
     networks = [Network(name.strip()) for name in settings.networks.split(",") if name.strip()]
     always_connected: frozenset[Network] = frozenset()
     if settings.sandbox_enabled:
@@ -186,6 +193,10 @@ def build_consent_service(
         always_connected=always_connected,
         quiet_hours=QuietHours.parse(settings.quiet_hours),
         max_posts_per_day=settings.max_posts_per_day,
+        length_rules=ServerLengthRules(
+            ConnectionStore(dynamodb, settings.table_name),
+            lambda instance_url: fetch_instance_limits(instance_url, session),
+        ),
     )
 
 

@@ -47,6 +47,9 @@ MAX_DOMAIN_LABEL_LENGTH = 63
 LITTLE_TEXT_RESERVED = frozenset("\\|{}@[]()<>#*_~")
 # Mastodon's default, and what a server that does not say is assumed to allow.
 MASTODON_DEFAULT_LIMIT = 500
+# Bounds on what a server may claim (it is employee-chosen): beyond them, assume the default.
+MAX_SERVER_LIMIT = 100_000
+MAX_SERVER_URL_COST = 1_000
 
 
 class Counting(StrEnum):
@@ -250,6 +253,32 @@ class LengthRule:
             "url_cost": self.url_cost,
             "escaped": "".join(sorted(self.escaped)),
         }
+
+
+@dataclass(frozen=True)
+class InstanceLimits:
+    """A Mastodon server's own status limits (`/api/v2/instance` configuration.statuses)."""
+
+    max_characters: int = MASTODON_DEFAULT_LIMIT
+    characters_reserved_per_url: int = TRANSFORMED_URL_LENGTH
+
+    @classmethod
+    def from_configuration(cls, max_characters: object, reserved_per_url: object) -> InstanceLimits:
+        """What a server says, where plausible; the defaults for anything else."""
+        return cls(
+            max_characters=_plausible(max_characters, 1, MAX_SERVER_LIMIT, MASTODON_DEFAULT_LIMIT),
+            characters_reserved_per_url=_plausible(reserved_per_url, 0, MAX_SERVER_URL_COST, TRANSFORMED_URL_LENGTH),
+        )
+
+
+def _plausible(value: object, low: int, high: int, default: int) -> int:
+    if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
+        return value
+    return default
+
+
+def mastodon_rule(limits: InstanceLimits) -> LengthRule:
+    return LENGTH_RULES[Network.MASTODON].with_limit(limits.max_characters, limits.characters_reserved_per_url)
 
 
 def _gaps(spans: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
