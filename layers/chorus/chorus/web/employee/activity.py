@@ -17,7 +17,7 @@ from chorus.domain.fields import parse_timezone
 from chorus.domain.lengths import LENGTH_RULES
 from chorus.domain.timing import MIN_LEAD, week_of
 from chorus.errors import FieldProblem, InvalidInput
-from chorus.services.consent import ActivityView, ApprovalRequest
+from chorus.services.consent import ActivityView, ApprovalRequest, normalise_text
 from chorus.store.consent import AlreadyDecided, DailyLimitReached
 from chorus.web.pages import first, form_fields, page
 
@@ -82,7 +82,7 @@ def activity_context(
                 "connected": network in view.connected,
                 "connect_url": f"/connect/{network.value}?t={token}",
                 "limit": rule.room,
-                "length": rule.length(text),
+                "length": rule.length(normalise_text(text)),
                 # The counter in chorus.js applies the same rule (with the patterns of /assets/lengths.js).
                 "rule": rule.for_page(),
                 "text": text,
