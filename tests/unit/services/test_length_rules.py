@@ -66,7 +66,7 @@ def rules(store: FakeStore, server: Server, now: datetime = NOW) -> ServerLength
 
 def test_the_employees_server_sets_the_limit() -> None:
     store, server = FakeStore(), Server(InstanceLimits(1000, 23))
-    rule = rules(store, server).rule_for("e-1", Network.MASTODON)
+    rule = rules(store, server).rule_for_employee("e-1", Network.MASTODON)
     assert (rule.limit, rule.room) == (1000, 975)
     assert server.asked == [SERVER]
     assert store.cache["fosstodon.example"] == CachedInstanceLimits(InstanceLimits(1000, 23), NOW + FRESH_FOR)
@@ -75,36 +75,40 @@ def test_the_employees_server_sets_the_limit() -> None:
 def test_a_fresh_cache_asks_nobody() -> None:
     store, server = FakeStore(), Server()
     store.cache["fosstodon.example"] = CachedInstanceLimits(InstanceLimits(700, 23), NOW + timedelta(hours=3))
-    assert rules(store, server).rule_for("e-1", Network.MASTODON, SERVER).limit == 700
+    assert rules(store, server).rule_for(Network.MASTODON, SERVER).limit == 700
     assert server.asked == []
 
 
 def test_a_stale_cache_is_refreshed() -> None:
     store, server = FakeStore(), Server(InstanceLimits(800, 23))
     store.cache["fosstodon.example"] = CachedInstanceLimits(InstanceLimits(700, 23), NOW - timedelta(seconds=1))
-    assert rules(store, server).rule_for("e-1", Network.MASTODON, SERVER).limit == 800
+    assert rules(store, server).rule_for(Network.MASTODON, SERVER).limit == 800
 
 
 def test_a_server_that_is_down_keeps_its_last_known_limit_and_is_asked_again_later() -> None:
     store, server = FakeStore(), Server(DOWN)
     store.cache["fosstodon.example"] = CachedInstanceLimits(InstanceLimits(700, 23), NOW - timedelta(days=3))
-    assert rules(store, server).rule_for("e-1", Network.MASTODON, SERVER).limit == 700
+    assert rules(store, server).rule_for(Network.MASTODON, SERVER).limit == 700
     assert store.cache["fosstodon.example"].fresh_until == NOW + ASK_AGAIN_AFTER_FAILURE
 
 
 def test_a_server_never_heard_from_gets_mastodons_default() -> None:
     store, server = FakeStore(), Server(DOWN)
-    assert rules(store, server).rule_for("e-1", Network.MASTODON, SERVER) == LENGTH_RULES[Network.MASTODON]
+    assert rules(store, server).rule_for(Network.MASTODON, SERVER) == LENGTH_RULES[Network.MASTODON]
 
 
 def test_not_connected_means_mastodons_default() -> None:
     store, server = FakeStore(instance_url=None), Server()
-    assert rules(store, server).rule_for("e-1", Network.MASTODON) == LENGTH_RULES[Network.MASTODON]
-    assert server.asked == []
+    assert rules(store, server).rule_for_employee("e-1", Network.MASTODON) == LENGTH_RULES[Network.MASTODON]
+    reads = store.reads
+    # The page already read the connections: knowing there is none costs no second read
+    assert rules(store, server).rule_for(Network.MASTODON, None) == LENGTH_RULES[Network.MASTODON]
+    assert store.reads == reads and server.asked == []
 
 
 def test_other_networks_cost_no_read() -> None:
     store, server = FakeStore(), Server()
     for network in (Network.X, Network.LINKEDIN, Network.SANDBOX):
-        assert rules(store, server).rule_for("e-1", network) == LENGTH_RULES[network]
+        assert rules(store, server).rule_for_employee("e-1", network) == LENGTH_RULES[network]
+        assert rules(store, server).rule_for(network, None) == LENGTH_RULES[network]
     assert store.reads == 0 and server.asked == []

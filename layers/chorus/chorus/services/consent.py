@@ -77,13 +77,17 @@ class ConsentRecords(Protocol):
 class LengthRuleSource(Protocol):
     """Each network's length rule for one employee (Mastodon's depends on their server)."""
 
-    def rule_for(self, employee_id: str, network: Network, instance_url: str | None = None) -> LengthRule: ...
+    def rule_for(self, network: Network, instance_url: str | None) -> LengthRule: ...
+    def rule_for_employee(self, employee_id: str, network: Network) -> LengthRule: ...
 
 
 class StaticLengthRules:
     """The networks' published rules (Mastodon's default limit), whoever the employee is."""
 
-    def rule_for(self, employee_id: str, network: Network, instance_url: str | None = None) -> LengthRule:
+    def rule_for(self, network: Network, instance_url: str | None) -> LengthRule:
+        return LENGTH_RULES[network]
+
+    def rule_for_employee(self, employee_id: str, network: Network) -> LengthRule:
         return LENGTH_RULES[network]
 
 
@@ -212,9 +216,7 @@ class ConsentService:
         }
         rules = {
             network: self._length_rules.rule_for(
-                state.employee.employee_id,
-                network,
-                connection.instance_url if (connection := state.connections.get(network)) else None,
+                network, connection.instance_url if (connection := state.connections.get(network)) else None
             )
             for network in self._networks
         }
@@ -276,7 +278,7 @@ class ConsentService:
         texts: dict[Network, str] = {}
         for network in networks:
             text = normalise_text(request.texts.get(network, ""))
-            rule = self._length_rules.rule_for(employee_id, network)
+            rule = self._length_rules.rule_for_employee(employee_id, network)
             if not text:
                 problems.append(FieldProblem(f"text_{network.value}", "write the text to post"))
             elif not rule.fits(text):

@@ -43,15 +43,18 @@ class ServerLengthRules:
         self._fetch_limits = fetch_limits
         self._now = now
 
-    def rule_for(self, employee_id: str, network: Network, instance_url: str | None = None) -> LengthRule:
+    def rule_for(self, network: Network, instance_url: str | None) -> LengthRule:
+        """The rule for a connection already read (`instance_url` None: not connected)."""
+        if network is not Network.MASTODON or not instance_url:
+            return LENGTH_RULES[network]  # Mastodon not connected yet: its default
+        return mastodon_rule(self._limits(instance_url))
+
+    def rule_for_employee(self, employee_id: str, network: Network) -> LengthRule:
+        """The rule for one employee, reading their connection where the rule depends on it."""
         if network is not Network.MASTODON:
             return LENGTH_RULES[network]
-        if instance_url is None:
-            stored = self._store.get(employee_id, network)
-            instance_url = stored.connection.instance_url if stored else None
-        if not instance_url:
-            return LENGTH_RULES[network]  # not connected yet: Mastodon's default
-        return mastodon_rule(self._limits(instance_url))
+        stored = self._store.get(employee_id, network)
+        return self.rule_for(network, stored.connection.instance_url if stored else None)
 
     def _limits(self, instance_url: str) -> InstanceLimits:
         host = (urlsplit(instance_url).hostname or instance_url).lower()
