@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from chorus import clock
 from chorus.adapters.networks.http import NetworkCredentials
 from chorus.adapters.networks.x import LENGTH_RULE, TWEETS_URL, XPublisher
 from chorus.domain.content import Network
@@ -121,6 +123,19 @@ class TestPublish:
         with pytest.raises(PublishFailed) as caught:
             publisher.publish(x_post("hi"), credentials())
         assert caught.value.kind is FailureKind.RATE_LIMITED
+        assert caught.value.retry_after_seconds == 300
+
+    def test_by_default_the_reset_is_read_against_the_one_clock(self, rsps: responses.RequestsMock) -> None:
+        # Given the process clock (the local cloud installs its virtual one) at the recording's time
+        replay(rsps, "POST", TWEETS_URL, "x_rate_limited")
+        recorded_at = datetime.fromtimestamp(recorded_now("x_rate_limited"), UTC)
+        clock.install(lambda: recorded_at)
+        try:
+            with pytest.raises(PublishFailed) as caught:
+                XPublisher().publish(x_post("hi"), credentials())
+        finally:
+            clock.install(None)
+        # Then the wait is measured from that clock, not the machine's
         assert caught.value.retry_after_seconds == 300
 
     def test_a_reset_in_the_past_still_waits_a_second(self, rsps: responses.RequestsMock) -> None:
