@@ -130,7 +130,9 @@ class DigestSenderSettings(TableSettings, LinkSettings):
 class PublisherSettings(TableSettings, ConnectionSettings, NoticeSettings, ScheduleSettings):
     sandbox_enabled: bool = Field(alias="SANDBOX_ENABLED", default=False)
     networks: str = Field(alias="NETWORKS", default="linkedin,x,mastodon")
-    linkedin_version: str = Field(alias="LINKEDIN_VERSION", default="202510", pattern=r"^\d{6}$")
+    # The same default as the adapter's and the template's (tests/unit/adapters/test_linkedin.py
+    # checks the three agree); `chorus doctor` warns before LinkedIn retires it.
+    linkedin_version: str = Field(alias="LINKEDIN_VERSION", default="202607", pattern=r"^\d{6}$")
 
 
 class LifecycleSettings(TableSettings, ScheduleSettings):

@@ -228,8 +228,16 @@ class TestApproval:
     def test_too_long_text_is_refused_with_the_field(self, world):
         response = approve(token(), network="x", text_x="x" * 257)
         assert response["statusCode"] == 422
-        assert "is 257 characters; at most 256" in response["body"]
+        assert "is 257 characters as x counts them; at most 256" in response["body"]
         assert approval_item(world, "x") is None and schedules(world) == []
+
+    def test_x_counts_as_x_does_so_cjk_that_x_would_refuse_is_refused(self, world):
+        # 256 code points, but X weighs CJK 2 each: 512 + 24 for the link
+        response = approve(token(), network="x", text_x="漢" * 256)
+        assert response["statusCode"] == 422
+        assert "is 512 characters as x counts them; at most 256" in response["body"]
+        assert approval_item(world, "x") is None
+        assert approve(token(), network="x", text_x="漢" * 128)["statusCode"] == 303
 
     def test_a_time_outside_the_window_is_refused(self, world):
         late = (NOW + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")
@@ -363,7 +371,9 @@ def test_assets_are_served_with_a_type(aws):
     response = get("/assets/chorus.js")
     assert response["statusCode"] == 200 and response["headers"]["Content-Type"].startswith("text/javascript")
     assert get("/assets/../secrets")["statusCode"] == 404
-    assert re.search(r"textarea\[data-limit\]", response["body"])
+    assert re.search(r"textarea\[data-rule\]", response["body"])
+    lengths = get("/assets/lengths.js")
+    assert lengths["statusCode"] == 200 and lengths["body"].startswith("window.CHORUS_LENGTHS = {")
 
 
 class TestGuardRails:

@@ -9,7 +9,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from chorus.domain.content import TEXT_LIMITS, Network
+from chorus.domain.content import Network
+from chorus.domain.lengths import LENGTH_RULES, MAX_HONOURED_LIMIT, InstanceLimits, LengthRule, mastodon_rule
 from chorus.web.employee.activity import ACTIVITY_FORM
 from chorus.web.employee.connect import CONNECT_FORM
 from chorus.web.employee.me import ME_FORM
@@ -55,14 +56,24 @@ def test_an_empty_body_is_an_empty_form():
     assert read("") == {}
 
 
+def _longest(rule: LengthRule, character: str) -> str:
+    """The longest text of ``character`` the rule lets an employee write."""
+    count = 0
+    while rule.length(character * (count + 1)) <= rule.room:
+        count += 1
+    return character * count
+
+
 def test_the_largest_form_a_person_can_send_fits():
-    """Every network's text at its limit in 4-byte emoji (12 bytes each once percent-encoded)."""
+    """Every network's text at its limit in 4-byte emoji (12 bytes each once percent-encoded), with
+    the longest Mastodon limit Chorus honours from a server."""
     emoji = "\U0001f600"
+    rules = LENGTH_RULES | {Network.MASTODON: mastodon_rule(InstanceLimits(MAX_HONOURED_LIMIT, 23))}
     fields = [("form", "k1." + "9" * 10 + "." + "A" * 43), ("action", "approve"), ("when", "at")]
     fields += [("at", "2026-12-01T09:00"), ("timezone", "America/Argentina/ComodRivadavia")]
     fields += [("content_version", "4294967295")]
     for network in Network:
-        fields += [("network", network.value), (f"text_{network.value}", emoji * TEXT_LIMITS[network])]
+        fields += [("network", network.value), (f"text_{network.value}", _longest(rules[network], emoji))]
         fields += [(f"revision_{network.value}", "999999")]
     body = urlencode(fields)
     assert len(body) < MAX_FORM_BYTES

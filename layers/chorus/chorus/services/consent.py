@@ -32,8 +32,9 @@ from chorus.domain.approval import (
     text_sha256,
 )
 from chorus.domain.connection import ConnectionStatus
-from chorus.domain.content import TEXT_LIMITS, Content, ContentStatus, Network
+from chorus.domain.content import Content, ContentStatus, Network
 from chorus.domain.employee import Employee
+from chorus.domain.lengths import LENGTH_RULES, LengthRule
 from chorus.domain.magic_links import (
     ME_LIFETIME,
     ME_SCOPE,
@@ -55,8 +56,6 @@ from chorus.errors import ChorusError, FieldProblem, InvalidInput, NotFound, Sto
 from chorus.observability import logger
 from chorus.store.consent import ContentChanged, ContentUnavailable
 
-# X and Mastodon count any link as 23 characters; the content link follows the text after a space.
-LINK_COST = {Network.X: 24, Network.MASTODON: 24}
 MAX_DECLINE_REASON = 500
 NOW_DELAY = timedelta(minutes=1)
 
@@ -90,13 +89,25 @@ class ConsentRecords(Protocol):
     def release_day_slot(self, approval: Approval) -> None: ...
 
 
+class LengthRuleSource(Protocol):
+    """Each network's length rule for one employee (Mastodon's depends on their server)."""
+
+    def rule_for(self, network: Network, instance_url: str | None) -> LengthRule: ...
+    def rule_for_employee(self, employee_id: str, network: Network) -> LengthRule: ...
+
+
+class StaticLengthRules:
+    """The networks' published rules (Mastodon's default limit), whoever the employee is."""
+
+    def rule_for(self, network: Network, instance_url: str | None) -> LengthRule:
+        return LENGTH_RULES[network]
+
+    def rule_for_employee(self, employee_id: str, network: Network) -> LengthRule:
+        return LENGTH_RULES[network]
+
+
 class ContentListing(Protocol):
     def list_active_content(self, limit: int, start: dict[str, Any] | None = None) -> Any: ...
-
-
-def text_limit(network: Network) -> int:
-    """Characters the employee may write, leaving room for the link where the network counts it."""
-    return TEXT_LIMITS[network] - LINK_COST.get(network, 0)
 
 
 def normalise_text(text: str) -> str:
@@ -125,6 +136,8 @@ class ActivityView:
     connected: set[Network]
     approvals: dict[Network, Approval]
     declined: bool
+    # How long each text may be, as its network counts it (the page's counter and limits).
+    rules: dict[Network, LengthRule] = field(default_factory=dict)
 
     def outdated(self, approval: Approval) -> bool:
         """The approval pinned an earlier version of the content than the one shown now."""
@@ -154,8 +167,10 @@ class ConsentService:
         always_connected: frozenset[Network] = frozenset(),
         quiet_hours: QuietHours | None = None,
         max_posts_per_day: int = 0,
+        length_rules: LengthRuleSource | None = None,
         now: Callable[[], datetime] = clock.now,
     ) -> None:
+        self._length_rules = length_rules or StaticLengthRules()
         self._quiet = quiet_hours
         self._daily_limit = max_posts_per_day
         self._records = records
@@ -230,6 +245,12 @@ class ConsentService:
             if connection.status is ConnectionStatus.CONNECTED
             and (connection.expires_at is None or connection.expires_at > now)
         }
+        rules = {
+            network: self._length_rules.rule_for(
+                network, connection.instance_url if (connection := state.connections.get(network)) else None
+            )
+            for network in self._networks
+        }
         return ActivityView(
             employee=state.employee,
             content=state.content,
@@ -237,6 +258,7 @@ class ConsentService:
             connected=connected,
             approvals=state.approvals,
             declined=state.decline is not None and state.decline.content_version in (None, state.content.version),
+            rules=rules,
         )
 
     def _content_as_shown(self, content_id: str, shown_version: int | None) -> Content:
@@ -297,11 +319,15 @@ class ConsentService:
         texts: dict[Network, str] = {}
         for network in networks:
             text = normalise_text(request.texts.get(network, ""))
+            rule = self._length_rules.rule_for_employee(employee_id, network)
             if not text:
                 problems.append(FieldProblem(f"text_{network.value}", "write the text to post"))
-            elif len(text) > text_limit(network):
+            elif not rule.fits(text):
                 problems.append(
-                    FieldProblem(f"text_{network.value}", f"is {len(text)} characters; at most {text_limit(network)}")
+                    FieldProblem(
+                        f"text_{network.value}",
+                        f"is {rule.length(text)} characters as {network.value} counts them; at most {rule.room}",
+                    )
                 )
             texts[network] = text
         if problems:

@@ -1,4 +1,5 @@
-"""DynamoDB access for social connections, OAuth states and Mastodon app registrations.
+"""DynamoDB access for social connections, OAuth states, Mastodon app registrations and the
+Mastodon servers' status limits (a cache).
 
 Tokens are stored only as KMS ciphertext (the vault seals them before they get here).
 """
@@ -6,13 +7,14 @@ Tokens are stored only as KMS ciphertext (the vault seals them before they get h
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from chorus.domain.connection import Connection, ConnectionStatus
 from chorus.domain.content import Network
+from chorus.domain.lengths import InstanceLimits
 from chorus.errors import StoreError
 from chorus.store import keys
 from chorus.store.codec import from_dynamo, to_dynamo
@@ -43,6 +45,17 @@ class StoredConnection:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+# A server's limits are kept this long after they were last asked for (TTL), so an unreachable
+# server still gets its last known limit rather than the default.
+INSTANCE_LIMITS_KEPT = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class CachedInstanceLimits:
+    limits: InstanceLimits
+    fresh_until: datetime
 
 
 class ConnectionStore:
@@ -245,3 +258,34 @@ class ConnectionStore:
             self._client.put_item(TableName=self._table, Item=to_dynamo(item))
         except ClientError as exc:
             raise StoreError("could not save the Mastodon app") from exc
+
+    # ------------------------------------------------------------------ Mastodon servers' limits
+    def instance_limits(self, host: str) -> CachedInstanceLimits | None:
+        try:
+            response = self._client.get_item(
+                TableName=self._table, Key=to_dynamo({"PK": keys.mastodon_instance_pk(host), "SK": keys.META})
+            )
+        except ClientError as exc:
+            raise StoreError("could not read the Mastodon server's limits") from exc
+        if "Item" not in response:
+            return None
+        item = from_dynamo(response["Item"])
+        return CachedInstanceLimits(
+            InstanceLimits(int(item["max_characters"]), int(item["characters_reserved_per_url"])),
+            datetime.fromisoformat(item["fresh_until"]),
+        )
+
+    def save_instance_limits(self, host: str, limits: InstanceLimits, fresh_until: datetime) -> None:
+        item = {
+            "PK": keys.mastodon_instance_pk(host),
+            "SK": keys.META,
+            "entity": "mastodon_instance",
+            "max_characters": limits.max_characters,
+            "characters_reserved_per_url": limits.characters_reserved_per_url,
+            "fresh_until": _iso(fresh_until),
+            "expires_at": int((fresh_until + INSTANCE_LIMITS_KEPT).timestamp()),  # TTL
+        }
+        try:
+            self._client.put_item(TableName=self._table, Item=to_dynamo(item))
+        except ClientError as exc:
+            raise StoreError("could not save the Mastodon server's limits") from exc

@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo
 from chorus.domain.approval import ApprovalStatus, When
 from chorus.domain.content import Network
 from chorus.domain.fields import parse_timezone
+from chorus.domain.lengths import LENGTH_RULES
 from chorus.domain.magic_links import Purpose
 from chorus.domain.timing import MIN_LEAD, week_of
 from chorus.errors import FieldProblem, InvalidInput
-from chorus.services.consent import ActivityView, ApprovalRequest, text_limit
+from chorus.services.consent import ActivityView, ApprovalRequest, normalise_text
 from chorus.store.consent import AlreadyDecided, ContentChanged, DailyLimitReached
 from chorus.web.pages import Form, FormRejected, FormSpec, page, read_form
 
@@ -94,14 +95,19 @@ def activity_context(
         approval = view.approvals.get(network)
         if approval and approval.status in _LOCKED:
             continue
+        rule = view.rules.get(network, LENGTH_RULES[network])
+        text = approval.text if approval else content.text_for(network)
         choices.append(
             {
                 "network": network.value,
                 "label": NETWORK_LABELS[network],
                 "connected": network in view.connected,
                 "connect_url": f"/connect/{network.value}?t={connect_token}",
-                "limit": text_limit(network),
-                "text": approval.text if approval else content.text_for(network),
+                "limit": rule.room,
+                "length": rule.length(normalise_text(text)),
+                # The counter in chorus.js applies the same rule (with the patterns of /assets/lengths.js).
+                "rule": rule.for_page(),
+                "text": text,
                 "previous_revision": approval.revision if approval else None,
                 "last_failure": approval.failure_reason if approval else None,
             }
