@@ -1,4 +1,8 @@
-"""One local cloud per test session, in-process, on ephemeral ports."""
+"""One local cloud for the tests of this package, in-process, on ephemeral ports.
+
+Package-scoped: it is stopped (threads joined, moto reset) as soon as these tests are done, so
+its pollers never run on into other tests' moto state.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ def _clear_runtime_caches() -> None:
             clear()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     config = CloudConfig(
         root=ROOT,
