@@ -39,6 +39,8 @@ from chorus_local.cloud import (
 from chorus_local.log import configure
 
 PID_FILE = "chorus-local.pid"
+# `chorus local status`: 0 running and healthy, 1 not running, 2 running with problems.
+EXIT_DEGRADED = 2
 LOG_FILE = "chorus-local.log"
 HTTP_TIMEOUT = 10
 
@@ -408,7 +410,14 @@ def cmd_status(args: argparse.Namespace) -> int:
     print("  resources:")
     for logical_id, name in (health.get("resources") or {}).items():
         print(f"    {logical_id}: {name}")
-    return 0
+    problems = health.get("problems") or []
+    if not problems:
+        return 0
+    print(f"PROBLEMS ({health.get('problems_total', len(problems))}, latest last):")
+    for problem in problems:
+        where = f"{problem.get('source')}" + (f" / {problem['function']}" if problem.get("function") else "")
+        print(f"  {problem.get('at')}  {where}: {problem.get('error')}")
+    return EXIT_DEGRADED
 
 
 def cmd_tick(args: argparse.Namespace) -> int:
