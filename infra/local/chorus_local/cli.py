@@ -192,7 +192,7 @@ def _load_demo(cloud: LocalCloud, root: Path) -> None:
     samples = root / "events" / "samples"
     bucket = cloud.stack.physical_name("UploadsBucket")
     s3 = cloud.client("s3")
-    day = datetime.now(UTC).strftime("%Y/%m/%d")
+    day = cloud.clock.now().strftime("%Y/%m/%d")
     print("Loading the sample roster and content...", flush=True)
     for kind, name in (
         ("employees", "employees.csv"),
@@ -461,6 +461,8 @@ def cmd_admin_token(args: argparse.Namespace) -> int:
 class UploadTarget:
     bucket: str
     s3: Any
+    # The target's time: the local cloud's virtual clock, or None for a deployed stack (real time).
+    now: datetime | None = None
 
 
 def resolve_target(args: argparse.Namespace) -> UploadTarget:
@@ -485,7 +487,7 @@ def resolve_target(args: argparse.Namespace) -> UploadTarget:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",  # noqa: S106 - moto's dummy credentials
     )
-    return UploadTarget(str(bucket), s3)
+    return UploadTarget(str(bucket), s3, now=datetime.fromisoformat(str(health["clock"])))
 
 
 def upload_key(kind: str, file: Path, now: datetime | None = None) -> str:
@@ -502,7 +504,7 @@ def cmd_upload(args: argparse.Namespace) -> int:
     if not file.is_file():
         raise CliError(f"no such file: {file}")
     target = resolve_target(args)
-    key = upload_key(args.kind, file)
+    key = upload_key(args.kind, file, target.now)
     content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
     target.s3.put_object(Bucket=target.bucket, Key=key, Body=file.read_bytes(), ContentType=content_type)
     uploaded_at = target.s3.head_object(Bucket=target.bucket, Key=key)["LastModified"]

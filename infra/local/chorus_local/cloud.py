@@ -267,6 +267,7 @@ class LocalCloud:
             template_schedules(self.runtime, self.clock.now(), self.stack.region, self.stack.account_id),
             poll_interval=self.config.poll_interval,
             list_schedules=moto_backend_schedules(self.stack.account_id, self.stack.region),
+            problems=self.problems,
         )
         self.scheduler.settle = self.settle
         self.scheduler.start()

@@ -10,31 +10,19 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 import pytest
 import requests
 from boto3.dynamodb.types import TypeDeserializer
 
-from chorus.adapters.secrets_keys import SecretsKeyRing
 from chorus.domain.content import content_id_for
 from chorus.domain.employee import employee_id_for
-from chorus.domain.magic_links import activity_scope, sign_form, sign_link
 from chorus_local.cli import EXIT_DEGRADED, main
 from chorus_local.cloud import LocalCloud
 from chorus_local.streams import StreamMapping, StreamPoller
-
-
-def _eventually[T](check: Callable[[], T], timeout: float = 15.0) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(0.05)
+from tests.support.local_cloud import activity_link, approval_form, eventually, upload
 
 
 def _cancel_a_transaction(cloud: LocalCloud) -> None:
@@ -73,13 +61,13 @@ def test_records_after_a_cancelled_transaction_reach_the_function(local_cloud: L
 
     problems_before = local_cloud.problems.total
     client.put_item(TableName=table, Item=approval(1))
-    assert _eventually(lambda: len([r for r in seen if marker in json.dumps(r)]) == 1)
+    assert eventually(lambda: len([r for r in seen if marker in json.dumps(r)]) == 1)
     # When a transaction is cancelled, then two more approvals are written
     _cancel_a_transaction(local_cloud)
     client.put_item(TableName=table, Item=approval(2))
     client.put_item(TableName=table, Item=approval(3))
     # Then both reach the function, once each, and nothing of the cancelled transaction does
-    mine = _eventually(lambda: [r for r in seen if marker in json.dumps(r)] if len(seen) >= 3 else [])
+    mine = eventually(lambda: [r for r in seen if marker in json.dumps(r)] if len(seen) >= 3 else [])
     time.sleep(0.5)  # a few more polls: nothing arrives twice
     mine = [r for r in seen if marker in json.dumps(r)]
     assert [r["dynamodb"]["Keys"]["SK"]["S"] for r in mine] == ["APPROVAL#c1#x", "APPROVAL#c2#x", "APPROVAL#c3#x"]
@@ -87,32 +75,12 @@ def test_records_after_a_cancelled_transaction_reach_the_function(local_cloud: L
     assert local_cloud.problems.total == problems_before
 
 
-def _magic_link(cloud: LocalCloud, employee_id: str, content_id: str) -> tuple[str, str]:
-    ring = SecretsKeyRing(cloud.client("secretsmanager"), cloud.resources["MagicLinkSecret"]).key_ring()
-    now = cloud.clock.now()
-    scope = activity_scope(content_id)
-    token = sign_link(ring, employee_id, scope, now + timedelta(days=2))
-    # A form rendered a minute ago: what the page gives a person who read it before approving.
-    form = sign_form(ring, f"{employee_id}|{scope}", now - timedelta(minutes=1))
-    return token, form
-
-
-def _upload(cloud: LocalCloud, kind: str, name: str, body: str) -> None:
-    key = f"uploads/{kind}/streams/{name}"
-    s3 = cloud.client("s3")
-    bucket = cloud.resources["UploadsBucket"]
-    s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
-    assert cloud.settle(30)
-    report = json.loads(s3.get_object(Bucket=bucket, Key=f"reports/{key}.json")["Body"].read())
-    assert report["counts"]["rejected"] == 0, report
-
-
 def test_a_double_tapped_approve_is_still_scored_when_published(local_cloud: LocalCloud) -> None:
     # Given an employee and a content item worth points to approve and to publish
     run = uuid.uuid4().hex[:8]
     email = f"double-{run}@example.com"
-    _upload(local_cloud, "employees", f"{run}.csv", f"email,name,timezone\n{email},Dee,Europe/Paris\n")
-    _upload(
+    upload(local_cloud, "employees", f"{run}.csv", f"email,name,timezone\n{email},Dee,Europe/Paris\n")
+    upload(
         local_cloud,
         "content",
         f"{run}.csv",
@@ -120,16 +88,9 @@ def test_a_double_tapped_approve_is_still_scored_when_published(local_cloud: Loc
     )
     employee, content = employee_id_for(email), content_id_for(f"d-{run}", "", "")
     problems_before = local_cloud.problems.total
-    token, form = _magic_link(local_cloud, employee, content)
-    body = urlencode(
-        {
-            "form": form,
-            "action": "approve",
-            "network": "sandbox",
-            "text_sandbox": f"Approved twice ({run})",
-            "when": "now",
-            "timezone": "Europe/Paris",
-        }
+    token = activity_link(local_cloud, employee, content, local_cloud.clock.now() + timedelta(days=2))
+    body = approval_form(
+        local_cloud, employee, content, network="sandbox", text_sandbox=f"Approved twice ({run})", when="now"
     )
     headers = {"content-type": "application/x-www-form-urlencoded", "origin": local_cloud.api_url}
     # When the employee presses Approve twice quickly (the second is refused: already decided)
@@ -153,7 +114,7 @@ def test_a_double_tapped_approve_is_still_scored_when_published(local_cloud: Loc
         )["Items"]
         return sorted(int(deserialize(item["points"])) for item in items)
 
-    assert _eventually(lambda: ledger() == [7, 10]), ledger()
+    assert eventually(lambda: ledger() == [7, 10]), ledger()
     assert local_cloud.problems.total == problems_before
 
 
