@@ -39,7 +39,14 @@ from chorus.domain.magic_links import (
     sign_link,
     verify_link,
 )
-from chorus.domain.timing import QuietHours, check_publish_time, local_time_to_utc, spread_over_week
+from chorus.domain.timing import (
+    QuietHours,
+    check_publish_time,
+    earliest_accepted,
+    local_time_to_utc,
+    offered_window,
+    spread_times,
+)
 from chorus.errors import ChorusError, FieldProblem, InvalidInput, NotFound, StoreError
 from chorus.observability import logger
 
@@ -298,7 +305,7 @@ class ConsentService:
         if request.when is When.AT:
             if request.at_local is None:
                 raise InvalidInput("pick a time", [FieldProblem("at", "pick a date and time")])
-            moment = local_time_to_utc("at", request.at_local, zone)
+            moment = local_time_to_utc("at", request.at_local, zone, not_before=earliest_accepted(now))
             check_publish_time("at", moment, now, request.window_start, request.window_end)
             if self._quiet and self._quiet.contains(moment, zone):
                 raise InvalidInput(
@@ -306,7 +313,7 @@ class ConsentService:
                     [FieldProblem("at", f"is in the quiet hours ({self._quiet.label()}) when nothing is posted")],
                 )
             return dict.fromkeys(networks, moment)
-        spread = spread_over_week(len(networks), now, zone, request.window_start, request.window_end)
+        spread = spread_times(len(networks), offered_window(now, request.window_start, request.window_end), zone)
         if self._quiet:
             spread = [
                 self._quiet.next_end(moment, zone) if self._quiet.contains(moment, zone) else moment
