@@ -45,6 +45,7 @@ class LocalCloudProcess:
     api_port: int
     aws_port: int
     state_dir: Path
+    startup_output: str = ""
 
     def chorus(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
         """Run the ``chorus`` CLI against this cloud."""
@@ -107,6 +108,7 @@ def running_local_cloud(state_dir: Path) -> Iterator[LocalCloudProcess]:
         api_port=api_port,
         aws_port=aws_port,
         state_dir=state_dir,
+        startup_output=up.stdout,
     )
     try:
         if up.returncode != 0:

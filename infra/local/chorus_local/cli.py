@@ -88,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--log-level", default=os.environ.get("CHORUS_LOG_LEVEL", "WARNING"))
     demo.add_argument("--parameter", "-p", action="append", default=[], metavar="NAME=VALUE")
 
+    url = local_commands.add_parser("url", help="print the gateway's URL (or moto's, with --aws)")
+    url.add_argument("--aws", action="store_true", help="moto's endpoint (AWS_ENDPOINT_URL) instead")
+    _target_args(url, stack=False)
+
     for name, text in (("status", "show health"), ("down", "stop a detached local cloud")):
         sub = local_commands.add_parser(name, help=text)
         sub.add_argument("--state-dir", type=Path, default=Path(DEFAULT_STATE_DIR))
@@ -136,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
                 "down": cmd_down,
                 "tick": cmd_tick,
                 "admin-token": cmd_admin_token,
+                "url": cmd_url,
             }[args.local_command]
             return handler(args)
         if args.command == "demo":
@@ -162,7 +167,7 @@ def _parameters(pairs: list[str]) -> dict[str, str]:
 
 
 def _print_urls(api_url: str, aws_url: str) -> None:
-    print(f"Chorus local cloud is up (default ports: api {DEFAULT_API_PORT}, aws {DEFAULT_AWS_PORT})")
+    print("Chorus local cloud is up (`chorus local url` prints the gateway's URL for scripts)")
     print(f"  gateway : {api_url}")
     print(f"  index   : {api_url}/_local/")
     print(f"  outbox  : {api_url}/_local/outbox")
@@ -185,39 +190,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     state_dir: Path = args.state_dir if args.state_dir.is_absolute() else (Path.cwd() / args.state_dir)
     # Quiet function logs: the demo prints what matters; `chorus local up` keeps them at INFO.
     args.parameter = ["LogLevel=WARNING", *args.parameter]
-    return _run_foreground(args, root, state_dir, on_ready=lambda cloud: _load_demo(cloud, root))
+    from chorus_local.demo import load_demo
 
-
-def _load_demo(cloud: LocalCloud, root: Path) -> None:
-    samples = root / "events" / "samples"
-    bucket = cloud.stack.physical_name("UploadsBucket")
-    s3 = cloud.client("s3")
-    day = cloud.clock.now().strftime("%Y/%m/%d")
-    print("Loading the sample roster and content...", flush=True)
-    for kind, name in (
-        ("employees", "employees.csv"),
-        ("content", "content.csv"),
-        ("content", "content-with-mistakes.csv"),
-    ):
-        key = f"uploads/{kind}/{day}/{name}"
-        s3.put_object(Bucket=bucket, Key=key, Body=(samples / name).read_bytes())
-        cloud.settle()
-        report = json.loads(s3.get_object(Bucket=bucket, Key=f"reports/{key}.json")["Body"].read())
-        counts = report.get("counts", {})
-        print(
-            f"  {key}: {counts.get('accepted', 0)} accepted, {counts.get('rejected', 0)} rejected "
-            f"(report: chorus report {key})",
-            flush=True,
-        )
-    token = cloud.issuer.issue({"sub": "demo-admin", cloud.groups_claim: [cloud.admin_group]}, 3600)
-    response = requests.post(
-        f"{cloud.api_url}/admin/digests", headers={"Authorization": f"Bearer {token}"}, timeout=HTTP_TIMEOUT
-    )
-    cloud.settle()
-    print(f"Weekly digest sent now: {response.json()}", flush=True)
-    print(f"\nOpen {cloud.api_url}/_local/outbox, click a magic link, approve a post on the sandbox network;")
-    print(f"it appears on {cloud.api_url}/_local/feed when its time comes (`chorus local tick --to <time>`).")
-    print(f"Admin API token (1 h): {token}\n", flush=True)
+    return _run_foreground(args, root, state_dir, on_ready=lambda cloud: load_demo(cloud, root))
 
 
 def _run_foreground(
@@ -418,6 +393,13 @@ def cmd_status(args: argparse.Namespace) -> int:
         where = f"{problem.get('source')}" + (f" / {problem['function']}" if problem.get("function") else "")
         print(f"  {problem.get('at')}  {where}: {problem.get('error')}")
     return EXIT_DEGRADED
+
+
+def cmd_url(args: argparse.Namespace) -> int:
+    """The URL in use (whatever ports it was started on), so examples and scripts need no port."""
+    health = _get_health(resolve_api_url(args))
+    print(health["urls"]["aws" if args.aws else "api"])
+    return 0
 
 
 def cmd_tick(args: argparse.Namespace) -> int:
