@@ -225,11 +225,11 @@ class ScheduleRunner:
         self._cursors[spec.key] = max(cursor, now)
         if not spec.enabled or until <= cursor:
             return []
+        if isinstance(spec.expression, RateExpression):  # only the latest (module docstring)
+            latest = spec.expression.latest(cursor, until, spec.anchor)
+            return [latest] if latest is not None else []
         moments: list[datetime] = []
         for moment in spec.expression.occurrences(cursor, until, spec.anchor):
-            if isinstance(spec.expression, RateExpression):
-                moments[:] = [moment]  # only the latest (module docstring)
-                continue
             moments.append(moment)
             if len(moments) >= MAX_CATCH_UP:
                 logger.warning("catch-up capped", schedule=spec.label, cap=MAX_CATCH_UP)
