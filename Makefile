@@ -48,6 +48,8 @@ SAM_CACHE_DIR ?= .aws-sam/cache
 TRANSFORMED := .aws-sam/transformed/template.json
 PYTEST_ARGS ?=
 BENCH_ROWS ?= 10000
+# The browser of the e2e suite (Playwright drives this binary; tests/e2e/conftest.py).
+CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: help
 help: ## List the targets
@@ -118,9 +120,14 @@ build: $(TOOLS_STAMP) ## sam build (arm64 layer from layers/chorus/requirements.
 pytest: $(VENV_STAMP) ## Only the pytest suite (PYTEST_ARGS="-k ..." to select)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The browser tests are part of the suite, never skipped: without Chromium, stop before anything else.
+.PHONY: check-chromium
+check-chromium:
+	@[[ -x "$(CHROMIUM)" ]] || { echo "error: Chromium not found at $(CHROMIUM), the browser tests need it: sudo apt-get install chromium" >&2; exit 1; }
+
 # Everything CI runs, cheapest first.
 .PHONY: test
-test: lint typecheck cfn-lint build ## lint, typecheck, cfn-lint, sam build, then the whole pytest suite
+test: check-chromium lint typecheck cfn-lint build ## lint, typecheck, cfn-lint, sam build, then the whole pytest suite
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # ---------------------------------------------------------------- run

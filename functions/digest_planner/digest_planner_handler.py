@@ -1,6 +1,5 @@
 """Weekly schedule (or POST /admin/digests) -> plan this week's digests and queue them."""
 
-from dataclasses import asdict
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -12,4 +11,4 @@ from chorus.observability import logger
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return asdict(digest_planner().plan(clock.now()))
+    return digest_planner().plan(clock.now()).as_json()

@@ -9,9 +9,6 @@ the edited text once. Screenshots (desktop and phone width) go to test-artifacts
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -22,23 +19,10 @@ import boto3
 import pytest
 import requests
 
-from tests.e2e.conftest import LocalCloudProcess, running_local_cloud
+from tests.e2e.conftest import LocalCloudProcess, running_local_cloud, shot, upload, wait_for_mail
 
 pytestmark = pytest.mark.e2e
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 RUN = uuid.uuid4().hex[:8]
 EMAIL = f"e2e-{RUN}@example.com"
 
@@ -50,20 +34,6 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloudProces
         yield running
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        if os.environ.get("CI"):
-            pytest.fail("Debian chromium is missing: .ci/run installs it (apt-get install chromium)")
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield launched
-        launched.close()
-
-
 def aws(cloud: LocalCloudProcess, service: str) -> object:
     return boto3.client(
         service,
@@ -72,28 +42,6 @@ def aws(cloud: LocalCloudProcess, service: str) -> object:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
-
-
-def upload(cloud: LocalCloudProcess, tmp_path: Path, kind: str, name: str, text: str) -> None:
-    path = tmp_path / name
-    path.write_text(text, encoding="utf-8")
-    result = cloud.chorus("upload", kind, str(path), "--state-dir", str(cloud.state_dir))
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
-def wait_for_mail(cloud: LocalCloudProcess, address: str, timeout: float = 60) -> list[dict]:
-    deadline = time.monotonic() + timeout
-    while True:
-        messages = requests.get(f"{cloud.api_url}/_local/outbox.json", timeout=30).json()["messages"]
-        mine = [message for message in messages if any(address in to for to in message["to"])]
-        if mine or time.monotonic() > deadline:
-            return mine
-        time.sleep(0.5)
-
-
-def shot(page: object, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)  # type: ignore[attr-defined]
 
 
 def test_from_digest_to_consent_to_publication(cloud: LocalCloudProcess, browser: object, tmp_path: Path) -> None:

@@ -13,8 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.e2e.conftest import LocalCloudProcess, running_local_cloud
-from tests.e2e.test_consent_in_browser import browser, shot, upload, wait_for_mail  # noqa: F401 - fixture
+from tests.e2e.conftest import LocalCloudProcess, running_local_cloud, shot, upload, wait_for_mail
 
 pytestmark = pytest.mark.e2e
 
@@ -50,7 +49,7 @@ def eventually(check, timeout: float = 30.0):  # type: ignore[no-untyped-def]
         time.sleep(0.5)
 
 
-def test_upload_to_reward(cloud: LocalCloudProcess, browser: object, tmp_path: Path) -> None:  # noqa: F811
+def test_upload_to_reward(cloud: LocalCloudProcess, browser: object, tmp_path: Path) -> None:
     # Given a roster and a content item worth 10 points to approve, 10 to publish, 1 per visit
     upload(
         cloud,

@@ -22,6 +22,12 @@ def test_status_and_health(local_cloud_process: LocalCloudProcess) -> None:
     assert local_cloud_process.api_url in status.stdout
     health = requests.get(f"{local_cloud_process.api_url}/_local/health", timeout=10).json()
     assert health["ports"] == {"api": local_cloud_process.api_port, "aws": local_cloud_process.aws_port}
+    # The start-up lines and `chorus local url` give the ports in use, not the defaults
+    assert f"gateway : {local_cloud_process.api_url}" in local_cloud_process.startup_output
+    assert f"moto    : {local_cloud_process.aws_url}" in local_cloud_process.startup_output
+    assert "default ports" not in local_cloud_process.startup_output
+    url = local_cloud_process.chorus("local", "url", "--state-dir", str(local_cloud_process.state_dir))
+    assert url.returncode == 0 and url.stdout.strip() == local_cloud_process.api_url
 
 
 def test_admin_api_needs_a_token_from_the_cli(local_cloud_process: LocalCloudProcess) -> None:

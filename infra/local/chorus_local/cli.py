@@ -40,6 +40,8 @@ from chorus_local.cloud import (
 from chorus_local.log import configure
 
 PID_FILE = "chorus-local.pid"
+# `chorus local status`: 0 running and healthy, 1 not running, 2 running with problems.
+EXIT_DEGRADED = 2
 LOG_FILE = "chorus-local.log"
 HTTP_TIMEOUT = 10
 
@@ -63,29 +65,36 @@ def _env_int(name: str, default: int) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="chorus", description="Chorus developer tools.")
     commands = parser.add_subparsers(dest="command", required=True)
+    _local_commands(commands.add_parser("local", help="run the local cloud"))
+    demo = commands.add_parser("demo", help="start the local cloud with sample data and send the digest")
+    _cloud_args(demo, log_level="WARNING")
+    _data_commands(commands)
+    return parser
 
-    local = commands.add_parser("local", help="run the local cloud")
-    local_commands = local.add_subparsers(dest="local_command", required=True)
 
-    up = local_commands.add_parser("up", help="start the local cloud")
-    up.add_argument("--api-port", type=int, default=_env_int("CHORUS_API_PORT", DEFAULT_API_PORT))
-    up.add_argument("--aws-port", type=int, default=_env_int("CHORUS_AWS_PORT", DEFAULT_AWS_PORT))
-    up.add_argument("--state-dir", type=Path, default=Path(DEFAULT_STATE_DIR))
-    up.add_argument("--project-dir", type=Path, default=None, help="folder holding template.yaml")
-    up.add_argument("--detach", action="store_true", help="run in the background and return")
-    up.add_argument("--wait", type=float, default=90.0, help="seconds --detach waits for health")
-    up.add_argument("--log-level", default=os.environ.get("CHORUS_LOG_LEVEL", "INFO"))
-    up.add_argument(
+def _cloud_args(parser: argparse.ArgumentParser, *, log_level: str) -> None:
+    """What starting a local cloud takes (`local up`, `demo`)."""
+    parser.add_argument("--api-port", type=int, default=_env_int("CHORUS_API_PORT", DEFAULT_API_PORT))
+    parser.add_argument("--aws-port", type=int, default=_env_int("CHORUS_AWS_PORT", DEFAULT_AWS_PORT))
+    parser.add_argument("--state-dir", type=Path, default=Path(DEFAULT_STATE_DIR))
+    parser.add_argument("--project-dir", type=Path, default=None, help="folder holding template.yaml")
+    parser.add_argument("--log-level", default=os.environ.get("CHORUS_LOG_LEVEL", log_level))
+    parser.add_argument(
         "--parameter", "-p", action="append", default=[], metavar="NAME=VALUE", help="template parameter override"
     )
 
-    demo = commands.add_parser("demo", help="start the local cloud with sample data and send the digest")
-    demo.add_argument("--api-port", type=int, default=_env_int("CHORUS_API_PORT", DEFAULT_API_PORT))
-    demo.add_argument("--aws-port", type=int, default=_env_int("CHORUS_AWS_PORT", DEFAULT_AWS_PORT))
-    demo.add_argument("--state-dir", type=Path, default=Path(DEFAULT_STATE_DIR))
-    demo.add_argument("--project-dir", type=Path, default=None, help="folder holding template.yaml")
-    demo.add_argument("--log-level", default=os.environ.get("CHORUS_LOG_LEVEL", "WARNING"))
-    demo.add_argument("--parameter", "-p", action="append", default=[], metavar="NAME=VALUE")
+
+def _local_commands(local: argparse.ArgumentParser) -> None:
+    local_commands = local.add_subparsers(dest="local_command", required=True)
+
+    up = local_commands.add_parser("up", help="start the local cloud")
+    _cloud_args(up, log_level="INFO")
+    up.add_argument("--detach", action="store_true", help="run in the background and return")
+    up.add_argument("--wait", type=float, default=90.0, help="seconds --detach waits for health")
+
+    url = local_commands.add_parser("url", help="print the gateway's URL (or moto's, with --aws)")
+    url.add_argument("--aws", action="store_true", help="moto's endpoint (AWS_ENDPOINT_URL) instead")
+    _target_args(url, stack=False)
 
     for name, text in (("status", "show health"), ("down", "stop a detached local cloud")):
         sub = local_commands.add_parser(name, help=text)
@@ -105,6 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--group", action="append", default=None, help="repeatable; default: the admin group")
     _target_args(token, stack=False)
 
+
+def _data_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Commands that work on the local cloud or, with --stack, a deployed one."""
     upload = commands.add_parser("upload", help="upload a content or employees file and print its report")
     upload.add_argument("kind", choices=["content", "employees"])
     upload.add_argument("file", type=Path)
@@ -127,7 +139,6 @@ def build_parser() -> argparse.ArgumentParser:
         help="admin bearer token for --stack (default: $CHORUS_ADMIN_TOKEN); minted locally otherwise",
     )
     _target_args(deactivate, stack=True)
-    return parser
 
 
 def _target_args(parser: argparse.ArgumentParser, *, stack: bool) -> None:
@@ -148,6 +159,7 @@ def main(argv: list[str] | None = None) -> int:
                 "down": cmd_down,
                 "tick": cmd_tick,
                 "admin-token": cmd_admin_token,
+                "url": cmd_url,
             }[args.local_command]
             return handler(args)
         if args.command == "demo":
@@ -176,7 +188,7 @@ def _parameters(pairs: list[str]) -> dict[str, str]:
 
 
 def _print_urls(api_url: str, aws_url: str) -> None:
-    print(f"Chorus local cloud is up (default ports: api {DEFAULT_API_PORT}, aws {DEFAULT_AWS_PORT})")
+    print("Chorus local cloud is up (`chorus local url` prints the gateway's URL for scripts)")
     print(f"  gateway : {api_url}")
     print(f"  index   : {api_url}/_local/")
     print(f"  outbox  : {api_url}/_local/outbox")
@@ -199,39 +211,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     state_dir: Path = args.state_dir if args.state_dir.is_absolute() else (Path.cwd() / args.state_dir)
     # Quiet function logs: the demo prints what matters; `chorus local up` keeps them at INFO.
     args.parameter = ["LogLevel=WARNING", *args.parameter]
-    return _run_foreground(args, root, state_dir, on_ready=lambda cloud: _load_demo(cloud, root))
+    from chorus_local.demo import load_demo
 
-
-def _load_demo(cloud: LocalCloud, root: Path) -> None:
-    samples = root / "events" / "samples"
-    bucket = cloud.stack.physical_name("UploadsBucket")
-    s3 = cloud.client("s3")
-    day = datetime.now(UTC).strftime("%Y/%m/%d")
-    print("Loading the sample roster and content...", flush=True)
-    for kind, name in (
-        ("employees", "employees.csv"),
-        ("content", "content.csv"),
-        ("content", "content-with-mistakes.csv"),
-    ):
-        key = f"uploads/{kind}/{day}/{name}"
-        s3.put_object(Bucket=bucket, Key=key, Body=(samples / name).read_bytes())
-        cloud.settle()
-        report = json.loads(s3.get_object(Bucket=bucket, Key=f"reports/{key}.json")["Body"].read())
-        counts = report.get("counts", {})
-        print(
-            f"  {key}: {counts.get('accepted', 0)} accepted, {counts.get('rejected', 0)} rejected "
-            f"(report: chorus report {key})",
-            flush=True,
-        )
-    token = cloud.issuer.issue({"sub": "demo-admin", cloud.groups_claim: [cloud.admin_group]}, 3600)
-    response = requests.post(
-        f"{cloud.api_url}/admin/digests", headers={"Authorization": f"Bearer {token}"}, timeout=HTTP_TIMEOUT
-    )
-    cloud.settle()
-    print(f"Weekly digest sent now: {response.json()}", flush=True)
-    print(f"\nOpen {cloud.api_url}/_local/outbox, click a magic link, approve a post on the sandbox network;")
-    print(f"it appears on {cloud.api_url}/_local/feed when its time comes (`chorus local tick --to <time>`).")
-    print(f"Admin API token (1 h): {token}\n", flush=True)
+    return _run_foreground(args, root, state_dir, on_ready=lambda cloud: load_demo(cloud, root))
 
 
 def _run_foreground(
@@ -424,6 +406,20 @@ def cmd_status(args: argparse.Namespace) -> int:
     print("  resources:")
     for logical_id, name in (health.get("resources") or {}).items():
         print(f"    {logical_id}: {name}")
+    problems = health.get("problems") or []
+    if not problems:
+        return 0
+    print(f"PROBLEMS ({health.get('problems_total', len(problems))}, latest last):")
+    for problem in problems:
+        where = f"{problem.get('source')}" + (f" / {problem['function']}" if problem.get("function") else "")
+        print(f"  {problem.get('at')}  {where}: {problem.get('error')}")
+    return EXIT_DEGRADED
+
+
+def cmd_url(args: argparse.Namespace) -> int:
+    """The URL in use (whatever ports it was started on), so examples and scripts need no port."""
+    health = _get_health(resolve_api_url(args))
+    print(health["urls"]["aws" if args.aws else "api"])
     return 0
 
 
@@ -468,6 +464,8 @@ def cmd_admin_token(args: argparse.Namespace) -> int:
 class UploadTarget:
     bucket: str
     s3: Any
+    # The target's time: the local cloud's virtual clock, or None for a deployed stack (real time).
+    now: datetime | None = None
 
 
 def _stack_outputs(stack: str, region: str | None) -> dict[str, str]:
@@ -496,7 +494,7 @@ def resolve_target(args: argparse.Namespace) -> UploadTarget:
         aws_access_key_id="testing",
         aws_secret_access_key="testing",  # noqa: S106 - moto's dummy credentials
     )
-    return UploadTarget(str(bucket), s3)
+    return UploadTarget(str(bucket), s3, now=datetime.fromisoformat(str(health["clock"])))
 
 
 def upload_key(kind: str, file: Path, now: datetime | None = None) -> str:
@@ -513,7 +511,7 @@ def cmd_upload(args: argparse.Namespace) -> int:
     if not file.is_file():
         raise CliError(f"no such file: {file}")
     target = resolve_target(args)
-    key = upload_key(args.kind, file)
+    key = upload_key(args.kind, file, target.now)
     content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
     target.s3.put_object(Bucket=target.bucket, Key=key, Body=file.read_bytes(), ContentType=content_type)
     uploaded_at = target.s3.head_object(Bucket=target.bucket, Key=key)["LastModified"]

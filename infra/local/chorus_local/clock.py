@@ -1,20 +1,33 @@
 """A virtual clock that fires EventBridge Scheduler schedules (moto stores them, never runs them).
 
 The clock starts at real time and only moves forward: ``now() = real now + offset``; ``POST
-/_local/clock {"to": ...}`` grows the offset. A background thread checks every second for due
-occurrences of
+/_local/clock {"to": ...}`` (``chorus local tick``) grows the offset. The cloud installs it as
+``chorus.clock``, so the functions, pages, link expiry, stream records and the sandbox feed all
+read this time. A background thread checks every second for due occurrences of
 
 * schedules stored in moto (``list_schedules`` + ``get_schedule``): ``at()``, ``rate()`` and
   ``cron()`` with ``ScheduleExpressionTimezone``, ``StartDate``/``EndDate`` and ``State``;
 * schedules declared in the template as function events of ``Type: Schedule`` / ``ScheduleV2``.
 
 Each schedule keeps a cursor (virtual time up to which it has been evaluated) so every
-occurrence fires exactly once; a schedule's cursor starts at its creation time translated to
+occurrence fires at most once; a schedule's cursor starts at its creation time translated to
 virtual time. One-time ``at()`` schedules fire once when due (immediately if created in the
 past) and are deleted when ``ActionAfterCompletion`` is ``DELETE``. Firing invokes the target
 with async-invoke semantics (retries, then the function's OnFailure destination); SQS targets get
-the input as a message. A jump of the clock fires at most ``MAX_CATCH_UP`` occurrences per
-schedule, with a warning, so a month-long jump over a ``rate(1 minute)`` stays usable.
+the input as a message.
+
+A jump (``tick_to``) is time passing quickly, as EventBridge would see it:
+
+* the clock stops at every ``at()`` and ``cron()`` occurrence on the way, in time order, fires
+  it and waits for the work it causes (queues, streams, async invocations) before going on. A
+  post approved for Tuesday 10:00 is published with the clock at 10:00, and each Monday's
+  digest crossed is planned as that Monday 09:00, for that week;
+* a ``rate()`` schedule (the sweeper, every 10 minutes) fires once per stop, for its latest
+  occurrence, instead of once per occurrence: it repairs whatever is due "now", so the runs a
+  real week would have between two stops would each find what the next one finds (1,008 sweeps
+  for a week-long jump would only make it slow);
+* at most ``MAX_CATCH_UP`` occurrences of one ``cron()`` schedule per jump, with a warning, so a
+  month-long jump over a minutely cron stays usable.
 """
 
 from __future__ import annotations
@@ -29,11 +42,19 @@ from typing import Any
 from chorus_local.functions import FunctionRuntime
 from chorus_local.invoker import AsyncInvoker
 from chorus_local.log import get_logger
-from chorus_local.schedules import ScheduleExpression, ScheduleExpressionError, parse_schedule_expression
+from chorus_local.problems import Problems
+from chorus_local.schedules import (
+    RateExpression,
+    ScheduleExpression,
+    ScheduleExpressionError,
+    parse_schedule_expression,
+)
 
 logger = get_logger(__name__)
 
 MAX_CATCH_UP = 1000
+# Stops of one jump (each fires at least one occurrence): a bound against a runaway loop.
+MAX_STOPS = 10_000
 ClientFactory = Callable[[str], Any]
 
 
@@ -105,7 +126,9 @@ class ScheduleRunner:
         template_schedules: list[ScheduleSpec],
         poll_interval: float = 1.0,
         list_schedules: Callable[[], list[dict[str, Any]]] | None = None,
+        problems: Problems | None = None,
     ) -> None:
+        self.problems = problems or Problems()
         self.clock = clock
         self._client = client
         self._runtime = runtime
@@ -139,21 +162,34 @@ class ScheduleRunner:
         while not self._stop.wait(self._poll_interval):
             try:
                 self.fire_due()
-            except Exception:  # keep ticking whatever a schedule does
+            except Exception as exc:  # keep ticking whatever a schedule does
                 logger.exception("clock tick failed")
+                self.problems.record("clock", f"{type(exc).__name__}: {exc}")
 
     # ------------------------------------------------------------------ public
 
     def tick_to(self, target: datetime) -> tuple[datetime, list[Fired]]:
-        """Advance the clock and fire everything due, synchronously.
+        """Move the clock to ``target``, stopping at each occurrence on the way (module docstring).
 
-        After each round it waits for the work the fired functions caused (async invocations,
-        SQS batches) and repeats while new occurrences become due (a fired function may create
-        an ``at()`` schedule for "now").
+        Work already under way finishes first, at the time it started. After the last stop the
+        clock reaches ``target`` and whatever became due there fires, repeatedly while fired
+        functions create schedules for "now".
         """
         with self._lock:
-            now = self.clock.advance_to(target)
+            if target.tzinfo is None:
+                target = target.replace(tzinfo=UTC)
+            self.settle()
             fired: list[Fired] = []
+            for _stop in range(MAX_STOPS):
+                stop = self._next_stop(target)
+                if stop is None:
+                    break
+                self.clock.advance_to(stop)
+                fired.extend(self.fire_due())
+                self.settle()
+            else:
+                logger.warning("too many stops in one jump", stops=MAX_STOPS, target=target.isoformat())
+            now = self.clock.advance_to(target)
             for _round in range(10):
                 batch = self.fire_due()
                 self.settle()  # S3 events and queue batches the fired functions caused
@@ -166,7 +202,7 @@ class ScheduleRunner:
         with self._lock:
             now = self.clock.now()
             due: list[tuple[datetime, ScheduleSpec]] = []
-            for spec in [*self._template, *self._moto_schedules()]:
+            for spec in self._all_specs():
                 due.extend((moment, spec) for moment in self._due(spec, now))
             due.sort(key=lambda item: item[0])
             fired = [self._fire(spec, moment) for moment, spec in due]
@@ -189,6 +225,9 @@ class ScheduleRunner:
         self._cursors[spec.key] = max(cursor, now)
         if not spec.enabled or until <= cursor:
             return []
+        if isinstance(spec.expression, RateExpression):  # only the latest (module docstring)
+            latest = spec.expression.latest(cursor, until, spec.anchor)
+            return [latest] if latest is not None else []
         moments: list[datetime] = []
         for moment in spec.expression.occurrences(cursor, until, spec.anchor):
             moments.append(moment)
@@ -196,6 +235,31 @@ class ScheduleRunner:
                 logger.warning("catch-up capped", schedule=spec.label, cap=MAX_CATCH_UP)
                 break
         return moments
+
+    def _all_specs(self) -> list[ScheduleSpec]:
+        return [*self._template, *self._moto_schedules()]
+
+    def _next_stop(self, target: datetime) -> datetime | None:
+        """The earliest ``at()`` or ``cron()`` occurrence not fired yet, up to ``target``."""
+        now = self.clock.now()
+        earliest: datetime | None = None
+        for spec in self._all_specs():
+            if not spec.enabled or isinstance(spec.expression, RateExpression):
+                continue
+            if spec.expression.one_time:
+                if spec.key in self._fired_once:
+                    continue
+                moment: datetime | None = getattr(spec.expression, "when", None)
+            else:
+                cursor = max(self._cursors.get(spec.key, spec.anchor), spec.anchor)
+                until = min(target, spec.end) if spec.end is not None else target
+                moment = next(iter(spec.expression.occurrences(cursor, until, spec.anchor)), None)
+            if moment is None or moment > target:
+                continue
+            moment = max(moment, now)  # due already (created for "now"): fires at this stop
+            if earliest is None or moment < earliest:
+                earliest = moment
+        return earliest
 
     def _fire(self, spec: ScheduleSpec, moment: datetime) -> Fired:
         occurrence = moment.isoformat()

@@ -28,12 +28,13 @@ from chorus_local.gateway import GatewayApp, gateway_server
 from chorus_local.http_api import Route, routes_from_template
 from chorus_local.invoker import AsyncInvoker
 from chorus_local.log import get_logger
+from chorus_local.problems import Problems
 from chorus_local.provision import Provisioner
 from chorus_local.s3_events import S3NotificationHook
 from chorus_local.server import ThreadedServer
 from chorus_local.sqs_events import SqsPoller
 from chorus_local.sqs_events import mappings_from_functions as sqs_mappings
-from chorus_local.streams import StreamPoller
+from chorus_local.streams import MotoStreams, StreamPoller
 from chorus_local.streams import mappings_from_functions as stream_mappings
 from chorus_local.template import Stack, load_template
 
@@ -75,12 +76,36 @@ class CloudConfig:
         return self.root / "template.yaml"
 
 
-def moto_server(host: str, port: int) -> ThreadedServer:
+_DYNAMODB_TARGETS = ("DynamoDB_20120810.", "DynamoDBStreams_20120810.")
+
+
+class OneDynamoDBRequestAtATime:
+    """Runs moto's DynamoDB and DynamoDB Streams requests one at a time.
+
+    moto applies a transaction's writes one by one and, when one fails, puts back a copy of the
+    table taken before: a request served meanwhile could read writes that never happened (a
+    stream record of a cancelled transaction) or have its own write undone by the rollback. In
+    DynamoDB a transaction is atomic; serializing gives the same guarantee, at no cost that
+    matters for one developer's traffic.
+    """
+
+    def __init__(self, app: Any, lock: threading.RLock) -> None:
+        self._app = app
+        self._lock = lock
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        if not str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith(_DYNAMODB_TARGETS):
+            return self._app(environ, start_response)
+        with self._lock:
+            return list(self._app(environ, start_response))
+
+
+def moto_server(host: str, port: int, dynamodb_lock: threading.RLock) -> ThreadedServer:
     """moto's werkzeug app, bound in the caller's thread (ThreadedMotoServer binds in its own
     thread and would hang on a busy port)."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 
-    app = DomainDispatcherApplication(create_backend_app)
+    app = OneDynamoDBRequestAtATime(DomainDispatcherApplication(create_backend_app), dynamodb_lock)
     return ThreadedServer(app, host, port, name="chorus-moto", request_handler=MotoRequestHandler)
 
 
@@ -103,6 +128,10 @@ class LocalCloud:
             parameter_overrides={**LOCAL_PARAMETER_DEFAULTS, **config.parameter_overrides},
         )
         self.clock = VirtualClock()
+        self.problems = Problems()
+        # Held by moto's DynamoDB requests and by the stream reads: see OneDynamoDBRequestAtATime.
+        self.dynamodb_lock = threading.RLock()
+        self.streams = MotoStreams(self.stack.account_id, self.stack.region, self.dynamodb_lock)
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
         self._saved_env: dict[str, str | None] = {}
@@ -169,7 +198,7 @@ class LocalCloud:
         config = self.config
         config.state_dir.mkdir(parents=True, exist_ok=True)
         # Bind both ports first: a busy port fails here, before anything else happens.
-        self._moto = moto_server(config.host, config.aws_port)
+        self._moto = moto_server(config.host, config.aws_port, self.dynamodb_lock)
         try:
             self._gateway = gateway_server(GatewayApp(self), config.host, config.api_port)
         except OSError:
@@ -221,14 +250,18 @@ class LocalCloud:
             sqs_mappings(self.functions),
             self.stack.region,
             poll_interval=self.config.poll_interval,
+            problems=self.problems,
         )
         self.sqs_poller.start()
         self.stream_poller = StreamPoller(
             self.runtime,
             self.client,
+            self.streams,
             stream_mappings(self.functions),
             self.stack.region,
             poll_interval=self.config.poll_interval,
+            problems=self.problems,
+            clock_offset=lambda: self.clock.offset,
         )
         self.stream_poller.start()
         self.scheduler = ScheduleRunner(
@@ -239,6 +272,7 @@ class LocalCloud:
             template_schedules(self.runtime, self.clock.now(), self.stack.region, self.stack.account_id),
             poll_interval=self.config.poll_interval,
             list_schedules=moto_backend_schedules(self.stack.account_id, self.stack.region),
+            problems=self.problems,
         )
         self.scheduler.settle = self.settle
         self.scheduler.start()
@@ -341,14 +375,17 @@ class LocalCloud:
         self.ses_identities = sorted(addresses)
 
     def settle(self, timeout: float = 60.0) -> bool:
-        """Wait until queued async invocations, stream records and mapped SQS queues are drained."""
+        """Wait until queued async invocations, stream records and mapped SQS queues are drained
+        (each may cause more of the others: a queue's function writes, its records are scored)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             remaining = max(0.1, deadline - time.monotonic())
             if (
                 self.invoker.wait_idle(remaining)
                 and self.sqs_poller.wait_idle(remaining)
+                and self.stream_poller.drain(remaining)
                 and self.invoker.wait_idle(0.1)
+                and self.sqs_poller.wait_idle(0.1)
             ):
                 return True
         return False
@@ -368,8 +405,11 @@ class LocalCloud:
         return outputs
 
     def health(self) -> dict[str, Any]:
+        problems = self.problems.recent()
         return {
-            "status": "ok",
+            "status": "degraded" if problems else "ok",
+            "problems": problems,
+            "problems_total": self.problems.total,
             "clock": self.clock.now().isoformat(),
             "ports": {"api": self.api_port, "aws": self.aws_port},
             "urls": {

@@ -7,7 +7,9 @@ The sandbox adapter (chorus.adapters.networks.sandbox) keeps posts in the app's 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 FEED_PK = "SANDBOX#feed"
 
@@ -20,9 +22,18 @@ class FeedPost:
     link: str
     title: str
     published_at: str
+    # The same instant in the company's zone (the digest's), as people there read it.
+    published_local: str
 
 
-def feed_posts(dynamodb: Any, table_name: str) -> list[FeedPost]:
+def _local(published_at: str, zone: str) -> str:
+    if not published_at:
+        return ""
+    moment = datetime.fromisoformat(published_at).astimezone(ZoneInfo(zone))
+    return f"{moment:%a %d %b %Y, %H:%M} {zone}"
+
+
+def feed_posts(dynamodb: Any, table_name: str, zone: str = "UTC") -> list[FeedPost]:
     posts: list[FeedPost] = []
     request: dict[str, Any] = {
         "TableName": table_name,
@@ -40,6 +51,7 @@ def feed_posts(dynamodb: Any, table_name: str) -> list[FeedPost]:
                     link=item.get("link", {}).get("S", ""),
                     title=item.get("title", {}).get("S", ""),
                     published_at=item.get("published_at", {}).get("S", ""),
+                    published_local=_local(item.get("published_at", {}).get("S", ""), zone),
                 )
             )
         if "LastEvaluatedKey" not in response:

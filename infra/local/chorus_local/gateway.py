@@ -156,7 +156,8 @@ class GatewayApp:
         return self._json({"message": "Not Found"}, 404)
 
     def _feed(self) -> list[FeedPost]:
-        return feed_posts(self.cloud.client("dynamodb"), self.cloud.stack.physical_name("Table"))
+        zone = str(self.cloud.stack.parameters.get("DigestTimezone") or "UTC")
+        return feed_posts(self.cloud.client("dynamodb"), self.cloud.stack.physical_name("Table"), zone)
 
     def _messages(self) -> list[Any]:
         return sent_messages(self.cloud.stack.account_id, self.cloud.stack.region)

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import base64
 import json
-import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
+from chorus import clock
 from chorus_local.functions import FunctionSpec
 from chorus_local.template import Stack
 
@@ -174,7 +174,7 @@ def build_event(
     now: datetime | None = None,
 ) -> dict[str, Any]:
     """An API Gateway HTTP API payload format 2.0 event, keys omitted when API Gateway omits them."""
-    when = now or datetime.now(UTC)
+    when = now or clock.now()
     headers: dict[str, str] = {}
     cookies: list[str] = []
     for name, value in request.headers:
@@ -305,4 +305,4 @@ def convert_result(result: Any) -> GatewayResponse:
 
 
 def epoch_ms() -> int:
-    return int(time.time() * 1000)
+    return int(clock.timestamp() * 1000)

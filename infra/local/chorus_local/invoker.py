@@ -18,9 +18,9 @@ import traceback
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+from chorus import clock
 from chorus_local.functions import FunctionRuntime, FunctionSpec
 from chorus_local.log import get_logger
 
@@ -124,7 +124,7 @@ class AsyncInvoker:
     ) -> dict[str, Any]:
         return {
             "version": "1.0",
-            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "timestamp": clock.now().isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "requestContext": {
                 "requestId": str(uuid.uuid4()),
                 "functionArn": f"{spec.arn}:$LATEST",

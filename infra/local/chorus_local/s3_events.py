@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote_plus
 
+from chorus import clock
 from chorus_local.functions import FunctionSpec
 from chorus_local.log import get_logger
 
@@ -56,7 +57,7 @@ def build_s3_event(
     source_ip: str = "127.0.0.1",
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    when = now or datetime.now(UTC)
+    when = now or clock.now()
     obj: dict[str, Any] = {"key": encode_key(key), "size": size, "eTag": etag.strip('"')}
     if version_id and version_id != "null":
         obj["versionId"] = version_id

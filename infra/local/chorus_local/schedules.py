@@ -227,6 +227,14 @@ class RateExpression:
                 yield moment
             k += 1
 
+    def latest(self, after: datetime, until: datetime, anchor: datetime | None = None) -> datetime | None:
+        """The last of ``occurrences(after, until, anchor)``, without walking through the others."""
+        after, until = _aware(after), _aware(until)
+        start = _aware(anchor) if anchor is not None else after
+        k = int((until - start) / self.interval)
+        moment = start + k * self.interval
+        return moment if k >= 1 and moment > after else None
+
 
 @dataclass(frozen=True)
 class CronExpression:

@@ -18,6 +18,7 @@ from typing import Any
 from chorus_local.filters import parse_filter_criteria, passes, sqs_filter_view
 from chorus_local.functions import FunctionRuntime, FunctionSpec
 from chorus_local.log import get_logger
+from chorus_local.problems import Problems
 
 logger = get_logger(__name__)
 
@@ -104,8 +105,11 @@ class SqsPoller:
         client: ClientFactory,
         mappings: list[SqsMapping],
         region: str,
+        *,
         poll_interval: float = 0.2,
+        problems: Problems | None = None,
     ) -> None:
+        self.problems = problems or Problems()
         self._runtime = runtime
         self._client = client
         self.mappings = [mapping for mapping in mappings if mapping.enabled]
@@ -140,8 +144,9 @@ class SqsPoller:
             for mapping in self.mappings:
                 try:
                     worked = self.poll_once(mapping) or worked
-                except Exception:  # keep polling whatever one queue does
+                except Exception as exc:  # keep polling whatever one queue does
                     logger.exception("sqs poll failed", queue=mapping.queue_name)
+                    self.problems.record("sqs poller", f"{type(exc).__name__}: {exc}", mapping.function.name)
             if not worked:
                 self._stop.wait(self._poll_interval)
 

@@ -294,10 +294,13 @@ def build_digest_planner(
     from chorus.adapters.sqs_queue import MessageQueue
     from chorus.services.digest import DigestPlanner
     from chorus.store.catalog import CatalogStore
+    from chorus.store.digest_runs import DigestRunStore
 
+    dynamodb = dynamodb_client or _dynamodb()
     return DigestPlanner(
-        CatalogStore(dynamodb_client or _dynamodb(), settings.table_name),
+        CatalogStore(dynamodb, settings.table_name),
         MessageQueue(sqs_client or boto3.client("sqs", config=_client_config()), settings.digest_queue_url),
+        runs=DigestRunStore(dynamodb, settings.table_name),
         timezone=settings.digest_timezone,
     )
 
@@ -320,15 +323,18 @@ def build_digest_sender(
     from chorus.adapters.ses_email import SesEmailSender
     from chorus.services.digest import DigestSender, Links, Pacer
     from chorus.store.consent import ConsentStore
+    from chorus.store.digest_runs import DigestRunStore
 
+    dynamodb = dynamodb_client or _dynamodb()
     return DigestSender(
-        ConsentStore(dynamodb_client or _dynamodb(), settings.table_name),
+        ConsentStore(dynamodb, settings.table_name),
         SesEmailSender(
             sesv2_client or boto3.client("sesv2", config=_client_config()),
             configuration_set=settings.ses_configuration_set,
         ),
         key_ring or _key_ring(settings.magic_link_secret_id),
         pacer or Pacer(settings.per_sender_rate),
+        runs=DigestRunStore(dynamodb, settings.table_name),
         links=Links(settings.public_base_url),
         sender=settings.sender_email,
         sender_name=settings.sender_name,

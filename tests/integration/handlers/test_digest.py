@@ -14,9 +14,12 @@ import pytest
 from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from moto.ses.models import ses_backends
 
+import admin_api_handler
 import digest_planner_handler
 import digest_sender_handler
+from chorus.domain.timing import week_of
 from tests.conftest import ACCOUNT, DIGEST_QUEUE_URL
+from tests.support.http_events import http_event
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.seed import content_id, employee_id, seed
 
@@ -179,6 +182,7 @@ def test_opted_out_employees_and_employees_with_nothing_new_get_nothing(aws):
     )
     outcome = run_digest(aws)
     assert outcome["planned"]["recipients"] == 0
+    assert outcome["planned"]["not_queued"] == {"unsubscribed": 1, "nothing_to_share": 1}
     assert sent_messages() == []
 
 
@@ -258,3 +262,51 @@ def test_the_digest_shows_last_weeks_impact(aws):
     text, html = bodies(message)
     assert "Last week your posts earned 35 points and brought 12 visits" in text
     assert "35 points" in html
+
+
+def admin(method: str, query: dict[str, str] | None = None) -> tuple[int, dict]:
+    response = admin_api_handler.lambda_handler(http_event(method, "/admin/digests", query=query), FakeLambdaContext())
+    return response["statusCode"], json.loads(response["body"])
+
+
+def send_queued(aws) -> None:
+    """What the sender's event source mapping does with the queued batches."""
+    while messages := aws["sqs"].receive_message(QueueUrl=DIGEST_QUEUE_URL, MaxNumberOfMessages=10).get("Messages"):
+        digest_sender_handler.lambda_handler({"Records": [sqs_record(m) for m in messages]}, FakeLambdaContext())
+        for message in messages:
+            aws["sqs"].delete_message(QueueUrl=DIGEST_QUEUE_URL, ReceiptHandle=message["ReceiptHandle"])
+
+
+def test_a_second_request_says_what_was_sent_and_what_is_skipped(aws):
+    # Given Ada and Camille have something to share this week
+    seed(aws, CONTENT, EMPLOYEES)
+    week_id = week_of(datetime.now(UTC), "Europe/Paris").week_id
+    # When an admin sends the digest, and the senders send it
+    status, first = admin("POST")
+    assert status == 202
+    assert first["recipients"] == 2 and first["week"]["sent"] == 0 and first["week"]["requests"] == 1
+    assert first["note"] == "2 recipients queued; each gets this week's digest once."
+    send_queued(aws)
+    # Then the week's run says both were sent
+    status, week = admin("GET")
+    assert status == 200
+    assert (week["week_id"], week["sent"], week["skipped"], week["failed"]) == (week_id, 2, {"already_sent": 0}, 0)
+    # When the admin asks again the same week
+    status, second = admin("POST")
+    # Then the answer says the two already went out and will be skipped, not that two are sent
+    assert status == 202
+    assert second["recipients"] == 2
+    assert (second["week"]["requests"], second["week"]["queued"], second["week"]["sent"]) == (2, 4, 2)
+    assert "2 already went out this week" in second["note"] and "skipped, not sent twice" in second["note"]
+    send_queued(aws)
+    status, week = admin("GET", {"week": week_id})
+    assert (week["sent"], week["skipped"]["already_sent"]) == (2, 2)
+    assert len(sent_messages()) == 2  # nobody got a second email
+
+
+def test_a_week_nobody_asked_for_is_all_zeros_and_a_bad_week_is_422(aws):
+    status, week = admin("GET", {"week": "2025-W01"})
+    assert status == 200
+    assert (week["requests"], week["sent"], week["first_requested_at"]) == (0, 0, None)
+    status, body = admin("GET", {"week": "last week"})
+    assert status == 422 and body["problems"][0]["field"] == "week"

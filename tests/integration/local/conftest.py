@@ -1,4 +1,9 @@
-"""One local cloud per test session, in-process, on ephemeral ports."""
+"""A local cloud per test module, in-process, on ephemeral ports.
+
+Module-scoped: a module may move its cloud's clock weeks ahead without touching another's, and
+each cloud is stopped (threads joined, moto reset) as soon as its tests are done, so its pollers
+never run on into other tests' moto state.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ def _clear_runtime_caches() -> None:
             clear()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
     config = CloudConfig(
         root=ROOT,
@@ -44,7 +49,7 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
 
 @pytest.fixture
 def local_cloud(cloud: LocalCloud) -> Iterator[LocalCloud]:
-    """The session cloud, with handler overrides removed after each test."""
+    """The module's cloud, with handler overrides removed after each test."""
     yield cloud
     cloud.invoker.wait_idle(30)
     for logical_id in cloud.functions:

@@ -289,8 +289,10 @@ def test_stream_records_reach_the_function_through_filter_criteria(local_cloud: 
         max_retries=0,
         on_failure=None,
     )
-    poller = StreamPoller(local_cloud.runtime, local_cloud.client, [mapping], local_cloud.stack.region)
-    poller._open(mapping)
+    poller = StreamPoller(
+        local_cloud.runtime, local_cloud.client, local_cloud.streams, [mapping], local_cloud.stack.region
+    )
+    poller.open(mapping)
     dynamodb = local_cloud.client("dynamodb")
     # When an approval and an unrelated item are written
     dynamodb.put_item(TableName=table, Item={"PK": {"S": "EMP#1"}, "SK": {"S": "APPROVAL#c1#x"}, "b": {"B": b"\x00"}})

@@ -11,10 +11,12 @@ from hypothesis import strategies as st
 
 from chorus.domain.timing import (
     MIN_LEAD,
+    SCHEDULE_HORIZON,
     check_publish_time,
     local_time_to_utc,
+    offered_window,
     overlaps,
-    spread_over_week,
+    spread_times,
     week_of,
 )
 from chorus.errors import InvalidInput
@@ -57,9 +59,27 @@ def test_publish_time_rules():
     assert error.value.problems[0].reason == "is after this content may be shared"
 
 
+def test_a_repeated_hour_is_its_first_pass_unless_the_page_offered_the_second():
+    # 01:30 happens twice in New York on 2026-11-01: 05:30 UTC (EDT), then 06:30 UTC (EST)
+    wall = datetime(2026, 11, 1, 1, 30)
+    assert local_time_to_utc("at", wall, "America/New_York") == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)
+    after_first = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
+    assert local_time_to_utc("at", wall, "America/New_York", not_before=after_first) == datetime(
+        2026, 11, 1, 6, 30, tzinfo=UTC
+    )
+
+
+def test_publish_time_after_the_horizon_is_refused():
+    now = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+    check_publish_time("at", now + SCHEDULE_HORIZON - timedelta(minutes=1), now, None, None)
+    with pytest.raises(InvalidInput) as error:
+        check_publish_time("at", now + SCHEDULE_HORIZON, now, None, None)
+    assert error.value.problems[0].reason == "is more than 7 days ahead"
+
+
 def test_spread_is_inside_working_hours_ordered_and_in_the_future():
     now = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)  # Monday 09:00 Paris
-    times = spread_over_week(3, now, PARIS, None, None)
+    times = spread_times(3, offered_window(now, None, None), PARIS)
     assert times == sorted(times) and len(set(times)) == 3
     for moment in times:
         local = moment.astimezone(ZoneInfo(PARIS))
@@ -67,10 +87,17 @@ def test_spread_is_inside_working_hours_ordered_and_in_the_future():
         assert moment >= now + MIN_LEAD
 
 
-def test_spread_with_no_working_hours_left_asks_for_a_time():
+def test_spread_on_a_friday_evening_uses_next_week():
     friday_evening = datetime(2026, 11, 27, 18, 30, tzinfo=UTC)
+    times = spread_times(2, offered_window(friday_evening, None, None), PARIS)
+    assert [moment.astimezone(ZoneInfo(PARIS)).date().isoformat() for moment in times] == ["2026-12-01", "2026-12-03"]
+
+
+def test_spread_with_no_working_hours_left_in_the_window_asks_for_a_time():
+    friday_evening = datetime(2026, 11, 27, 18, 30, tzinfo=UTC)
+    window = offered_window(friday_evening, None, friday_evening + timedelta(days=2))  # ends Sunday
     with pytest.raises(InvalidInput) as error:
-        spread_over_week(2, friday_evening, PARIS, None, None)
+        spread_times(2, window, PARIS)
     assert error.value.problems[0].field == "when"
 
 
@@ -78,16 +105,17 @@ def test_spread_with_no_working_hours_left_asks_for_a_time():
     st.integers(min_value=1, max_value=4),
     st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31)),
     st.sampled_from(["Europe/Paris", "America/New_York", "Asia/Tokyo", "UTC", "Australia/Sydney"]),
+    st.integers(min_value=0, max_value=14 * 24),
 )
-def test_spread_property(count, naive_now, zone):
+def test_spread_property(count, naive_now, zone, window_hours):
     now = naive_now.replace(tzinfo=UTC)
+    window = offered_window(now, None, now + timedelta(hours=window_hours))
     try:
-        times = spread_over_week(count, now, zone, None, None)
+        times = spread_times(count, window, zone)
     except InvalidInput:
-        return  # no working hours left this week: the employee is asked to pick a time
-    week = week_of(now, zone)
+        return  # no working hours left in the window: the employee is asked to pick a time
     assert len(times) == count
-    assert all(week.start <= moment < week.end and moment >= now + MIN_LEAD - timedelta(minutes=5) for moment in times)
+    assert all(window.earliest <= moment < window.latest for moment in times)
     assert all(9 <= moment.astimezone(ZoneInfo(zone)).hour < 18 for moment in times)
     assert times == sorted(times)
 

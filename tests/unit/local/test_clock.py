@@ -78,23 +78,63 @@ def test_at_schedule_fires_once_then_is_deleted(setup: tuple[ScheduleRunner, Fak
     assert runner.tick_to(when + timedelta(hours=5))[1] == []
 
 
-def test_recurring_schedule_fires_each_occurrence_once(setup: tuple[ScheduleRunner, FakeScheduler, list[Any]]) -> None:
-    runner, scheduler, calls = setup
-    scheduler.schedules["sweep"] = {
-        "Name": "sweep",
+def _schedule(name: str, expression: str, zone: str = "UTC", **extra: Any) -> dict[str, Any]:
+    return {
+        "Name": name,
         "GroupName": "default",
-        "ScheduleExpression": "rate(10 minutes)",
+        "ScheduleExpression": expression,
+        "ScheduleExpressionTimezone": zone,
         "State": "ENABLED",
         "CreationDate": datetime.now(UTC),
-        "Target": {"Arn": ARN},
+        "Target": {"Arn": ARN, "Input": json.dumps({"schedule": name})},
+        **extra,
     }
+
+
+def test_a_rate_schedule_fires_once_per_jump_for_its_latest_occurrence(
+    setup: tuple[ScheduleRunner, FakeScheduler, list[Any]],
+) -> None:
+    runner, scheduler, calls = setup
+    scheduler.schedules["sweep"] = _schedule("sweep", "rate(10 minutes)")
     start = runner.clock.now()
     runner.fire_due()  # first sight: cursor at creation
-    runner.tick_to(start + timedelta(minutes=35))
-    assert len(calls) == 3
-    runner.tick_to(start + timedelta(minutes=35))  # same instant again: nothing new
-    assert len(calls) == 3
-    assert calls[0] == {}
+    # A week passes in one jump: the sweeper runs once, not 1,008 times
+    _, fired = runner.tick_to(start + timedelta(days=7, minutes=5))
+    assert len(calls) == 1
+    [only] = fired
+    assert abs(datetime.fromisoformat(only.occurrence) - (start + timedelta(days=7))) < timedelta(seconds=1)
+    runner.tick_to(start + timedelta(days=7, minutes=5))  # same instant again: nothing new
+    assert len(calls) == 1
+
+
+def test_a_jump_stops_at_each_occurrence_with_the_clock_at_its_time(
+    setup: tuple[ScheduleRunner, FakeScheduler, list[Any]],
+) -> None:
+    # Given a weekly cron in Paris, two posts at chosen times, and a sweeper
+    runner, scheduler, _ = setup
+    seen: list[tuple[str, datetime]] = []
+    runner._runtime.override("Publisher", lambda event, _context: seen.append((event["schedule"], runner.clock.now())))
+    start = datetime(2026, 11, 29, 17, 0, tzinfo=UTC)  # a Sunday
+    runner.clock.advance_to(start)
+    scheduler.schedules["weekly"] = _schedule("weekly", "cron(0 9 ? * MON *)", "Europe/Paris")
+    scheduler.schedules["tuesday"] = _schedule("tuesday", "at(2026-12-01T10:00:00)", "Europe/Paris")
+    scheduler.schedules["wednesday"] = _schedule("wednesday", "at(2026-12-02T15:30:00)", "America/New_York")
+    scheduler.schedules["sweep"] = _schedule("sweep", "rate(10 minutes)")
+    runner.fire_due()
+    # When the clock jumps two weeks
+    runner.tick_to(start + timedelta(days=14))
+    # Then each occurrence ran in order, with the clock at its own time; the sweeper at each stop
+    # (to the second: real time goes on by microseconds while the jump runs)
+    timed = [(name, moment.replace(microsecond=0)) for name, moment in seen if name != "sweep"]
+    assert timed == [
+        ("weekly", datetime(2026, 11, 30, 8, 0, tzinfo=UTC)),
+        ("tuesday", datetime(2026, 12, 1, 9, 0, tzinfo=UTC)),
+        ("wednesday", datetime(2026, 12, 2, 20, 30, tzinfo=UTC)),
+        ("weekly", datetime(2026, 12, 7, 8, 0, tzinfo=UTC)),
+    ]
+    sweeps = [moment for name, moment in seen if name == "sweep"]
+    assert len(sweeps) == 5  # once per stop, and once at the end
+    assert sweeps[-1].replace(microsecond=0) == start + timedelta(days=14)
 
 
 def test_template_schedule_events_are_found() -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from chorus_local.schedules import (
     AtExpression,
@@ -103,3 +105,16 @@ def test_invalid_expressions(expression: str) -> None:
 def test_unknown_time_zone() -> None:
     with pytest.raises(ScheduleExpressionError):
         parse_schedule_expression("rate(1 minute)", "Mars/Olympus")
+
+
+@given(
+    st.integers(min_value=1, max_value=180),
+    st.integers(min_value=0, max_value=60 * 24 * 3),
+    st.integers(min_value=0, max_value=60 * 24 * 3),
+)
+def test_the_latest_rate_occurrence_is_the_last_one_listed(every: int, after: int, span: int) -> None:
+    anchor = datetime(2026, 11, 29, 17, 3, 11, tzinfo=UTC)
+    expression = RateExpression(timedelta(minutes=every))
+    start, until = anchor + timedelta(minutes=after), anchor + timedelta(minutes=after + span)
+    listed = list(expression.occurrences(start, until, anchor))
+    assert expression.latest(start, until, anchor) == (listed[-1] if listed else None)

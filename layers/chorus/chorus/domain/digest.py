@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -57,3 +59,35 @@ class DigestBatch(BaseModel):
     week_end: datetime
     recipients: list[Recipient]
     contents: dict[str, Content] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DigestRun:
+    """One week's digest as it stands: every request to send it, and what the senders did.
+
+    ``sent`` is exact (each send is claimed once per employee and week). ``already_sent`` counts
+    the times a sender skipped someone who had this week's digest: a second request for the
+    week, or a batch SQS delivered again. ``failed`` counts failed sends; SQS delivers their
+    batch again, so a later success also counts in ``sent``.
+    """
+
+    week_id: str
+    requests: int = 0
+    queued: int = 0
+    sent: int = 0
+    already_sent: int = 0
+    failed: int = 0
+    first_requested_at: datetime | None = None
+    last_requested_at: datetime | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "week_id": self.week_id,
+            "requests": self.requests,
+            "queued": self.queued,
+            "sent": self.sent,
+            "skipped": {"already_sent": self.already_sent},
+            "failed": self.failed,
+            "first_requested_at": self.first_requested_at.isoformat() if self.first_requested_at else None,
+            "last_requested_at": self.last_requested_at.isoformat() if self.last_requested_at else None,
+        }

@@ -1,7 +1,11 @@
-"""When posts go out: the digest week, chosen times, and spreading posts over working hours.
+"""When posts go out: the digest week, the times offered to the employee, chosen and spread times.
 
-Times are stored in UTC; every rule about "this week", working hours or a chosen wall-clock
-time is evaluated in the employee's own time zone.
+Times are stored in UTC; every rule about working hours or a chosen wall-clock time is evaluated
+in the employee's own time zone.
+
+The times offered (``offered_window``) are the content's window capped by the scheduling horizon,
+from ``MIN_LEAD`` ahead: the activity page shows exactly this window, and an approval is checked
+against it (``check_publish_time``), so the page never offers a time the approval refuses.
 """
 
 from __future__ import annotations
@@ -17,7 +21,15 @@ WORKDAY_END = time(18, 0)
 # A post approved "now" goes out right away; chosen or spread times are at least this far ahead
 # so the employee can still cancel.
 MIN_LEAD = timedelta(minutes=10)
+# The employee reads the page before approving: a time it offered is still accepted this long
+# after it was shown (the page's earliest time is MIN_LEAD ahead of when it was rendered).
+LEAD_GRACE = timedelta(minutes=5)
+# Policy: a post goes out within a week of its approval ("a time this week" read as the coming
+# seven days, so a Sunday or a Friday evening still offers the working week ahead), and never
+# after the content's window.
+SCHEDULE_HORIZON = timedelta(days=7)
 SLOT = timedelta(minutes=5)
+_MINUTE = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
@@ -42,21 +54,67 @@ def overlaps(window_start: datetime | None, window_end: datetime | None, week: W
     return (window_start is None or window_start < week.end) and (window_end is None or window_end > week.start)
 
 
-def local_time_to_utc(field: str, wall_clock: datetime, zone: str) -> datetime:
-    """Reads a wall-clock time (from a datetime-local input) in ``zone``; refuses times DST skips."""
+@dataclass(frozen=True)
+class OfferedWindow:
+    """The times an employee may choose: whole minutes from ``earliest``, before ``latest``."""
+
+    earliest: datetime
+    latest: datetime
+
+    @property
+    def last_minute(self) -> datetime:
+        """The last whole minute before ``latest`` (what a minute-precision picker may show)."""
+        return _floor_minute(self.latest - timedelta(microseconds=1))
+
+    @property
+    def empty(self) -> bool:
+        return self.earliest > self.last_minute
+
+
+def _floor_minute(moment: datetime) -> datetime:
+    return moment.replace(second=0, microsecond=0)
+
+
+def _ceil_minute(moment: datetime) -> datetime:
+    floor = _floor_minute(moment)
+    return floor if floor == moment else floor + _MINUTE
+
+
+def offered_window(now: datetime, window_start: datetime | None, window_end: datetime | None) -> OfferedWindow:
+    """The content's window capped by the horizon, from ``MIN_LEAD`` ahead, in whole minutes."""
+    earliest = now + MIN_LEAD
+    if window_start is not None and window_start > earliest:
+        earliest = window_start
+    latest = now + SCHEDULE_HORIZON
+    if window_end is not None and window_end < latest:
+        latest = window_end
+    return OfferedWindow(_ceil_minute(earliest), latest)
+
+
+def local_time_to_utc(field: str, wall_clock: datetime, zone: str, *, not_before: datetime | None = None) -> datetime:
+    """Reads a wall-clock time (from a datetime-local input) in ``zone``; refuses times DST skips.
+
+    A time the clocks pass twice (the hour repeated when DST ends) is its first pass, unless that
+    is before ``not_before`` and the second is not: the page may offer the second pass.
+    """
     tz = ZoneInfo(zone)
-    aware = wall_clock.replace(tzinfo=tz, fold=0)
-    round_trip = aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None)
-    if round_trip != wall_clock.replace(tzinfo=None):
+    naive = wall_clock.replace(tzinfo=None)
+    first = naive.replace(tzinfo=tz, fold=0)
+    if first.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
         raise InvalidInput(
             "that time does not exist",
-            [
-                FieldProblem(
-                    field, f"{wall_clock:%Y-%m-%d %H:%M} does not exist in {zone} (clocks change); pick another"
-                )
-            ],
+            [FieldProblem(field, f"{naive:%Y-%m-%d %H:%M} does not exist in {zone} (clocks change); pick another")],
         )
-    return aware.astimezone(UTC)
+    first_utc = first.astimezone(UTC)
+    second_utc = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    if not_before is not None and first_utc < not_before <= second_utc:
+        return second_utc
+    return first_utc
+
+
+def earliest_accepted(now: datetime) -> datetime:
+    """The earliest time an approval accepts: what a page shown ``LEAD_GRACE`` ago offered."""
+    return now + MIN_LEAD - LEAD_GRACE
 
 
 def check_publish_time(
@@ -67,12 +125,15 @@ def check_publish_time(
     window_end: datetime | None,
 ) -> None:
     problems: list[FieldProblem] = []
-    if publish_at < now + MIN_LEAD - timedelta(seconds=1):
-        problems.append(FieldProblem(field, f"must be at least {int(MIN_LEAD.total_seconds() // 60)} minutes from now"))
+    lead_minutes = int((MIN_LEAD - LEAD_GRACE).total_seconds() // 60)
+    if publish_at < earliest_accepted(now):
+        problems.append(FieldProblem(field, f"must be at least {lead_minutes} minutes from now"))
     if window_start and publish_at < window_start:
         problems.append(FieldProblem(field, "is before this content may be shared"))
     if window_end and publish_at >= window_end:
         problems.append(FieldProblem(field, "is after this content may be shared"))
+    if publish_at >= now + SCHEDULE_HORIZON:
+        problems.append(FieldProblem(field, f"is more than {SCHEDULE_HORIZON.days} days ahead"))
     if problems:
         raise InvalidInput("pick another time", problems)
 
@@ -92,26 +153,17 @@ def _working_intervals(start: datetime, end: datetime, zone: str) -> list[tuple[
     return intervals
 
 
-def spread_over_week(
-    count: int,
-    now: datetime,
-    zone: str,
-    window_start: datetime | None,
-    window_end: datetime | None,
-) -> list[datetime]:
-    """``count`` times spaced evenly over the working hours left this week (and in the window).
+def spread_times(count: int, window: OfferedWindow, zone: str) -> list[datetime]:
+    """``count`` times spaced evenly over the working hours of the offered window.
 
-    Deterministic, so a retried approval computes the same times.
+    Deterministic for a given window, so a retried approval computes the same times.
     """
-    week = week_of(now, zone)
-    start = max(now + MIN_LEAD, week.start, window_start or week.start)
-    end = min(week.end, window_end or week.end)
-    intervals = _working_intervals(start, end, zone)
+    intervals = _working_intervals(window.earliest, window.latest, zone)
     total = sum((upper - lower for lower, upper in intervals), timedelta())
     if total < SLOT * count:
         raise InvalidInput(
-            "no working hours are left this week",
-            [FieldProblem("when", "not enough working hours are left this week to spread posts; pick a time")],
+            "no working hours are left to spread posts",
+            [FieldProblem("when", "not enough working hours are left in this content's window; pick a time")],
         )
     times: list[datetime] = []
     for index in range(count):

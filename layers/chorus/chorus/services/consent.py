@@ -51,7 +51,14 @@ from chorus.domain.magic_links import (
     sign_link,
     verify_link,
 )
-from chorus.domain.timing import QuietHours, check_publish_time, local_time_to_utc, spread_over_week
+from chorus.domain.timing import (
+    QuietHours,
+    check_publish_time,
+    earliest_accepted,
+    local_time_to_utc,
+    offered_window,
+    spread_times,
+)
 from chorus.errors import ChorusError, FieldProblem, InvalidInput, NotFound, StoreError
 from chorus.observability import logger
 from chorus.store.consent import ContentChanged, ContentUnavailable
@@ -370,7 +377,7 @@ class ConsentService:
         if request.when is When.AT:
             if request.at_local is None:
                 raise InvalidInput("pick a time", [FieldProblem("at", "pick a date and time")])
-            moment = local_time_to_utc("at", request.at_local, zone)
+            moment = local_time_to_utc("at", request.at_local, zone, not_before=earliest_accepted(now))
             check_publish_time("at", moment, now, content.starts_at, content.ends_at)
             if self._quiet and self._quiet.contains(moment, zone):
                 raise InvalidInput(
@@ -378,7 +385,7 @@ class ConsentService:
                     [FieldProblem("at", f"is in the quiet hours ({self._quiet.label()}) when nothing is posted")],
                 )
             return dict.fromkeys(networks, moment)
-        spread = spread_over_week(len(networks), now, zone, content.starts_at, content.ends_at)
+        spread = spread_times(len(networks), offered_window(now, content.starts_at, content.ends_at), zone)
         if self._quiet:
             spread = [
                 self._quiet.next_end(moment, zone) if self._quiet.contains(moment, zone) else moment

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 from chorus import clock
 from chorus.domain.content import Content
-from chorus.domain.digest import EMPLOYEES_PER_BATCH, DigestBatch, Recipient, activities_for
+from chorus.domain.digest import EMPLOYEES_PER_BATCH, DigestBatch, DigestRun, Recipient, activities_for
 from chorus.domain.employee import Employee
 from chorus.domain.magic_links import (
     ME_LIFETIME,
@@ -24,6 +24,7 @@ from chorus.domain.magic_links import (
 )
 from chorus.domain.scoring import week_key
 from chorus.domain.timing import Week, overlaps, week_of
+from chorus.errors import StoreError
 from chorus.observability import logger
 from chorus.web.digest_email import DigestActivity, DigestEmail, build_digest
 
@@ -31,6 +32,8 @@ ROSTER_PAGE_SIZE = 500
 CONTENT_PAGE_SIZE = 100
 # Digest markers outlive the week they stand for, then TTL removes them.
 MARKER_LIFETIME = timedelta(days=60)
+# A week's run record (requests and counts) is the history of sends: kept for a year and more.
+RUN_LIFETIME = timedelta(days=400)
 
 
 class _Page[T](Protocol):
@@ -54,6 +57,14 @@ class DigestMarks(Protocol):
     def release_digest(self, employee_id: str, week_id: str) -> None: ...
 
 
+class DigestRuns(Protocol):
+    def record_plan(self, week_id: str, queued: int, now: datetime, expires_at: datetime) -> DigestRun: ...
+    def record_sends(
+        self, week_id: str, *, sent: int, already_sent: int, failed: int, expires_at: datetime
+    ) -> None: ...
+    def run(self, week_id: str) -> DigestRun: ...
+
+
 class EmailSender(Protocol):
     def send_raw(self, sender: str, recipient: str, message: bytes) -> str: ...
 
@@ -74,17 +85,46 @@ def _pages[T](fetch: Callable[[dict[str, Any] | None], _Page[T]]) -> Iterator[T]
 
 @dataclass(frozen=True)
 class PlanSummary:
+    """What one request to send the week's digest did, and the week's run as it stood after it."""
+
     week_id: str
     employees: int
     recipients: int
     batches: int
+    unsubscribed: int
+    nothing_to_share: int
+    week: DigestRun
+
+    def as_json(self) -> dict[str, Any]:
+        earlier = self.week.sent
+        note = (
+            f"{self.recipients} recipients queued. Each employee gets one digest a week: "
+            f"{earlier} already went out this week, and whoever already has it is skipped, not "
+            "sent twice. The week's counts grow as batches are sent (GET /admin/digests)."
+            if earlier
+            else f"{self.recipients} recipients queued; each gets this week's digest once."
+        )
+        return {
+            "week_id": self.week_id,
+            "employees": self.employees,
+            "recipients": self.recipients,
+            "batches": self.batches,
+            "not_queued": {"unsubscribed": self.unsubscribed, "nothing_to_share": self.nothing_to_share},
+            "week": self.week.as_json(),
+            "note": note,
+        }
 
 
 class DigestPlanner:
-    def __init__(self, listings: Listings, queue: BatchQueue, *, timezone: str) -> None:
+    def __init__(self, listings: Listings, queue: BatchQueue, *, runs: DigestRuns, timezone: str) -> None:
         self._listings = listings
         self._queue = queue
+        self._runs = runs
         self._timezone = timezone
+
+    def week(self, now: datetime, week_id: str | None = None) -> DigestRun:
+        """A week's run (this week's by default): requests, sent, skipped, failed."""
+        return self._runs.run(week_id or week_of(now, self._timezone).week_id)
 
     def plan(self, now: datetime) -> PlanSummary:
         week = week_of(now, self._timezone)
@@ -96,14 +136,18 @@ class DigestPlanner:
         ]
         employees = 0
         recipients = 0
+        unsubscribed = 0
+        nothing_to_share = 0
         bodies: list[str] = []
         pending: list[tuple[Recipient, list[Content]]] = []
         for employee in _pages(lambda token: self._listings.active_roster_page(ROSTER_PAGE_SIZE, token)):
             employees += 1
             if not employee.wants_digest():
+                unsubscribed += 1
                 continue
             chosen = activities_for(employee, contents, week)
             if not chosen:
+                nothing_to_share += 1
                 continue
             recipients += 1
             pending.append((_recipient(employee, chosen, last_week), chosen))
@@ -114,7 +158,8 @@ class DigestPlanner:
             bodies.append(_batch(week, pending).model_dump_json())
         if bodies:
             self._queue.send_all(bodies)
-        summary = PlanSummary(week.week_id, employees, recipients, len(bodies))
+        run = self._runs.record_plan(week.week_id, recipients, now, week.end + RUN_LIFETIME)
+        summary = PlanSummary(week.week_id, employees, recipients, len(bodies), unsubscribed, nothing_to_share, run)
         logger.info(
             "digest planned",
             week_id=week.week_id,
@@ -122,6 +167,9 @@ class DigestPlanner:
             recipients=recipients,
             batches=len(bodies),
             contents=len(contents),
+            unsubscribed=unsubscribed,
+            nothing_to_share=nothing_to_share,
+            sent_before=run.sent,
         )
         return summary
 
@@ -202,12 +250,14 @@ class DigestSender:
         keys: KeyRingSource,
         pacer: Pacer,
         *,
+        runs: DigestRuns,
         links: Links,
         sender: str,
         sender_name: str,
         now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._marks = marks
+        self._runs = runs
         self._mailer = mailer
         self._keys = keys
         self._pacer = pacer
@@ -220,9 +270,11 @@ class DigestSender:
         """Sends each recipient's digest unless already sent this week; returns how many were sent."""
         sent = 0
         failures = 0
+        already_sent = 0
         for recipient in batch.recipients:
             if not self._marks.claim_digest(recipient.employee_id, batch.week_id, batch.week_end + MARKER_LIFETIME):
                 logger.info("digest already sent", employee_id=recipient.employee_id, week_id=batch.week_id)
+                already_sent += 1
                 continue
             try:
                 self._pacer.wait()
@@ -234,10 +286,24 @@ class DigestSender:
                 failures += 1
                 continue
             sent += 1
-        logger.info("digest batch done", week_id=batch.week_id, sent=sent, failed=failures)
+        logger.info("digest batch done", week_id=batch.week_id, sent=sent, already_sent=already_sent, failed=failures)
+        self._count(batch, sent=sent, already_sent=already_sent, failed=failures)
         if failures:
             raise SendFailed(f"{failures} of {len(batch.recipients)} digests failed")
         return sent
+
+    def _count(self, batch: DigestBatch, *, sent: int, already_sent: int, failed: int) -> None:
+        """The week's counters; a count that cannot be written is logged, the emails stay sent."""
+        try:
+            self._runs.record_sends(
+                batch.week_id,
+                sent=sent,
+                already_sent=already_sent,
+                failed=failed,
+                expires_at=batch.week_end + RUN_LIFETIME,
+            )
+        except StoreError:
+            logger.exception("digest counts not recorded", week_id=batch.week_id, sent=sent)
 
     def _compose(self, batch: DigestBatch, recipient: Recipient) -> bytes:
         ring = self._keys.key_ring()

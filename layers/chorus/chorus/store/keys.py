@@ -27,6 +27,10 @@ def digest_sk(week_id: str) -> str:
     return f"DIGEST#{week_id}"
 
 
+def digest_run_pk(week_id: str) -> str:
+    return f"DIGESTRUN#{week_id}"
+
+
 def decline_sk(content_id: str) -> str:
     return f"DECLINE#{content_id}"
 

@@ -1,11 +1,13 @@
-"""/admin/digests: send this week's digest now (the weekly schedule does the same)."""
+"""/admin/digests: send this week's digest now (the weekly schedule does the same), and see a
+week's run: how many digests were sent, skipped (the employee already had it) or failed."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import re
 from typing import TYPE_CHECKING
 
 from chorus import clock
+from chorus.errors import FieldProblem, InvalidInput
 from chorus.observability import logger
 from chorus.web.http_errors import json_response
 
@@ -14,6 +16,8 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
     from chorus.services.digest import DigestPlanner
+
+_WEEK_ID = re.compile(r"^\d{4}-W\d{2}$")
 
 
 def digests_router(planner: DigestPlanner) -> APIGatewayHttpRouter:
@@ -25,7 +29,14 @@ def digests_router(planner: DigestPlanner) -> APIGatewayHttpRouter:
     def send_now() -> Response[str]:
         summary = planner.plan(clock.now())
         logger.info("digest requested", admin=router.context.get("admin_subject"), week_id=summary.week_id)
-        # 202: batches are queued; each email goes out at most once this week, whoever asks.
-        return json_response(202, asdict(summary))
+        # 202: batches are queued and sent in the background; the answer says what is known now.
+        return json_response(202, summary.as_json())
+
+    @router.get("")
+    def week() -> Response[str]:
+        week_id = router.current_event.get_query_string_value("week", "") or None
+        if week_id is not None and not _WEEK_ID.match(week_id):
+            raise InvalidInput("bad week", [FieldProblem("week", "an ISO week such as 2026-W48")])
+        return json_response(200, planner.week(clock.now(), week_id).as_json())
 
     return router

@@ -8,7 +8,7 @@ reload never posts twice.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -17,7 +17,7 @@ from chorus.domain.content import Network
 from chorus.domain.fields import parse_timezone
 from chorus.domain.lengths import LENGTH_RULES
 from chorus.domain.magic_links import Purpose
-from chorus.domain.timing import MIN_LEAD, week_of
+from chorus.domain.timing import offered_window
 from chorus.errors import FieldProblem, InvalidInput
 from chorus.services.consent import ActivityView, ApprovalRequest, normalise_text
 from chorus.store.consent import AlreadyDecided, ContentChanged, DailyLimitReached
@@ -85,11 +85,7 @@ def activity_context(
 ) -> dict[str, Any]:
     zone = view.employee.timezone
     content = view.content
-    week = week_of(now, zone)
-    latest = min(week.end, content.ends_at) if content.ends_at else week.end
-    earliest = now + MIN_LEAD
-    if content.starts_at and content.starts_at > earliest:
-        earliest = content.starts_at
+    window = offered_window(now, content.starts_at, content.ends_at)
     choices = []
     for network in view.networks:
         approval = view.approvals.get(network)
@@ -128,9 +124,10 @@ def activity_context(
         "forms": forms,
         "content_version": content.version,
         "timezone": zone,
-        "at_min": _input_value(earliest, zone),
-        "at_max": _input_value(latest - timedelta(minutes=1), zone),
-        "at_default": _input_value(earliest, zone),
+        "can_choose_time": not window.empty,
+        "at_min": _input_value(window.earliest, zone),
+        "at_max": _input_value(window.last_minute, zone),
+        "at_default": _input_value(window.earliest, zone),
     }
 
 

@@ -1,0 +1,46 @@
+"""Steps the in-process local cloud tests share: seed through an upload, mint links, wait."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from chorus.adapters.secrets_keys import SecretsKeyRing
+from chorus.domain.magic_links import activity_scope, sign_form, sign_link
+from chorus_local.cloud import LocalCloud
+
+
+def eventually[T](check: Callable[[], T], timeout: float = 15.0) -> T:
+    """``check()`` once it is truthy, or its last value after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.05)
+
+
+def upload(cloud: LocalCloud, kind: str, name: str, body: str) -> None:
+    """What an admin's upload does: the file lands in the bucket, ingest runs, all rows pass."""
+    key = f"uploads/{kind}/tests/{name}"
+    s3 = cloud.client("s3")
+    bucket = cloud.resources["UploadsBucket"]
+    s3.put_object(Bucket=bucket, Key=key, Body=body.encode())
+    assert cloud.settle(30)
+    report = json.loads(s3.get_object(Bucket=bucket, Key=f"reports/{key}.json")["Body"].read())
+    assert report["counts"]["rejected"] == 0, report
+
+
+def activity_link(cloud: LocalCloud, employee_id: str, content_id: str, expires_at: datetime) -> str:
+    ring = SecretsKeyRing(cloud.client("secretsmanager"), cloud.resources["MagicLinkSecret"]).key_ring()
+    return sign_link(ring, employee_id, activity_scope(content_id), expires_at)
+
+
+def approval_form(cloud: LocalCloud, employee_id: str, content_id: str, **fields: str) -> str:
+    """The body the activity page posts, for a page rendered a minute ago (a person read it)."""
+    ring = SecretsKeyRing(cloud.client("secretsmanager"), cloud.resources["MagicLinkSecret"]).key_ring()
+    form = sign_form(ring, f"{employee_id}|{activity_scope(content_id)}", cloud.clock.now() - timedelta(minutes=1))
+    return urlencode({"form": form, "action": "approve", "timezone": "Europe/Paris", **fields})
