@@ -7,6 +7,11 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
+# moto adds its interceptor to botocore's built-in handlers when imported, and a boto3 session
+# copies them when created. The `aws` fixture keeps boto3's default session between tests, so moto
+# must be imported before any test (an e2e test talking to a local cloud, say) creates that
+# session: otherwise its clients would bypass moto and try the real endpoints.
+import moto.core.models  # noqa: F401
 import pytest
 
 # Never let a test reach a real AWS account, whatever the developer's shell holds.

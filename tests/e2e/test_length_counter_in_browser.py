@@ -9,9 +9,7 @@ store it: twitter-text's conformance texts, tricky strings, and seeded random mi
 
 from __future__ import annotations
 
-import os
 import random
-import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -35,7 +33,6 @@ from tests.support.seed import content_id, employee_id, seed
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
 ORIGIN = "http://chorus.test"
 CONFORMANCE = Path(__file__).resolve().parents[1] / "fixtures" / "twitter_text"
 NETWORKS = (Network.X, Network.MASTODON, Network.LINKEDIN)
@@ -69,20 +66,6 @@ def conformance_texts() -> list[str]:
 def random_texts(count: int) -> list[str]:
     rng = random.Random(20261129)
     return ["".join(rng.choice(PIECES) for _ in range(rng.randint(1, 40))) for _ in range(count)]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        if os.environ.get("CI"):
-            pytest.fail("Debian chromium is missing: .ci/run installs it (apt-get install chromium)")
-        pytest.skip("Debian chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"], headless=True)
-        yield launched
-        launched.close()
 
 
 def serve(route: Any) -> None:

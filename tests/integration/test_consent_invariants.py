@@ -45,6 +45,7 @@ from chorus.services.lifecycle import LifecycleService
 from chorus.services.publish import PublishService, PublishTarget
 from chorus.services.retraction import RetractionService
 from chorus.services.sweeper import Sweeper
+from chorus.store.alerts import AlertStore
 from chorus.store.catalog import CatalogStore
 from chorus.store.codec import from_dynamo
 from chorus.store.connections import ConnectionStore
@@ -131,6 +132,14 @@ class ConsentMachine(RuleBasedStateMachine):
         super().__init__()
         self.mock = mock_aws()
         self.mock.start()
+        try:
+            self._build()
+        except BaseException:
+            # Hypothesis calls teardown only on a machine it got: never leave moto started.
+            self.mock.stop()
+            raise
+
+    def _build(self) -> None:
         self.client = boto3.client("dynamodb", region_name="eu-west-1")
         create_table(self.client, "Table", TABLE)
         scheduler_client = boto3.client("scheduler", region_name="eu-west-1")
@@ -154,6 +163,7 @@ class ConsentMachine(RuleBasedStateMachine):
             self.scheduler,
             Notices(),
             link_base_url=LINK_BASE,
+            alerts=AlertStore(self.client, TABLE),
         )
         self.sweeper = Sweeper(
             self.records,

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
 from chorus.adapters.secrets_keys import SecretsKeyRing
-from chorus.domain.magic_links import activity_scope, sign_form, sign_link
+from chorus.domain.magic_links import activity_scope, form_subject, sign_form, sign_link
 from chorus_local.cloud import LocalCloud
 
 
@@ -39,8 +39,20 @@ def activity_link(cloud: LocalCloud, employee_id: str, content_id: str, expires_
     return sign_link(ring, employee_id, activity_scope(content_id), expires_at)
 
 
-def approval_form(cloud: LocalCloud, employee_id: str, content_id: str, **fields: str) -> str:
-    """The body the activity page posts, for a page rendered a minute ago (a person read it)."""
+def approval_form(
+    cloud: LocalCloud, employee_id: str, content_id: str, *, content_version: int = 1, **fields: str
+) -> str:
+    """The body the activity page posts, for a page rendered a minute ago (a person read it) that
+    showed ``content_version`` (1: the content as first uploaded)."""
     ring = SecretsKeyRing(cloud.client("secretsmanager"), cloud.resources["MagicLinkSecret"]).key_ring()
-    form = sign_form(ring, f"{employee_id}|{activity_scope(content_id)}", cloud.clock.now() - timedelta(minutes=1))
-    return urlencode({"form": form, "action": "approve", "timezone": "Europe/Paris", **fields})
+    subject = form_subject(employee_id, activity_scope(content_id), "approve")
+    form = sign_form(ring, subject, cloud.clock.now() - timedelta(minutes=1))
+    return urlencode(
+        {
+            "form": form,
+            "action": "approve",
+            "content_version": str(content_version),
+            "timezone": "Europe/Paris",
+            **fields,
+        }
+    )

@@ -25,6 +25,7 @@ from chorus.domain.timing import LEAD_GRACE, MIN_LEAD, SCHEDULE_HORIZON, offered
 from chorus.errors import InvalidInput
 from chorus.services.consent import ActivityView, ConsentService
 from chorus.web.employee.activity import _approval_request, activity_context
+from chorus.web.pages import Form
 
 RING = KeyRing(current="k1", keys={"k1": b"offered-window-test-key-0123456789abcdef"})
 ZONES = ["Europe/Paris", "America/New_York"]
@@ -43,8 +44,14 @@ class _Keys:
 
 
 class _Records:
-    def __init__(self) -> None:
+    """The content the page showed, and what the approval recorded."""
+
+    def __init__(self, content: Content) -> None:
+        self.content = content
         self.approved: list[Approval] = []
+
+    def current_content(self, _content_id: str) -> Content:
+        return self.content
 
     def record_approvals(self, approvals: list[Approval], *_: Any) -> None:
         self.approved.extend(approvals)
@@ -80,24 +87,27 @@ def _content(now: datetime, starts: timedelta | None, ends: timedelta | None) ->
 def _page(now: datetime, zone: str, content: Content) -> dict[str, Any]:
     employee = Employee(employee_id="e1", email="e@example.com", name="E", timezone=zone)
     view = ActivityView(employee, content, [Network.SANDBOX], set(), {}, declined=False)
-    return activity_context(view, "token", "form", policy="", now=now, errors=[])
+    forms = {"approve": "form", "decline": "form", "cancel": "form"}
+    page = activity_context(view, "token", forms, connect_token="connect", policy="", now=now, errors=[])
+    return page | {"shown": content}
 
 
 def _approve(page: dict[str, Any], posted_at: datetime, when: str, at: str = "") -> list[Approval]:
     """Posts the page's form (as the router reads it) at ``posted_at``."""
-    fields = {
-        "network": ["sandbox", "linkedin"],
-        "text_sandbox": ["Hello"],
-        "text_linkedin": ["Hello"],
-        "when": [when],
-        "at": [at],
-        "timezone": [page["timezone"]],
-        "window_start": [page["window_start"]],
-        "window_end": [page["window_end"]],
-    }
-    records = _Records()
+    form = Form(
+        {
+            "network": ["sandbox", "linkedin"],
+            "text_sandbox": ["Hello"],
+            "text_linkedin": ["Hello"],
+            "when": [when],
+            "at": [at],
+            "timezone": [page["timezone"]],
+            "content_version": [str(page["content_version"])],
+        }
+    )
+    records = _Records(page["shown"])
     token = sign_link(RING, "e1", activity_scope("c1"), posted_at + timedelta(days=14))
-    _service(posted_at, records).approve(token, _approval_request(fields, "test"))
+    _service(posted_at, records).approve(token, _approval_request(form, "test"))
     return records.approved
 
 
