@@ -16,7 +16,7 @@ from chorus.domain.content import CONTENT_COLUMNS, CONTENT_REQUIRED_COLUMNS, Con
 from chorus.domain.employee import EmployeeRow, employee_id_for
 from chorus.domain.fields import MAX_NAMES, formula_problem
 from chorus.domain.problems import field_problems
-from chorus.domain.tabular import SourceRow, TabularReader, UploadFormat
+from chorus.domain.tabular import ReadLimits, SourceRow, TabularReader, UploadFormat
 
 VALID = {"title": "Office", "url": "https://example.com/office", "text": "We opened in Lyon"}
 
@@ -322,7 +322,7 @@ def test_csv_written_by_a_spreadsheet_reads_back_cell_for_cell(rows):
         UploadFormat.CSV,
         known_columns=CONTENT_COLUMNS,
         required_columns=CONTENT_REQUIRED_COLUMNS,
-        max_bytes=10**6,
+        limits=ReadLimits(max_bytes=10**6),
     )
     read = [row for row in reader if isinstance(row, SourceRow)]
     assert [(row.values["title"], row.values["text"]) for row in read] == rows

@@ -55,7 +55,15 @@ class Counts(BaseModel):
 
 
 class Limits(BaseModel):
+    """What the reader accepted from this file; passing any of them is a reason in the report."""
+
     max_bytes: int
+    max_rows: int
+    max_columns: int
+    max_cell_chars: int
+    max_line_bytes: int
+    max_nesting: int
+    max_list_items: int
     max_listed_errors: int = MAX_LISTED_ERRORS
 
 
