@@ -361,8 +361,18 @@ class TestJsonValues:
         ]
 
     def test_a_field_given_twice_is_refused(self):
-        rows, _ = read(b'{"title": "A", "url": "https://a.example/x", "text": "t", "Title": "B"}', UploadFormat.JSONL)
-        assert [(row.field, row.reason) for row in rows] == [("title", "is given twice ('Title'); keep one")]
+        data = (
+            b'{"title": "A", "url": "https://a.example/x", "text": "t", "Title": "B"}\n'
+            b'{"x": 1, "x": 2, "title": "A", "url": "https://a.example/x", "text": "t", "text": "u"}\n'
+            b'{"x": 1, "x": 2, "title": "A", "url": "https://a.example/x", "text": "t"}'
+        )
+        rows, _ = read(data, UploadFormat.JSONL)
+        assert [(row.line, row.field, row.reason) for row in rejected(rows)] == [
+            (1, "title", "is given twice ('Title'); keep one"),
+            (2, "text", "is given twice ('text'); keep one"),
+        ]
+        # an unknown field given twice is ignored like any unknown field
+        assert [row.line for row in accepted(rows)] == [3]
 
     def test_control_characters_in_unknown_column_names_are_escaped_in_warnings(self):
         rows, outcome = read(

@@ -40,6 +40,7 @@ _BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
 _SINGLE_LINE_REFUSED = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI_CONTROLS}]")
 _MULTI_LINE_REFUSED = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029{_BIDI_CONTROLS}]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_BIDI_CONTROL = re.compile(f"[{_BIDI_CONTROLS}]")
 _CHARACTER_NAMES = {
     "\t": "a tab",
     "\n": "a line break",
@@ -67,7 +68,7 @@ def _character(char: str) -> str:
     code = f"U+{ord(char):04X}"
     if char in _CHARACTER_NAMES:
         return f"{_CHARACTER_NAMES[char]} ({code})"
-    if re.match(f"[{_BIDI_CONTROLS}]", char):
+    if _BIDI_CONTROL.match(char):
         return f"a bidirectional override ({code})"
     return f"a control character ({code})"
 

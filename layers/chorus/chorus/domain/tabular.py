@@ -486,14 +486,16 @@ class TabularReader:
             yield RowRejected(line, None, f"has {len(item):,} fields; at most {self._limits.max_columns} are read")
             return
         values: dict[str, Any] = {}
-        repeated = item.repeated if isinstance(item, _JsonObject) else None
+        repeated = list(item.repeated) if isinstance(item, _JsonObject) else []
         for key, value in item.items():
             name = normalise_column(key)
             if name in values:
-                repeated = repeated or key
+                repeated.append(key)  # "Title" and "title" name one column
             values[name] = value
-        if repeated is not None:
-            yield RowRejected(line, normalise_column(repeated), f"is given twice ({echo(repeated)}); keep one")
+        known_repeated = next((key for key in repeated if normalise_column(key) in self._known), None)
+        if known_repeated is not None:
+            field_name = normalise_column(known_repeated)
+            yield RowRejected(line, field_name, f"is given twice ({echo(known_repeated)}); keep one")
             return
         self._accept_columns(values)
         rejected = self._value_problem(line, values)
@@ -515,20 +517,21 @@ class _RefusedNumber:
 
 
 class _JsonObject(dict[str, Any]):
-    """A decoded JSON object that remembers a key it was given twice (json keeps only the last)."""
+    """A decoded JSON object that remembers the keys it was given twice (json keeps the last)."""
 
-    repeated: str | None = None
+    repeated: tuple[str, ...] = ()
 
 
 def _json_object(pairs: list[tuple[str, Any]]) -> _JsonObject:
     decoded = _JsonObject(pairs)
     if len(decoded) < len(pairs):
         seen: set[str] = set()
+        repeated: list[str] = []
         for key, _ in pairs:
             if key in seen:
-                decoded.repeated = key
-                break
+                repeated.append(key)
             seen.add(key)
+        decoded.repeated = tuple(repeated)
     return decoded
 
 
