@@ -3,8 +3,10 @@
 The status is the approved text, a blank line, then the link (`text + "\\n\\n" + link`): Mastodon
 keeps line breaks, and a link on its own line gets the preview card. The request carries
 `Idempotency-Key: <post.idempotency_key>`, so a retry within Mastodon's window (about an hour)
-returns the first status instead of posting twice. The instance URL comes from the employee
-and passes the SSRF guard in `http.validate_instance_url` before any request.
+returns the first status instead of posting twice. The instance URL comes from the employee:
+it passes `http.validate_instance_url`, and every request goes through a `PublicSession`, which
+connects only to a public address the name resolved to (`egress.py`). Other calls to the
+instance (GET /api/v2/instance...) go through ``send(self._session, ...)`` the same way.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 import requests
 
+from chorus.adapters.networks.egress import PublicSession
 from chorus.adapters.networks.http import (
     DEFAULT_TIMEOUT,
     Clock,
@@ -49,11 +52,11 @@ def rate_limit_wait(response: requests.Response, now: float) -> int | None:
 class MastodonPublisher:
     def __init__(
         self,
-        session: requests.Session | None = None,
+        session: PublicSession | None = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
         clock: Clock = time.time,
     ) -> None:
-        self._session = session if session is not None else requests.Session()
+        self._session = session if session is not None else PublicSession()
         self._timeout = timeout
         self._clock = clock
 
