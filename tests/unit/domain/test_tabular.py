@@ -202,6 +202,27 @@ class TestNesting:
         rows, _ = read(f"[{text}]".encode(), UploadFormat.JSON)
         assert len(accepted(rows)) == 1
 
+    def test_the_end_of_a_deep_row_is_found_past_strings_and_mixed_brackets(self):
+        # Given a row json gives up on, with brackets and escaped quotes inside its strings
+        level = '["x]\\"}{", 0, '
+        deep = level * 20_000 + "1" + "]" * 20_000
+        data = f"[{GOOD.decode()},\n{deep},\n{GOOD.decode()}]".encode()
+        # When read, Then it is one refused row and the row after it is read
+        rows, outcome = read(data, UploadFormat.JSON, chunk=65536)
+        assert [(row.line, type(row).__name__) for row in rows] == [
+            (1, "SourceRow"),
+            (2, "RowRejected"),
+            (3, "SourceRow"),
+        ]
+        assert outcome.file_errors == []
+
+    @pytest.mark.parametrize("depth", [MAX_NESTING + 1, 500, 9_000])
+    def test_rows_json_can_decode_are_measured_too(self, depth):
+        deep = "[" * (depth - 1) + "]" * (depth - 1)
+        data = f'{{"title": "A", "url": "https://a.example/x", "text": "t", "tags": {deep}}}\n'.encode() + GOOD
+        rows, _ = read(data, UploadFormat.JSONL, chunk=65536)
+        assert [(row.line, type(row).__name__) for row in rows] == [(1, "RowRejected"), (2, "SourceRow")]
+
     def test_an_unclosed_deep_array_ends_the_file_with_a_reason(self):
         rows, outcome = read(b"[" + GOOD + b",\n" + b"[" * DEEP, UploadFormat.JSON, chunk=4096)
         assert len(accepted(rows)) == 1 and len(rejected(rows)) == 1

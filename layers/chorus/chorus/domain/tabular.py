@@ -7,10 +7,12 @@ streamed line by line so memory does not grow with the file; a JSON array is hel
 which the upload size limit bounds.
 
 Every size is bounded (``ReadLimits``): bytes, rows, columns, cell length, list length, line
-length (CSV and JSON Lines), JSON nesting depth and number size. Nesting is measured by a scan
-that does not recurse before ``json`` (which does) sees the text, so a file nested 50,000
-levels deep is one refused row, not a RecursionError. What a cell *means* (text, URL, date...)
-and which characters it may hold is checked by the row models (``domain/fields.py``).
+length (CSV and JSON Lines), JSON nesting depth and number size. ``json`` recurses once per
+level and gives up (RecursionError) near 10,000 levels: a row it decodes is measured without
+recursion, a row it gives up on is refused, and in a JSON array a scan that does not recurse
+finds where that row ends so the rows after it are read. A file nested 50,000 levels deep is
+one refused row, not a crash. What a cell *means* (text, URL, date...) and which characters it
+may hold is checked by the row models (``domain/fields.py``).
 """
 
 from __future__ import annotations
@@ -279,6 +281,8 @@ class TabularReader:
         """Sizes of the values of known columns (what they mean is the row model's business)."""
         limits = self._limits
         for name, value in values.items():
+            if isinstance(value, str) and len(value) <= limits.max_cell_chars:
+                continue  # every CSV cell, most JSON values: nothing more to look at
             if name not in self._known:
                 continue
             elements = value if isinstance(value, list) else [value]
@@ -392,11 +396,11 @@ class TabularReader:
                 yield RowRejected(number, None, problem)
                 continue
             start = len(line) - len(line.lstrip())
-            if line[start] in "[{" and _nesting(line, start)[0] > self._limits.max_nesting:
-                yield RowRejected(number, None, self._too_deep())
-                continue
             try:
                 item = _DECODER.decode(line.strip())
+            except RecursionError:  # json gave up thousands of levels down
+                yield RowRejected(number, None, self._too_deep())
+                continue
             except json.JSONDecodeError as exc:
                 yield RowRejected(number, None, f"is not valid JSON ({exc.msg} at column {start + exc.colno})")
                 continue
@@ -432,26 +436,25 @@ class TabularReader:
         while position < len(text):
             line += text.count("\n", counted_to, position)
             counted_to = position
-            deepest, closed_at = _nesting(text, position) if text[position] in "[{" else (0, None)
-            if deepest > self._limits.max_nesting:
-                saw_row = True
+            saw_row = True
+            try:
+                item, end = _DECODER.raw_decode(text, position)
+            except RecursionError:  # json gave up thousands of levels down: find the row's end without it
                 yield RowRejected(line, None, self._too_deep())
+                closed_at = _closing_position(text, position)
                 if closed_at is None:
                     self.outcome.file_errors.append(
                         f"the row at line {line} is never closed; rows from there on were not read"
                     )
                     return
                 end = closed_at
+            except json.JSONDecodeError as exc:
+                self.outcome.file_errors.append(
+                    f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}; "
+                    "rows from there on were not read"
+                )
+                return
             else:
-                try:
-                    item, end = _DECODER.raw_decode(text, position)
-                except json.JSONDecodeError as exc:
-                    self.outcome.file_errors.append(
-                        f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}; "
-                        "rows from there on were not read"
-                    )
-                    return
-                saw_row = True
                 yield from self._json_item(line, item)
             position = _skip_space(text, end)
             if position < len(text) and text[position] == ",":
@@ -479,6 +482,9 @@ class TabularReader:
         )
 
     def _json_item(self, line: int, item: object) -> Iterator[SourceRow | RowRejected]:
+        if _depth(item) > self._limits.max_nesting:
+            yield RowRejected(line, None, self._too_deep())
+            return
         if not isinstance(item, dict):
             yield RowRejected(line, None, f"must be a JSON object, not {type(item).__name__}")
             return
@@ -522,17 +528,19 @@ class _JsonObject(dict[str, Any]):
     repeated: tuple[str, ...] = ()
 
 
-def _json_object(pairs: list[tuple[str, Any]]) -> _JsonObject:
-    decoded = _JsonObject(pairs)
-    if len(decoded) < len(pairs):
-        seen: set[str] = set()
-        repeated: list[str] = []
-        for key, _ in pairs:
-            if key in seen:
-                repeated.append(key)
-            seen.add(key)
-        decoded.repeated = tuple(repeated)
-    return decoded
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    decoded = dict(pairs)
+    if len(decoded) == len(pairs):
+        return decoded
+    seen: set[str] = set()
+    repeated: list[str] = []
+    for key, _ in pairs:
+        if key in seen:
+            repeated.append(key)
+        seen.add(key)
+    remembered = _JsonObject(decoded)
+    remembered.repeated = tuple(repeated)
+    return remembered
 
 
 def _json_int(digits: str) -> int | _RefusedNumber:
@@ -554,35 +562,52 @@ _DECODER = json.JSONDecoder(
     object_pairs_hook=_json_object, parse_int=_json_int, parse_float=_json_float, parse_constant=_json_constant
 )
 _LINE_END = re.compile(rb"\r\n|\r|\n")
-_JSON_STRUCTURE = re.compile(r'["\[\]{}]')
+# Runs of brackets, or the opening quote of a string.
+_JSON_STRUCTURE = re.compile(r'"|[\[\]{}]+')
 # The rest of a JSON string after its opening quote. Possessive: no backtracking state is kept,
 # so a string of millions of escapes is one linear match.
 _JSON_STRING_REST = re.compile(r'[^"\\]*+(?:\\.[^"\\]*+)*+"', re.DOTALL)
 
 
-def _nesting(text: str, start: int) -> tuple[int, int | None]:
-    """How deep the array or object at ``start`` nests, and where it ends (None: never closed).
+def _depth(value: object) -> int:
+    """How many arrays and objects are nested in ``value`` (0 for a scalar), without recursion."""
+    deepest = 0
+    pending: list[tuple[object, int]] = [(value, 1)]
+    while pending:
+        current, level = pending.pop()
+        children = current.values() if isinstance(current, dict) else current if isinstance(current, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, level)
+        pending.extend((child, level + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
-    A linear scan with a counter, where ``json`` would recurse once per level.
-    """
-    depth = deepest = 0
+
+def _closing_position(text: str, start: int) -> int | None:
+    """Where the array or object opening at ``start`` closes (None: never), by counting brackets
+    outside strings: linear, and a run of brackets costs one step, not one per bracket."""
+    depth = 0
     position = start
     while (match := _JSON_STRUCTURE.search(text, position)) is not None:
         position = match.end()
-        char = match.group()
-        if char == '"':
+        run = match.group()
+        if run == '"':
             string = _JSON_STRING_REST.match(text, position)
             if string is None:
-                return deepest, None
+                return None
             position = string.end()
-        elif char in "[{":
-            depth += 1
-            deepest = max(deepest, depth)
+            continue
+        openers = run.count("[") + run.count("{")
+        if openers == len(run):
+            depth += openers
+        elif openers == 0 and depth > len(run):
+            depth -= len(run)
         else:
-            depth -= 1
-            if depth <= 0:
-                return deepest, position
-    return deepest, None
+            for offset, char in enumerate(run):
+                depth += 1 if char in "[{" else -1
+                if depth == 0:
+                    return match.start() + offset + 1
+    return None
 
 
 def _chain(first: bytes | None, rest: Iterator[bytes | None]) -> Iterator[bytes | None]:
