@@ -173,3 +173,21 @@ def test_control_characters_in_a_name_are_refused_with_a_reason(aws, door, suffi
     assert stored(aws, f"EMP#{employee_id('eve@example.com')}", "PROFILE") is None
     assert stored(aws, f"EMP#{employee_id('mallory@example.com')}", "PROFILE") is None
     assert stored(aws, f"EMP#{employee_id('ada@example.com')}", "PROFILE")["name"] == {"S": "Ada Lovelace"}
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("title,url,text\nCafé,https://example.com/1,One\n".encode("latin-1"), "line 2 is not valid UTF-8"),
+        ("title,url,text\n".encode("utf-16"), "the file is UTF-16 (or binary)"),
+    ],
+)
+def test_a_body_api_gateway_sent_base64_encoded_is_read_as_bytes(aws, body, reason):
+    # Given a posted file that is not UTF-8 (API Gateway hands such bodies over base64-encoded)
+    event = http_event("POST", "/admin/content", body=body, headers={"content-type": "text/csv"})
+    assert event["isBase64Encoded"] is True
+    # When posted, Then the answer is a report saying why, not a server error
+    response = admin_api_handler.lambda_handler(event, FakeLambdaContext())
+    answer = json.loads(response["body"])
+    assert response["statusCode"] == 422
+    assert reason in json.dumps(answer["report"])
