@@ -169,8 +169,7 @@ def build_consent_service(
     key_ring: Any = None,
     http_session: Any = None,
 ) -> ConsentService:
-    import requests
-
+    from chorus.adapters.networks.egress import PublicSession
     from chorus.adapters.networks.mastodon import fetch_instance_limits
     from chorus.domain.content import Network
     from chorus.domain.timing import QuietHours
@@ -181,7 +180,8 @@ def build_consent_service(
     from chorus.store.consent import ConsentStore
 
     dynamodb = dynamodb_client or _dynamodb()
-    session = http_session or requests.Session()
+    # The employee's Mastodon server is theirs to choose: its limits are read through the guard.
+    session = http_session or PublicSession()
     networks = [Network(name.strip()) for name in settings.networks.split(",") if name.strip()]
     always_connected: frozenset[Network] = frozenset()
     if settings.sandbox_enabled:

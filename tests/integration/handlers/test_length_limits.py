@@ -14,6 +14,7 @@ from chorus.domain.content import Network
 from chorus.store.connections import ConnectionStore
 from tests.conftest import TABLE
 from tests.integration.handlers.test_employee_pages import ADA, approval_item, approve, get, token
+from tests.support.fake_dns import FakeDns
 from tests.support.seed import employee_id
 
 SERVER = "https://fosstodon.example"
@@ -41,7 +42,9 @@ def world(aws):
 
 
 @pytest.fixture
-def server():
+def server(monkeypatch):
+    # The employee's server is reached through the SSRF guard: its name must resolve publicly.
+    FakeDns({"fosstodon.example": [["93.184.215.14"]]}).install(monkeypatch)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
         mock.add(
             "GET",
@@ -79,7 +82,8 @@ def test_approval_applies_the_servers_limit(world, server):
     assert approval_item(world, "mastodon")["text"]["S"] == "m" * 975
 
 
-def test_a_server_that_does_not_answer_gets_mastodons_default(world):
+def test_a_server_that_does_not_answer_gets_mastodons_default(world, monkeypatch):
+    FakeDns({"fosstodon.example": [["93.184.215.14"]]}).install(monkeypatch)
     with responses.RequestsMock() as mock:
         mock.add("GET", f"{SERVER}/api/v2/instance", status=503)
         body = get(f"/a/{token()}")["body"]

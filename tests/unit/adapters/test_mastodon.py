@@ -10,14 +10,28 @@ import responses
 from hypothesis import given
 from hypothesis import strategies as st
 
+from chorus.adapters.networks.egress import PublicSession
 from chorus.adapters.networks.http import NetworkCredentials, validate_instance_url
 from chorus.adapters.networks.mastodon import MastodonPublisher, fetch_instance_limits
 from chorus.domain.content import Network
 from chorus.domain.lengths import MAX_HONOURED_LIMIT, InstanceLimits
 from chorus.domain.publishing import FailureKind, PostRequest, PublishFailed
+from tests.support.fake_dns import FakeDns
 from tests.unit.adapters.recordings import INSTANCE, TOKEN, credentials, make_post, recorded_now, replay, sent_json
 
 STATUSES_URL = f"{INSTANCE}/api/v1/statuses"
+# A public address for mastodon.social: the guard resolves every instance before connecting.
+PUBLIC = "151.101.64.223"
+
+
+def publisher(dns: FakeDns | None = None, **kwargs: Any) -> MastodonPublisher:
+    """The publisher as production builds it, with DNS answered from a table."""
+    return MastodonPublisher(PublicSession(dns or FakeDns({"mastodon.social": [[PUBLIC]]})), **kwargs)
+
+
+def guarded() -> PublicSession:
+    """The session production reads a server's limits through, with DNS answered from a table."""
+    return PublicSession(FakeDns({"mastodon.social": [[PUBLIC]]}))
 
 
 def toot(text: str = "Proud of the team 🎉", link: str = "https://example.com/news/q3-report") -> PostRequest:
@@ -30,7 +44,7 @@ class TestPublish:
         replay(rsps, "POST", STATUSES_URL, "mastodon_status_created")
         post = toot()
         # When published
-        published = MastodonPublisher(session=requests.Session()).publish(post, credentials())
+        published = publisher().publish(post, credentials())
         # Then the status id and its public URL come back
         assert published.external_id == "103270115826048975"
         assert published.url == "https://mastodon.social/@Gargron/103270115826048975"
@@ -46,7 +60,7 @@ class TestPublish:
     def test_status_is_the_approved_text_byte_for_byte(self, text: str) -> None:
         with responses.RequestsMock() as rsps:
             replay(rsps, "POST", STATUSES_URL, "mastodon_status_created")
-            MastodonPublisher().publish(toot(text=text), credentials())
+            publisher().publish(toot(text=text), credentials())
             status = sent_json(rsps)["status"]
         assert status.encode("utf-8") == (text + "\n\nhttps://example.com/news/q3-report").encode("utf-8")
 
@@ -54,19 +68,19 @@ class TestPublish:
         # Given the first attempt timed out after reaching the instance
         rsps.add("POST", STATUSES_URL, body=requests.exceptions.ReadTimeout("slow"))
         replay(rsps, "POST", STATUSES_URL, "mastodon_status_created")
-        publisher, post = MastodonPublisher(), toot()
+        mastodon, post = publisher(), toot()
         with pytest.raises(PublishFailed) as caught:
-            publisher.publish(post, credentials())
+            mastodon.publish(post, credentials())
         assert caught.value.kind is FailureKind.TRANSIENT
         # When retried, Then the key is the same, so Mastodon answers with the first status
-        publisher.publish(post, credentials())
+        mastodon.publish(post, credentials())
         keys = [call.request.headers["Idempotency-Key"] for call in rsps.calls]
         assert keys == [post.idempotency_key, post.idempotency_key]
 
     def test_validation_failure_is_rejected_with_the_error(self, rsps: responses.RequestsMock) -> None:
         replay(rsps, "POST", STATUSES_URL, "mastodon_validation_failed")
         with pytest.raises(PublishFailed) as caught:
-            MastodonPublisher().publish(toot(), credentials())
+            publisher().publish(toot(), credentials())
         assert caught.value.kind is FailureKind.REJECTED
         assert "Text character limit of 500 exceeded" in caught.value.reason
 
@@ -81,55 +95,55 @@ class TestPublish:
     def test_status_translation(self, rsps: responses.RequestsMock, fixture: str, kind: FailureKind) -> None:
         replay(rsps, "POST", STATUSES_URL, fixture)
         with pytest.raises(PublishFailed) as caught:
-            MastodonPublisher().publish(toot(), credentials())
+            publisher().publish(toot(), credentials())
         assert caught.value.kind is kind
         assert TOKEN not in str(caught.value)
 
     def test_rate_limited_waits_until_the_iso_reset(self, rsps: responses.RequestsMock) -> None:
         # Given X-RateLimit-Reset is 136.02 s after the response's Date
         replay(rsps, "POST", STATUSES_URL, "mastodon_rate_limited")
-        publisher = MastodonPublisher(clock=lambda: recorded_now("mastodon_rate_limited"))
+        mastodon = publisher(clock=lambda: recorded_now("mastodon_rate_limited"))
         with pytest.raises(PublishFailed) as caught:
-            publisher.publish(toot(), credentials())
+            mastodon.publish(toot(), credentials())
         assert caught.value.kind is FailureKind.RATE_LIMITED
         assert caught.value.retry_after_seconds == 137
 
     def test_rate_limited_falls_back_to_retry_after(self, rsps: responses.RequestsMock) -> None:
         rsps.add("POST", STATUSES_URL, status=429, headers={"Retry-After": "42"}, json={"error": "Too many requests"})
         with pytest.raises(PublishFailed) as caught:
-            MastodonPublisher().publish(toot(), credentials())
+            publisher().publish(toot(), credentials())
         assert caught.value.kind is FailureKind.RATE_LIMITED
         assert caught.value.retry_after_seconds == 42
 
     def test_connect_timeout_is_transient(self, rsps: responses.RequestsMock) -> None:
         rsps.add("POST", STATUSES_URL, body=requests.exceptions.ConnectTimeout("slow"))
         with pytest.raises(PublishFailed) as caught:
-            MastodonPublisher().publish(toot(), credentials())
+            publisher().publish(toot(), credentials())
         assert caught.value.kind is FailureKind.TRANSIENT
 
     @pytest.mark.parametrize("body", [{}, {"id": ""}, {"id": 5}, []])
     def test_success_without_an_id_is_never_published(self, rsps: responses.RequestsMock, body: Any) -> None:
         rsps.add("POST", STATUSES_URL, status=200, json=body)
         with pytest.raises(PublishFailed) as caught:
-            MastodonPublisher().publish(toot(), credentials())
+            publisher().publish(toot(), credentials())
         assert caught.value.kind is FailureKind.TRANSIENT
 
     def test_a_non_https_status_url_is_not_passed_on(self, rsps: responses.RequestsMock) -> None:
         rsps.add("POST", STATUSES_URL, status=200, json={"id": "1", "url": "javascript:alert(1)"})
-        published = MastodonPublisher().publish(toot(), credentials())
+        published = publisher().publish(toot(), credentials())
         assert published == published.__class__(external_id="1", url=None)
 
     def test_a_hostile_instance_cannot_make_us_leak_the_token(self, rsps: responses.RequestsMock) -> None:
         # Given an instance that echoes the Authorization header in its error
         rsps.add("POST", STATUSES_URL, status=422, json={"error": f"Bearer {TOKEN} is not welcome"})
         with pytest.raises(PublishFailed) as caught:
-            MastodonPublisher().publish(toot(), credentials())
+            publisher().publish(toot(), credentials())
         assert TOKEN not in str(caught.value)
         assert TOKEN not in repr(caught.value.args)
 
     def test_no_connection_is_unauthorized(self, rsps: responses.RequestsMock) -> None:
         with pytest.raises(PublishFailed) as caught:
-            MastodonPublisher().publish(toot(), None)
+            publisher().publish(toot(), None)
         assert caught.value.kind is FailureKind.UNAUTHORIZED
         assert len(rsps.calls) == 0
 
@@ -178,7 +192,7 @@ class TestSsrfGuard:
         self, rsps: responses.RequestsMock, url: str | None
     ) -> None:
         with pytest.raises(PublishFailed) as caught:
-            MastodonPublisher().publish(toot(), NetworkCredentials(access_token=TOKEN, instance_url=url))
+            publisher().publish(toot(), NetworkCredentials(access_token=TOKEN, instance_url=url))
         assert caught.value.kind is FailureKind.REJECTED
         assert len(rsps.calls) == 0
 
@@ -203,19 +217,19 @@ INSTANCE_URL = f"{INSTANCE}/api/v2/instance"
 class TestInstanceLimits:
     def test_the_servers_limits_come_from_api_v2_instance(self, rsps: responses.RequestsMock) -> None:
         replay(rsps, "GET", INSTANCE_URL, "mastodon_instance_v2")
-        assert fetch_instance_limits(INSTANCE) == InstanceLimits(500, 23)
+        assert fetch_instance_limits(INSTANCE, guarded()) == InstanceLimits(500, 23)
         assert rsps.calls[0].request.headers["Accept"] == "application/json"
 
     def test_a_server_with_its_own_limit(self, rsps: responses.RequestsMock) -> None:
         statuses = {"max_characters": 5000, "characters_reserved_per_url": 30}
         rsps.add("GET", INSTANCE_URL, json={"configuration": {"statuses": statuses}})
-        assert fetch_instance_limits(INSTANCE) == InstanceLimits(5000, 30)
+        assert fetch_instance_limits(INSTANCE, guarded()) == InstanceLimits(5000, 30)
 
     def test_a_longer_limit_than_chorus_offers_is_capped(self, rsps: responses.RequestsMock) -> None:
         # Some servers allow 50,000 characters; an approval form must still hold every network's text.
         statuses = {"max_characters": 50_000, "characters_reserved_per_url": 23}
         rsps.add("GET", INSTANCE_URL, json={"configuration": {"statuses": statuses}})
-        assert fetch_instance_limits(INSTANCE) == InstanceLimits(MAX_HONOURED_LIMIT, 23)
+        assert fetch_instance_limits(INSTANCE, guarded()) == InstanceLimits(MAX_HONOURED_LIMIT, 23)
 
     @pytest.mark.parametrize(
         "statuses",
@@ -230,7 +244,7 @@ class TestInstanceLimits:
         self, rsps: responses.RequestsMock, statuses: dict[str, Any]
     ) -> None:
         rsps.add("GET", INSTANCE_URL, json={"configuration": {"statuses": statuses}})
-        assert fetch_instance_limits(INSTANCE) == InstanceLimits(500, 23)
+        assert fetch_instance_limits(INSTANCE, guarded()) == InstanceLimits(500, 23)
 
     @pytest.mark.parametrize("answer", [{"status": 404, "json": {"error": "Not Found"}}, {"status": 200, "json": []}])
     def test_a_server_that_does_not_say_is_a_failure(
@@ -238,12 +252,12 @@ class TestInstanceLimits:
     ) -> None:
         rsps.add("GET", INSTANCE_URL, **answer)
         with pytest.raises(PublishFailed) as caught:
-            fetch_instance_limits(INSTANCE)
+            fetch_instance_limits(INSTANCE, guarded())
         assert caught.value.kind is FailureKind.TRANSIENT
 
     @pytest.mark.parametrize("url", ["http://mastodon.social", "https://127.0.0.1", "https://mastodon.local"])
     def test_the_ssrf_guard_runs_before_any_request(self, rsps: responses.RequestsMock, url: str) -> None:
         with pytest.raises(PublishFailed) as caught:
-            fetch_instance_limits(url)
+            fetch_instance_limits(url, guarded())
         assert caught.value.kind is FailureKind.REJECTED
         assert len(rsps.calls) == 0

@@ -10,9 +10,11 @@ from urllib.parse import parse_qsl
 import pytest
 import responses
 
+from chorus.adapters.networks.egress import PublicSession
 from chorus.adapters.oauth import TIMEOUT, RequestsOAuthClient
 from chorus.domain.connection import ClientCredentials
 from chorus.domain.content import Network
+from tests.support.fake_dns import FakeDns
 
 CLIENT = ClientCredentials(client_id="the-client", client_secret="the-secret")
 MASTODON = "https://mastodon.example"
@@ -40,8 +42,13 @@ def sent(rsps: responses.RequestsMock) -> tuple[dict[str, str], list[tuple[str, 
     return dict(request.headers), fields, basic
 
 
+def oauth_client() -> RequestsOAuthClient:
+    """The client as production builds it; the Mastodon server's name resolves from a table."""
+    return RequestsOAuthClient(public_session=PublicSession(FakeDns({"mastodon.example": [["93.184.215.14"]]})))
+
+
 def exchange(network: Network) -> None:
-    RequestsOAuthClient().exchange_code(
+    oauth_client().exchange_code(
         network,
         CLIENT,
         redirect_uri="https://chorus.example.com/oauth/callback/x",
@@ -52,7 +59,7 @@ def exchange(network: Network) -> None:
 
 
 def refresh(network: Network) -> None:
-    RequestsOAuthClient().refresh(
+    oauth_client().refresh(
         network, CLIENT, refresh_token="rt-1", instance_url=MASTODON if network is Network.MASTODON else None
     )
 
@@ -104,6 +111,6 @@ def test_a_code_exchange_sends_the_code_and_the_redirect_uri(rsps, network):
 
 def test_the_answer_becomes_tokens(rsps):
     rsps.add(responses.POST, TOKEN_URLS[Network.X], body=json.dumps(ISSUED), content_type="application/json")
-    tokens = RequestsOAuthClient().refresh(Network.X, CLIENT, refresh_token="rt-1", instance_url=None)
+    tokens = oauth_client().refresh(Network.X, CLIENT, refresh_token="rt-1", instance_url=None)
     assert tokens.access_token.get_secret_value() == "at-1"
     assert tokens.refresh_token is not None and tokens.refresh_token.get_secret_value() == "rt-2"

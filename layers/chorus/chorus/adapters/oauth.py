@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from oauthlib.oauth2 import OAuth2Error
@@ -21,6 +22,7 @@ from requests.auth import HTTPBasicAuth
 from requests_oauthlib import OAuth2Session
 
 from chorus import clock
+from chorus.adapters.networks.egress import AddressRefused, HostNotFound, PublicSession
 from chorus.adapters.networks.oauth_providers import OAuthProvider, member_id_for, provider_for, register_mastodon_app
 from chorus.domain.connection import ClientCredentials, ConnectFailed, Tokens
 from chorus.domain.content import Network
@@ -45,9 +47,17 @@ def _tokens(token: dict[str, Any], now: datetime) -> Tokens:
 
 
 class RequestsOAuthClient:
-    def __init__(self, session: requests.Session | None = None, *, timeout: tuple[float, float] = TIMEOUT) -> None:
+    def __init__(
+        self,
+        session: requests.Session | None = None,
+        *,
+        timeout: tuple[float, float] = TIMEOUT,
+        public_session: PublicSession | None = None,
+    ) -> None:
         self._session = session or requests.Session()
         self._timeout = timeout
+        # Every request to an employee-chosen Mastodon server goes through the public-address guard.
+        self._public = public_session or PublicSession()
 
     def authorization_url(
         self,
@@ -76,7 +86,7 @@ class RequestsOAuthClient:
         instance_url: str | None,
     ) -> Tokens:
         provider = self._provider(network, instance_url)
-        oauth = OAuth2Session(client.client_id, redirect_uri=redirect_uri)
+        oauth = self._oauth_session(network, client.client_id, redirect_uri=redirect_uri)
         extra: dict[str, Any] = {"code_verifier": code_verifier} if code_verifier else {}
         auth, secret_in_body = self._client_auth(provider, client)
         if secret_in_body:
@@ -86,6 +96,8 @@ class RequestsOAuthClient:
             token = oauth.fetch_token(
                 provider.token_url, code=code, timeout=self._timeout, auth=auth, include_client_id=True, **extra
             )
+        except AddressRefused as exc:
+            raise ConnectFailed(f"your Mastodon server cannot be used: {exc}") from None
         except (OAuth2Error, requests.RequestException, ValueError) as exc:
             raise ConnectFailed(f"{network.value} refused the connection ({type(exc).__name__}); try again") from None
         return _tokens(dict(token), clock.now())
@@ -94,7 +106,7 @@ class RequestsOAuthClient:
         self, network: Network, client: ClientCredentials, *, refresh_token: str, instance_url: str | None
     ) -> Tokens:
         provider = self._provider(network, instance_url)
-        oauth = OAuth2Session(client.client_id)
+        oauth = self._oauth_session(network, client.client_id)
         auth, secret_in_body = self._client_auth(provider, client)
         # refresh_token() sends every extra keyword as a body field, and adds no client_id itself.
         body: dict[str, str] = {"client_id": client.client_id}
@@ -104,24 +116,45 @@ class RequestsOAuthClient:
             token = oauth.refresh_token(
                 provider.token_url, refresh_token=refresh_token, timeout=self._timeout, auth=auth, **body
             )
+        except AddressRefused as exc:
+            raise ConnectFailed(f"your Mastodon server cannot be used: {exc}") from None
         except (OAuth2Error, requests.RequestException, ValueError) as exc:
             raise ConnectFailed(f"{network.value} refused to refresh the token ({type(exc).__name__})") from None
         return _tokens(dict(token), clock.now())
 
     def member_id(self, network: Network, access_token: str, instance_url: str | None) -> str:
         try:
-            return member_id_for(network, self._session, access_token, instance_url, self._timeout)
+            session = self._public if network is Network.MASTODON else self._session
+            return member_id_for(network, session, access_token, instance_url, self._timeout)
         except PublishFailed as exc:
             raise ConnectFailed(f"could not read your {network.value} profile ({exc.kind.value})") from None
 
     def register_app(self, instance_url: str, redirect_uri: str) -> ClientCredentials:
         try:
             client_id, client_secret = register_mastodon_app(
-                self._session, instance_url, redirect_uri, timeout=self._timeout
+                self._public, instance_url, redirect_uri, timeout=self._timeout
             )
         except PublishFailed as exc:
             raise ConnectFailed(f"that Mastodon server refused to register Chorus ({exc.kind.value})") from None
         return ClientCredentials(client_id=client_id, client_secret=client_secret)
+
+    def server_problem(self, instance_url: str) -> str | None:
+        """Why the employee's Mastodon server cannot be used (its name leads to a private
+        address, or nowhere), in words for them; None when it can."""
+        host = urlsplit(instance_url).hostname or instance_url
+        try:
+            self._public.guard.check(host)
+        except AddressRefused as exc:
+            return f"{exc}: enter the public name of your Mastodon server, like mastodon.social"
+        except HostNotFound:
+            return f"{host} could not be found: check the name of your Mastodon server"
+        return None
+
+    def _oauth_session(self, network: Network, client_id: str, **kwargs: Any) -> OAuth2Session:
+        oauth = OAuth2Session(client_id, **kwargs)
+        if network is Network.MASTODON:
+            self._public.restrict(oauth)
+        return oauth
 
     @staticmethod
     def _provider(network: Network, instance_url: str | None) -> OAuthProvider:

@@ -10,7 +10,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from chorus.domain.fields import EndTime, HttpsUrl, NameList, Points, StartTime, Text
+from chorus.domain.fields import EndTime, HttpsUrl, Line, NameList, Points, PostText, StartTime
 from chorus.domain.lengths import LENGTH_RULES
 from chorus.domain.networks import Network as Network  # noqa: PLC0414 - re-exported, the name most modules import
 from chorus.errors import FieldProblem
@@ -48,15 +48,15 @@ class ContentRow(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    id: Text = None
-    title: Text = None
+    id: Line = None
+    title: Line = None
     url: HttpsUrl = None
-    text: Text = None
-    text_linkedin: Text = None
-    text_x: Text = None
-    text_mastodon: Text = None
+    text: PostText = None
+    text_linkedin: PostText = None
+    text_x: PostText = None
+    text_mastodon: PostText = None
     image_url: HttpsUrl = None
-    campaign: Text = None
+    campaign: Line = None
     tags: NameList = Field(default_factory=list)
     groups: NameList = Field(default_factory=list)
     starts_at: StartTime = None

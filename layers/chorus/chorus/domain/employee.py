@@ -10,7 +10,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from chorus.domain.fields import Flag, Locale, NameList, Text, TimeZoneName
+from chorus.domain.fields import Flag, Line, Locale, NameList, TimeZoneName
+from chorus.domain.report import echo
 from chorus.errors import FieldProblem
 
 DEFAULT_TIMEZONE = "UTC"
@@ -34,8 +35,8 @@ def employee_id_for(email: str) -> str:
 class EmployeeRow(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    email: Text = None
-    name: Text = None
+    email: Line = None
+    name: Line = None
     groups: NameList = Field(default_factory=list)
     timezone: TimeZoneName = None
     locale: Locale = None
@@ -46,7 +47,7 @@ class EmployeeRow(BaseModel):
         if not self.email:
             found.append(FieldProblem("email", "is required"))
         elif len(self.email) > 254 or not _EMAIL.match(normalise_email(self.email)):
-            found.append(FieldProblem("email", f"'{self.email}' is not a valid address"))
+            found.append(FieldProblem("email", f"{echo(self.email)} is not a valid address"))
         if not self.name:
             found.append(FieldProblem("name", "is required"))
         elif len(self.name) > 200:

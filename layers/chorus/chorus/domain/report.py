@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
 
@@ -9,6 +10,18 @@ from pydantic import BaseModel, Field
 
 # A report lists at most this many row errors; the counts stay exact beyond it.
 MAX_LISTED_ERRORS = 1000
+# A value quoted back in a reason is cut to this many characters.
+MAX_ECHOED_CHARS = 40
+# Characters shown as \uXXXX when a value is quoted back: controls, separators, bidirectional
+# and invisible format characters, lone surrogates. A report is read in terminals (`chorus report`),
+# browsers and spreadsheets; none of them should act on what an upload carried.
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u00ad\u061c\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ud800-\udfff]")
+
+
+def echo(value: str) -> str:
+    """An uploaded value quoted in a reason: short, single-quoted, every unprintable character escaped."""
+    shown = value if len(value) <= MAX_ECHOED_CHARS else value[:MAX_ECHOED_CHARS] + "…"
+    return "'" + _UNPRINTABLE.sub(lambda match: f"\\u{ord(match.group()):04X}", shown) + "'"
 
 
 class UploadKind(StrEnum):
@@ -42,7 +55,15 @@ class Counts(BaseModel):
 
 
 class Limits(BaseModel):
+    """What the reader accepted from this file; passing any of them is a reason in the report."""
+
     max_bytes: int
+    max_rows: int
+    max_columns: int
+    max_cell_chars: int
+    max_line_bytes: int
+    max_nesting: int
+    max_list_items: int
     max_listed_errors: int = MAX_LISTED_ERRORS
 
 

@@ -72,6 +72,8 @@ class OAuthClient(Protocol):
 
     def register_app(self, instance_url: str, redirect_uri: str) -> ClientCredentials: ...
 
+    def server_problem(self, instance_url: str) -> str | None: ...
+
 
 class ClientSource(Protocol):
     def client(self, network: Network) -> ClientCredentials | None: ...
@@ -168,6 +170,8 @@ class ConnectionsService:
         if network is Network.SANDBOX:
             raise ConnectFailed("the sandbox network needs no connection")
         instance = mastodon_instance(instance_url or "") if network is Network.MASTODON else None
+        if instance is not None:
+            self._check_server(instance)
         client = self._client_for(network, instance, redirect_uri)
         state = secrets.token_urlsafe(32)
         browser_secret = secrets.token_urlsafe(32)
@@ -315,6 +319,13 @@ class ConnectionsService:
         )
 
     # ------------------------------------------------------------------ helpers
+    def _check_server(self, instance: str) -> None:
+        """Refuses, before anything is registered or stored, a server whose name leads to a
+        private address; each request to it is checked again when it is made."""
+        problem = self._oauth.server_problem(instance)
+        if problem:
+            raise InvalidInput("check your Mastodon server", [FieldProblem("instance", problem)])
+
     def _client_for(self, network: Network, instance: str | None, redirect_uri: str) -> ClientCredentials:
         if network is Network.MASTODON:
             assert instance is not None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Protocol, cast
 
@@ -30,7 +30,7 @@ from chorus.domain.report import (
     UploadKind,
     report_key_for,
 )
-from chorus.domain.tabular import RowRejected, SourceRow, TabularReader, UploadFormat
+from chorus.domain.tabular import ReadLimits, RowRejected, SourceRow, TabularReader, UploadFormat
 from chorus.errors import FieldProblem, InvalidInput
 from chorus.observability import logger
 
@@ -92,7 +92,7 @@ class IngestService:
         self._now = now
         self._catalog = catalog
         self._objects = objects
-        self._max_bytes = max_bytes
+        self._limits = ReadLimits(max_bytes=max_bytes)
 
     def ingest_object(self, key: str, version_id: str | None = None) -> IngestReport:
         """Ingests an object uploaded under uploads/content/ or uploads/employees/."""
@@ -105,7 +105,7 @@ class IngestService:
             report = self._refused(key, kind, None, started, _UNKNOWN_FORMAT)
         else:
             stored = self._objects.open(key, version_id)
-            if stored.size > self._max_bytes:
+            if stored.size > self._limits.max_bytes:
                 report = self._refused(key, kind, fmt, started, self._too_large(stored.size))
             else:
                 report = self._ingest(key, kind, fmt, stored.chunks, started)
@@ -115,7 +115,7 @@ class IngestService:
     def ingest_payload(self, kind: UploadKind, fmt: UploadFormat, body: bytes, key: str) -> IngestReport:
         """Ingests a body posted to the admin API; the body is kept at ``key`` for the record."""
         started = self._now()
-        if len(body) > self._max_bytes:
+        if len(body) > self._limits.max_bytes:
             report = self._refused(key, kind, fmt, started, self._too_large(len(body)))
         else:
             self._objects.put(key, body, _CONTENT_TYPES[fmt])
@@ -129,7 +129,11 @@ class IngestService:
     ) -> IngestReport:
         spec = _KINDS[kind]
         reader = TabularReader(
-            chunks, fmt, known_columns=spec.columns, required_columns=spec.required, max_bytes=self._max_bytes
+            chunks,
+            fmt,
+            known_columns=spec.columns,
+            required_columns=spec.required,
+            limits=self._limits,
         )
         counts = Counts()
         errors: list[RowError] = []
@@ -139,6 +143,8 @@ class IngestService:
         def reject(line: int, problems: Iterable[tuple[str | None, str]]) -> None:
             counts.rejected += 1
             for field, reason in problems:
+                if len(errors) > MAX_LISTED_ERRORS:
+                    break  # one past the cap is kept, to mark the report truncated
                 errors.append(RowError(line=line, field=field, reason=reason))
 
         def flush(batch: UpsertBatch) -> None:
@@ -188,7 +194,7 @@ class IngestService:
             errors_truncated=len(errors) > MAX_LISTED_ERRORS,
             file_errors=[Note(reason=reason) for reason in outcome.file_errors],
             warnings=[Note(reason=reason) for reason in outcome.warnings],
-            limits=Limits(max_bytes=self._max_bytes),
+            limits=self._report_limits(),
             started_at=started,
             finished_at=self._now(),
         )
@@ -214,15 +220,18 @@ class IngestService:
             status=ReportStatus.REJECTED,
             counts=Counts(),
             file_errors=[Note(reason=reason)],
-            limits=Limits(max_bytes=self._max_bytes),
+            limits=self._report_limits(),
             started_at=started,
             finished_at=self._now(),
         )
 
+    def _report_limits(self) -> Limits:
+        return Limits(**asdict(self._limits))
+
     def _too_large(self, size: int) -> str:
         return (
-            f"the file is {size / (1024 * 1024):.1f} MiB; the limit is {self._max_bytes / (1024 * 1024):.1f} MiB: "
-            "split it into smaller files"
+            f"the file is {size / (1024 * 1024):.1f} MiB; "
+            f"the limit is {self._limits.max_bytes / (1024 * 1024):.1f} MiB: split it into smaller files"
         )
 
     def _save(self, report: IngestReport) -> None:

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from chorus.adapters.networks.egress import AddressRefused, HostNotFound
 from chorus.domain.publishing import FailureKind, PublishFailed
 
 Timeout = float | tuple[float, float]
@@ -124,6 +125,10 @@ def send(
     """One request, never following redirects (a redirect could lead anywhere, token attached)."""
     try:
         return session.request(method, url, headers=dict(headers), data=body, timeout=timeout, allow_redirects=False)
+    except AddressRefused as exc:  # an employee-chosen host that leads to a private address
+        raise PublishFailed(FailureKind.REJECTED, f"{network}: {exc}; nothing was sent") from exc
+    except HostNotFound as exc:
+        raise PublishFailed(FailureKind.TRANSIENT, f"{network}: {exc}") from exc
     except requests.Timeout as exc:
         raise PublishFailed(FailureKind.TRANSIENT, f"{network}: no answer in time") from exc
     except requests.ConnectionError as exc:
@@ -195,9 +200,10 @@ def seconds_until_iso(value: str | None, now: float) -> int | None:
 def validate_instance_url(url: str | None) -> str:
     """An employee-supplied Mastodon instance, reduced to `https://host`, or REJECTED.
 
-    SSRF guard: https only; a public DNS name (no IP literal, no localhost or internal suffix,
-    no single-label host, ASCII/punycode only); no userinfo; port absent or 443; no path beyond
-    "/", no query, no fragment. Name resolution is not checked here (see the report).
+    SSRF guard, first half: https only; a public DNS name (no IP literal, no localhost or
+    internal suffix, no single-label host, ASCII/punycode only); no userinfo; port absent or 443;
+    no path beyond "/", no query, no fragment. The second half is `egress.PublicSession`: every
+    request resolves the name, refuses private addresses and connects to the checked one.
     """
     rejected = PublishFailed(FailureKind.REJECTED, "mastodon: the instance address is not an allowed https host")
     if not url or len(url) > 300 or not url.isascii() or any(c.isspace() or ord(c) < 32 for c in url):

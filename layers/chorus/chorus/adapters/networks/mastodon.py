@@ -3,8 +3,10 @@
 The status is the approved text, a blank line, then the link (`text + "\\n\\n" + link`): Mastodon
 keeps line breaks, and a link on its own line gets the preview card. The request carries
 `Idempotency-Key: <post.idempotency_key>`, so a retry within Mastodon's window (about an hour)
-returns the first status instead of posting twice. The instance URL comes from the employee
-and passes the SSRF guard in `http.validate_instance_url` before any request.
+returns the first status instead of posting twice. The instance URL comes from the employee:
+it passes `http.validate_instance_url`, and every request goes through a `PublicSession`, which
+connects only to a public address the name resolved to (`egress.py`). Other calls to the
+instance (GET /api/v2/instance...) go through ``send(self._session, ...)`` the same way.
 
 Each server sets its own status limit: `fetch_instance_limits` reads it from
 `GET {instance}/api/v2/instance` (configuration.statuses.max_characters and
@@ -18,6 +20,7 @@ from typing import Any
 
 import requests
 
+from chorus.adapters.networks.egress import PublicSession
 from chorus.adapters.networks.http import (
     DEFAULT_TIMEOUT,
     Clock,
@@ -54,10 +57,12 @@ INSTANCE_TIMEOUT: Timeout = (2.0, 3.0)
 def fetch_instance_limits(
     instance_url: str, session: requests.Session | None = None, timeout: Timeout = INSTANCE_TIMEOUT
 ) -> InstanceLimits:
-    """The server's status limits; PublishFailed when it cannot say (unreachable, not Mastodon 4+)."""
+    """The server's status limits; PublishFailed when it cannot say (unreachable, not Mastodon 4+).
+
+    The server is the employee's choice: by default the request goes through a `PublicSession`."""
     instance = validate_instance_url(instance_url)
     response = send(
-        session if session is not None else requests.Session(),
+        session if session is not None else PublicSession(),
         "GET",
         f"{instance}/api/v2/instance",
         network=NETWORK,
@@ -82,11 +87,11 @@ def rate_limit_wait(response: requests.Response, now: float) -> int | None:
 class MastodonPublisher:
     def __init__(
         self,
-        session: requests.Session | None = None,
+        session: PublicSession | None = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
         clock: Clock = timestamp,
     ) -> None:
-        self._session = session if session is not None else requests.Session()
+        self._session = session if session is not None else PublicSession()
         self._timeout = timeout
         self._clock = clock
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import TYPE_CHECKING
 
 from chorus import clock
 from chorus.domain.report import IngestReport, ReportStatus, UploadKind
 from chorus.domain.tabular import UploadFormat
-from chorus.errors import ChorusError, ErrorBody, FieldProblem
+from chorus.errors import ChorusError, ErrorBody, FieldProblem, InvalidInput
 from chorus.web.http_errors import json_response
 
 if TYPE_CHECKING:
@@ -42,10 +44,21 @@ def format_of(event: APIGatewayProxyEventV2) -> UploadFormat:
     return fmt
 
 
+def posted_bytes(event: APIGatewayProxyEventV2) -> bytes:
+    """The body as sent. API Gateway base64-encodes a body that is not UTF-8 text; Powertools'
+    ``decoded_body`` would decode it as UTF-8 and fail on the very files the report explains."""
+    body = event.body or ""
+    if not event.is_base64_encoded:
+        return body.encode("utf-8", errors="surrogatepass")  # a lone surrogate becomes a line the reader refuses
+    try:
+        return base64.b64decode(body, validate=True)
+    except binascii.Error:
+        raise InvalidInput("the body is not valid base64", [FieldProblem("body", "is not valid base64")]) from None
+
+
 def ingest_posted_file(event: APIGatewayProxyEventV2, ingest: IngestService, kind: UploadKind) -> Response[str]:
     fmt = format_of(event)
-    body = event.decoded_body or ""
-    raw = body.encode() if isinstance(body, str) else body
+    raw = posted_bytes(event)
     now = clock.now()
     request_id = event.request_context.request_id or now.strftime("%H%M%S%f")
     key = f"uploads/api/{kind.value}/{now:%Y/%m/%d}/{request_id}.{fmt.value}"
