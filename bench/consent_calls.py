@@ -6,7 +6,8 @@ Prints, by operation:
 - the digest for N employees: planner calls, sender calls, and calls per recipient
   (target <= 2.1, the once-per-week marker and the SES call included);
 - GET /a/{token} (target <= 1: one BatchGetItem; the key ring is cached per container);
-- an approval for 1, 2 and 3 networks (target <= 2 per network: one transaction + one schedule);
+- an approval for 1, 2 and 3 networks (target <= 2 + 1 per network: one strongly consistent read
+  of the content version the snapshot is taken from, one transaction, one schedule per network);
 - publishing one approved post (target <= 4 plus the network call).
 Figures, not a test: exit status 0 unless something raises.
 """
@@ -62,6 +63,7 @@ ENV = {
     "DIGEST_TIMEZONE": "Europe/Paris",
     "TOKEN_KEY_ID": "alias/chorus-bench-tokens",
     "OAUTH_CLIENTS_SECRET_ID": "chorus-bench-oauth-clients",
+    "CLICK_SECRET_ID": "chorus-bench-clicks",
     "POWERTOOLS_LOG_LEVEL": "ERROR",
 }
 
@@ -82,6 +84,9 @@ def setup() -> dict[str, Any]:
     kms.create_alias(AliasName=ENV["TOKEN_KEY_ID"], TargetKeyId=kms.create_key()["KeyMetadata"]["KeyId"])
     boto3.client("secretsmanager", region_name=REGION).create_secret(
         Name=ENV["OAUTH_CLIENTS_SECRET_ID"], SecretString="{}"
+    )
+    boto3.client("secretsmanager", region_name=REGION).create_secret(
+        Name=ENV["CLICK_SECRET_ID"], SecretString="bench-click-secret-" + "y" * 40
     )
     os.environ.update({**ENV, "DIGEST_QUEUE_URL": queue_url})
     return {"ddb": ddb, "sqs": sqs, "queue_url": queue_url}
@@ -177,6 +182,7 @@ def pages(stack: ExitStack) -> None:
         fields: dict[str, Any] = {
             "form": sign_form(ring, f"{employee}|{activity_scope(content)}", now - timedelta(minutes=1)),
             "action": "approve",
+            "content_version": "1",
             "timezone": "Europe/Paris",
             "when": "now",
             "network": networks,
@@ -197,10 +203,10 @@ def pages(stack: ExitStack) -> None:
         assert response["statusCode"] == 303, response
         total = sum(approving.values())
         per_network = total / len(networks)
-        verdict = "PASS" if per_network <= 2 else "FAIL"
+        verdict = "PASS" if total <= 2 + len(networks) else "FAIL"
         print(
             f"approve for {len(networks)} network(s): {total} calls, {per_network:.2f} per network "
-            f"(target <= 2) {verdict}"
+            f"(target <= 2 + 1 per network) {verdict}"
         )
         print(format_counts(approving))
     employee = employee_id_for("person0@example.com")

@@ -100,6 +100,7 @@ def run(cloud: LocalCloud, posts: int) -> None:
             {
                 "form": form,
                 "action": "approve",
+                "content_version": "1",
                 "network": "sandbox",
                 "text_sandbox": f"Post {n}",
                 "when": "at",

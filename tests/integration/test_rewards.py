@@ -11,6 +11,7 @@ import pytest
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
 from chorus.domain.rewards import (
+    EmployeeInactive,
     IdempotencyKeyReused,
     NotEnoughPoints,
     OutOfStock,
@@ -86,8 +87,19 @@ def service(store):
     return RewardService(store, now=Clock(), new_id=lambda: next(ids))
 
 
+def active_employee(aws, employee_id: str, *, active: bool = True) -> None:
+    """The employee's profile, as a roster upload writes it (only an active employee may redeem)."""
+    aws["dynamodb"].update_item(
+        TableName=TABLE,
+        Key={"PK": {"S": f"EMP#{employee_id}"}, "SK": {"S": "PROFILE"}},
+        UpdateExpression="SET active = :active, entity = :e",
+        ExpressionAttributeValues={":active": {"BOOL": active}, ":e": {"S": "employee"}},
+    )
+
+
 def give_points(aws, employee_id: str, points: int) -> None:
-    """What the scoring function does when points are awarded."""
+    """What the scoring function does when points are awarded (to an active employee)."""
+    active_employee(aws, employee_id)
     aws["dynamodb"].update_item(
         TableName=TABLE,
         Key={"PK": {"S": f"EMP#{employee_id}"}, "SK": {"S": "BALANCE"}},
@@ -149,11 +161,30 @@ class TestRedeem:
         assert store.get_reward("r-1").stock == 2
         assert items_of(aws, "REDEEM") == []
 
-    def test_never_earned_anything(self, service, store):
+    def test_never_earned_anything(self, aws, service, store):
         new_reward(service, cost=1)
+        active_employee(aws, "e-new")
         with pytest.raises(NotEnoughPoints):
             service.redeem("e-new", "r-1", "click-0001")
         assert store.balance("e-new") == (0, 0)
+
+    @pytest.mark.parametrize("profile", ["deactivated", "unknown"])
+    def test_only_an_active_employee_redeems(self, aws, service, store, profile):
+        # Given an employee with points who has left (or who is not on the roster at all)
+        new_reward(service, cost=10, stock=3)
+        give_points(aws, "e-1", 100)
+        if profile == "deactivated":
+            active_employee(aws, "e-1", active=False)
+        else:
+            aws["dynamodb"].delete_item(TableName=TABLE, Key={"PK": {"S": "EMP#e-1"}, "SK": {"S": "PROFILE"}})
+        # When they try to redeem
+        with pytest.raises(EmployeeInactive) as caught:
+            service.redeem("e-1", "r-1", "click-0001")
+        # Then it is refused and nothing moved
+        assert caught.value.http_status == 403
+        assert store.balance("e-1") == (100, 100)
+        assert store.get_reward("r-1").stock == 3
+        assert items_of(aws, "REDEEM") == []
 
     def test_out_of_stock(self, aws, service, store):
         new_reward(service, cost=10, stock=0)
@@ -164,8 +195,9 @@ class TestRedeem:
         assert store.balance("e-1") == (100, 100)
         assert store.get_reward("r-1").stock == 0
 
-    def test_out_of_stock_wins_over_not_enough_points(self, service):
+    def test_out_of_stock_wins_over_not_enough_points(self, aws, service):
         new_reward(service, cost=10, stock=0)
+        active_employee(aws, "e-1")
         with pytest.raises(OutOfStock):
             service.redeem("e-1", "r-1", "click-0001")
 

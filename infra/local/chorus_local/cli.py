@@ -3,7 +3,8 @@
 ``chorus local up|down|status|tick|admin-token`` manage the local cloud; ``chorus upload`` and
 ``chorus report`` work against the local cloud by default (bucket and endpoint from
 ``/_local/health``) or against a deployed stack with ``--stack NAME`` (bucket from the stack's
-outputs, real AWS credentials from the usual boto3 chain).
+outputs, real AWS credentials from the usual boto3 chain). ``chorus deactivate`` calls the admin
+API (the local gateway with a minted token, or the stack's ApiUrl with ``--token``).
 """
 
 from __future__ import annotations
@@ -113,6 +114,19 @@ def build_parser() -> argparse.ArgumentParser:
     report = commands.add_parser("report", help="print the report of an upload")
     report.add_argument("key", help="upload key (uploads/...) or report key (reports/...)")
     _target_args(report, stack=True)
+
+    deactivate = commands.add_parser(
+        "deactivate", help="deactivate an employee: cancel their scheduled posts, delete their social tokens"
+    )
+    who = deactivate.add_mutually_exclusive_group(required=True)
+    who.add_argument("--email", help="the employee's email address")
+    who.add_argument("--employee-id", help="the employee's id (e-...)")
+    deactivate.add_argument(
+        "--token",
+        default=os.environ.get("CHORUS_ADMIN_TOKEN"),
+        help="admin bearer token for --stack (default: $CHORUS_ADMIN_TOKEN); minted locally otherwise",
+    )
+    _target_args(deactivate, stack=True)
     return parser
 
 
@@ -138,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
             return handler(args)
         if args.command == "demo":
             return cmd_demo(args)
+        if args.command == "deactivate":
+            return cmd_deactivate(args)
         if args.command == "upload":
             return cmd_upload(args)
         return cmd_report(args)
@@ -454,14 +470,18 @@ class UploadTarget:
     s3: Any
 
 
+def _stack_outputs(stack: str, region: str | None) -> dict[str, str]:
+    cloudformation = boto3.client("cloudformation", region_name=region)
+    try:
+        stacks = cloudformation.describe_stacks(StackName=stack)["Stacks"]
+    except Exception as exc:  # botocore raises many shapes; all mean "cannot read the stack"
+        raise CliError(f"cannot describe stack {stack}: {exc}") from exc
+    return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+
+
 def resolve_target(args: argparse.Namespace) -> UploadTarget:
     if getattr(args, "stack", None):
-        cloudformation = boto3.client("cloudformation", region_name=args.region)
-        try:
-            stacks = cloudformation.describe_stacks(StackName=args.stack)["Stacks"]
-        except Exception as exc:  # botocore raises many shapes; all mean "cannot read the stack"
-            raise CliError(f"cannot describe stack {args.stack}: {exc}") from exc
-        outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+        outputs = _stack_outputs(args.stack, args.region)
         if "UploadsBucketName" not in outputs:
             raise CliError(f"stack {args.stack} has no UploadsBucketName output")
         return UploadTarget(outputs["UploadsBucketName"], boto3.client("s3", region_name=args.region))
@@ -566,3 +586,56 @@ def print_report(report: dict[str, Any]) -> int:
     for line in format_report(report):
         print(line)
     return 1 if report_failed(report) else 0
+
+
+# ----------------------------------------------------------------------------- employees
+
+
+def _admin_api(args: argparse.Namespace) -> tuple[str, str]:
+    """The admin API's base URL and a bearer token: the stack's ApiUrl and ``--token``, or the
+    local gateway and a token it mints."""
+    if getattr(args, "stack", None):
+        if not args.token:
+            raise CliError("--stack needs an admin token: --token or $CHORUS_ADMIN_TOKEN")
+        outputs = _stack_outputs(args.stack, args.region)
+        if "ApiUrl" not in outputs:
+            raise CliError(f"stack {args.stack} has no ApiUrl output")
+        return outputs["ApiUrl"].rstrip("/"), str(args.token)
+    api_url = resolve_api_url(args)
+    if args.token:
+        return api_url, str(args.token)
+    try:
+        response = requests.post(f"{api_url}/_local/token", json={"sub": "cli-admin"}, timeout=HTTP_TIMEOUT)
+        response.raise_for_status()
+    except requests.RequestException as exc:
+        raise CliError(f"local cloud not running at {api_url}") from exc
+    return api_url, str(response.json()["token"])
+
+
+def cmd_deactivate(args: argparse.Namespace) -> int:
+    from chorus.domain.employee import employee_id_for
+
+    employee_id = args.employee_id or employee_id_for(args.email)
+    api_url, token = _admin_api(args)
+    try:
+        response = requests.post(
+            f"{api_url}/admin/employees/{employee_id}/deactivate",
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=60,
+        )
+    except requests.RequestException as exc:
+        raise CliError(f"cannot reach the admin API at {api_url}: {exc}") from exc
+    try:
+        body: dict[str, Any] = response.json()
+    except ValueError:
+        body = {"message": response.text[:200]}
+    if response.status_code == 404:
+        raise CliError(f"no employee {employee_id}")
+    if response.status_code != 200:
+        raise CliError(f"deactivation failed ({response.status_code}): {body.get('message', body)}")
+    state = "deactivated" if body.get("deactivated_now") else "already inactive"
+    print(
+        f"{employee_id}: {state}; {body.get('posts_cancelled', 0)} scheduled posts cancelled, "
+        f"{body.get('connections_deleted', 0)} social connections deleted"
+    )
+    return 0

@@ -17,6 +17,7 @@ from chorus.config import (
     DigestPlannerSettings,
     DigestSenderSettings,
     IngestSettings,
+    LifecycleSettings,
     PublisherSettings,
     ScheduleSettings,
     TableSettings,
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
     from chorus.services.digest import DigestPlanner, DigestSender
     from chorus.services.email_feedback import EmailFeedbackService
     from chorus.services.ingest import IngestService
+    from chorus.services.lifecycle import LifecycleService
     from chorus.services.notices import Notifier
     from chorus.services.publish import PublishService
     from chorus.services.retraction import RetractionService
@@ -206,6 +208,7 @@ def admin_app() -> APIGatewayHttpResolver:
             objects=ObjectStore(s3, settings.uploads_bucket),
             ingest=build_ingest_service(settings, dynamodb_client=dynamodb, s3_client=s3),
             retraction=build_retraction_service(settings, dynamodb_client=dynamodb),
+            lifecycle=build_lifecycle_service(settings, dynamodb_client=dynamodb),
             planner=build_digest_planner(settings, dynamodb_client=dynamodb),
             scoring=build_scoring_service(settings, dynamodb_client=dynamodb),
             rewards=build_reward_service(settings, dynamodb_client=dynamodb),
@@ -548,3 +551,55 @@ class EmailFeedbackRuntime:
 @cache
 def email_feedback_runtime() -> EmailFeedbackRuntime:
     return EmailFeedbackRuntime(build_email_feedback_service(TableSettings.from_env()))
+
+
+def build_lifecycle_service(
+    settings: LifecycleSettings | AdminApiSettings,
+    *,
+    dynamodb_client: DynamoDBClient | None = None,
+    scheduler: Any = None,
+) -> LifecycleService:
+    from chorus.services.lifecycle import LifecycleService
+    from chorus.store.catalog import CatalogStore
+    from chorus.store.connections import ConnectionStore
+    from chorus.store.consent import ConsentStore
+
+    dynamodb = dynamodb_client or _dynamodb()
+    return LifecycleService(
+        ConsentStore(dynamodb, settings.table_name),
+        CatalogStore(dynamodb, settings.table_name),
+        ConnectionStore(dynamodb, settings.table_name),
+        scheduler or _scheduler(settings),
+    )
+
+
+@dataclass
+class LifecycleRuntime:
+    """Stream records of deactivated employees -> withdraw each; a failed record is reported alone
+    (partial batch response) and retried by the event source mapping."""
+
+    service: LifecycleService
+
+    def handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+        from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+        from chorus.events import deactivation_of
+
+        deactivations = {record.get("eventID"): deactivation_of(record) for record in event.get("Records", [])}
+
+        def withdraw(record: DynamoDBRecord) -> int:
+            deactivation = deactivations.get(record.event_id)
+            if deactivation is None:
+                return 0
+            return self.service.withdraw(deactivation.employee_id).posts_cancelled
+
+        processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+        return dict(
+            process_partial_response(event=event, record_handler=withdraw, processor=processor, context=context)
+        )
+
+
+@cache
+def lifecycle_runtime() -> LifecycleRuntime:
+    return LifecycleRuntime(build_lifecycle_service(LifecycleSettings.from_env()))

@@ -123,3 +123,7 @@ class PublisherSettings(TableSettings, ConnectionSettings, NoticeSettings, Sched
     sandbox_enabled: bool = Field(alias="SANDBOX_ENABLED", default=False)
     networks: str = Field(alias="NETWORKS", default="linkedin,x,mastodon")
     linkedin_version: str = Field(alias="LINKEDIN_VERSION", default="202510", pattern=r"^\d{6}$")
+
+
+class LifecycleSettings(TableSettings, ScheduleSettings):
+    """The lifecycle function: withdraws deactivated employees (deletes schedules, not creates)."""

@@ -106,3 +106,24 @@ def email_feedback(event: dict[str, Any]) -> EmailFeedback | None:
             reason=complaint.complaint_feedback_type or complaint.complaint_sub_type or "complaint",
         )
     return None
+
+
+class Deactivation(BaseModel):
+    """A table stream record of an employee profile whose ``active`` went from true to false."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str
+    employee_id: str
+
+
+def deactivation_of(record: dict[str, Any]) -> Deactivation | None:
+    """The deactivation a stream record stands for; None for any other change (the event source
+    mapping's filter should let none through, but the handler does not rely on it)."""
+    stream = record.get("dynamodb") or {}
+    new, old = stream.get("NewImage") or {}, stream.get("OldImage") or {}
+    if (new.get("entity") or {}).get("S") != "employee" or "employee_id" not in new:
+        return None
+    if (new.get("active") or {}).get("BOOL") is not False or (old.get("active") or {}).get("BOOL") is not True:
+        return None
+    return Deactivation(event_id=str(record.get("eventID", "")), employee_id=new["employee_id"]["S"])

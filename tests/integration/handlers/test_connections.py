@@ -168,7 +168,15 @@ def test_disconnect_deletes_tokens_and_cancels_scheduled_posts(world, provider):
     call("GET", "/oauth/callback/x", route="/oauth/callback/{network}", query={"code": code, "state": state})
     form = sign_form(RING, f"{employee_id(ADA)}|{activity_scope(content_id('lyon'))}", NOW - timedelta(minutes=1))
     approve = urlencode(
-        {"form": form, "action": "approve", "network": "x", "text_x": "Hi", "when": "now", "timezone": "Europe/Paris"}
+        {
+            "form": form,
+            "action": "approve",
+            "content_version": "1",
+            "network": "x",
+            "text_x": "Hi",
+            "when": "now",
+            "timezone": "Europe/Paris",
+        }
     )
     assert call("POST", f"/a/{token}", route="/a/{token}", body=approve)["statusCode"] == 303
     response = call(

@@ -14,6 +14,7 @@ import pytest
 import admin_api_handler
 import publisher_handler
 import web_handler
+from chorus import clock
 from chorus.adapters.secrets_keys import parse_key_ring
 from chorus.domain.magic_links import activity_scope, sign_form, sign_link
 from tests.conftest import MAGIC_LINK_SECRET, SCHEDULE_GROUP, TABLE
@@ -87,7 +88,14 @@ def approval_item(aws, network: str) -> dict | None:
 
 
 def approve(link: str, **fields):
-    form = {"form": aged_form(link), "action": "approve", "timezone": "Europe/Paris", "when": "now", **fields}
+    form = {
+        "form": aged_form(link),
+        "action": "approve",
+        "content_version": "1",
+        "timezone": "Europe/Paris",
+        "when": "now",
+        **fields,
+    }
     return post(f"/a/{link}", form)
 
 
@@ -174,10 +182,16 @@ class TestApproval:
         assert len(schedules(world)) == 1
         assert approval_item(world, "sandbox")["revision"]["N"] == "1"
 
-    def test_a_form_submitted_instantly_is_refused(self, world):
+    def test_a_form_submitted_instantly_is_refused(self, world, monkeypatch):
+        # The clock stands still: however slow the first request is, the form is a second old.
+        signed_at = datetime.now(UTC)
+        monkeypatch.setattr(clock, "_source", lambda: signed_at + timedelta(seconds=1))
         link = token()
-        fresh = sign_form(RING, f"{employee_id(ADA)}|{activity_scope(content_id('lyon'))}", datetime.now(UTC))
-        response = post(f"/a/{link}", {"form": fresh, "action": "approve", "network": "sandbox", "text_sandbox": "x"})
+        fresh = sign_form(RING, f"{employee_id(ADA)}|{activity_scope(content_id('lyon'))}", signed_at)
+        response = post(
+            f"/a/{link}",
+            {"form": fresh, "action": "approve", "content_version": "1", "network": "sandbox", "text_sandbox": "x"},
+        )
         assert response["statusCode"] == 429
         assert approval_item(world, "sandbox") is None and schedules(world) == []
 
@@ -187,7 +201,14 @@ class TestApproval:
     )
     def test_a_form_from_another_site_is_refused(self, world, headers):
         link = token()
-        form = {"form": aged_form(link), "action": "approve", "network": "sandbox", "text_sandbox": "x", "when": "now"}
+        form = {
+            "form": aged_form(link),
+            "action": "approve",
+            "content_version": "1",
+            "network": "sandbox",
+            "text_sandbox": "x",
+            "when": "now",
+        }
         response = post(f"/a/{link}", form, headers=headers)
         assert response["statusCode"] == 403 and approval_item(world, "sandbox") is None
 
@@ -245,12 +266,13 @@ class TestApproval:
 
     def test_decline_is_recorded_with_reason(self, world):
         link = token()
-        response = post(f"/a/{link}", {"form": aged_form(link), "action": "decline", "reason": "Not my topic"})
+        form = {"form": aged_form(link), "action": "decline", "reason": "Not my topic", "content_version": "1"}
+        response = post(f"/a/{link}", form)
         assert response["statusCode"] == 303
         key = {"PK": {"S": f"EMP#{employee_id(ADA)}"}, "SK": {"S": f"DECLINE#{content_id('lyon')}"}}
         assert world["dynamodb"].get_item(TableName=TABLE, Key=key)["Item"]["reason"]["S"] == "Not my topic"
         profile = world["dynamodb"].get_item(TableName=TABLE, Key={"PK": key["PK"], "SK": {"S": "PROFILE"}})["Item"]
-        assert profile["decided"]["SS"] == [content_id("lyon")]
+        assert profile[f"decided#{content_id('lyon')}"] == {"N": "1"}  # the version declined
 
     def test_retracted_content_cancels_its_posts_and_its_links(self, world):
         link = token()
@@ -357,6 +379,7 @@ class TestGuardRails:
             {
                 "form": form,
                 "action": "approve",
+                "content_version": "1",
                 "network": "sandbox",
                 "text_sandbox": "Two",
                 "when": "now",
@@ -372,6 +395,7 @@ class TestGuardRails:
             {
                 "form": form,
                 "action": "approve",
+                "content_version": "1",
                 "network": "sandbox",
                 "text_sandbox": "Two",
                 "when": "now",

@@ -111,6 +111,7 @@ def approve(network: str, text: str) -> None:
         {
             "form": form,
             "action": "approve",
+            "content_version": "1",
             "network": network,
             f"text_{network}": text,
             "when": "now",
@@ -284,6 +285,7 @@ def test_a_failed_post_can_be_approved_again_explicitly(world):
         {
             "form": form,
             "action": "approve",
+            "content_version": "1",
             "network": "x",
             "text_x": "Second try",
             "when": "now",

@@ -1,18 +1,22 @@
-"""Consent records: an employee's explicit approval of one exact text for one network.
+"""Consent records: an employee's explicit approval of one exact post for one network.
 
-Nothing is published without one. The record holds the text as approved, its SHA-256, when and
-where it goes, and how the approval was given (time, time zone, user agent).
+Nothing is published without one. The record holds a snapshot of everything the post carries
+(the text as approved, the link target, the title, the image) and their SHA-256, the content
+version the employee saw, when and where it goes, and how the approval was given (time, time
+zone, user agent). The publisher posts the snapshot and nothing read later.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from chorus.domain.content import Network
+from chorus.domain.content import Content, Network
 
 
 class ApprovalStatus(StrEnum):
@@ -32,6 +36,10 @@ REAPPROVABLE = frozenset({ApprovalStatus.CANCELLED, ApprovalStatus.FAILED, Appro
 PENDING = frozenset({ApprovalStatus.SCHEDULED})
 
 
+# Why a post was cancelled without the employee pressing Cancel.
+EMPLOYEE_INACTIVE = "employee no longer active"
+
+
 class When(StrEnum):
     NOW = "now"
     AT = "at"
@@ -40,6 +48,36 @@ class When(StrEnum):
 
 def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class PostSnapshot:
+    """Everything a post carries, frozen at approval time."""
+
+    text: str
+    link_url: str
+    title: str
+    image_url: str | None = None
+    # Not posted, but the tracked link records it for click reports.
+    campaign: str = ""
+
+    def sha256(self) -> str:
+        """Hash of a canonical form of what is posted (versioned, so the form can evolve)."""
+        canonical = json.dumps(
+            {"v": 1, "text": self.text, "link": self.link_url, "title": self.title, "image": self.image_url},
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def snapshot_of(content: Content, text: str) -> PostSnapshot:
+    """The post an employee approves: their own text, and this content version's link (with its
+    query, exactly as uploaded), title and image."""
+    return PostSnapshot(
+        text=text, link_url=content.url, title=content.title, image_url=content.image_url, campaign=content.campaign
+    )
 
 
 def approval_id_for(employee_id: str, content_id: str, network: Network) -> str:
@@ -77,10 +115,48 @@ class Approval(BaseModel):
     external_post_id: str | None = None
     external_post_url: str | None = None
     failure_reason: str | None = None
+    cancel_reason: str | None = None
+    # The snapshot (see PostSnapshot). None only on approvals recorded before snapshots existed:
+    # the publisher then publishes only if the content provably did not change since.
+    link_url: str | None = None
+    title: str | None = None
+    image_url: str | None = None
+    campaign: str | None = None
+    content_version: int | None = None
+    snapshot_sha256: str | None = None
 
     @property
     def cancellable(self) -> bool:
         return self.status in PENDING
+
+    def snapshot(self) -> PostSnapshot | None:
+        """The approved post, or None if this approval has no (intact) snapshot."""
+        if self.snapshot_sha256 is None or self.link_url is None or self.title is None:
+            return None
+        snapshot = PostSnapshot(
+            text=self.text,
+            link_url=self.link_url,
+            title=self.title,
+            image_url=self.image_url,
+            campaign=self.campaign or "",
+        )
+        if snapshot.sha256() != self.snapshot_sha256 or text_sha256(self.text) != self.text_sha256:
+            return None
+        return snapshot
+
+    def with_snapshot(self, snapshot: PostSnapshot, content_version: int | None) -> Approval:
+        return self.model_copy(
+            update={
+                "text": snapshot.text,
+                "text_sha256": text_sha256(snapshot.text),
+                "link_url": snapshot.link_url,
+                "title": snapshot.title,
+                "image_url": snapshot.image_url,
+                "campaign": snapshot.campaign,
+                "content_version": content_version,
+                "snapshot_sha256": snapshot.sha256(),
+            }
+        )
 
 
 class Decline(BaseModel):
@@ -90,3 +166,5 @@ class Decline(BaseModel):
     content_id: str
     reason: str = ""
     declined_at: datetime
+    # The content version declined; None on declines recorded before versions were kept.
+    content_version: int | None = None

@@ -163,12 +163,16 @@ class Content(BaseModel):
     points_click: int = DEFAULT_CLICK_POINTS
     click_cap: int = DEFAULT_CLICK_CAP
     status: ContentStatus = ContentStatus.ACTIVE
+    # Bumped by the store on every write (upload change, retraction): an approval pins one.
+    version: int = 0
+    # When an upload last changed the item (set by the store).
+    updated_at: datetime | None = None
 
     def text_for(self, network: Network) -> str:
         return self.texts.get(network, self.text)
 
     def fingerprint(self) -> str:
         """Hash of everything an upload sets: equal fingerprints mean a re-upload changes nothing."""
-        uploaded = self.model_dump(mode="json", exclude={"status"})
+        uploaded = self.model_dump(mode="json", exclude={"status", "version", "updated_at"})
         canonical = json.dumps(uploaded, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode()).hexdigest()

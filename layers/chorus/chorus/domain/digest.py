@@ -16,7 +16,8 @@ EMPLOYEES_PER_BATCH = 25
 
 
 def activities_for(employee: Employee, contents: Iterable[Content], week: Week) -> list[Content]:
-    """Content active this week, meant for one of the employee's groups, not yet decided."""
+    """Content active this week, meant for one of the employee's groups, whose current version the
+    employee has not decided on yet (a changed item comes back to review again)."""
     chosen: list[Content] = []
     groups = set(employee.groups)
     for content in contents:
@@ -26,7 +27,7 @@ def activities_for(employee: Employee, contents: Iterable[Content], week: Week) 
             continue
         if content.groups and not groups.intersection(content.groups):
             continue
-        if content.content_id in employee.decided:
+        if employee.has_decided(content.content_id, content.version):
             continue
         chosen.append(content)
     return chosen

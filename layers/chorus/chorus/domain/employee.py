@@ -15,6 +15,10 @@ from chorus.errors import FieldProblem
 
 DEFAULT_TIMEZONE = "UTC"
 DEFAULT_LOCALE = "en"
+# The profile keeps one flat attribute per decided content item, "decided#<content id>", holding
+# the content version decided: deciding a newer version overwrites it, so the item grows by one
+# attribute per content item (as the old set did), not per version.
+DECIDED_PREFIX = "decided#"
 _EMAIL = re.compile(r"^[^@\s\"'<>(),;:\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
@@ -81,8 +85,10 @@ class Employee(BaseModel):
     locale: str = DEFAULT_LOCALE
     active: bool = True
     digest_opt_in: bool = True
-    # Content the employee approved or declined: the digest leaves it out. Owned by the
-    # approval flow, never by an upload.
+    # Content the employee approved or declined, and the version they decided on: the digest
+    # leaves it out until a newer version comes. Owned by the approval flow, never by an upload.
+    decided_versions: dict[str, int] = Field(default_factory=dict)
+    # Decisions recorded before versions were kept (a string set of content ids).
     decided: frozenset[str] = frozenset()
     # Points and visits per ISO week ("2026W48"), kept by the scoring function.
     impact: dict[str, dict[str, int]] = Field(default_factory=dict)
@@ -91,8 +97,9 @@ class Employee(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _collect_impact(cls, data: Any) -> Any:
-        """The table keeps impact as flat attributes impact_<week>_<points|clicks>."""
+    def _collect_flat_attributes(cls, data: Any) -> Any:
+        """The table keeps impact as flat attributes impact_<week>_<points|clicks>, and decisions
+        as decided#<content id> = version."""
         if isinstance(data, dict) and "impact" not in data:
             impact: dict[str, dict[str, int]] = {}
             for name, value in data.items():
@@ -101,7 +108,27 @@ class Employee(BaseModel):
                     impact.setdefault(week, {})[measure] = int(value)
             if impact:
                 data = {**data, "impact": impact}
+        if isinstance(data, dict) and "decided_versions" not in data:
+            versions = {
+                name.removeprefix(DECIDED_PREFIX): int(value)
+                for name, value in data.items()
+                if isinstance(name, str) and name.startswith(DECIDED_PREFIX)
+            }
+            if versions:
+                data = {**data, "decided_versions": versions}
         return data
+
+    def has_decided(self, content_id: str, version: int) -> bool:
+        """True if the employee decided on this version of the content (or a later one).
+
+        A decision recorded before versions were kept still counts, whatever the version: the
+        employee is told by a notice if an approval of theirs cannot go out because the content
+        changed since.
+        """
+        decided = self.decided_versions.get(content_id)
+        if decided is not None:
+            return decided >= version
+        return content_id in self.decided
 
     def fingerprint(self) -> str:
         uploaded = self.model_dump(mode="json", exclude=set(NOT_UPLOADED))
@@ -117,4 +144,4 @@ class Employee(BaseModel):
 
 # Fields the employee, the approval flow, scoring or email feedback own: an upload never sets
 # them, and they are not part of what tells an uploaded row changed.
-NOT_UPLOADED = frozenset({"digest_opt_in", "decided", "impact", "undeliverable_at"})
+NOT_UPLOADED = frozenset({"digest_opt_in", "decided", "decided_versions", "impact", "undeliverable_at"})

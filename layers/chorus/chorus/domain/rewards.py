@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from chorus.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from chorus.errors import Conflict, FieldProblem, InvalidInput, NotAllowed, NotFound
 
 MAX_NAME = 100
 MAX_DESCRIPTION = 500
@@ -45,6 +45,12 @@ class RewardNotFound(NotFound):
 
 class RedemptionNotFound(NotFound):
     code = "redemption_not_found"
+
+
+class EmployeeInactive(NotAllowed):
+    """Only an active employee may redeem points."""
+
+    code = "employee_inactive"
 
 
 class IdempotencyKeyReused(Conflict):

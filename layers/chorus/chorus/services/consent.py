@@ -1,7 +1,15 @@
 """Consent: what an employee sees behind a magic link, and what they approve, decline or cancel.
 
-Hard rule: a post is scheduled only from an explicit approval of its exact text for one
-network, recorded (text + SHA-256, time, time zone, user agent) before the schedule exists.
+Hard rule: a post is scheduled only from an explicit approval of exactly what is posted for one
+network, recorded before the schedule exists: a snapshot of the text, link target, title and
+image (and their SHA-256) taken from the content version the employee's page showed, with the
+time, time zone and user agent.
+
+The approval form says which content version the page showed. Approving reads the content
+(one strongly consistent GetItem): if it is not that version any more, nothing is recorded and
+the employee is asked to review the new one; otherwise the snapshot is taken from what was read,
+and the approval transaction checks the content is still that version. A tampered form can
+therefore only name a version; the snapshot is always the stored content of that version.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from chorus.domain.approval import (
     When,
     approval_id_for,
     schedule_name_for,
+    snapshot_of,
     text_sha256,
 )
 from chorus.domain.connection import ConnectionStatus
@@ -42,6 +51,7 @@ from chorus.domain.magic_links import (
 from chorus.domain.timing import QuietHours, check_publish_time, local_time_to_utc, spread_over_week
 from chorus.errors import ChorusError, FieldProblem, InvalidInput, NotFound, StoreError
 from chorus.observability import logger
+from chorus.store.consent import ContentChanged, ContentUnavailable
 
 # X and Mastodon count any link as 23 characters; the content link follows the text after a space.
 LINK_COST = {Network.X: 24, Network.MASTODON: 24}
@@ -66,11 +76,14 @@ class Scheduler(Protocol):
 class ConsentRecords(Protocol):
     def activity(self, employee_id: str, content_id: str) -> Any: ...
     def employee_state(self, employee_id: str) -> Any: ...
+    def current_content(self, content_id: str) -> Content | None: ...
     def record_approvals(
         self, approvals: list[Approval], previous_revisions: dict[Network, int], content_id: str, daily_limit: int
     ) -> None: ...
     def record_decline(self, decline: Decline) -> None: ...
-    def cancel(self, employee_id: str, content_id: str, network: Network, now: datetime) -> Approval: ...
+    def cancel(
+        self, employee_id: str, content_id: str, network: Network, now: datetime, *, reason: str | None = None
+    ) -> Approval: ...
     def unsubscribe(self, employee_id: str) -> None: ...
     def release_day_slot(self, approval: Approval) -> None: ...
 
@@ -101,11 +114,9 @@ class ApprovalRequest:
     at_local: datetime | None
     timezone: str
     user_agent: str
+    # The content version the page showed (None: a form from before versions, or tampered).
+    content_version: int | None = None
     previous_revisions: dict[Network, int] = field(default_factory=dict)
-    # The content window as the page showed it: used to compute and explain times; the store
-    # checks the real window in the same transaction as the approval.
-    window_start: datetime | None = None
-    window_end: datetime | None = None
 
 
 @dataclass
@@ -116,6 +127,10 @@ class ActivityView:
     connected: set[Network]
     approvals: dict[Network, Approval]
     declined: bool
+
+    def outdated(self, approval: Approval) -> bool:
+        """The approval pinned an earlier version of the content than the one shown now."""
+        return approval.content_version != self.content.version
 
 
 @dataclass
@@ -205,8 +220,17 @@ class ConsentService:
             networks=self._networks,
             connected=connected,
             approvals=state.approvals,
-            declined=state.decline is not None,
+            declined=state.decline is not None and state.decline.content_version in (None, state.content.version),
         )
+
+    def _content_as_shown(self, content_id: str, shown_version: int | None) -> Content:
+        """The content, provided it is still the version the page showed."""
+        content = self._records.current_content(content_id)
+        if content is None or content.status is not ContentStatus.ACTIVE:
+            raise ContentGone("this content has been withdrawn and can no longer be shared")
+        if shown_version is None or content.version != shown_version:
+            raise ContentChanged("this content was updated; review the new version")
+        return content
 
     def approve(self, token: str, request: ApprovalRequest) -> list[Approval]:
         claims = self.claims(token)
@@ -214,7 +238,8 @@ class ConsentService:
         if content_id is None:
             raise LinkRejected("this link is meant for another page")
         now = self._now()
-        approvals = self._approvals(claims.employee_id, content_id, request, now)
+        content = self._content_as_shown(content_id, request.content_version)
+        approvals = self._approvals(claims.employee_id, content, request, now)
         # Recorded first: a schedule never exists without its consent record.
         self._records.record_approvals(approvals, request.previous_revisions, content_id, self._daily_limit)
         for approval in approvals:
@@ -248,7 +273,7 @@ class ConsentService:
             )
         return approvals
 
-    def _approvals(self, employee_id: str, content_id: str, request: ApprovalRequest, now: datetime) -> list[Approval]:
+    def _approvals(self, employee_id: str, content: Content, request: ApprovalRequest, now: datetime) -> list[Approval]:
         problems: list[FieldProblem] = []
         networks = [network for network in request.networks if network in self._networks]
         if not networks:
@@ -265,12 +290,15 @@ class ConsentService:
             texts[network] = text
         if problems:
             raise InvalidInput("check the highlighted fields", problems)
-        times = self._times(networks, request, now)
+        times = self._times(networks, request, now, content)
+        for moment in times.values():
+            if (content.starts_at and moment < content.starts_at) or (content.ends_at and moment >= content.ends_at):
+                raise ContentUnavailable("this content is no longer available at that time")
         return [
             Approval(
-                approval_id=(approval_id := approval_id_for(employee_id, content_id, network)),
+                approval_id=(approval_id := approval_id_for(employee_id, content.content_id, network)),
                 employee_id=employee_id,
-                content_id=content_id,
+                content_id=content.content_id,
                 network=network,
                 text=texts[network],
                 text_sha256=text_sha256(texts[network]),
@@ -282,11 +310,13 @@ class ConsentService:
                 schedule_name=schedule_name_for(approval_id, revision),
                 approved_at=now,
                 user_agent=request.user_agent[:300],
-            )
+            ).with_snapshot(snapshot_of(content, texts[network]), content.version)
             for network in networks
         ]
 
-    def _times(self, networks: list[Network], request: ApprovalRequest, now: datetime) -> dict[Network, datetime]:
+    def _times(
+        self, networks: list[Network], request: ApprovalRequest, now: datetime, content: Content
+    ) -> dict[Network, datetime]:
         zone = request.timezone
         if request.when is When.NOW:
             # A minute ahead: Scheduler needs a future time, and it leaves a moment to cancel.
@@ -299,14 +329,14 @@ class ConsentService:
             if request.at_local is None:
                 raise InvalidInput("pick a time", [FieldProblem("at", "pick a date and time")])
             moment = local_time_to_utc("at", request.at_local, zone)
-            check_publish_time("at", moment, now, request.window_start, request.window_end)
+            check_publish_time("at", moment, now, content.starts_at, content.ends_at)
             if self._quiet and self._quiet.contains(moment, zone):
                 raise InvalidInput(
                     "pick another time",
                     [FieldProblem("at", f"is in the quiet hours ({self._quiet.label()}) when nothing is posted")],
                 )
             return dict.fromkeys(networks, moment)
-        spread = spread_over_week(len(networks), now, zone, request.window_start, request.window_end)
+        spread = spread_over_week(len(networks), now, zone, content.starts_at, content.ends_at)
         if self._quiet:
             spread = [
                 self._quiet.next_end(moment, zone) if self._quiet.contains(moment, zone) else moment
@@ -314,14 +344,19 @@ class ConsentService:
             ]
         return dict(zip(networks, spread, strict=True))
 
-    def decline(self, token: str, reason: str) -> None:
+    def decline(self, token: str, reason: str, shown_version: int | None) -> None:
         claims = self.claims(token)
         if claims.content_id is None:
             raise LinkRejected("this link is meant for another page")
+        content = self._content_as_shown(claims.content_id, shown_version)
         reason = normalise_text(reason)[:MAX_DECLINE_REASON]
         self._records.record_decline(
             Decline(
-                employee_id=claims.employee_id, content_id=claims.content_id, reason=reason, declined_at=self._now()
+                employee_id=claims.employee_id,
+                content_id=claims.content_id,
+                reason=reason,
+                declined_at=self._now(),
+                content_version=content.version,
             )
         )
         logger.info("declined", employee_id=claims.employee_id, content_id=claims.content_id)
@@ -366,13 +401,12 @@ class ConsentService:
             raise LinkRejected("this link is not valid any more") from None
         employee: Employee = state.employee
         approvals: list[Approval] = sorted(state.approvals, key=lambda approval: approval.publish_at)
-        decided = {approval.content_id for approval in approvals} | {d.content_id for d in state.declines}
         groups = set(employee.groups)
         listed = self._listings.list_active_content(100).items
         pending = [
             content
             for content in listed
-            if content.content_id not in decided
+            if not _decided(content, approvals, state.declines)
             and (not content.groups or groups.intersection(content.groups))
             and (content.ends_at is None or content.ends_at > self._now())
         ]
@@ -390,3 +424,11 @@ class ConsentService:
         claims = self.claims(token, scope=UNSUBSCRIBE_SCOPE)
         self._records.unsubscribe(claims.employee_id)
         logger.info("unsubscribed", employee_id=claims.employee_id)
+
+
+def _decided(content: Content, approvals: list[Approval], declines: list[Decline]) -> bool:
+    """The employee approved or declined this version of the content (decisions recorded before
+    versions were kept count for any version)."""
+    versions = [approval.content_version for approval in approvals if approval.content_id == content.content_id]
+    versions += [decline.content_version for decline in declines if decline.content_id == content.content_id]
+    return any(version is None or version >= content.version for version in versions)

@@ -1,4 +1,12 @@
-"""The publisher: at the scheduled time, re-check consent and publish the approved text once.
+"""The publisher: at the scheduled time, re-check consent and publish the approved post once.
+
+What is posted is the approval's snapshot (text, link target, title) and nothing read later: a
+content upload after the approval never changes it. The employee must still be active (checked
+on the profile read with the approval, and again as a condition of the PUBLISHING transition);
+a deactivated employee's post is cancelled, never sent. Approvals recorded before snapshots
+existed are published only if the content provably did not change after the approval (it was
+last written at least a second before the approval); otherwise they fail with a notice asking
+the employee to approve the current version.
 
 Exactly once: the SCHEDULED -> PUBLISHING transition is a conditional write, so of two
 concurrent invocations (a Scheduler retry, a sweeper repair) only one publishes; the network
@@ -21,11 +29,19 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict
 
 from chorus import clock
-from chorus.domain.approval import Approval, ApprovalStatus, schedule_name_for
+from chorus.domain.approval import (
+    EMPLOYEE_INACTIVE,
+    Approval,
+    ApprovalStatus,
+    PostSnapshot,
+    schedule_name_for,
+    snapshot_of,
+)
 from chorus.domain.connection import Credentials
 from chorus.domain.content import Content, ContentStatus, Network
 from chorus.domain.publishing import FailureKind, PostRequest, Published, PublishFailed
 from chorus.domain.tracking import link_code
+from chorus.errors import ChorusError
 from chorus.observability import logger
 from chorus.services.notices import Notice, NoticeKind
 from chorus.store.connections import StoredConnection
@@ -35,6 +51,9 @@ MAX_ATTEMPTS = 5
 BACKOFF_BASE = timedelta(minutes=2)
 MIN_RETRY_DELAY = timedelta(minutes=1)
 MAX_RETRY_DELAY = timedelta(hours=24)
+# Content item times are stored to the second: a write in the same second as an approval may
+# have come after it.
+TIMESTAMP_RESOLUTION = timedelta(seconds=1)
 
 
 class PublishTarget(BaseModel):
@@ -52,6 +71,7 @@ class Outcome(StrEnum):
     PUBLISHED = "published"
     SKIPPED = "skipped"
     RETRACTED = "retracted"
+    CANCELLED = "cancelled"
     RESCHEDULED = "rescheduled"
     FAILED = "failed"
     NEEDS_RECONNECT = "needs_reconnect"
@@ -82,8 +102,14 @@ class Notices(Protocol):
 
 class PublishRecords(Protocol):
     def publish_state(self, employee_id: str, content_id: str, network: Network) -> PublishState: ...
-    def start_publishing(self, approval: Approval, content: Content, now: datetime) -> Approval | None: ...
+    def start_publishing(
+        self, approval: Approval, now: datetime, *, record_snapshot: bool = False
+    ) -> Approval | None: ...
     def finish(self, approval: Approval, status: ApprovalStatus, now: datetime, extra: dict[str, Any]) -> Approval: ...
+    def refuse(self, approval: Approval, now: datetime, reason: str) -> Approval | None: ...
+    def cancel(
+        self, employee_id: str, content_id: str, network: Network, now: datetime, *, reason: str | None = None
+    ) -> Approval: ...
     def reschedule(
         self, approval: Approval, publish_at: datetime, schedule_name: str, reason: str
     ) -> Approval | None: ...
@@ -131,23 +157,62 @@ class PublishService:
         if approval.status is not ApprovalStatus.SCHEDULED:
             logger.info("approval is not scheduled any more; nothing published", status=approval.status.value)
             return Outcome.SKIPPED
+        if state.employee is None or not state.employee.active:
+            return self._cancel_for_inactive_employee(approval)
         if content is None or content.status is not ContentStatus.ACTIVE:
             self._records.retract_approval(approval, self._now())
             logger.info("content withdrawn; nothing published")
             return Outcome.RETRACTED
-        started = self._records.start_publishing(approval, content, self._now())
+        snapshot = approval.snapshot()
+        legacy = approval.snapshot_sha256 is None
+        if snapshot is None and legacy:
+            snapshot = _unchanged_since_approval(approval, content)
+        if snapshot is None:
+            return self._refuse(approval, legacy=legacy)
+        if legacy:
+            approval = approval.with_snapshot(snapshot, content.version)
+        started = self._records.start_publishing(approval, self._now(), record_snapshot=legacy)
         if started is None:
-            logger.info("another invocation is publishing this approval")
+            logger.info("not published: another invocation is publishing it, or it was cancelled")
             return Outcome.SKIPPED
         network = self._networks.get(approval.network)
         if network is None:
             return self._fail(started, "this network is not enabled", notify=True)
-        return self._attempt(started, content, network, state.connection)
+        return self._attempt(started, snapshot, network, state.connection)
+
+    def _cancel_for_inactive_employee(self, approval: Approval) -> Outcome:
+        try:
+            self._records.cancel(
+                approval.employee_id, approval.content_id, approval.network, self._now(), reason=EMPLOYEE_INACTIVE
+            )
+        except ChorusError:
+            logger.info("approval changed meanwhile; nothing published")
+            return Outcome.SKIPPED
+        logger.info("employee not active; post cancelled, nothing published")
+        return Outcome.CANCELLED
+
+    def _refuse(self, approval: Approval, *, legacy: bool) -> Outcome:
+        """An approval whose snapshot cannot be trusted never goes out; the employee may approve again."""
+        reason = (
+            "the content changed after you approved it; review the current version and approve again"
+            if legacy
+            else "the approved post does not match its record; review it and approve again"
+        )
+        logger.warning("approval snapshot unverifiable; nothing published", legacy=legacy)
+        if self._records.refuse(approval, self._now(), reason) is None:
+            return Outcome.SKIPPED
+        self._notices.notify(
+            approval.employee_id,
+            Notice(
+                NoticeKind.FAILED, approval.network, content_id=approval.content_id, text=approval.text, reason=reason
+            ),
+        )
+        return Outcome.FAILED
 
     def _attempt(
-        self, approval: Approval, content: Content, network: NetworkPublisher, stored: StoredConnection | None
+        self, approval: Approval, snapshot: PostSnapshot, network: NetworkPublisher, stored: StoredConnection | None
     ) -> Outcome:
-        post = _post_request(approval, content, f"{self._link_base_url}/r/{link_code(approval.approval_id)}")
+        post = _post_request(approval, snapshot, f"{self._link_base_url}/r/{link_code(approval.approval_id)}")
         needs_credentials = approval.network is not Network.SANDBOX
         credentials = None
         if needs_credentials and stored is not None:
@@ -222,13 +287,22 @@ class PublishService:
         return Outcome.FAILED
 
 
-def _post_request(approval: Approval, content: Content, tracked_link: str) -> PostRequest:
-    """The approved text as it was approved; the link is the employee's tracked short link."""
+def _unchanged_since_approval(approval: Approval, content: Content) -> PostSnapshot | None:
+    """For an approval recorded before snapshots existed: the content as it is, provided no
+    write touched it after the approval (else what the employee saw is unknowable)."""
+    if content.updated_at is None or content.updated_at + TIMESTAMP_RESOLUTION > approval.approved_at:
+        return None
+    return snapshot_of(content, approval.text)
+
+
+def _post_request(approval: Approval, snapshot: PostSnapshot, tracked_link: str) -> PostRequest:
+    """The approved snapshot, and only it; the link is the employee's tracked short link, which
+    redirects to the snapshot's url."""
     return PostRequest(
         network=approval.network,
         idempotency_key=f"{approval.approval_id}-r{approval.revision}",
         employee_id=approval.employee_id,
-        text=approval.text,
+        text=snapshot.text,
         link=tracked_link,
-        title=content.title,
+        title=snapshot.title,
     )

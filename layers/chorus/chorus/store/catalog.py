@@ -159,6 +159,33 @@ class CatalogStore:
             raise NotFound(f"employee {employee_id} does not exist")
         return Employee.model_validate(item)
 
+    def deactivate_employee(self, employee: Employee) -> bool:
+        """active -> inactive, leaving the digest roster. True if this call changed it.
+
+        The stored fingerprint becomes that of the inactive employee, so a later roster upload
+        that lists them as active again reactivates them (the roster stays the source of truth).
+        """
+        inactive = employee.model_copy(update={"active": False})
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=to_dynamo({"PK": keys.employee_pk(employee.employee_id), "SK": keys.PROFILE}),
+                UpdateExpression=(
+                    "SET active = :no, fingerprint = :fingerprint, updated_at = :now, #version = #version + :one "
+                    "REMOVE GSI2PK, GSI2SK"
+                ),
+                ConditionExpression="active = :yes",
+                ExpressionAttributeNames={"#version": "version"},
+                ExpressionAttributeValues=to_dynamo(
+                    {":no": False, ":yes": True, ":fingerprint": inactive.fingerprint(), ":now": _now(), ":one": 1}
+                ),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise StoreError("could not deactivate the employee") from exc
+        return True
+
     def active_roster_page(self, limit: int, start: dict[str, Any] | None = None) -> Page[Employee]:
         """One page of the sparse roster index (active employees only): no Scan on any hot path."""
         return listing_page(

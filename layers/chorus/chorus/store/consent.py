@@ -17,7 +17,7 @@ from chorus import clock
 from chorus.domain.approval import REAPPROVABLE, Approval, ApprovalStatus, Decline
 from chorus.domain.connection import Connection
 from chorus.domain.content import Content, ContentStatus, Network
-from chorus.domain.employee import Employee
+from chorus.domain.employee import DECIDED_PREFIX, Employee
 from chorus.domain.tracking import link_code
 from chorus.errors import Conflict, NotFound, StoreError
 from chorus.store import keys
@@ -43,6 +43,12 @@ class AlreadyDecided(Conflict):
     code = "already_decided"
 
 
+class ContentChanged(Conflict):
+    """The content is not the version the employee's page showed: nothing was recorded."""
+
+    code = "content_changed"
+
+
 class DailyLimitReached(Conflict):
     """The company caps posts per employee per network per day."""
 
@@ -64,6 +70,7 @@ class PublishState:
     approval: Approval | None = None
     content: Content | None = None
     connection: StoredConnection | None = None
+    employee: Employee | None = None
 
 
 @dataclass
@@ -72,6 +79,7 @@ class EmployeeState:
     leaderboard_hidden: bool = False
     approvals: list[Approval] = field(default_factory=list)
     declines: list[Decline] = field(default_factory=list)
+    connections: list[Connection] = field(default_factory=list)
 
 
 def _iso(moment: datetime) -> str:
@@ -184,7 +192,21 @@ class ConsentStore:
             leaderboard_hidden=bool(profile.get("leaderboard_hidden")),
             approvals=[Approval.model_validate(item) for item in items if item.get("entity") == "approval"],
             declines=[Decline.model_validate(item) for item in items if item.get("entity") == "decline"],
+            connections=[Connection.model_validate(item) for item in items if item.get("entity") == "connection"],
         )
+
+    def current_content(self, content_id: str) -> Content | None:
+        """The content as stored now (strongly consistent: the approval pins this version)."""
+        try:
+            response = self._client.get_item(
+                TableName=self._table,
+                Key=to_dynamo({"PK": keys.content_pk(content_id), "SK": keys.META}),
+                ConsistentRead=True,
+            )
+        except ClientError as exc:
+            raise StoreError("could not read the content") from exc
+        item = response.get("Item")
+        return Content.model_validate(from_dynamo(item)) if item else None
 
     def approvals_of_content(self, content_id: str) -> list[tuple[str, str]]:
         """(employee PK, approval SK) of every approval of a content item, from the KEYS_ONLY index."""
@@ -214,11 +236,15 @@ class ConsentStore:
         daily_limit: int = 0,
     ) -> None:
         """One transaction: every approval (new, or replacing a cancelled one), the content still
-        active and inside its window at each publish time, the employee still active and the
-        content marked as decided for the digest."""
+        active and still the version the approvals' snapshots were taken from (every upload
+        change and retraction bumps the version), the employee still active and that version
+        marked as decided for the digest."""
         if not approvals:
             raise ValueError("record_approvals needs at least one approval")
         employee_id = approvals[0].employee_id
+        version = approvals[0].content_version
+        if version is None or any(approval.content_version != version for approval in approvals):
+            raise ValueError("record_approvals needs approvals of one content version")
         actions: list[dict[str, Any]] = []
         for approval in approvals:
             item = self._approval_item(approval)
@@ -239,32 +265,18 @@ class ConsentStore:
                 put["ExpressionAttributeNames"] = {"#status": "status"}
                 put["ExpressionAttributeValues"] = to_dynamo(values)
             actions.append({"Put": put})
-        earliest = min(approval.publish_at for approval in approvals)
-        latest = max(approval.publish_at for approval in approvals)
-        actions.append(
-            {
-                "ConditionCheck": {
-                    "TableName": self._table,
-                    "Key": to_dynamo({"PK": keys.content_pk(content_id), "SK": keys.META}),
-                    "ConditionExpression": (
-                        "#status = :active AND (attribute_not_exists(starts_at) OR starts_at <= :earliest) "
-                        "AND (attribute_not_exists(ends_at) OR ends_at > :latest)"
-                    ),
-                    "ExpressionAttributeNames": {"#status": "status"},
-                    "ExpressionAttributeValues": to_dynamo(
-                        {":active": ContentStatus.ACTIVE.value, ":earliest": _iso(earliest), ":latest": _iso(latest)}
-                    ),
-                }
-            }
-        )
+        actions.append(self._content_is(content_id, version))
         counters = [self._count_for_day(approval, daily_limit) for approval in approvals] if daily_limit else []
         actions.extend(counters)
-        actions.append(self._mark_decided(employee_id, content_id))
+        actions.append(self._mark_decided(employee_id, content_id, version))
         self._transact(
             actions, conflict=len(approvals), limits=range(len(approvals) + 1, len(approvals) + 1 + len(counters))
         )
 
     def record_decline(self, decline: Decline) -> None:
+        """The decline of one content version (a newer version may be declined again)."""
+        if decline.content_version is None:
+            raise ValueError("record_decline needs the content version")
         item = {
             "PK": keys.employee_pk(decline.employee_id),
             "SK": keys.decline_sk(decline.content_id),
@@ -276,32 +288,44 @@ class ConsentStore:
                 "Put": {
                     "TableName": self._table,
                     "Item": to_dynamo(item),
-                    "ConditionExpression": "attribute_not_exists(PK)",
+                    "ConditionExpression": (
+                        "attribute_not_exists(PK) OR attribute_not_exists(content_version) "
+                        "OR content_version < :version"
+                    ),
+                    "ExpressionAttributeValues": to_dynamo({":version": decline.content_version}),
                 }
             },
-            self._mark_decided(decline.employee_id, decline.content_id),
+            self._content_is(decline.content_id, decline.content_version),
+            self._mark_decided(decline.employee_id, decline.content_id, decline.content_version),
         ]
         self._transact(actions, conflict=1)
 
-    def cancel(self, employee_id: str, content_id: str, network: Network, now: datetime) -> Approval:
+    def cancel(
+        self, employee_id: str, content_id: str, network: Network, now: datetime, *, reason: str | None = None
+    ) -> Approval:
         """SCHEDULED -> CANCELLED; refuses once publishing has started."""
+        extra = {"cancelled_at": _iso(now)}
+        if reason:
+            extra["cancel_reason"] = reason
         return self._transition(
             employee_id,
             content_id,
             network,
             to=ApprovalStatus.CANCELLED,
             allowed_from=(ApprovalStatus.SCHEDULED,),
-            extra={"cancelled_at": _iso(now)},
+            extra=extra,
         )
 
     def publish_state(self, employee_id: str, content_id: str, network: Network) -> PublishState:
-        """The approval, its content and the employee's connection to the network: one BatchGetItem."""
+        """The approval, its content, the employee's profile and connection to the network: one
+        BatchGetItem."""
         state = PublishState()
         pk = keys.employee_pk(employee_id)
         wanted = [
             {"PK": pk, "SK": keys.approval_sk(content_id, network.value)},
             {"PK": keys.content_pk(content_id), "SK": keys.META},
             {"PK": pk, "SK": keys.connection_sk(network.value)},
+            {"PK": pk, "SK": keys.PROFILE},
         ]
         for item in self._batch_get(wanted):
             entity = item.get("entity")
@@ -311,12 +335,19 @@ class ConsentStore:
                 state.content = Content.model_validate(item)
             elif entity == "connection":
                 state.connection = StoredConnection(Connection.model_validate(item), bytes(item["tokens"]))
+            elif entity == "employee":
+                state.employee = Employee.model_validate(item)
         return state
 
-    def start_publishing(self, approval: Approval, content: Content, now: datetime) -> Approval | None:
-        """SCHEDULED -> PUBLISHING for this revision, and the post's tracked link, in one
-        transaction (the link exists before the post goes out). None if another invocation (or
-        a cancel) won the transition."""
+    def start_publishing(self, approval: Approval, now: datetime, *, record_snapshot: bool = False) -> Approval | None:
+        """SCHEDULED -> PUBLISHING for this revision, and the post's tracked link to the
+        snapshot's url, in one transaction (the link exists before the post goes out), on
+        condition that the employee is still active. ``record_snapshot`` also stores the snapshot
+        on the approval (one recorded before snapshots existed, pinned now). None if another
+        invocation, a cancel or a deactivation won."""
+        snapshot = approval.snapshot()
+        if snapshot is None:
+            raise ValueError("start_publishing needs an approval with an intact snapshot")
         code = link_code(approval.approval_id)
         link = {
             "PK": keys.link_pk(code),
@@ -326,10 +357,29 @@ class ConsentStore:
             "employee_id": approval.employee_id,
             "content_id": approval.content_id,
             "network": approval.network.value,
-            "target": content.url,
-            "campaign": content.campaign,
+            "target": snapshot.link_url,
+            "campaign": snapshot.campaign,
             "created_at": _iso(now),
         }
+        values: dict[str, Any] = {
+            ":publishing": ApprovalStatus.PUBLISHING.value,
+            ":scheduled": ApprovalStatus.SCHEDULED.value,
+            ":revision": approval.revision,
+            ":now": _iso(now),
+        }
+        sets = ["#status = :publishing", "publishing_at = :now"]
+        if record_snapshot:
+            pinned = {
+                "link_url": snapshot.link_url,
+                "title": snapshot.title,
+                "campaign": snapshot.campaign,
+                "snapshot_sha256": approval.snapshot_sha256,
+                **({"image_url": snapshot.image_url} if snapshot.image_url else {}),
+                **({"content_version": approval.content_version} if approval.content_version is not None else {}),
+            }
+            for name, value in pinned.items():
+                sets.append(f"{name} = :{name}")
+                values[f":{name}"] = value
         update = {
             "TableName": self._table,
             "Key": to_dynamo(
@@ -338,19 +388,20 @@ class ConsentStore:
                     "SK": keys.approval_sk(approval.content_id, approval.network.value),
                 }
             ),
-            "UpdateExpression": "SET #status = :publishing, publishing_at = :now REMOVE GSI2PK, GSI2SK",
+            "UpdateExpression": "SET " + ", ".join(sets) + " REMOVE GSI2PK, GSI2SK",
             "ConditionExpression": "#status = :scheduled AND revision = :revision",
             "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": to_dynamo(
-                {
-                    ":publishing": ApprovalStatus.PUBLISHING.value,
-                    ":scheduled": ApprovalStatus.SCHEDULED.value,
-                    ":revision": approval.revision,
-                    ":now": _iso(now),
-                }
-            ),
+            "ExpressionAttributeValues": to_dynamo(values),
         }
-        actions = [{"Update": update}, {"Put": {"TableName": self._table, "Item": to_dynamo(link)}}]
+        employee_active = {
+            "ConditionCheck": {
+                "TableName": self._table,
+                "Key": to_dynamo({"PK": keys.employee_pk(approval.employee_id), "SK": keys.PROFILE}),
+                "ConditionExpression": "active = :yes",
+                "ExpressionAttributeValues": {":yes": {"BOOL": True}},
+            }
+        }
+        actions = [{"Update": update}, {"Put": {"TableName": self._table, "Item": to_dynamo(link)}}, employee_active]
         try:
             self._client.transact_write_items(TransactItems=cast("list[TransactWriteItemTypeDef]", actions))
         except ClientError as exc:
@@ -370,6 +421,22 @@ class ConsentStore:
             extra={"finished_at": _iso(now), **extra},
             revision=approval.revision,
         )
+
+    def refuse(self, approval: Approval, now: datetime, reason: str) -> Approval | None:
+        """SCHEDULED -> FAILED for this revision without publishing (its snapshot cannot be
+        trusted); None if it is not scheduled any more."""
+        try:
+            return self._transition(
+                approval.employee_id,
+                approval.content_id,
+                approval.network,
+                to=ApprovalStatus.FAILED,
+                allowed_from=(ApprovalStatus.SCHEDULED,),
+                extra={"finished_at": _iso(now), "failure_reason": reason[:300]},
+                revision=approval.revision,
+            )
+        except (Conflict, NotFound):
+            return None
 
     def reschedule(self, approval: Approval, publish_at: datetime, schedule_name: str, reason: str) -> Approval | None:
         """PUBLISHING -> SCHEDULED at a later time after a retryable failure (same consent, same text)."""
@@ -509,14 +576,28 @@ class ConsentStore:
             if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise StoreError("could not update the day's count") from exc
 
-    def _mark_decided(self, employee_id: str, content_id: str) -> dict[str, Any]:
+    def _content_is(self, content_id: str, version: int) -> dict[str, Any]:
+        return {
+            "ConditionCheck": {
+                "TableName": self._table,
+                "Key": to_dynamo({"PK": keys.content_pk(content_id), "SK": keys.META}),
+                "ConditionExpression": "#status = :active AND #version = :version",
+                "ExpressionAttributeNames": {"#status": "status", "#version": "version"},
+                "ExpressionAttributeValues": to_dynamo({":active": ContentStatus.ACTIVE.value, ":version": version}),
+            }
+        }
+
+    def _mark_decided(self, employee_id: str, content_id: str, version: int) -> dict[str, Any]:
+        """The version decided, in the profile's decided#<content id> attribute (overwritten by a
+        later version's decision, so the profile grows by one attribute per content item)."""
         return {
             "Update": {
                 "TableName": self._table,
                 "Key": to_dynamo({"PK": keys.employee_pk(employee_id), "SK": keys.PROFILE}),
-                "UpdateExpression": "ADD decided :content",
+                "UpdateExpression": "SET #decided = :version",
                 "ConditionExpression": "active = :yes",
-                "ExpressionAttributeValues": {":content": {"SS": [content_id]}, ":yes": {"BOOL": True}},
+                "ExpressionAttributeNames": {"#decided": DECIDED_PREFIX + content_id},
+                "ExpressionAttributeValues": {":version": {"N": str(version)}, ":yes": {"BOOL": True}},
             }
         }
 
@@ -540,7 +621,7 @@ class ConsentStore:
             if len(actions) - 1 in failed:
                 raise NotFound("this employee is not active") from exc
             if failed:
-                raise ContentUnavailable("this content is no longer available at that time") from exc
+                raise ContentChanged("this content was updated; review the new version") from exc
             raise StoreError("the decision could not be recorded; try again") from exc
 
     def _transition(

@@ -1,6 +1,6 @@
 """DynamoDB access for rewards, point balances and redemptions.
 
-Redeeming is one TransactWriteItems of four actions, so the balance never goes below zero and
+Redeeming is one TransactWriteItems of five actions, so the balance never goes below zero and
 the stock is never oversold, however many redemptions race:
 
 0. the balance (``EMP#id / BALANCE``): ``ADD balance -cost`` if ``balance >= cost``;
@@ -9,7 +9,8 @@ the stock is never oversold, however many redemptions race:
 2. the redemption (``EMP#id / REDEEM#ts#id``), listed on GSI2 ``REDEEM#open`` until fulfilled;
 3. a marker (``EMP#id / REDEEMID#id``) holding the redemption's sort key: the redemption id is
    the client's idempotency key, and since the redemption's own key carries the time, this
-   marker is what makes a second press of the same button redeem nothing.
+   marker is what makes a second press of the same button redeem nothing;
+4. the employee's profile (``EMP#id / PROFILE``) still active (a ConditionCheck).
 
 The cancellation reasons say which condition failed; each becomes a typed error.
 """
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any, cast
 from botocore.exceptions import ClientError
 
 from chorus.domain.rewards import (
+    EmployeeInactive,
     IdempotencyKeyReused,
     NotEnoughPoints,
     OutOfStock,
@@ -48,7 +50,7 @@ REDEMPTION_PREFIX = "REDEEM#"
 MAX_ATTEMPTS = 3
 _CONDITION_FAILED = "ConditionalCheckFailed"
 _RETRYABLE = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
-_BALANCE, _REWARD, _REDEMPTION, _MARKER = range(4)
+_BALANCE, _REWARD, _REDEMPTION, _MARKER, _EMPLOYEE = range(5)
 
 
 def reward_pk(reward_id: str) -> str:
@@ -270,7 +272,7 @@ class RewardStore:
             "redemption_sk": sk,
             "reward_id": redemption.reward_id,
         }
-        actions: list[dict[str, Any]] = [{}, {}, {}, {}]
+        actions: list[dict[str, Any]] = [{}, {}, {}, {}, {}]
         actions[_BALANCE] = {
             "Update": {
                 "TableName": self._table,
@@ -306,18 +308,28 @@ class RewardStore:
                 "ConditionExpression": "attribute_not_exists(PK)",
             }
         }
+        actions[_EMPLOYEE] = {
+            "ConditionCheck": {
+                "TableName": self._table,
+                "Key": to_dynamo({"PK": pk, "SK": keys.PROFILE}),
+                "ConditionExpression": "active = :true",
+                "ExpressionAttributeValues": to_dynamo({":true": True}),
+            }
+        }
         return actions
 
     def _cancelled(self, exc: ClientError, employee_id: str, redemption_id: str, reward_id: str) -> Redemption | None:
         """Turns a cancelled redemption into its outcome: the earlier redemption (a repeated
         request), a typed error, or None when it is worth trying again."""
         reasons: list[dict[str, Any]] = list(cast("list[dict[str, Any]]", exc.response.get("CancellationReasons", [])))
-        reasons += [{}] * (4 - len(reasons))
+        reasons += [{}] * (5 - len(reasons))
         codes = [str(reason.get("Code") or "None") for reason in reasons]
         if _CONDITION_FAILED in (codes[_MARKER], codes[_REDEMPTION]):
             existing = self._find(employee_id, redemption_id)
             if existing is not None:
                 return self._same_reward(existing, reward_id)
+        if codes[_EMPLOYEE] == _CONDITION_FAILED:
+            raise EmployeeInactive("only active employees may redeem points") from exc
         if codes[_REWARD] == _CONDITION_FAILED:
             old = reasons[_REWARD].get("Item")
             stored = from_dynamo(old) if old else None

@@ -33,6 +33,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cancel": "Cancel this post",
         "declined_title": "Noted",
         "declined_intro": "You declined this one. Nothing will be posted.",
+        "newer_version": "This content was updated after you approved it. Your approved post stays exactly "
+        "as shown; to share the new version instead, cancel it and approve again.",
         "cancelled_title": "Cancelled",
         "cancelled_intro": "Nothing will be posted for this network.",
         "me_title": "Your sharing",
@@ -110,6 +112,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "cancel": "Annuler cette publication",
         "declined_title": "C'est noté",
         "declined_intro": "Vous avez refusé ce contenu. Rien ne sera publié.",
+        "newer_version": "Ce contenu a été mis à jour après votre approbation. Votre publication approuvée "
+        "reste exactement telle qu'affichée ; pour partager la nouvelle version, annulez-la et approuvez à nouveau.",
         "cancelled_title": "Annulé",
         "cancelled_intro": "Rien ne sera publié sur ce réseau.",
         "me_title": "Vos partages",

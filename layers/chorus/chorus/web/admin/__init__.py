@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from chorus.config import AdminApiSettings
     from chorus.services.digest import DigestPlanner
     from chorus.services.ingest import IngestService
+    from chorus.services.lifecycle import LifecycleService
     from chorus.services.retraction import RetractionService
     from chorus.services.rewards import RewardService
     from chorus.services.scoring import ScoringService
@@ -34,6 +35,7 @@ class AdminDependencies:
     objects: ObjectStore
     ingest: IngestService
     retraction: RetractionService
+    lifecycle: LifecycleService
     planner: DigestPlanner
     scoring: ScoringService
     rewards: RewardService
@@ -48,7 +50,7 @@ def build_admin_app(deps: AdminDependencies) -> APIGatewayHttpResolver:
     app.include_router(digests_router(deps.planner), prefix="/admin/digests")
     app.include_router(scores_router(deps.scoring), prefix="/admin")
     app.include_router(rewards_router(deps.rewards), prefix="/admin")
-    app.include_router(employees_router(deps.ingest), prefix="/admin/employees")
+    app.include_router(employees_router(deps.ingest, deps.lifecycle), prefix="/admin/employees")
     app.include_router(uploads_router(deps.objects, deps.settings.upload_url_ttl_seconds), prefix="/admin")
     register_error_handlers(app)
     return app

@@ -17,7 +17,7 @@ from chorus.domain.fields import parse_timezone
 from chorus.domain.timing import MIN_LEAD, week_of
 from chorus.errors import FieldProblem, InvalidInput
 from chorus.services.consent import ActivityView, ApprovalRequest, text_limit
-from chorus.store.consent import AlreadyDecided, DailyLimitReached
+from chorus.store.consent import AlreadyDecided, ContentChanged, DailyLimitReached
 from chorus.web.pages import first, form_fields, page
 
 if TYPE_CHECKING:
@@ -44,8 +44,12 @@ def _input_value(moment: datetime, zone: str) -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")
 
 
-def post_summary(approval: Approval, zone: str) -> dict[str, Any]:
+def post_summary(approval: Approval, zone: str, *, outdated: bool = False) -> dict[str, Any]:
+    """What the employee approved, from the approval's own snapshot (never the current content)."""
     return {
+        "title": approval.title,
+        "link_url": approval.link_url,
+        "outdated": outdated,
         "network": approval.network.value,
         "network_label": NETWORK_LABELS[approval.network],
         "publish_at_iso": approval.publish_at.isoformat(),
@@ -84,7 +88,11 @@ def activity_context(
                 "last_failure": approval.failure_reason if approval else None,
             }
         )
-    scheduled = [post_summary(approval, zone) for approval in view.approvals.values() if approval.status in _LOCKED]
+    scheduled = [
+        post_summary(approval, zone, outdated=view.outdated(approval))
+        for approval in view.approvals.values()
+        if approval.status in _LOCKED
+    ]
     return {
         "content": content,
         "policy": policy,
@@ -94,12 +102,11 @@ def activity_context(
         "choices": choices,
         "action": f"/a/{token}",
         "form_token": form_token,
+        "content_version": content.version,
         "timezone": zone,
         "at_min": _input_value(earliest, zone),
         "at_max": _input_value(latest - timedelta(minutes=1), zone),
         "at_default": _input_value(earliest, zone),
-        "window_start": content.starts_at.isoformat() if content.starts_at else "",
-        "window_end": content.ends_at.isoformat() if content.ends_at else "",
     }
 
 
@@ -112,16 +119,15 @@ def _parse_at(raw: str) -> datetime | None:
         raise InvalidInput("pick a time", [FieldProblem("at", "is not a date and time")]) from None
 
 
-def _parse_window(raw: str) -> datetime | None:
-    try:
-        return datetime.fromisoformat(raw) if raw else None
-    except ValueError:
-        return None  # only used to explain times; the store checks the real window
+def shown_version(fields: dict[str, list[str]]) -> int | None:
+    """The content version the page showed (None if the form does not say, or not as a number)."""
+    raw = first(fields, "content_version")
+    return int(raw) if raw.isdigit() and len(raw) < 10 else None
 
 
 def _approval_request(fields: dict[str, list[str]], user_agent: str) -> ApprovalRequest:
-    """Everything comes from the form, so approving costs no read: the store re-checks what
-    matters (content active, inside its window, revision) inside the approval transaction."""
+    """The employee's choices and the content version the page showed; the service takes the
+    snapshot from that stored version, never from the form."""
     networks: list[Network] = []
     for value in fields.get("network", []):
         try:
@@ -148,9 +154,8 @@ def _approval_request(fields: dict[str, list[str]], user_agent: str) -> Approval
         at_local=_parse_at(first(fields, "at")) if when is When.AT else None,
         timezone=zone,
         user_agent=user_agent,
+        content_version=shown_version(fields),
         previous_revisions=revisions,
-        window_start=_parse_window(first(fields, "window_start")),
-        window_end=_parse_window(first(fields, "window_end")),
     )
 
 
@@ -187,7 +192,7 @@ def activity_router(consent: ConsentService, policy: str) -> APIGatewayHttpRoute
                 user_agent = event.headers.get("user-agent") or event.request_context.http.user_agent or ""
                 consent.approve(token, _approval_request(fields, user_agent))
             elif action == "decline":
-                consent.decline(token, first(fields, "reason"))
+                consent.decline(token, first(fields, "reason"), shown_version(fields))
             elif action == "cancel":
                 consent.cancel(token, None, Network(first(fields, "network")))
             else:
@@ -196,6 +201,9 @@ def activity_router(consent: ConsentService, policy: str) -> APIGatewayHttpRoute
             return render(token, 422, error.problems)
         except DailyLimitReached as error:
             return render(token, 422, [FieldProblem("when", error.message)])
+        except ContentChanged as error:
+            # Nothing recorded: the page now shows the new version to review.
+            return render(token, 409, [FieldProblem("content", error.message)])
         except AlreadyDecided:
             pass  # a double click or a second tab: show what is recorded
         except ValueError:

@@ -1,0 +1,13 @@
+"""DynamoDB stream (employees whose ``active`` went true -> false) -> withdraw their posts and tokens."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from chorus.bootstrap import lifecycle_runtime
+from chorus.observability import logger
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return lifecycle_runtime().handle(event, context)
