@@ -110,9 +110,9 @@ class AlarmChecks:
             s.get("Protocol", "?") for s in subscriptions if s.get("SubscriptionArn", "").startswith("arn:")
         )
         pending = sorted(s.get("Protocol", "?") for s in subscriptions if s.get("SubscriptionArn") == PENDING)
-        subscribe = (
-            f"redeploy with AlarmEmail=<your address>, or aws sns subscribe --region {region} --topic-arn {topic} "
-            "--protocol email --notification-endpoint <your address>; then confirm from the email"
+        sns_subscribe = (
+            f"aws sns subscribe --region {region} --topic-arn {topic} --protocol email "
+            "--notification-endpoint <your address>"
         )
         if confirmed:
             more = f"; {len(pending)} pending ({', '.join(pending)})" if pending else ""
@@ -122,9 +122,13 @@ class AlarmChecks:
                 check,
                 f"no confirmed subscription: {len(pending)} pending confirmation ({', '.join(pending)})",
                 "open the 'AWS Notification - Subscription Confirmation' email and confirm "
-                f"(lost it? {subscribe.split(', or ', 1)[1].split(';', 1)[0]} sends another)",
+                f"(lost it? {sns_subscribe} sends another)",
             )
-        return failed(check, "nobody is subscribed to the alarm topic: alarms notify no one", subscribe)
+        return failed(
+            check,
+            "nobody is subscribed to the alarm topic: alarms notify no one",
+            f"redeploy with AlarmEmail=<your address>, or {sns_subscribe}; then confirm from the email",
+        )
 
     def firing(self) -> Finding:
         check, region = "alarms.state", self._stack.region

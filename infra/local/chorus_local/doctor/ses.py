@@ -130,16 +130,18 @@ class SesChecks:
 
     def dkim(self) -> Finding:
         check = "ses.dkim"
-        domain_identities = [(name, found) for name in self._domains() if (found := self._identity(name)) is not None]
-        if not domain_identities:
+        # SES signs with the most specific domain identity it has.
+        most_specific = next(
+            ((name, found) for name in self._domains() if (found := self._identity(name)) is not None), None
+        )
+        if most_specific is None:
             return failed(
                 check,
                 f"no domain identity for {self._sender}: mail is not DKIM-signed by your domain (DMARC fails)",
                 f"redeploy with SendingDomain={self._domains()[0] if self._domains() else '<domain>'}, "
                 "then publish its DKIM records (README, step 3)",
             )
-        # SES signs with the most specific domain identity it has.
-        name, found = domain_identities[0]
+        name, found = most_specific
         dkim = found.get("DkimAttributes") or {}
         status = dkim.get("Status", "NOT_STARTED")
         if status == "SUCCESS" and dkim.get("SigningEnabled"):
