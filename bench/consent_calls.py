@@ -153,7 +153,7 @@ def pages(stack: ExitStack) -> None:
     from chorus.adapters.secrets_keys import parse_key_ring
     from chorus.domain.content import content_id_for
     from chorus.domain.employee import employee_id_for
-    from chorus.domain.magic_links import activity_scope, sign_form, sign_link
+    from chorus.domain.magic_links import activity_scope, form_subject, sign_form, sign_link
 
     ring = parse_key_ring(json.dumps({"current": "k1", "k1": "bench-key-" + "x" * 40}))
     now = datetime.now(UTC)
@@ -180,7 +180,9 @@ def pages(stack: ExitStack) -> None:
             print(f"GET /a/{{token}}: {total} calls (target <= 1) {verdict}")
             print(format_counts(viewing))
         fields: dict[str, Any] = {
-            "form": sign_form(ring, f"{employee}|{activity_scope(content)}", now - timedelta(minutes=1)),
+            "form": sign_form(
+                ring, form_subject(employee, activity_scope(content), "approve"), now - timedelta(minutes=1)
+            ),
             "action": "approve",
             "content_version": "1",
             "timezone": "Europe/Paris",

@@ -69,7 +69,7 @@ def run(cloud: LocalCloud, posts: int) -> None:
     from chorus.adapters.secrets_keys import parse_key_ring
     from chorus.domain.content import content_id_for
     from chorus.domain.employee import employee_id_for
-    from chorus.domain.magic_links import activity_scope, sign_form, sign_link
+    from chorus.domain.magic_links import activity_scope, form_subject, sign_form, sign_link
     from chorus_local.feed import feed_posts
 
     s3 = cloud.client("s3")
@@ -95,7 +95,9 @@ def run(cloud: LocalCloud, posts: int) -> None:
     for n in range(posts):
         employee = employee_id_for(f"p{n}@example.com")
         token = sign_link(ring, employee, activity_scope(content_id), now + timedelta(days=2))
-        form = sign_form(ring, f"{employee}|{activity_scope(content_id)}", now - timedelta(minutes=1))
+        form = sign_form(
+            ring, form_subject(employee, activity_scope(content_id), "approve"), now - timedelta(minutes=1)
+        )
         body = urlencode(
             {
                 "form": form,

@@ -393,7 +393,7 @@ class TestAdminRouter:
         assert admin("GET", "/admin/rewards")[1]["items"] == []
 
     def test_not_an_admin_is_403(self, admin):
-        status, _ = admin("GET", "/admin/rewards", claims={"sub": "e", "cognito:groups": "[employees]"})
+        status, _ = admin("GET", "/admin/rewards", claims={"sub": "e", "cognito:groups": ["employees"]})
         assert status == 403
 
     def test_redemptions_to_do_and_fulfil(self, aws, admin, service):

@@ -417,3 +417,24 @@ def test_alarm_subscriptions_are_parameters(parameter: str, protocol: str) -> No
     assert any(references(output["Value"], topic) for output in template()["Outputs"].values() for topic in topics), (
         "the alarm topic's ARN is not an output: other subscriptions (Chatbot, SMS) need it"
     )
+
+
+def test_operator_alerts_reach_the_alarm_topic() -> None:
+    """A network refusing the deployment (LinkedIn's 426) only shows as a log line: the metric
+    filter must match the exact message the publisher logs, on the log group both publishers use."""
+    from chorus.services.publish import OPERATOR_ALERT_LOG
+
+    resources = template()["Resources"]
+    metric = resources["OperatorActionNeededMetric"]["Properties"]
+    assert metric["LogGroupName"] == {"Ref": "PublishingLogs"}
+    assert metric["FilterPattern"] == f'{{ $.message = "{OPERATOR_ALERT_LOG}" }}'
+    [transformation] = metric["MetricTransformations"]
+    alarm = resources["OperatorActionNeededAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == (
+        transformation["MetricNamespace"],
+        transformation["MetricName"],
+    )
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+    for function in ("PublisherFunction", "SweeperFunction"):
+        logging = resources[function]["Properties"]["LoggingConfig"]
+        assert logging == {"LogFormat": "JSON", "LogGroup": {"Ref": "PublishingLogs"}}

@@ -200,6 +200,11 @@ class LocalCloud:
         self.functions = load_functions(self.stack, self.config.root)
         for spec in self.functions.values():
             spec.environment = {key: self.localize(value) for key, value in spec.environment.items()}
+            # Deployed, the web function builds its OAuth callback URL from the API id API Gateway
+            # writes into each request; this gateway's URL is no execute-api name, so the local
+            # cloud sets it as PublicBaseUrl, as an operator does for a custom domain.
+            if spec.environment.get("PUBLIC_BASE_URL") == "":
+                spec.environment["PUBLIC_BASE_URL"] = self.api_url
         self._verify_senders()
         self.runtime = FunctionRuntime(
             self.functions, {"AWS_REGION": self.stack.region, "AWS_DEFAULT_REGION": self.stack.region}

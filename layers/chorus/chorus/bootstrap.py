@@ -167,14 +167,21 @@ def build_consent_service(
     dynamodb_client: DynamoDBClient | None = None,
     scheduler: Any = None,
     key_ring: Any = None,
+    http_session: Any = None,
 ) -> ConsentService:
+    import requests
+
+    from chorus.adapters.networks.mastodon import fetch_instance_limits
     from chorus.domain.content import Network
     from chorus.domain.timing import QuietHours
     from chorus.services.consent import ConsentService
+    from chorus.services.length_rules import ServerLengthRules
     from chorus.store.catalog import CatalogStore
+    from chorus.store.connections import ConnectionStore
     from chorus.store.consent import ConsentStore
 
     dynamodb = dynamodb_client or _dynamodb()
+    session = http_session or requests.Session()
     networks = [Network(name.strip()) for name in settings.networks.split(",") if name.strip()]
     always_connected: frozenset[Network] = frozenset()
     if settings.sandbox_enabled:
@@ -189,12 +196,17 @@ def build_consent_service(
         always_connected=always_connected,
         quiet_hours=QuietHours.parse(settings.quiet_hours),
         max_posts_per_day=settings.max_posts_per_day,
+        length_rules=ServerLengthRules(
+            ConnectionStore(dynamodb, settings.table_name),
+            lambda instance_url: fetch_instance_limits(instance_url, session),
+        ),
     )
 
 
 @cache
 def admin_app() -> APIGatewayHttpResolver:
     from chorus.adapters.s3_objects import ObjectStore
+    from chorus.store.alerts import AlertStore
     from chorus.store.catalog import CatalogStore
     from chorus.web.admin import AdminDependencies, build_admin_app
 
@@ -212,6 +224,7 @@ def admin_app() -> APIGatewayHttpResolver:
             planner=build_digest_planner(settings, dynamodb_client=dynamodb),
             scoring=build_scoring_service(settings, dynamodb_client=dynamodb),
             rewards=build_reward_service(settings, dynamodb_client=dynamodb),
+            alerts=AlertStore(dynamodb, settings.table_name),
         )
     )
 
@@ -240,7 +253,9 @@ def web_app() -> APIGatewayHttpResolver:
     return build_employee_app(
         build_consent_service(settings, dynamodb_client=dynamodb),
         build_connections_service(settings, dynamodb_client=dynamodb),
-        EmployeePagesConfig(sharing_policy=settings.sharing_policy, public_base_url=settings.public_base_url),
+        EmployeePagesConfig(
+            sharing_policy=settings.sharing_policy, public_base_url=settings.public_base_url, region=settings.region
+        ),
         clicks=build_click_service(settings, dynamodb_client=dynamodb),
         rewards=build_reward_service(settings, dynamodb_client=dynamodb),
         scoring=build_scoring_service(settings, dynamodb_client=dynamodb),
@@ -408,6 +423,7 @@ def build_publish_service(
     from chorus.adapters.networks.x import XPublisher
     from chorus.domain.content import Network
     from chorus.services.publish import NetworkPublisher, PublishService
+    from chorus.store.alerts import AlertStore
     from chorus.store.consent import ConsentStore
 
     dynamodb = dynamodb_client or _dynamodb()
@@ -426,6 +442,7 @@ def build_publish_service(
         connections or build_connections_service(settings, dynamodb_client=dynamodb),
         scheduler or _scheduler(settings),
         notifier or build_notifier(settings, dynamodb_client=dynamodb),
+        alerts=AlertStore(dynamodb, settings.table_name),
         link_base_url=settings.public_base_url,
     )
 

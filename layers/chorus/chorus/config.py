@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from typing import Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
 
 
 class SettingsError(RuntimeError):
@@ -80,8 +80,14 @@ class AdminApiSettings(StorageSettings, ScheduleSettings):
     digest_queue_url: str = Field(alias="DIGEST_QUEUE_URL", pattern=r"^https?://")
     digest_timezone: str = Field(alias="DIGEST_TIMEZONE", default="Europe/Paris")
     groups_claim: str = Field(alias="GROUPS_CLAIM", min_length=1)
+    # How the issuer separates groups when the claim is one string; empty: the string is one group.
+    groups_claim_delimiter: str = Field(alias="GROUPS_CLAIM_DELIMITER", default="", pattern=r"^(,|;|\||space)?$")
     max_upload_bytes: int = Field(alias="MAX_UPLOAD_BYTES", default=DEFAULT_MAX_UPLOAD_BYTES, gt=0)
     upload_url_ttl_seconds: int = Field(alias="UPLOAD_URL_TTL_SECONDS", default=900, ge=60, le=3600)
+
+    @property
+    def groups_delimiter(self) -> str:
+        return " " if self.groups_claim_delimiter == "space" else self.groups_claim_delimiter
 
 
 class ClickSettings(_Settings):
@@ -95,8 +101,10 @@ class WebSettings(TableSettings, ScheduleSettings, LinkSettings, ConnectionSetti
     # Org-wide guard rails: posts per employee per network per day (0: no limit), quiet hours.
     max_posts_per_day: int = Field(alias="MAX_POSTS_PER_DAY", default=0, ge=0, le=100)
     quiet_hours: str = Field(alias="QUIET_HOURS", default="", pattern=r"^(\d{1,2}-\d{1,2})?$")
-    # Where OAuth callbacks return (a custom domain); empty: the domain the request came to.
+    # Where OAuth callbacks return (a custom domain); empty: the API's own execute-api URL in
+    # this region (never the request's Host header).
     public_base_url: str = Field(alias="PUBLIC_BASE_URL", default="", pattern=r"^(https?://[^/]+)?$")
+    region: str = Field(validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"), default="")
 
 
 class DigestPlannerSettings(TableSettings):
@@ -122,7 +130,9 @@ class DigestSenderSettings(TableSettings, LinkSettings):
 class PublisherSettings(TableSettings, ConnectionSettings, NoticeSettings, ScheduleSettings):
     sandbox_enabled: bool = Field(alias="SANDBOX_ENABLED", default=False)
     networks: str = Field(alias="NETWORKS", default="linkedin,x,mastodon")
-    linkedin_version: str = Field(alias="LINKEDIN_VERSION", default="202510", pattern=r"^\d{6}$")
+    # The same default as the adapter's and the template's (tests/unit/adapters/test_linkedin.py
+    # checks the three agree); `chorus doctor` warns before LinkedIn retires it.
+    linkedin_version: str = Field(alias="LINKEDIN_VERSION", default="202607", pattern=r"^\d{6}$")
 
 
 class LifecycleSettings(TableSettings, ScheduleSettings):

@@ -8,7 +8,7 @@ import pytest
 
 import admin_api_handler
 from tests.conftest import BUCKET
-from tests.support.http_events import http_event
+from tests.support.http_events import ROOT, http_event
 from tests.support.lambda_context import FakeLambdaContext
 
 CSV = "id,title,url,text\nn-1,Office,https://example.com/office,We opened\nn-2,Bad,javascript:x,t\n"
@@ -26,17 +26,91 @@ class TestAccess:
         assert status == 401 and body["error"] == "not_authenticated"
 
     def test_without_the_admin_group_is_403(self, aws):
-        claims = {"sub": "emp-1", "cognito:groups": "[employees]"}
+        claims = {"sub": "emp-1", "cognito:groups": ["employees"]}
         status, body, _ = call(
             http_event("POST", "/admin/content", body=CSV, headers={"content-type": "text/csv"}, claims=claims)
         )
         assert status == 403 and body["error"] == "forbidden"
         assert aws["dynamodb"].scan(TableName="chorus-test-table")["Count"] == 0
 
-    @pytest.mark.parametrize("groups", ["[other chorus-admins]", ["chorus-admins"], "chorus-admins"])
-    def test_group_claim_forms(self, aws, groups):
+    @pytest.mark.parametrize("groups", [["other", "chorus-admins"], ["chorus-admins"], "chorus-admins"])
+    def test_a_genuine_member_is_an_admin(self, aws, groups):
         status, _, _ = call(http_event("GET", "/admin/content", claims={"sub": "a", "cognito:groups": groups}))
         assert status == 200
+
+    @pytest.mark.parametrize(
+        "groups",
+        [
+            ["Friends of chorus-admins"],
+            ["sales,chorus-admins"],
+            ['"chorus-admins"'],
+            ["chorus-admins-readonly"],
+            ["Chorus-Admins"],
+            "Friends of chorus-admins",
+            "sales,chorus-admins",
+            '"chorus-admins"',
+            "[chorus-admins]",
+            [["chorus-admins"]],
+            {"chorus-admins": True},
+        ],
+    )
+    def test_a_group_that_only_contains_the_name_is_not_the_admin_group(self, aws, groups):
+        """API Gateway passes ["Friends of chorus-admins"] as "[Friends of chorus-admins]": the
+        function reads the real array from the token and matches it element by element."""
+        event = http_event(
+            "POST",
+            "/admin/content",
+            body=CSV,
+            headers={"content-type": "text/csv"},
+            claims={"sub": "a", "cognito:groups": groups},
+        )
+        status, body, _ = call(event)
+        assert status == 403 and body["error"] == "forbidden"
+        assert aws["dynamodb"].scan(TableName="chorus-test-table")["Count"] == 0
+
+    @pytest.mark.parametrize(
+        ("delimiter", "groups", "status"),
+        [
+            (",", "sales,chorus-admins", 200),
+            (",", "sales, chorus-admins", 200),
+            (",", "Friends of chorus-admins", 403),
+            (",", '"chorus-admins",sales', 403),
+            ("space", "sales chorus-admins", 200),
+            ("space", "sales,chorus-admins", 403),
+            ("|", "sales|chorus-admins", 200),
+            ("|", ["Friends of chorus-admins"], 403),  # an array claim is never split
+        ],
+    )
+    def test_a_string_claim_is_split_only_on_the_configured_delimiter(
+        self, aws, monkeypatch, delimiter, groups, status
+    ):
+        monkeypatch.setenv("GROUPS_CLAIM_DELIMITER", delimiter)
+        response = call(http_event("GET", "/admin/content", claims={"sub": "a", "cognito:groups": groups}))
+        assert response[0] == status
+
+    def test_the_groups_come_from_the_token_the_authorizer_validated(self, aws):
+        """Another token in the header than the one the authorizer checked is refused."""
+        employee = http_event("GET", "/admin/content", claims={"sub": "emp-1", "cognito:groups": ["employees"]})
+        admin = http_event("GET", "/admin/content", claims={"sub": "admin-1", "cognito:groups": ["chorus-admins"]})
+        employee["headers"]["authorization"] = admin["headers"]["authorization"]
+        status, body, _ = call(employee)
+        assert status == 401 and body["error"] == "not_authenticated"
+
+    @pytest.mark.parametrize("sample", sorted((ROOT / "events" / "admin_api").glob("*.json")), ids=lambda p: p.name)
+    def test_the_sample_events_are_admin_requests(self, aws, sample):
+        """`sam local invoke` has no authorizer: the samples carry the token their claims came from."""
+        status, _, _ = call(json.loads(sample.read_text()))
+        assert status not in {401, 403}
+
+    @pytest.mark.parametrize("authorization", [None, "", "Bearer", "Bearer a.b", "Bearer a.!!!.c", "Bearer a.W10.c"])
+    def test_claims_without_a_readable_token_are_401(self, aws, authorization):
+        event = http_event("GET", "/admin/content")
+        if authorization is None:
+            del event["headers"]["authorization"]
+        else:
+            event["headers"]["authorization"] = authorization
+        status, body, _ = call(event)
+        assert status == 401 and body["error"] == "not_authenticated"
 
 
 class TestContent:

@@ -29,7 +29,14 @@ from chorus.domain.connection import Connection, ConnectionStatus
 from chorus.domain.content import Network
 from chorus.domain.digest import activities_for
 from chorus.domain.employee import Employee
-from chorus.domain.magic_links import ME_SCOPE, UNSUBSCRIBE_SCOPE, activity_scope, sign_form, sign_link
+from chorus.domain.magic_links import (
+    ME_SCOPE,
+    UNSUBSCRIBE_SCOPE,
+    activity_scope,
+    form_subject,
+    sign_form,
+    sign_link,
+)
 from chorus.domain.timing import week_of
 from chorus.domain.tracking import link_code
 from chorus.store.connections import ConnectionStore
@@ -96,7 +103,9 @@ def shown_version(page: dict[str, Any]) -> str:
 
 def approve(link: str, version: str, network: str = "sandbox", **fields: str) -> dict[str, Any]:
     form = sign_form(
-        RING, f"{employee_id(ADA)}|{activity_scope(content_id('lyon'))}", datetime.now(UTC) - timedelta(minutes=1)
+        RING,
+        form_subject(employee_id(ADA), activity_scope(content_id("lyon")), "approve"),
+        datetime.now(UTC) - timedelta(minutes=1),
     )
     body = {
         "form": form,
@@ -210,11 +219,15 @@ class TestTheApprovalIsASnapshot:
         assert response["statusCode"] == 409
         assert approval(world) is None and schedules(world) == []
 
-    def test_tampered_url_or_title_fields_are_not_taken_from_the_form(self, world):
+    def test_url_or_title_fields_added_to_the_form_record_nothing(self, world):
         link = page_link()
         version = shown_version(web("GET", f"/a/{link}", "/a/{token}"))
         extra = {"url": "https://evil.example", "title": "Evil", "link_url": "https://evil.example"}
-        assert approve(link, version, **extra)["statusCode"] == 303
+        # Fields the page never sends make the form refused as a whole.
+        assert approve(link, version, **extra)["statusCode"] == 400
+        assert approval(world) is None and schedules(world) == []
+        # The same approval as the page sends it takes the link and title from the stored version.
+        assert approve(link, version)["statusCode"] == 303
         item = approval(world)
         assert item["link_url"]["S"] == APPROVED_URL and item["title"]["S"] == "Our new Lyon office"
 

@@ -6,6 +6,7 @@ import email
 import email.policy
 import itertools
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 
@@ -112,6 +113,44 @@ def test_each_active_employee_gets_their_activities_once(aws):
     unsubscribe = by_recipient["ada@example.com"]["List-Unsubscribe"]
     assert unsubscribe.startswith("<https://chorus.example.com/unsubscribe?t=")
     assert by_recipient["ada@example.com"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def raw_sent() -> list[bytes]:
+    """The messages as SES received them (moto keeps the raw data as text)."""
+    backend = ses_backends[ACCOUNT]["eu-west-1"]
+    return [message.raw_data.encode("utf-8") for message in backend.sent_messages]
+
+
+def test_what_reaches_ses_has_crlf_lines_and_a_readable_unsubscribe_header(aws):
+    seed(aws, CONTENT[:1], EMPLOYEES[:1])
+    run_digest(aws)
+    (raw,) = raw_sent()
+    assert re.search(rb"(?<!\r)\n", raw) is None
+    header = rb"\r\nList-Unsubscribe: <(https://chorus\.example\.com/unsubscribe\?t=[^>\r\n]+)>\r\n"
+    unsubscribe = re.search(header, raw)
+    assert unsubscribe is not None and len(unsubscribe.group(1)) > 78
+    assert b"\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n" in raw
+
+
+def test_a_stored_name_with_line_breaks_still_gets_a_clean_digest(aws):
+    # Given a roster name in the table with CR/LF (an old import, a bug elsewhere)
+    seed(aws, CONTENT[:1], EMPLOYEES[:1])
+    aws["dynamodb"].update_item(
+        TableName="chorus-test-table",
+        Key={"PK": {"S": f"EMP#{employee_id('ada@example.com')}"}, "SK": {"S": "PROFILE"}},
+        UpdateExpression="SET #name = :name",
+        ExpressionAttributeNames={"#name": "name"},
+        ExpressionAttributeValues={":name": {"S": "Ada\r\nBcc: attacker@example.net"}},
+    )
+    # When the digest runs
+    outcome = run_digest(aws)
+    # Then it is sent, to Ada alone, with no injected header
+    assert outcome["result"] == {"batchItemFailures": []}
+    (raw,) = raw_sent()
+    headers = raw.split(b"\r\n\r\n", 1)[0]
+    assert b"\r\nBcc:" not in headers
+    (message,) = sent_messages()
+    assert [address.addr_spec for address in message["To"].addresses] == ["ada@example.com"]
 
 
 def test_a_redelivered_batch_sends_nothing_twice(aws):

@@ -16,7 +16,7 @@ import publisher_handler
 import web_handler
 from chorus import clock
 from chorus.adapters.secrets_keys import parse_key_ring
-from chorus.domain.magic_links import activity_scope, sign_form, sign_link
+from chorus.domain.magic_links import activity_scope, form_subject, sign_form, sign_link
 from tests.conftest import MAGIC_LINK_SECRET, SCHEDULE_GROUP, TABLE
 from tests.support.http_events import http_event
 from tests.support.lambda_context import FakeLambdaContext
@@ -45,11 +45,10 @@ def token(scope: str | None = None, employee: str = ADA, expires: timedelta = ti
     return sign_link(RING, employee_id(employee), scope or activity_scope(content_id("lyon")), NOW + expires)
 
 
-def aged_form(link: str, scope: str | None = None) -> str:
-    """A form token as our page issued it a minute ago (a person read the page first)."""
-    return sign_form(
-        RING, f"{employee_id(ADA)}|{scope or activity_scope(content_id('lyon'))}", NOW - timedelta(minutes=1)
-    )
+def aged_form(action: str, scope: str | None = None) -> str:
+    """A form token as our page issued it a minute ago for ``action`` (a person read the page first)."""
+    subject = form_subject(employee_id(ADA), scope or activity_scope(content_id("lyon")), action)
+    return sign_form(RING, subject, NOW - timedelta(minutes=1))
 
 
 def get(path: str, query: dict | None = None, method: str = "GET"):
@@ -89,7 +88,7 @@ def approval_item(aws, network: str) -> dict | None:
 
 def approve(link: str, **fields):
     form = {
-        "form": aged_form(link),
+        "form": aged_form("approve"),
         "action": "approve",
         "content_version": "1",
         "timezone": "Europe/Paris",
@@ -187,7 +186,9 @@ class TestApproval:
         signed_at = datetime.now(UTC)
         monkeypatch.setattr(clock, "_source", lambda: signed_at + timedelta(seconds=1))
         link = token()
-        fresh = sign_form(RING, f"{employee_id(ADA)}|{activity_scope(content_id('lyon'))}", signed_at)
+        fresh = sign_form(
+            RING, form_subject(employee_id(ADA), activity_scope(content_id("lyon")), "approve"), signed_at
+        )
         response = post(
             f"/a/{link}",
             {"form": fresh, "action": "approve", "content_version": "1", "network": "sandbox", "text_sandbox": "x"},
@@ -202,7 +203,7 @@ class TestApproval:
     def test_a_form_from_another_site_is_refused(self, world, headers):
         link = token()
         form = {
-            "form": aged_form(link),
+            "form": aged_form("approve"),
             "action": "approve",
             "content_version": "1",
             "network": "sandbox",
@@ -219,7 +220,7 @@ class TestApproval:
         assert response["statusCode"] == 303
         response = post(
             f"/a/{link}",
-            {"form": aged_form(link), "action": "cancel", "network": "sandbox"},
+            {"form": aged_form("cancel"), "action": "cancel", "network": "sandbox"},
             headers={"origin": "null", "sec-fetch-site": "same-origin"},
         )
         assert response["statusCode"] == 303
@@ -227,8 +228,16 @@ class TestApproval:
     def test_too_long_text_is_refused_with_the_field(self, world):
         response = approve(token(), network="x", text_x="x" * 257)
         assert response["statusCode"] == 422
-        assert "is 257 characters; at most 256" in response["body"]
+        assert "is 257 characters as x counts them; at most 256" in response["body"]
         assert approval_item(world, "x") is None and schedules(world) == []
+
+    def test_x_counts_as_x_does_so_cjk_that_x_would_refuse_is_refused(self, world):
+        # 256 code points, but X weighs CJK 2 each: 512 + 24 for the link
+        response = approve(token(), network="x", text_x="漢" * 256)
+        assert response["statusCode"] == 422
+        assert "is 512 characters as x counts them; at most 256" in response["body"]
+        assert approval_item(world, "x") is None
+        assert approve(token(), network="x", text_x="漢" * 128)["statusCode"] == 303
 
     def test_a_time_outside_the_window_is_refused(self, world):
         late = (NOW + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")
@@ -238,7 +247,6 @@ class TestApproval:
             text_sandbox="Hi",
             when="at",
             at=late,
-            window_end=(NOW + timedelta(days=10)).isoformat(),
         )
         assert response["statusCode"] == 422 and "after this content may be shared" in response["body"]
         assert schedules(world) == []
@@ -254,7 +262,7 @@ class TestApproval:
     def test_cancel_deletes_the_schedule_and_allows_approving_again(self, world):
         link = token()
         approve(link, network="sandbox", text_sandbox="First")
-        response = post(f"/a/{link}", {"form": aged_form(link), "action": "cancel", "network": "sandbox"})
+        response = post(f"/a/{link}", {"form": aged_form("cancel"), "action": "cancel", "network": "sandbox"})
         assert response["statusCode"] == 303
         assert approval_item(world, "sandbox")["status"]["S"] == "CANCELLED"
         assert schedules(world) == []
@@ -266,7 +274,7 @@ class TestApproval:
 
     def test_decline_is_recorded_with_reason(self, world):
         link = token()
-        form = {"form": aged_form(link), "action": "decline", "reason": "Not my topic", "content_version": "1"}
+        form = {"form": aged_form("decline"), "action": "decline", "reason": "Not my topic", "content_version": "1"}
         response = post(f"/a/{link}", form)
         assert response["statusCode"] == 303
         key = {"PK": {"S": f"EMP#{employee_id(ADA)}"}, "SK": {"S": f"DECLINE#{content_id('lyon')}"}}
@@ -315,7 +323,7 @@ class TestPublisher:
     def test_cancelled_or_stale_schedules_publish_nothing(self, world):
         link = token()
         approve(link, network="sandbox", text_sandbox="Hello")
-        post(f"/a/{link}", {"form": aged_form(link), "action": "cancel", "network": "sandbox"})
+        post(f"/a/{link}", {"form": aged_form("cancel"), "action": "cancel", "network": "sandbox"})
         assert publisher_handler.lambda_handler(self.target(), FakeLambdaContext()) == {"outcome": "skipped"}
         approve(link, network="sandbox", text_sandbox="Again", revision_sandbox="1")
         assert publisher_handler.lambda_handler(self.target(revision=1), FakeLambdaContext()) == {"outcome": "skipped"}
@@ -332,7 +340,7 @@ class TestMeAndUnsubscribe:
         approve(token(), network="sandbox", text_sandbox="From me page")
         page = get("/me", query={"t": me})["body"]
         assert "From me page" in page
-        form = sign_form(RING, f"{employee_id(ADA)}|me", NOW - timedelta(minutes=1))
+        form = aged_form("cancel", "me")
         response = post(
             "/me",
             {"form": form, "action": "cancel", "content": content_id("lyon"), "network": "sandbox"},
@@ -363,7 +371,9 @@ def test_assets_are_served_with_a_type(aws):
     response = get("/assets/chorus.js")
     assert response["statusCode"] == 200 and response["headers"]["Content-Type"].startswith("text/javascript")
     assert get("/assets/../secrets")["statusCode"] == 404
-    assert re.search(r"textarea\[data-limit\]", response["body"])
+    assert re.search(r"textarea\[data-rule\]", response["body"])
+    lengths = get("/assets/lengths.js")
+    assert lengths["statusCode"] == 200 and lengths["body"].startswith("window.CHORUS_LENGTHS = {")
 
 
 class TestGuardRails:
@@ -373,7 +383,7 @@ class TestGuardRails:
         first = token()
         second = sign_link(RING, employee_id(ADA), activity_scope(content_id("second")), NOW + timedelta(days=3))
         assert approve(first, network="sandbox", text_sandbox="One")["statusCode"] == 303
-        form = sign_form(RING, f"{employee_id(ADA)}|{activity_scope(content_id('second'))}", NOW - timedelta(minutes=1))
+        form = aged_form("approve", activity_scope(content_id("second")))
         refused = post(
             f"/a/{second}",
             {
@@ -389,7 +399,7 @@ class TestGuardRails:
         assert refused["statusCode"] == 422 and "as many posts that day" in refused["body"]
         assert len(schedules(world)) == 1
         # cancelling the first frees the day
-        post(f"/a/{first}", {"form": aged_form(first), "action": "cancel", "network": "sandbox"})
+        post(f"/a/{first}", {"form": aged_form("cancel"), "action": "cancel", "network": "sandbox"})
         again = post(
             f"/a/{second}",
             {

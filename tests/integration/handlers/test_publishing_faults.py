@@ -6,6 +6,7 @@ that answer what a real network would (confirmation, 429, 401, 5xx, duplicate).
 
 from __future__ import annotations
 
+import json
 import threading
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
@@ -13,16 +14,26 @@ from urllib.parse import urlencode
 import pytest
 from moto.ses.models import ses_backends
 
+import admin_api_handler
 import web_handler
 from chorus import bootstrap
 from chorus.adapters.secrets_keys import parse_key_ring
 from chorus.config import PublisherSettings
 from chorus.domain.connection import Connection, ConnectionStatus, Credentials
 from chorus.domain.content import Network
-from chorus.domain.magic_links import activity_scope, sign_form, sign_link
+from chorus.domain.magic_links import activity_scope, form_subject, sign_form, sign_link
 from chorus.domain.publishing import FailureKind, PostRequest, Published, PublishFailed
-from chorus.services.publish import MAX_ATTEMPTS, Outcome, PublishTarget
+from chorus.services.publish import (
+    MAX_ATTEMPTS,
+    MAX_OPERATOR_ATTEMPTS,
+    OPERATOR_ALERT_LOG,
+    OPERATOR_GAVE_UP,
+    OPERATOR_RETRY_DELAY,
+    Outcome,
+    PublishTarget,
+)
 from chorus.services.sweeper import Sweeper
+from chorus.store.alerts import AlertStore
 from chorus.store.connections import ConnectionStore
 from chorus.store.consent import ConsentStore
 from tests.conftest import ACCOUNT, ENVIRONMENT, MAGIC_LINK_SECRET, SCHEDULE_GROUP, TABLE
@@ -106,7 +117,8 @@ def world(aws):
 def approve(network: str, text: str) -> None:
     now = datetime.now(UTC)
     token = sign_link(RING, employee_id(ADA), activity_scope(content_id("lyon")), now + timedelta(days=2))
-    form = sign_form(RING, f"{employee_id(ADA)}|{activity_scope(content_id('lyon'))}", now - timedelta(minutes=1))
+    subject = form_subject(employee_id(ADA), activity_scope(content_id("lyon")), "approve")
+    form = sign_form(RING, subject, now - timedelta(minutes=1))
     body = urlencode(
         {
             "form": form,
@@ -280,7 +292,8 @@ def test_a_failed_post_can_be_approved_again_explicitly(world):
     build(world, FakeNetwork(PublishFailed(FailureKind.REJECTED, "x: refused"))).publish(target())
     now = datetime.now(UTC)
     token = sign_link(RING, employee_id(ADA), activity_scope(content_id("lyon")), now + timedelta(days=2))
-    form = sign_form(RING, f"{employee_id(ADA)}|{activity_scope(content_id('lyon'))}", now - timedelta(minutes=1))
+    subject = form_subject(employee_id(ADA), activity_scope(content_id("lyon")), "approve")
+    form = sign_form(RING, subject, now - timedelta(minutes=1))
     body = urlencode(
         {
             "form": form,
@@ -334,3 +347,66 @@ def test_sweeper_publishes_overdue_posts_once(world):
     first, second = sweeper.sweep(), sweeper.sweep()
     assert (first.published, second.overdue) == (1, 0)
     assert list(network.posted.values()) == ["My own words for X"]
+
+
+RETIRED = PublishFailed(
+    FailureKind.OPERATOR,
+    "linkedin: LinkedIn-Version 202510 is not served any more (Requested version 20251001 is not active)",
+)
+
+
+def operator_alerts(aws) -> list:
+    return AlertStore(aws["dynamodb"], TABLE).active_alerts(datetime.now(UTC))
+
+
+def test_a_retired_api_version_keeps_the_post_waiting_and_alerts_the_operator(world, caplog):
+    # Given the network refuses the deployment itself (LinkedIn's 426 for a retired version)
+    network = FakeNetwork(RETIRED)
+    before = datetime.now(UTC)
+    # When the post's time comes
+    outcome = build(world, network).publish(target())
+    # Then the post waits, still SCHEDULED, for a retry an hour later: nothing is FAILED
+    assert outcome is Outcome.RESCHEDULED
+    item = status(world)
+    assert item["status"]["S"] == "SCHEDULED" and "failure_reason" not in item
+    publish_at = datetime.fromisoformat(item["publish_at"]["S"])
+    assert (
+        before + OPERATOR_RETRY_DELAY - timedelta(seconds=5) <= publish_at <= datetime.now(UTC) + OPERATOR_RETRY_DELAY
+    )
+    assert item["schedule_name"]["S"] in schedule_names(world)
+    # And the employee is not told anything (it is not theirs to fix)
+    assert mails() == []
+    # And the metric filter's log line is emitted, and admins see the alert
+    assert any(
+        record.getMessage() == OPERATOR_ALERT_LOG and "202510" in getattr(record, "reason", "")
+        for record in caplog.records
+    )
+    [alert] = operator_alerts(world)
+    assert (alert.network, alert.kind, alert.occurrences) == (Network.X, "operator", 1)
+    assert "LinkedIn-Version 202510" in alert.message
+    # When the operator deploys a supported version, the retry publishes the approved text once
+    assert build(world, network).publish(target()) is Outcome.PUBLISHED
+    assert list(network.posted.values()) == ["My own words for X"]
+
+
+def test_the_alert_counts_every_refusal_and_admins_can_read_it(world):
+    network = FakeNetwork(RETIRED, RETIRED)
+    build(world, network).publish(target())
+    build(world, network).publish(target())
+    response = admin_api_handler.lambda_handler(http_event("GET", "/admin/alerts"), FakeLambdaContext())
+    assert response["statusCode"] == 200
+    [alert] = json.loads(response["body"])["alerts"]
+    assert alert["occurrences"] == 2 and alert["network"] == "x" and "not served any more" in alert["message"]
+
+
+def test_after_a_week_of_refusals_the_post_fails_without_blaming_the_employee(world):
+    world["dynamodb"].update_item(
+        TableName=TABLE,
+        Key={"PK": {"S": f"EMP#{employee_id(ADA)}"}, "SK": {"S": f"APPROVAL#{content_id('lyon')}#x"}},
+        UpdateExpression="SET attempt = :attempt",
+        ExpressionAttributeValues={":attempt": {"N": str(MAX_OPERATOR_ATTEMPTS - 1)}},
+    )
+    assert build(world, FakeNetwork(RETIRED)).publish(target()) is Outcome.FAILED
+    assert status(world)["failure_reason"]["S"] == OPERATOR_GAVE_UP
+    [mail] = mails()
+    assert "not something you did" in mail

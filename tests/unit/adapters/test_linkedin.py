@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import re
+from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 import requests
 import responses
+import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from chorus import clock
 from chorus.adapters.networks.linkedin import (
+    DEFAULT_VERSION,
     LITTLE_TEXT_RESERVED,
     POSTS_URL,
+    PUBLISHED_SUNSETS,
     LinkedInPublisher,
     escape_little_text,
+    linkedin_version_sunset,
 )
+from chorus.config import PublisherSettings
 from chorus.domain.publishing import FailureKind, PublishFailed
 from tests.unit.adapters.recordings import TOKEN, credentials, make_post, recorded_now, replay, sent_json
 
@@ -110,6 +118,20 @@ class TestPublish:
         # Sent as UTF-8, nothing trimmed or rewritten: unescaping gives the exact approved text
         assert unescape_little_text(sent_json(rsps)["commentary"]).encode("utf-8") == text.encode("utf-8")
         assert all(ch.encode("utf-8") in body for ch in text if ord(ch) > 127)
+
+    def test_the_limit_applies_to_the_escaped_commentary(self, rsps: responses.RequestsMock) -> None:
+        # Given 1,600 reserved characters: 3,200 once escaped, over LinkedIn's 3,000
+        with pytest.raises(PublishFailed) as caught:
+            LinkedInPublisher().publish(make_post(text="#" * 1600), credentials())
+        # Then nothing is sent, and the reason says why
+        assert caught.value.kind is FailureKind.REJECTED
+        assert "3200 characters once escaped" in caught.value.reason
+        assert len(rsps.calls) == 0
+
+    def test_an_escaped_commentary_of_exactly_3000_is_sent(self, rsps: responses.RequestsMock) -> None:
+        replay(rsps, "POST", POSTS_URL, "linkedin_post_created")
+        LinkedInPublisher().publish(make_post(text="(" * 1000 + "a" * 1000), credentials())
+        assert len(sent_json(rsps)["commentary"]) == 3000
 
     def test_duplicate_post(self, rsps: responses.RequestsMock) -> None:
         replay(rsps, "POST", POSTS_URL, "linkedin_duplicate_post")
@@ -216,3 +238,58 @@ class TestPublish:
     def test_version_must_be_yyyymm(self) -> None:
         with pytest.raises(ValueError, match="YYYYMM"):
             LinkedInPublisher(version="2025-10")
+
+
+class TestVersions:
+    def test_a_retired_version_is_the_operators_problem_not_a_refusal(self, rsps: responses.RequestsMock) -> None:
+        # Given LinkedIn answers 426 NONEXISTENT_VERSION (the pinned version was sunset)
+        replay(rsps, "POST", POSTS_URL, "linkedin_version_retired")
+        # When a post is published with that version
+        with pytest.raises(PublishFailed) as caught:
+            LinkedInPublisher(version="202510").publish(make_post(), credentials())
+        # Then the failure says so, naming the version: the publisher keeps the post waiting
+        assert caught.value.kind is FailureKind.OPERATOR
+        assert "LinkedIn-Version 202510" in caught.value.reason and "is not active" in caught.value.reason
+        assert TOKEN not in str(caught.value)
+
+    def test_the_pinned_version_is_supported_today(self) -> None:
+        # Fails the day LinkedIn retires it: pin a newer version (see the migrations page).
+        assert linkedin_version_sunset(DEFAULT_VERSION) > clock.now().date()
+
+    def test_the_pinned_version_is_the_newest_known_one(self) -> None:
+        assert all(version < DEFAULT_VERSION for version in PUBLISHED_SUNSETS)
+
+    def test_template_config_and_adapter_pin_the_same_version(self) -> None:
+        root = Path(__file__).resolve().parents[3]
+
+        class Loader(yaml.SafeLoader):
+            pass
+
+        Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+        template = yaml.load((root / "template.yaml").read_text(encoding="utf-8"), Loader=Loader)
+        assert template["Parameters"]["LinkedInVersion"]["Default"] == DEFAULT_VERSION
+        assert PublisherSettings.model_fields["linkedin_version"].default == DEFAULT_VERSION
+
+    @pytest.mark.parametrize(
+        ("version", "sunset"),
+        [
+            ("202510", date(2026, 10, 15)),  # the one this project used to pin: retired
+            ("202511", date(2026, 11, 16)),
+            ("202603", date(2027, 3, 16)),
+            ("202607", date(2027, 7, 15)),  # not yet published: a year after release, on the 15th
+            ("202612", date(2027, 12, 15)),
+        ],
+    )
+    def test_sunset_dates(self, version: str, sunset: date) -> None:
+        assert linkedin_version_sunset(version) == sunset
+
+    @given(st.integers(2022, 2040), st.integers(1, 12))
+    def test_every_version_is_served_about_a_year(self, year: int, month: int) -> None:
+        version = f"{year}{month:02d}"
+        runway = linkedin_version_sunset(version) - date(year, month, 1)
+        assert timedelta(days=365) <= runway <= timedelta(days=365 + 31 + 22)
+
+    @pytest.mark.parametrize("version", ["2025-10", "20251001", "202513", "", "latest"])
+    def test_a_malformed_version_is_refused(self, version: str) -> None:
+        with pytest.raises(ValueError, match="YYYYMM"):
+            linkedin_version_sunset(version)

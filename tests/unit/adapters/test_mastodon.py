@@ -11,8 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chorus.adapters.networks.http import NetworkCredentials, validate_instance_url
-from chorus.adapters.networks.mastodon import MastodonPublisher
+from chorus.adapters.networks.mastodon import MastodonPublisher, fetch_instance_limits
 from chorus.domain.content import Network
+from chorus.domain.lengths import MAX_HONOURED_LIMIT, InstanceLimits
 from chorus.domain.publishing import FailureKind, PostRequest, PublishFailed
 from tests.unit.adapters.recordings import INSTANCE, TOKEN, credentials, make_post, recorded_now, replay, sent_json
 
@@ -194,3 +195,55 @@ class TestSsrfGuard:
     )
     def test_public_https_instances_are_accepted(self, url: str, normalised: str) -> None:
         assert validate_instance_url(url) == normalised
+
+
+INSTANCE_URL = f"{INSTANCE}/api/v2/instance"
+
+
+class TestInstanceLimits:
+    def test_the_servers_limits_come_from_api_v2_instance(self, rsps: responses.RequestsMock) -> None:
+        replay(rsps, "GET", INSTANCE_URL, "mastodon_instance_v2")
+        assert fetch_instance_limits(INSTANCE) == InstanceLimits(500, 23)
+        assert rsps.calls[0].request.headers["Accept"] == "application/json"
+
+    def test_a_server_with_its_own_limit(self, rsps: responses.RequestsMock) -> None:
+        statuses = {"max_characters": 5000, "characters_reserved_per_url": 30}
+        rsps.add("GET", INSTANCE_URL, json={"configuration": {"statuses": statuses}})
+        assert fetch_instance_limits(INSTANCE) == InstanceLimits(5000, 30)
+
+    def test_a_longer_limit_than_chorus_offers_is_capped(self, rsps: responses.RequestsMock) -> None:
+        # Some servers allow 50,000 characters; an approval form must still hold every network's text.
+        statuses = {"max_characters": 50_000, "characters_reserved_per_url": 23}
+        rsps.add("GET", INSTANCE_URL, json={"configuration": {"statuses": statuses}})
+        assert fetch_instance_limits(INSTANCE) == InstanceLimits(MAX_HONOURED_LIMIT, 23)
+
+    @pytest.mark.parametrize(
+        "statuses",
+        [
+            {"max_characters": "5000", "characters_reserved_per_url": None},
+            {"max_characters": True, "characters_reserved_per_url": -1},
+            {"max_characters": 0, "characters_reserved_per_url": 10**9},
+            {"max_characters": 10**12},
+        ],
+    )
+    def test_implausible_claims_fall_back_to_mastodons_defaults(
+        self, rsps: responses.RequestsMock, statuses: dict[str, Any]
+    ) -> None:
+        rsps.add("GET", INSTANCE_URL, json={"configuration": {"statuses": statuses}})
+        assert fetch_instance_limits(INSTANCE) == InstanceLimits(500, 23)
+
+    @pytest.mark.parametrize("answer", [{"status": 404, "json": {"error": "Not Found"}}, {"status": 200, "json": []}])
+    def test_a_server_that_does_not_say_is_a_failure(
+        self, rsps: responses.RequestsMock, answer: dict[str, Any]
+    ) -> None:
+        rsps.add("GET", INSTANCE_URL, **answer)
+        with pytest.raises(PublishFailed) as caught:
+            fetch_instance_limits(INSTANCE)
+        assert caught.value.kind is FailureKind.TRANSIENT
+
+    @pytest.mark.parametrize("url", ["http://mastodon.social", "https://127.0.0.1", "https://mastodon.local"])
+    def test_the_ssrf_guard_runs_before_any_request(self, rsps: responses.RequestsMock, url: str) -> None:
+        with pytest.raises(PublishFailed) as caught:
+            fetch_instance_limits(url)
+        assert caught.value.kind is FailureKind.REJECTED
+        assert len(rsps.calls) == 0

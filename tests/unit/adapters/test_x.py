@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -11,19 +12,20 @@ import jsonschema
 import pytest
 import requests
 import responses
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from chorus import clock
 from chorus.adapters.networks.http import NetworkCredentials
-from chorus.adapters.networks.x import TWEETS_URL, XPublisher
+from chorus.adapters.networks.x import LENGTH_RULE, TWEETS_URL, XPublisher
 from chorus.domain.content import Network
 from chorus.domain.publishing import FailureKind, PublishFailed
 from tests.unit.adapters.recordings import TOKEN, credentials, make_post, recorded, recorded_now, replay, sent_json
 
-# DESIGN.md: "../shared/specs/x-api-v2-openapi.json", next to the repository. A missing spec fails loudly.
-SPEC = Path(__file__).resolve().parents[3].parent / "shared" / "specs" / "x-api-v2-openapi.json"
+# Vendored with its source and version (tests/fixtures/specs/README.md). A missing spec fails loudly.
+SPEC = Path(__file__).resolve().parents[2] / "fixtures" / "specs" / "x-api-v2-openapi.json"
 SPEC_URI = "urn:chorus:x-api-v2-openapi"
 OPERATION = "#/paths/~12~1tweets/post"  # JSON pointer to POST /2/tweets
 
@@ -78,6 +80,7 @@ class TestSpec:
     @settings(max_examples=50)
     @given(text=st.text(), link=st.sampled_from(["https://example.com/a?b=c&d=é", ""]))
     def test_any_text_makes_a_valid_body(self, text: str, link: str) -> None:
+        assume(LENGTH_RULE.length(f"{text} {link}") <= LENGTH_RULE.limit)
         with responses.RequestsMock() as rsps:
             replay(rsps, "POST", TWEETS_URL, "x_post_created")
             XPublisher().publish(x_post(text, link), credentials())
@@ -122,6 +125,19 @@ class TestPublish:
         assert caught.value.kind is FailureKind.RATE_LIMITED
         assert caught.value.retry_after_seconds == 300
 
+    def test_by_default_the_reset_is_read_against_the_one_clock(self, rsps: responses.RequestsMock) -> None:
+        # Given the process clock (the local cloud installs its virtual one) at the recording's time
+        replay(rsps, "POST", TWEETS_URL, "x_rate_limited")
+        recorded_at = datetime.fromtimestamp(recorded_now("x_rate_limited"), UTC)
+        clock.install(lambda: recorded_at)
+        try:
+            with pytest.raises(PublishFailed) as caught:
+                XPublisher().publish(x_post("hi"), credentials())
+        finally:
+            clock.install(None)
+        # Then the wait is measured from that clock, not the machine's
+        assert caught.value.retry_after_seconds == 300
+
     def test_a_reset_in_the_past_still_waits_a_second(self, rsps: responses.RequestsMock) -> None:
         replay(rsps, "POST", TWEETS_URL, "x_rate_limited")
         publisher = XPublisher(clock=lambda: recorded_now("x_rate_limited") + 10_000)
@@ -163,6 +179,20 @@ class TestPublish:
         with pytest.raises(PublishFailed) as caught:
             XPublisher().publish(x_post("hi"), credentials())
         assert caught.value.kind is FailureKind.TRANSIENT
+
+    def test_a_post_longer_than_x_counts_is_refused_without_sending(self, rsps: responses.RequestsMock) -> None:
+        # Given a text approved before X's weighted count was applied: 129 CJK = 258, + 24 for the link
+        with pytest.raises(PublishFailed) as caught:
+            XPublisher().publish(x_post("漢" * 129), credentials())
+        # Then nothing is sent and the reason says how X counts
+        assert caught.value.kind is FailureKind.REJECTED
+        assert "282 characters as X counts them" in caught.value.reason
+        assert len(rsps.calls) == 0
+
+    def test_a_post_of_exactly_280_weighted_characters_is_sent(self, rsps: responses.RequestsMock) -> None:
+        replay(rsps, "POST", TWEETS_URL, "x_post_created")
+        XPublisher().publish(x_post("漢" * 128), credentials())
+        assert LENGTH_RULE.length(sent_json(rsps)["text"]) == 280
 
     def test_empty_token_sends_nothing(self, rsps: responses.RequestsMock) -> None:
         with pytest.raises(PublishFailed) as caught:

@@ -1,4 +1,5 @@
-"""Magic links: signed, expiring, bound to one employee and scope; keys rotate without breaking links."""
+"""Magic links: signed, expiring, bound to one employee and one purpose; keys rotate without
+breaking links; forms are bound to the page, the employee and the action."""
 
 from __future__ import annotations
 
@@ -9,13 +10,19 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from chorus.domain.magic_links import (
+    ME_SCOPE,
+    UNSUBSCRIBE_SCOPE,
     FormTooFast,
     KeyRing,
     LinkExpired,
     LinkRejected,
+    Purpose,
     activity_link_expiry,
     activity_scope,
     check_form,
+    connect_scope,
+    form_subject,
+    purpose_of,
     sign_form,
     sign_link,
     verify_link,
@@ -23,11 +30,12 @@ from chorus.domain.magic_links import (
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 RING = KeyRing(current="k1", keys={"k1": b"a" * 40})
+ANY = frozenset(Purpose)
 
 
 def test_round_trip_binds_employee_and_scope():
     token = sign_link(RING, "e-1", activity_scope("c-1"), NOW + timedelta(days=3))
-    claims = verify_link(RING, token, NOW)
+    claims = verify_link(RING, token, NOW, {Purpose.ACTIVITY})
     assert (claims.employee_id, claims.content_id) == ("e-1", "c-1")
 
 
@@ -41,7 +49,7 @@ def test_two_links_for_the_same_thing_differ():
 def test_expired_link_is_410():
     token = sign_link(RING, "e-1", "me", NOW + timedelta(minutes=1))
     with pytest.raises(LinkExpired) as error:
-        verify_link(RING, token, NOW + timedelta(minutes=2))
+        verify_link(RING, token, NOW + timedelta(minutes=2), {Purpose.ME})
     assert error.value.http_status == 410
 
 
@@ -53,7 +61,7 @@ def test_any_tampered_character_is_rejected(position, replacement):
         return
     tampered = token[:index] + replacement + token[index + 1 :]
     with pytest.raises(LinkRejected):
-        claims = verify_link(RING, tampered, NOW)
+        claims = verify_link(RING, tampered, NOW, ANY)
         # base64 padding bits can make two characters decode alike; the claims must then be intact
         assert (claims.employee_id, claims.scope) != ("e-1", "c:c-1")
         raise LinkRejected("same claims")
@@ -62,23 +70,23 @@ def test_any_tampered_character_is_rejected(position, replacement):
 def test_rotation_keeps_old_links_until_the_old_key_is_removed():
     old_token = sign_link(RING, "e-1", "me", NOW + timedelta(days=1))
     rotated = KeyRing(current="k2", keys={"k1": b"a" * 40, "k2": b"b" * 40})
-    assert verify_link(rotated, old_token, NOW).employee_id == "e-1"
+    assert verify_link(rotated, old_token, NOW, ANY).employee_id == "e-1"
     assert sign_link(rotated, "e-1", "me", NOW + timedelta(days=1)).startswith("k2.")
     retired = KeyRing(current="k2", keys={"k2": b"b" * 40})
     with pytest.raises(LinkRejected):
-        verify_link(retired, old_token, NOW)
+        verify_link(retired, old_token, NOW, ANY)
 
 
 def test_another_key_cannot_forge():
     forged = sign_link(KeyRing(current="k1", keys={"k1": b"z" * 40}), "e-1", "me", NOW + timedelta(days=1))
     with pytest.raises(LinkRejected):
-        verify_link(RING, forged, NOW)
+        verify_link(RING, forged, NOW, ANY)
 
 
 @pytest.mark.parametrize("garbage", ["", "a.b", "k1.!!.??", "k9.e30.AAAA", "k1." + "A" * 20 + ".x"])
 def test_garbage_is_rejected_not_crashing(garbage):
     with pytest.raises(LinkRejected):
-        verify_link(RING, garbage, NOW)
+        verify_link(RING, garbage, NOW, ANY)
 
 
 def test_short_keys_are_refused():
@@ -111,3 +119,102 @@ class TestFormTokens:
         form = sign_form(RING, "s", NOW)
         with pytest.raises(LinkRejected):
             check_form(RING, form, "s", NOW + timedelta(days=1))
+
+
+# Minted by the code before purposes were checked (commit 370f2a9), as digests already sent hold them.
+SENT_BEFORE = {
+    Purpose.ACTIVITY: "k1.eyJlIjoiZS0xIiwicyI6ImM6Yy0xIiwieCI6MTc5ODc2MTYwMCwibiI6IkQ1SEkteGMtOUpUT1FoOFlUUHpibGcifQ"
+    ".103qIVvvKJpAuOZN2gy55k9_Qdh-fPVmjOeOE6FZDns",
+    Purpose.ME: "k1.eyJlIjoiZS0xIiwicyI6Im1lIiwieCI6MTc5ODc2MTYwMCwibiI6InZqc3ZGVVhoT3p4NkpwVDJKb3gxNkEifQ"
+    ".ZoKqQ9FiQZR_3foMS3DqN9sVJFYTGYw4adoQ9yhwSS8",
+    Purpose.UNSUBSCRIBE: "k1.eyJlIjoiZS0xIiwicyI6InVuc3ViIiwieCI6MTc5ODc2MTYwMCwibiI6IkQ1R3lmLTloSFhzZUZscW5mQlctVmcifQ"
+    ".rmi8tM5s7kjfWAFogcH9YmwoJXA6JDKZXo7C6MtZNpU",
+}
+
+
+class TestPurposes:
+    @pytest.mark.parametrize("purpose", list(SENT_BEFORE))
+    def test_links_already_sent_keep_working_for_their_own_purpose_only(self, purpose):
+        token = SENT_BEFORE[purpose]
+        assert verify_link(RING, token, NOW, {purpose}).purpose is purpose
+        with pytest.raises(LinkRejected, match="another page"):
+            verify_link(RING, token, NOW, ANY - {purpose})
+
+    @pytest.mark.parametrize(
+        ("scope", "purpose"),
+        [
+            (activity_scope("c-1"), Purpose.ACTIVITY),
+            (ME_SCOPE, Purpose.ME),
+            (UNSUBSCRIBE_SCOPE, Purpose.UNSUBSCRIBE),
+            (connect_scope(activity_scope("c-1")), Purpose.CONNECT),
+            (connect_scope(ME_SCOPE), Purpose.CONNECT),
+        ],
+    )
+    def test_each_purpose_opens_only_pages_that_accept_it(self, scope, purpose):
+        token = sign_link(RING, "e-1", scope, NOW + timedelta(days=1))
+        assert verify_link(RING, token, NOW, {purpose}).purpose is purpose
+        for other in ANY - {purpose}:
+            with pytest.raises(LinkRejected):
+                verify_link(RING, token, NOW, {other})
+
+    def test_a_purpose_is_checked_before_expiry(self):
+        """An expired unsubscribe link on /me says "another page", not "expired": nothing to renew there."""
+        token = sign_link(RING, "e-1", UNSUBSCRIBE_SCOPE, NOW - timedelta(days=1))
+        with pytest.raises(LinkRejected) as error:
+            verify_link(RING, token, NOW, {Purpose.ME})
+        assert not isinstance(error.value, LinkExpired)
+
+    def test_a_page_must_say_what_it_accepts(self):
+        token = sign_link(RING, "e-1", ME_SCOPE, NOW + timedelta(days=1))
+        with pytest.raises(ValueError, match="purposes"):
+            verify_link(RING, token, NOW, set())
+
+    @pytest.mark.parametrize("scope", ["", "c:", "x:1", "unsubscribe", "ME", "c", "k"])
+    def test_a_signed_link_with_an_unknown_scope_is_refused(self, scope):
+        token = sign_link(RING, "e-1", scope, NOW + timedelta(days=1))
+        with pytest.raises(LinkRejected):
+            verify_link(RING, token, NOW, ANY)
+
+    def test_a_connect_link_leads_back_only_to_its_page_and_is_no_longer_than_its_link(self):
+        activity = activity_scope("c-0123456789abcdef0123")
+        assert len(connect_scope(activity)) == len(activity)
+        from_page = verify_link(
+            RING, sign_link(RING, "e-1", connect_scope(activity), NOW + timedelta(days=1)), NOW, {Purpose.CONNECT}
+        )
+        assert (from_page.origin_scope, from_page.content_id) == (activity, None)
+        from_me = verify_link(
+            RING, sign_link(RING, "e-1", connect_scope(ME_SCOPE), NOW + timedelta(days=1)), NOW, {Purpose.CONNECT}
+        )
+        assert from_me.origin_scope == ME_SCOPE
+        with pytest.raises(ValueError, match="minted on"):
+            connect_scope(UNSUBSCRIBE_SCOPE)
+
+    @given(st.text(max_size=40))
+    def test_any_scope_has_at_most_one_purpose_and_never_crashes(self, scope):
+        purpose = purpose_of(scope)
+        token = sign_link(RING, "e-1", scope, NOW + timedelta(days=1))
+        if purpose is None:
+            with pytest.raises(LinkRejected):
+                verify_link(RING, token, NOW, ANY)
+        else:
+            assert verify_link(RING, token, NOW, {purpose}).purpose is purpose
+
+    def test_a_form_token_is_not_a_link_and_a_link_is_not_a_form_token(self):
+        subject = form_subject("e-1", ME_SCOPE, "hide")
+        form = sign_form(RING, subject, NOW)
+        with pytest.raises(LinkRejected):
+            verify_link(RING, form, NOW + timedelta(seconds=20), ANY)
+        link = sign_link(RING, "e-1", ME_SCOPE, NOW + timedelta(days=1))
+        with pytest.raises(LinkRejected):
+            check_form(RING, link, subject, NOW + timedelta(seconds=20))
+
+    def test_a_form_is_bound_to_its_action(self):
+        form = sign_form(RING, form_subject("e-1", ME_SCOPE, "hide"), NOW)
+        check_form(RING, form, form_subject("e-1", ME_SCOPE, "hide"), NOW + timedelta(seconds=20))
+        for subject in (
+            form_subject("e-1", ME_SCOPE, "redeem"),
+            form_subject("e-2", ME_SCOPE, "hide"),
+            form_subject("e-1", activity_scope("c-1"), "hide"),
+        ):
+            with pytest.raises(LinkRejected):
+                check_form(RING, form, subject, NOW + timedelta(seconds=20))

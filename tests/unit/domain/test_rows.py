@@ -55,8 +55,26 @@ class TestContentRow:
         }
 
     def test_network_limits(self):
-        found = problems_of(ContentRow, {**VALID, "text_x": "x" * 281, "text_mastodon": "m" * 500})
-        assert found == {("text_x", "is 281 characters; x allows 280")}
+        # As each network counts, leaving room for the link the post carries (" " + 23 on X,
+        # "\n\n" + 23 on Mastodon): what an employee can approve unchanged.
+        found = problems_of(ContentRow, {**VALID, "text_x": "x" * 257, "text_mastodon": "m" * 476})
+        assert found == {
+            ("text_x", "is 257 characters as x counts them; at most 256"),
+            ("text_mastodon", "is 476 characters as mastodon counts them; at most 475"),
+        }
+        assert problems_of(ContentRow, {**VALID, "text_x": "x" * 256, "text_mastodon": "m" * 475}) == set()
+
+    def test_x_counts_cjk_twice(self):
+        assert problems_of(ContentRow, {**VALID, "text_x": "漢" * 128}) == set()
+        assert problems_of(ContentRow, {**VALID, "text_x": "漢" * 129}) == {
+            ("text_x", "is 258 characters as x counts them; at most 256")
+        }
+
+    def test_linkedin_counts_the_escaped_text(self):
+        assert problems_of(ContentRow, {**VALID, "text_linkedin": "#" * 1500}) == set()
+        assert problems_of(ContentRow, {**VALID, "text_linkedin": "#" * 1501}) == {
+            ("text_linkedin", "is 3002 characters as linkedin counts them; at most 3000")
+        }
 
     def test_window_and_points(self):
         found = problems_of(ContentRow, {**VALID, "starts_at": "2026-12-02", "ends_at": "2026-12-01", "points": "5000"})

@@ -3,6 +3,10 @@
 Provider endpoints live in ``adapters.networks.oauth_providers``; this adapter turns them into
 authorization URLs, code exchanges and refreshes. Provider and transport errors become
 ``ConnectFailed`` with no token, code or secret in the message.
+
+Client authentication at the token endpoint follows each provider, for the code exchange and the
+refresh alike: X (confidential client) takes HTTP Basic, with ``client_id`` also in the body as
+its examples show; LinkedIn and Mastodon take ``client_id`` and ``client_secret`` in the body.
 """
 
 from __future__ import annotations
@@ -22,7 +26,12 @@ from chorus.domain.connection import ClientCredentials, ConnectFailed, Tokens
 from chorus.domain.content import Network
 from chorus.domain.publishing import PublishFailed
 
-TIMEOUT = 10
+# (connect, read) seconds per call to a provider. One web request makes at most
+# CALLS_PER_REQUEST of them (the callback: code exchange, then the profile lookup), and the web
+# function's timeout (template.yaml, checked by a test) leaves room for all of them plus its
+# AWS calls, under API Gateway's 30 s integration limit: the employee always gets a page back.
+TIMEOUT: tuple[float, float] = (3.05, 7.0)
+CALLS_PER_REQUEST = 2
 
 
 def _tokens(token: dict[str, Any], now: datetime) -> Tokens:
@@ -36,7 +45,7 @@ def _tokens(token: dict[str, Any], now: datetime) -> Tokens:
 
 
 class RequestsOAuthClient:
-    def __init__(self, session: requests.Session | None = None, *, timeout: float = TIMEOUT) -> None:
+    def __init__(self, session: requests.Session | None = None, *, timeout: tuple[float, float] = TIMEOUT) -> None:
         self._session = session or requests.Session()
         self._timeout = timeout
 
@@ -69,9 +78,13 @@ class RequestsOAuthClient:
         provider = self._provider(network, instance_url)
         oauth = OAuth2Session(client.client_id, redirect_uri=redirect_uri)
         extra: dict[str, Any] = {"code_verifier": code_verifier} if code_verifier else {}
+        auth, secret_in_body = self._client_auth(provider, client)
+        if secret_in_body:
+            extra["client_secret"] = client.client_secret
         try:
+            # include_client_id: client_id goes in the body whatever the method (see the module doc).
             token = oauth.fetch_token(
-                provider.token_url, code=code, timeout=self._timeout, **self._auth(provider, client), **extra
+                provider.token_url, code=code, timeout=self._timeout, auth=auth, include_client_id=True, **extra
             )
         except (OAuth2Error, requests.RequestException, ValueError) as exc:
             raise ConnectFailed(f"{network.value} refused the connection ({type(exc).__name__}); try again") from None
@@ -82,9 +95,14 @@ class RequestsOAuthClient:
     ) -> Tokens:
         provider = self._provider(network, instance_url)
         oauth = OAuth2Session(client.client_id)
+        auth, secret_in_body = self._client_auth(provider, client)
+        # refresh_token() sends every extra keyword as a body field, and adds no client_id itself.
+        body: dict[str, str] = {"client_id": client.client_id}
+        if secret_in_body:
+            body["client_secret"] = client.client_secret
         try:
             token = oauth.refresh_token(
-                provider.token_url, refresh_token=refresh_token, timeout=self._timeout, **self._auth(provider, client)
+                provider.token_url, refresh_token=refresh_token, timeout=self._timeout, auth=auth, **body
             )
         except (OAuth2Error, requests.RequestException, ValueError) as exc:
             raise ConnectFailed(f"{network.value} refused to refresh the token ({type(exc).__name__})") from None
@@ -98,7 +116,9 @@ class RequestsOAuthClient:
 
     def register_app(self, instance_url: str, redirect_uri: str) -> ClientCredentials:
         try:
-            client_id, client_secret = register_mastodon_app(self._session, instance_url, redirect_uri)
+            client_id, client_secret = register_mastodon_app(
+                self._session, instance_url, redirect_uri, timeout=self._timeout
+            )
         except PublishFailed as exc:
             raise ConnectFailed(f"that Mastodon server refused to register Chorus ({exc.kind.value})") from None
         return ClientCredentials(client_id=client_id, client_secret=client_secret)
@@ -111,7 +131,8 @@ class RequestsOAuthClient:
             raise ConnectFailed(exc.reason) from None
 
     @staticmethod
-    def _auth(provider: OAuthProvider, client: ClientCredentials) -> dict[str, Any]:
+    def _client_auth(provider: OAuthProvider, client: ClientCredentials) -> tuple[HTTPBasicAuth | None, bool]:
+        """(the Basic credentials, or None; whether the secret goes in the body)."""
         if provider.token_auth == "basic":  # noqa: S105 - the name of an auth method, not a password
-            return {"auth": HTTPBasicAuth(client.client_id, client.client_secret), "include_client_id": False}
-        return {"client_secret": client.client_secret, "include_client_id": True}
+            return HTTPBasicAuth(client.client_id, client.client_secret), False
+        return None, True

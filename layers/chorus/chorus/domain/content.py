@@ -11,23 +11,11 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field
 
 from chorus.domain.fields import EndTime, HttpsUrl, NameList, Points, StartTime, Text
+from chorus.domain.lengths import LENGTH_RULES
+from chorus.domain.networks import Network as Network  # noqa: PLC0414 - re-exported, the name most modules import
 from chorus.errors import FieldProblem
 
-
-class Network(StrEnum):
-    LINKEDIN = "linkedin"
-    X = "x"
-    MASTODON = "mastodon"
-    SANDBOX = "sandbox"
-
-
-# Longest post each network accepts, in characters.
-TEXT_LIMITS: dict[Network, int] = {
-    Network.LINKEDIN: 3000,
-    Network.X: 280,
-    Network.MASTODON: 500,
-    Network.SANDBOX: 3000,
-}
+# The shared `text` column, used where a network has no text of its own (the employee may edit it).
 DEFAULT_TEXT_LIMIT = 3000
 DEFAULT_POINTS = 10
 DEFAULT_PUBLISH_POINTS = 10
@@ -95,9 +83,14 @@ class ContentRow(BaseModel):
             found.append(FieldProblem("text", f"is {len(self.text)} characters; at most {DEFAULT_TEXT_LIMIT}"))
         for name, network in _NETWORK_COLUMNS:
             value = getattr(self, name)
-            if value and len(value) > TEXT_LIMITS[network]:
+            rule = LENGTH_RULES[network]
+            if value and not rule.fits(value):
+                # As the network counts it, leaving room for the link the post carries: what the
+                # employee can approve unchanged.
                 found.append(
-                    FieldProblem(name, f"is {len(value)} characters; {network.value} allows {TEXT_LIMITS[network]}")
+                    FieldProblem(
+                        name, f"is {rule.length(value)} characters as {network.value} counts them; at most {rule.room}"
+                    )
                 )
         if self.campaign and len(self.campaign) > 100:
             found.append(FieldProblem("campaign", "is longer than 100 characters"))

@@ -6,8 +6,16 @@ signature is HMAC-SHA256 over ``<kid>.<payload>`` with the key named by ``kid``.
 adding a new current key: links signed with an older key stay valid until they expire, as long
 as that key is still in the key ring.
 
-Scopes: ``c:<content id>`` (one activity), ``me`` (the employee's own page), ``unsub`` (the
-digest's unsubscribe link).
+The scope says what the link may do (its purpose), and every page names the purposes it accepts:
+
+- ``c:<content id>``: one activity page and the decisions on it (ACTIVITY);
+- ``me``: the employee's own page and its actions (ME);
+- ``unsub``: the digest's unsubscribe link, which mail providers' machines handle (UNSUBSCRIBE);
+  it only unsubscribes;
+- ``k:<content id>`` or ``k:`` (from /me): connecting or disconnecting a network, minted on the
+  page that shows the link, and leading back only to that page (CONNECT).
+
+Forms carry their own token (``sign_form``), bound to the page, the employee and the action.
 """
 
 from __future__ import annotations
@@ -17,8 +25,10 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 
 from chorus.errors import ChorusError
 
@@ -28,6 +38,15 @@ ME_LIFETIME = timedelta(days=14)
 UNSUBSCRIBE_LIFETIME = timedelta(days=60)
 ME_SCOPE = "me"
 UNSUBSCRIBE_SCOPE = "unsub"
+_ACTIVITY_PREFIX = "c:"
+_CONNECT_PREFIX = "k:"
+
+
+class Purpose(StrEnum):
+    ACTIVITY = "activity"
+    ME = "me"
+    UNSUBSCRIBE = "unsubscribe"
+    CONNECT = "connect"
 
 
 class LinkRejected(ChorusError):
@@ -66,12 +85,50 @@ class LinkClaims:
     expires_at: datetime
 
     @property
+    def purpose(self) -> Purpose:
+        purpose = purpose_of(self.scope)
+        if purpose is None:
+            raise LinkRejected("this link is not valid")
+        return purpose
+
+    @property
     def content_id(self) -> str | None:
-        return self.scope[2:] if self.scope.startswith("c:") else None
+        """The activity an ACTIVITY link opens."""
+        return self.scope.removeprefix(_ACTIVITY_PREFIX) if self.purpose is Purpose.ACTIVITY else None
+
+    @property
+    def origin_scope(self) -> str | None:
+        """The page a CONNECT link was minted on: an activity's scope, or ``me``."""
+        if self.purpose is not Purpose.CONNECT:
+            return None
+        content_id = self.scope.removeprefix(_CONNECT_PREFIX)
+        return activity_scope(content_id) if content_id else ME_SCOPE
 
 
 def activity_scope(content_id: str) -> str:
-    return f"c:{content_id}"
+    return f"{_ACTIVITY_PREFIX}{content_id}"
+
+
+def connect_scope(origin_scope: str) -> str:
+    """The scope of a connect link minted on the page ``origin_scope`` opens. As long as the
+    activity scope it replaces, so a connect link is no longer than the page's own link."""
+    if origin_scope == ME_SCOPE:
+        return _CONNECT_PREFIX
+    if purpose_of(origin_scope) is Purpose.ACTIVITY:
+        return _CONNECT_PREFIX + origin_scope.removeprefix(_ACTIVITY_PREFIX)
+    raise ValueError("connect links are minted on the activity page and /me only")
+
+
+def purpose_of(scope: str) -> Purpose | None:
+    if scope == ME_SCOPE:
+        return Purpose.ME
+    if scope == UNSUBSCRIBE_SCOPE:
+        return Purpose.UNSUBSCRIBE
+    if scope.startswith(_ACTIVITY_PREFIX) and len(scope) > len(_ACTIVITY_PREFIX):
+        return Purpose.ACTIVITY
+    if scope.startswith(_CONNECT_PREFIX):
+        return Purpose.CONNECT
+    return None
 
 
 def _b64(data: bytes) -> str:
@@ -95,7 +152,11 @@ def sign_link(ring: KeyRing, employee_id: str, scope: str, expires_at: datetime)
     return f"{signed}.{_b64(signature)}"
 
 
-def verify_link(ring: KeyRing, token: str, now: datetime) -> LinkClaims:
+def verify_link(ring: KeyRing, token: str, now: datetime, purposes: Collection[Purpose]) -> LinkClaims:
+    """The claims of a genuine, unexpired link made for one of ``purposes``; LinkRejected otherwise
+    (LinkExpired once it has expired). Every caller says what the link must be for."""
+    if not purposes:
+        raise ValueError("say which purposes the page accepts")
     parts = token.split(".")
     if len(parts) != 3:
         raise LinkRejected("this link is not valid")
@@ -117,8 +178,10 @@ def verify_link(ring: KeyRing, token: str, now: datetime) -> LinkClaims:
             scope=str(payload["s"]),
             expires_at=datetime.fromtimestamp(int(payload["x"]), UTC),
         )
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, OverflowError, OSError):
         raise LinkRejected("this link is not valid") from None
+    if claims.purpose not in purposes:
+        raise LinkRejected("this link is meant for another page")
     if claims.expires_at <= now:
         raise LinkExpired("this link has expired")
     return claims
@@ -139,6 +202,11 @@ FORM_MAX_AGE = timedelta(hours=12)
 class FormTooFast(LinkRejected):
     http_status = 429
     code = "form_too_fast"
+
+
+def form_subject(employee_id: str, scope: str, action: str) -> str:
+    """What a form token is bound to: the employee, the page (its link's scope) and the action."""
+    return f"{employee_id}|{scope}|{action}"
 
 
 def sign_form(ring: KeyRing, subject: str, issued_at: datetime) -> str:

@@ -32,6 +32,9 @@ class FailureKind(StrEnum):
     TRANSIENT = "transient"  # 5xx, timeouts: retry with backoff
     DUPLICATE = "duplicate"  # the network already has this exact post: never retried blindly
     REJECTED = "rejected"  # the network refused the content
+    # The deployment must change (a retired API version): nothing the employee did or can do;
+    # the post waits, retried later, and the operator is alerted.
+    OPERATOR = "operator"
 
 
 class PublishFailed(Exception):

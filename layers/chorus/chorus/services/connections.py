@@ -2,7 +2,10 @@
 with KMS, refresh with rotation, disconnect.
 
 The PKCE verifier waits in the table under ``state`` (10 minutes) because the callback runs in
-another invocation; the state is single use. Tokens, codes and secrets are never logged.
+another invocation; the state is single use, and bound to the browser that started the flow:
+``begin`` returns a random value for an HttpOnly cookie and stores only its hash with the state;
+the callback consumes the state only with that cookie (someone else's callback, or a state
+replayed in another browser, connects nothing). Tokens, codes and secrets are never logged.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import base64
 import hashlib
 import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -80,13 +84,36 @@ class Vault(Protocol):
 
 class ConnectionRecords(Protocol):
     def put_state(self, state: OAuthState) -> None: ...
-    def take_state(self, state: str, now: datetime) -> OAuthState | None: ...
+    def take_state(self, state: str, network: Network, browser_hash: str, now: datetime) -> OAuthState | None: ...
     def save(self, connection: Connection, ciphertext: bytes) -> None: ...
     def get(self, employee_id: str, network: Network) -> StoredConnection | None: ...
     def rotate(self, connection: Connection, ciphertext: bytes) -> bool: ...
     def delete(self, employee_id: str, network: Network) -> None: ...
     def mastodon_app(self, host: str) -> dict[str, object] | None: ...
     def save_mastodon_app(self, host: str, client_id: str, client_secret: bytes, redirect_uri: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class ConnectStart:
+    authorization_url: str
+    # For the HttpOnly cookie of the browser that starts the flow; only its hash is stored.
+    browser_secret: str
+
+
+class ConnectInterrupted(ConnectFailed):
+    """The attempt was used up (the state is single use) but did not finish: the provider refused
+    or did not answer in time. The employee goes back to ``return_to`` and connects again."""
+
+    http_status = 502
+    code = "connect_interrupted"
+
+    def __init__(self, message: str, return_to: str) -> None:
+        super().__init__(message)
+        self.return_to = return_to
+
+
+def browser_hash(browser_secret: str) -> str:
+    return hashlib.sha256(browser_secret.encode()).hexdigest()
 
 
 def pkce_pair() -> tuple[str, str]:
@@ -135,13 +162,15 @@ class ConnectionsService:
         redirect_uri: str,
         return_to: str,
         instance_url: str | None = None,
-    ) -> str:
-        """Returns the provider's authorization URL; the state (and PKCE verifier) waits for the callback."""
+    ) -> ConnectStart:
+        """The provider's authorization URL, and the secret for the browser's cookie; the state
+        (and PKCE verifier) waits for the callback."""
         if network is Network.SANDBOX:
             raise ConnectFailed("the sandbox network needs no connection")
         instance = mastodon_instance(instance_url or "") if network is Network.MASTODON else None
         client = self._client_for(network, instance, redirect_uri)
         state = secrets.token_urlsafe(32)
+        browser_secret = secrets.token_urlsafe(32)
         verifier, challenge = pkce_pair()
         uses_pkce = network is not Network.LINKEDIN
         self._records.put_state(
@@ -154,10 +183,11 @@ class ConnectionsService:
                 redirect_uri=redirect_uri,
                 instance_url=instance,
                 expires_at=self._now() + STATE_LIFETIME,
+                browser_hash=browser_hash(browser_secret),
             )
         )
         logger.info("connect started", employee_id=employee_id, network=network.value)
-        return self._oauth.authorization_url(
+        url = self._oauth.authorization_url(
             network,
             client,
             redirect_uri=redirect_uri,
@@ -165,23 +195,30 @@ class ConnectionsService:
             code_challenge=challenge if uses_pkce else None,
             instance_url=instance,
         )
+        return ConnectStart(authorization_url=url, browser_secret=browser_secret)
 
-    def complete(self, network: Network, *, code: str, state: str) -> OAuthState:
+    def complete(self, network: Network, *, code: str, state: str, browser_secret: str | None) -> OAuthState:
         """Exchanges the code, finds the member id, stores the sealed tokens. Returns the state
-        (employee and where to send them back)."""
-        pending = self._records.take_state(state, self._now())
-        if pending is None or pending.network is not network:
-            raise ConnectFailed("this connection attempt expired or was already used; start again")
-        client = self._client_for(network, pending.instance_url, pending.redirect_uri)
-        tokens = self._oauth.exchange_code(
-            network,
-            client,
-            redirect_uri=pending.redirect_uri,
-            code=code,
-            code_verifier=pending.code_verifier,
-            instance_url=pending.instance_url,
-        )
-        member_id = self._oauth.member_id(network, tokens.access_token.get_secret_value(), pending.instance_url)
+        (employee and where to send them back). Only the browser that began the flow completes it."""
+        if not browser_secret:
+            raise ConnectFailed("this connection was started in another browser; start again from your page")
+        pending = self._records.take_state(state, network, browser_hash(browser_secret), self._now())
+        if pending is None:
+            raise ConnectFailed("this connection attempt expired, was already used or began elsewhere; start again")
+        try:
+            client = self._client_for(network, pending.instance_url, pending.redirect_uri)
+            tokens = self._oauth.exchange_code(
+                network,
+                client,
+                redirect_uri=pending.redirect_uri,
+                code=code,
+                code_verifier=pending.code_verifier,
+                instance_url=pending.instance_url,
+            )
+            member_id = self._oauth.member_id(network, tokens.access_token.get_secret_value(), pending.instance_url)
+        except ConnectFailed as error:
+            logger.warning("connect interrupted", employee_id=pending.employee_id, network=network.value)
+            raise ConnectInterrupted(error.message, pending.return_to) from None
         # Without a refresh token the employee must reconnect when the access token ends.
         reconnect_by = tokens.expires_at if tokens.refresh_token is None else None
         connection = Connection(
@@ -197,6 +234,13 @@ class ConnectionsService:
         self._records.save(connection, self._vault.seal(tokens.plaintext(), pending.employee_id, network.value))
         logger.info("connected", employee_id=pending.employee_id, network=network.value)
         return pending
+
+    def abandon(self, network: Network, *, state: str, browser_secret: str | None) -> str | None:
+        """The employee said no at the provider: the attempt is used up. Where they came from."""
+        if not browser_secret or not state:
+            return None
+        pending = self._records.take_state(state, network, browser_hash(browser_secret), self._now())
+        return pending.return_to if pending else None
 
     def is_connected(self, employee_id: str, network: Network) -> bool:
         stored = self._records.get(employee_id, network)

@@ -32,18 +32,21 @@ from chorus.domain.approval import (
     text_sha256,
 )
 from chorus.domain.connection import ConnectionStatus
-from chorus.domain.content import TEXT_LIMITS, Content, ContentStatus, Network
+from chorus.domain.content import Content, ContentStatus, Network
 from chorus.domain.employee import Employee
+from chorus.domain.lengths import LENGTH_RULES, LengthRule
 from chorus.domain.magic_links import (
     ME_LIFETIME,
     ME_SCOPE,
-    UNSUBSCRIBE_SCOPE,
     KeyRing,
     LinkClaims,
     LinkRejected,
+    Purpose,
     activity_link_expiry,
     activity_scope,
     check_form,
+    connect_scope,
+    form_subject,
     sign_form,
     sign_link,
     verify_link,
@@ -53,8 +56,6 @@ from chorus.errors import ChorusError, FieldProblem, InvalidInput, NotFound, Sto
 from chorus.observability import logger
 from chorus.store.consent import ContentChanged, ContentUnavailable
 
-# X and Mastodon count any link as 23 characters; the content link follows the text after a space.
-LINK_COST = {Network.X: 24, Network.MASTODON: 24}
 MAX_DECLINE_REASON = 500
 NOW_DELAY = timedelta(minutes=1)
 
@@ -88,17 +89,25 @@ class ConsentRecords(Protocol):
     def release_day_slot(self, approval: Approval) -> None: ...
 
 
+class LengthRuleSource(Protocol):
+    """Each network's length rule for one employee (Mastodon's depends on their server)."""
+
+    def rule_for(self, network: Network, instance_url: str | None) -> LengthRule: ...
+    def rule_for_employee(self, employee_id: str, network: Network) -> LengthRule: ...
+
+
+class StaticLengthRules:
+    """The networks' published rules (Mastodon's default limit), whoever the employee is."""
+
+    def rule_for(self, network: Network, instance_url: str | None) -> LengthRule:
+        return LENGTH_RULES[network]
+
+    def rule_for_employee(self, employee_id: str, network: Network) -> LengthRule:
+        return LENGTH_RULES[network]
+
+
 class ContentListing(Protocol):
     def list_active_content(self, limit: int, start: dict[str, Any] | None = None) -> Any: ...
-
-
-def _form_subject(claims: LinkClaims) -> str:
-    return f"{claims.employee_id}|{claims.scope}"
-
-
-def text_limit(network: Network) -> int:
-    """Characters the employee may write, leaving room for the link where the network counts it."""
-    return TEXT_LIMITS[network] - LINK_COST.get(network, 0)
 
 
 def normalise_text(text: str) -> str:
@@ -127,6 +136,8 @@ class ActivityView:
     connected: set[Network]
     approvals: dict[Network, Approval]
     declined: bool
+    # How long each text may be, as its network counts it (the page's counter and limits).
+    rules: dict[Network, LengthRule] = field(default_factory=dict)
 
     def outdated(self, approval: Approval) -> bool:
         """The approval pinned an earlier version of the content than the one shown now."""
@@ -156,8 +167,10 @@ class ConsentService:
         always_connected: frozenset[Network] = frozenset(),
         quiet_hours: QuietHours | None = None,
         max_posts_per_day: int = 0,
+        length_rules: LengthRuleSource | None = None,
         now: Callable[[], datetime] = clock.now,
     ) -> None:
+        self._length_rules = length_rules or StaticLengthRules()
         self._quiet = quiet_hours
         self._daily_limit = max_posts_per_day
         self._records = records
@@ -169,14 +182,17 @@ class ConsentService:
         self._now = now
 
     # ------------------------------------------------------------------ links
-    def claims(self, token: str, *, scope: str | None = None) -> LinkClaims:
-        claims = verify_link(self._keys.key_ring(), token, self._now())
-        if scope is not None and claims.scope != scope:
-            raise LinkRejected("this link is meant for another page")
-        return claims
+    def claims(self, token: str, purpose: Purpose, *others: Purpose) -> LinkClaims:
+        """The claims of a link made for one of the page's purposes (LinkRejected otherwise)."""
+        return verify_link(self._keys.key_ring(), token, self._now(), {purpose, *others})
 
     def now(self) -> datetime:
         return self._now()
+
+    @property
+    def networks(self) -> list[Network]:
+        """The networks employees may share to."""
+        return list(self._networks)
 
     def me_link(self, claims: LinkClaims) -> str:
         """A link to the employee's own page, valid as long as a digest's."""
@@ -191,15 +207,30 @@ class ConsentService:
             activity_link_expiry(now, content.ends_at),
         )
 
-    def form_token(self, claims: LinkClaims) -> str:
-        return sign_form(self._keys.key_ring(), _form_subject(claims), self._now())
+    def connect_token(self, claims: LinkClaims) -> str:
+        """For the connect links of the page ``claims`` opened: it lives as long as that page's
+        link and leads back only to that page."""
+        return sign_link(self._keys.key_ring(), claims.employee_id, connect_scope(claims.scope), claims.expires_at)
 
-    def check_form(self, claims: LinkClaims, form_token: str) -> None:
-        check_form(self._keys.key_ring(), form_token, _form_subject(claims), self._now())
+    def origin_link(self, claims: LinkClaims) -> str:
+        """The way back from a connect link to the page it was minted on (same employee, same expiry)."""
+        origin = claims.origin_scope
+        if origin is None:
+            raise LinkRejected("this link is meant for another page")
+        token = sign_link(self._keys.key_ring(), claims.employee_id, origin, claims.expires_at)
+        return f"/me?t={token}" if origin == ME_SCOPE else f"/a/{token}"
+
+    def form_token(self, claims: LinkClaims, action: str) -> str:
+        return sign_form(self._keys.key_ring(), form_subject(claims.employee_id, claims.scope, action), self._now())
+
+    def check_form(self, claims: LinkClaims, form_token: str, action: str) -> None:
+        """Refuses a form that this page did not render for this employee and this action."""
+        subject = form_subject(claims.employee_id, claims.scope, action)
+        check_form(self._keys.key_ring(), form_token, subject, self._now())
 
     # ------------------------------------------------------------------ activity page
     def view(self, token: str) -> ActivityView:
-        claims = self.claims(token)
+        claims = self.claims(token, Purpose.ACTIVITY)
         if claims.content_id is None:
             raise LinkRejected("this link is meant for another page")
         state = self._records.activity(claims.employee_id, claims.content_id)
@@ -214,6 +245,12 @@ class ConsentService:
             if connection.status is ConnectionStatus.CONNECTED
             and (connection.expires_at is None or connection.expires_at > now)
         }
+        rules = {
+            network: self._length_rules.rule_for(
+                network, connection.instance_url if (connection := state.connections.get(network)) else None
+            )
+            for network in self._networks
+        }
         return ActivityView(
             employee=state.employee,
             content=state.content,
@@ -221,6 +258,7 @@ class ConsentService:
             connected=connected,
             approvals=state.approvals,
             declined=state.decline is not None and state.decline.content_version in (None, state.content.version),
+            rules=rules,
         )
 
     def _content_as_shown(self, content_id: str, shown_version: int | None) -> Content:
@@ -233,7 +271,7 @@ class ConsentService:
         return content
 
     def approve(self, token: str, request: ApprovalRequest) -> list[Approval]:
-        claims = self.claims(token)
+        claims = self.claims(token, Purpose.ACTIVITY)
         content_id = claims.content_id
         if content_id is None:
             raise LinkRejected("this link is meant for another page")
@@ -281,11 +319,15 @@ class ConsentService:
         texts: dict[Network, str] = {}
         for network in networks:
             text = normalise_text(request.texts.get(network, ""))
+            rule = self._length_rules.rule_for_employee(employee_id, network)
             if not text:
                 problems.append(FieldProblem(f"text_{network.value}", "write the text to post"))
-            elif len(text) > text_limit(network):
+            elif not rule.fits(text):
                 problems.append(
-                    FieldProblem(f"text_{network.value}", f"is {len(text)} characters; at most {text_limit(network)}")
+                    FieldProblem(
+                        f"text_{network.value}",
+                        f"is {rule.length(text)} characters as {network.value} counts them; at most {rule.room}",
+                    )
                 )
             texts[network] = text
         if problems:
@@ -345,7 +387,7 @@ class ConsentService:
         return dict(zip(networks, spread, strict=True))
 
     def decline(self, token: str, reason: str, shown_version: int | None) -> None:
-        claims = self.claims(token)
+        claims = self.claims(token, Purpose.ACTIVITY)
         if claims.content_id is None:
             raise LinkRejected("this link is meant for another page")
         content = self._content_as_shown(claims.content_id, shown_version)
@@ -362,7 +404,7 @@ class ConsentService:
         logger.info("declined", employee_id=claims.employee_id, content_id=claims.content_id)
 
     def cancel(self, token: str, content_id: str | None, network: Network) -> Approval:
-        claims = self.claims(token)
+        claims = self.claims(token, Purpose.ACTIVITY, Purpose.ME)
         target = claims.content_id or content_id
         if target is None or (claims.content_id and content_id and content_id != claims.content_id):
             raise LinkRejected("this link is meant for another page")
@@ -394,7 +436,7 @@ class ConsentService:
 
     # ------------------------------------------------------------------ /me and unsubscribe
     def me(self, token: str) -> MeView:
-        claims = self.claims(token, scope=ME_SCOPE)
+        claims = self.claims(token, Purpose.ME)
         try:
             state = self._records.employee_state(claims.employee_id)
         except NotFound:
@@ -421,7 +463,7 @@ class ConsentService:
         )
 
     def unsubscribe(self, token: str) -> None:
-        claims = self.claims(token, scope=UNSUBSCRIBE_SCOPE)
+        claims = self.claims(token, Purpose.UNSUBSCRIBE)
         self._records.unsubscribe(claims.employee_id)
         logger.info("unsubscribed", employee_id=claims.employee_id)
 

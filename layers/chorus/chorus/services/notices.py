@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
 from enum import StrEnum
 from typing import Protocol
 
@@ -17,6 +15,7 @@ from chorus.domain.employee import Employee
 from chorus.domain.magic_links import ME_LIFETIME, ME_SCOPE, KeyRing, activity_scope, sign_link
 from chorus.observability import logger
 from chorus.web.i18n import language_of, translator
+from chorus.web.mime import display_name, new_message
 from chorus.web.rendering import render, render_text
 
 NETWORK_NAMES = {Network.LINKEDIN: "LinkedIn", Network.X: "X", Network.MASTODON: "Mastodon", Network.SANDBOX: "Sandbox"}
@@ -95,19 +94,22 @@ class Notifier:
         context = {
             "lang": language_of(employee.locale),
             "subject": subject,
-            "greeting": t["greeting"].format(name=employee.name),
+            "greeting": t["greeting"].format(name=display_name(employee.name)),
             "body": t[f"notice_{notice.kind.value}_body"].format(network=network, reason=notice.reason, date=date),
             "quote": notice.text,
             "action": t["notice_action_review" if notice.kind is NoticeKind.FAILED else "notice_action_reconnect"],
             "link": link,
         }
-        message = EmailMessage()
-        message["From"] = formataddr((self._sender_name, self._sender))
-        message["To"] = formataddr((employee.name, employee.email))
-        message["Subject"] = subject
-        message["Date"] = format_datetime(now)
-        message["Message-ID"] = make_msgid(domain=self._sender.rsplit("@", 1)[-1])
-        message["Auto-Submitted"] = "auto-generated"
+        # A notice is about the employee's own posts, not a subscription: it carries no
+        # List-Unsubscribe (unsubscribing stops the digest, and a failed post must still be told).
+        message = new_message(
+            sender=self._sender,
+            sender_name=self._sender_name,
+            recipient=employee.email,
+            recipient_name=employee.name,
+            subject=subject,
+            sent_at=now,
+        )
         message.set_content(render_text("email/notice.txt.j2", **context))
         message.add_alternative(render("email/notice.html.j2", **context), subtype="html")
         return message.as_bytes()

@@ -16,7 +16,11 @@ the network confirmed it. Failures:
 - unauthorized: one token refresh and one more try, then NEEDS_RECONNECT (the employee is told);
 - outage or timeout: rescheduled with exponential backoff, at most MAX_ATTEMPTS, then FAILED;
 - duplicate or refused content: FAILED at once, never retried blindly (the employee is told and
-  may approve again).
+  may approve again);
+- the deployment refused (a retired LinkedIn-Version): the operator's problem, not the
+  employee's. The post stays SCHEDULED and is retried hourly for up to a week, an alert is
+  recorded for admins and logged for the CloudWatch alarm; the employee hears nothing unless
+  the week runs out.
 """
 
 from __future__ import annotations
@@ -54,6 +58,14 @@ MAX_RETRY_DELAY = timedelta(hours=24)
 # Content item times are stored to the second: a write in the same second as an approval may
 # have come after it.
 TIMESTAMP_RESOLUTION = timedelta(seconds=1)
+# Time for an operator to deploy a supported version: hourly tries for a week.
+OPERATOR_RETRY_DELAY = timedelta(hours=1)
+MAX_OPERATOR_ATTEMPTS = 7 * 24
+# The log message the template's metric filter counts (OperatorActionNeeded alarm): keep in step.
+OPERATOR_ALERT_LOG = "network refuses this deployment"
+OPERATOR_GAVE_UP = (
+    "the network refused Chorus's configuration for a week (not something you did); approve again to post it"
+)
 
 
 class PublishTarget(BaseModel):
@@ -100,6 +112,10 @@ class Notices(Protocol):
     def notify(self, employee_id: str, notice: Notice) -> None: ...
 
 
+class OperatorAlerts(Protocol):
+    def raise_alert(self, network: Network, kind: str, message: str, now: datetime) -> None: ...
+
+
 class PublishRecords(Protocol):
     def publish_state(self, employee_id: str, content_id: str, network: Network) -> PublishState: ...
     def start_publishing(
@@ -136,9 +152,11 @@ class PublishService:
         scheduler: Rescheduler,
         notices: Notices,
         *,
+        alerts: OperatorAlerts,
         link_base_url: str,
         now: Callable[[], datetime] = clock.now,
     ) -> None:
+        self._alerts = alerts
         self._link_base_url = link_base_url
         self._records = records
         self._networks = networks
@@ -243,6 +261,8 @@ class PublishService:
         logger.warning("publish failed", kind=failure.kind.value, attempt=approval.attempt + 1)
         if failure.kind is FailureKind.UNAUTHORIZED:
             return self._needs_reconnect(approval)
+        if failure.kind is FailureKind.OPERATOR:
+            return self._wait_for_operator(approval, failure)
         if failure.kind in {FailureKind.RATE_LIMITED, FailureKind.TRANSIENT} and approval.attempt + 1 < MAX_ATTEMPTS:
             if failure.kind is FailureKind.RATE_LIMITED and failure.retry_after_seconds:
                 delay = timedelta(seconds=failure.retry_after_seconds)
@@ -260,6 +280,13 @@ class PublishService:
         self._scheduler.schedule_once(name, at, approval.timezone, schedule_payload(rescheduled))
         logger.info("rescheduled", at=at.isoformat(), attempt=rescheduled.attempt)
         return Outcome.RESCHEDULED
+
+    def _wait_for_operator(self, approval: Approval, failure: PublishFailed) -> Outcome:
+        logger.error(OPERATOR_ALERT_LOG, reason=failure.reason, attempt=approval.attempt + 1)
+        self._alerts.raise_alert(approval.network, failure.kind.value, failure.reason, self._now())
+        if approval.attempt + 1 < MAX_OPERATOR_ATTEMPTS:
+            return self._retry_later(approval, self._now() + OPERATOR_RETRY_DELAY, failure)
+        return self._fail(approval, OPERATOR_GAVE_UP, notify=True)
 
     def _needs_reconnect(self, approval: Approval) -> Outcome:
         self._records.finish(

@@ -1,4 +1,5 @@
-"""DynamoDB access for social connections, OAuth states and Mastodon app registrations.
+"""DynamoDB access for social connections, OAuth states, Mastodon app registrations and the
+Mastodon servers' status limits (a cache).
 
 Tokens are stored only as KMS ciphertext (the vault seals them before they get here).
 """
@@ -6,13 +7,14 @@ Tokens are stored only as KMS ciphertext (the vault seals them before they get h
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from chorus.domain.connection import Connection, ConnectionStatus
 from chorus.domain.content import Network
+from chorus.domain.lengths import InstanceLimits
 from chorus.errors import StoreError
 from chorus.store import keys
 from chorus.store.codec import from_dynamo, to_dynamo
@@ -31,6 +33,8 @@ class OAuthState:
     redirect_uri: str
     instance_url: str | None
     expires_at: datetime
+    # SHA-256 of the random value in the HttpOnly cookie of the browser that started the flow.
+    browser_hash: str
 
 
 @dataclass(frozen=True)
@@ -41,6 +45,17 @@ class StoredConnection:
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+# A server's limits are kept this long after they were last asked for (TTL), so an unreachable
+# server still gets its last known limit rather than the default.
+INSTANCE_LIMITS_KEPT = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class CachedInstanceLimits:
+    limits: InstanceLimits
+    fresh_until: datetime
 
 
 class ConnectionStore:
@@ -60,6 +75,7 @@ class ConnectionStore:
             "return_to": state.return_to,
             "redirect_uri": state.redirect_uri,
             "instance_url": state.instance_url,
+            "browser_hash": state.browser_hash,
             "expires_at": int(state.expires_at.timestamp()),  # TTL
         }
         try:
@@ -71,15 +87,21 @@ class ConnectionStore:
         except ClientError as exc:
             raise StoreError("could not start the connection") from exc
 
-    def take_state(self, state: str, now: datetime) -> OAuthState | None:
-        """Single use: the state is deleted as it is read; an expired one (TTL lags) is refused."""
+    def take_state(self, state: str, network: Network, browser_hash: str, now: datetime) -> OAuthState | None:
+        """Single use: the state is deleted as it is read, and only by the browser that started the
+        flow, for the network it started (a condition of the delete: anyone else consumes nothing).
+        An expired state (TTL lags) is refused."""
         try:
             response = self._client.delete_item(
                 TableName=self._table,
                 Key=to_dynamo({"PK": keys.oauth_state_pk(state), "SK": keys.META}),
+                ConditionExpression="browser_hash = :browser AND network = :network",
+                ExpressionAttributeValues=to_dynamo({":browser": browser_hash, ":network": network.value}),
                 ReturnValues="ALL_OLD",
             )
         except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
             raise StoreError("could not read the connection state") from exc
         if "Attributes" not in response:
             return None
@@ -96,6 +118,7 @@ class ConnectionStore:
             redirect_uri=item["redirect_uri"],
             instance_url=item.get("instance_url"),
             expires_at=expires_at,
+            browser_hash=item["browser_hash"],
         )
 
     # ------------------------------------------------------------------ connections
@@ -235,3 +258,34 @@ class ConnectionStore:
             self._client.put_item(TableName=self._table, Item=to_dynamo(item))
         except ClientError as exc:
             raise StoreError("could not save the Mastodon app") from exc
+
+    # ------------------------------------------------------------------ Mastodon servers' limits
+    def instance_limits(self, host: str) -> CachedInstanceLimits | None:
+        try:
+            response = self._client.get_item(
+                TableName=self._table, Key=to_dynamo({"PK": keys.mastodon_instance_pk(host), "SK": keys.META})
+            )
+        except ClientError as exc:
+            raise StoreError("could not read the Mastodon server's limits") from exc
+        if "Item" not in response:
+            return None
+        item = from_dynamo(response["Item"])
+        return CachedInstanceLimits(
+            InstanceLimits(int(item["max_characters"]), int(item["characters_reserved_per_url"])),
+            datetime.fromisoformat(item["fresh_until"]),
+        )
+
+    def save_instance_limits(self, host: str, limits: InstanceLimits, fresh_until: datetime) -> None:
+        item = {
+            "PK": keys.mastodon_instance_pk(host),
+            "SK": keys.META,
+            "entity": "mastodon_instance",
+            "max_characters": limits.max_characters,
+            "characters_reserved_per_url": limits.characters_reserved_per_url,
+            "fresh_until": _iso(fresh_until),
+            "expires_at": int((fresh_until + INSTANCE_LIMITS_KEPT).timestamp()),  # TTL
+        }
+        try:
+            self._client.put_item(TableName=self._table, Item=to_dynamo(item))
+        except ClientError as exc:
+            raise StoreError("could not save the Mastodon server's limits") from exc

@@ -54,6 +54,17 @@ def mastodon_app_pk(host: str) -> str:
     return f"APP#mastodon#{host}"
 
 
+OPERATOR_ALERTS = "ALERTS#operator"
+
+
+def operator_alert_sk(network: str, kind: str) -> str:
+    return f"ALERT#{network}#{kind}"
+
+
+def mastodon_instance_pk(host: str) -> str:
+    return f"INSTANCE#mastodon#{host}"
+
+
 def day_count_sk(network: str, day: str) -> str:
     return f"DAYCOUNT#{network}#{day}"
 

@@ -1,15 +1,15 @@
-"""Builds the weekly digest as a MIME message: HTML + plain text, RFC 8058 one-click unsubscribe."""
+"""Builds the weekly digest as a MIME message: HTML + plain text, RFC 8058 one-click unsubscribe
+(headers and line endings as `chorus.web.mime` writes them)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid
 from zoneinfo import ZoneInfo
 
 from chorus.domain.content import Content
 from chorus.web.i18n import language_of, translator
+from chorus.web.mime import add_one_click_unsubscribe, display_name, new_message
 from chorus.web.rendering import render, render_text
 
 
@@ -48,7 +48,7 @@ def build_digest(mail: DigestEmail) -> bytes:
         "t": t,
         "lang": language_of(mail.locale),
         "subject": subject,
-        "name": mail.recipient_name,
+        "name": display_name(mail.recipient_name),
         "activities": [
             {
                 "title": activity.content.title,
@@ -68,16 +68,15 @@ def build_digest(mail: DigestEmail) -> bytes:
         ),
         "unsubscribe_link": mail.unsubscribe_link,
     }
-    message = EmailMessage()
-    message["From"] = formataddr((mail.sender_name, mail.sender))
-    message["To"] = formataddr((mail.recipient_name, mail.recipient))
-    message["Subject"] = subject
-    message["Date"] = format_datetime(mail.sent_at)
-    message["Message-ID"] = make_msgid(domain=mail.sender.rsplit("@", 1)[-1])
-    # RFC 2369 + RFC 8058: mail clients show an unsubscribe button that POSTs to this URL.
-    message["List-Unsubscribe"] = f"<{mail.unsubscribe_link}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message["Auto-Submitted"] = "auto-generated"
+    message = new_message(
+        sender=mail.sender,
+        sender_name=mail.sender_name,
+        recipient=mail.recipient,
+        recipient_name=mail.recipient_name,
+        subject=subject,
+        sent_at=mail.sent_at,
+    )
+    add_one_click_unsubscribe(message, mail.unsubscribe_link)
     message.set_content(render_text("email/digest.txt.j2", **context))
     message.add_alternative(render("email/digest.html.j2", **context), subtype="html")
     return message.as_bytes()

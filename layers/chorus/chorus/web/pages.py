@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from chorus.errors import ChorusError, InvalidInput
 from chorus.observability import logger
@@ -13,6 +20,7 @@ from chorus.web.rendering import render
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
     from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https:; "
@@ -38,13 +46,106 @@ def page(status_code: int, template: str, locale: str, **context: Any) -> Respon
     return html_response(status_code, render(template, t=translator(locale), lang=language_of(locale), **context))
 
 
-def form_fields(body: str | None) -> dict[str, list[str]]:
-    return parse_qs(body or "", keep_blank_values=True, max_num_fields=200)
+# The largest form a person can send from our pages: every network's text at its limit, each
+# character a 4-byte emoji percent-encoded as 12 bytes, is far below this (see the unit test).
+MAX_FORM_BYTES = 128 * 1024
 
 
-def first(fields: dict[str, list[str]], name: str, default: str = "") -> str:
-    values = fields.get(name)
-    return values[0] if values else default
+class FormRejected(ChorusError):
+    """A form body our pages never send: a field twice, an unknown or excess field, too large,
+    unreadable. Nothing is recorded."""
+
+    http_status = 400
+    code = "bad_form"
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """The fields one form may send: each ``single`` field at most once; each ``repeated`` field
+    (checkboxes) at most its count of times, every value distinct. ``multipart`` admits
+    multipart/form-data (RFC 8058 one-click unsubscribe POSTs may use it)."""
+
+    single: frozenset[str]
+    repeated: Mapping[str, int] = field(default_factory=dict)
+    multipart: bool = False
+
+    @property
+    def max_fields(self) -> int:
+        return len(self.single) + sum(self.repeated.values())
+
+
+@dataclass(frozen=True)
+class Form:
+    fields: dict[str, list[str]]
+
+    def one(self, name: str, default: str = "") -> str:
+        values = self.fields.get(name)
+        return values[0] if values else default
+
+    def all(self, name: str) -> list[str]:
+        return list(self.fields.get(name, []))
+
+
+def read_form(event: APIGatewayProxyEventV2, spec: FormSpec) -> Form:
+    """The posted form, checked against ``spec`` before anything reads it (FormRejected, 400)."""
+    raw = _body_bytes(event)
+    content_type = (event.headers.get("content-type") or "").strip()
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type in {"", "application/x-www-form-urlencoded"}:
+        pairs = _urlencoded_pairs(raw, spec.max_fields)
+    elif media_type == "multipart/form-data" and spec.multipart:
+        pairs = _multipart_pairs(raw, content_type, spec.max_fields)
+    else:
+        raise FormRejected("this form could not be read; nothing was recorded")
+    fields: dict[str, list[str]] = {}
+    for name, value in pairs:
+        fields.setdefault(name, []).append(value)
+    for name, values in fields.items():
+        limit = 1 if name in spec.single else spec.repeated.get(name, 0)
+        if len(values) > limit or len(set(values)) != len(values):
+            raise FormRejected("this form was sent with unexpected or repeated fields; nothing was recorded")
+    return Form(fields)
+
+
+def _body_bytes(event: APIGatewayProxyEventV2) -> bytes:
+    body = event.body or ""
+    # Checked before decoding too: base64 is 4/3 of the bytes it carries.
+    if len(body) > MAX_FORM_BYTES * 4 // 3 + 4:
+        raise FormRejected("this form is too large; nothing was recorded")
+    try:
+        raw = base64.b64decode(body, validate=True) if event.is_base64_encoded else body.encode("utf-8")
+    except (binascii.Error, ValueError):
+        raise FormRejected("this form could not be read; nothing was recorded") from None
+    if len(raw) > MAX_FORM_BYTES:
+        raise FormRejected("this form is too large; nothing was recorded")
+    return raw
+
+
+def _urlencoded_pairs(raw: bytes, max_fields: int) -> list[tuple[str, str]]:
+    try:
+        text = raw.decode("utf-8")
+        if not text:
+            return []
+        return parse_qsl(text, keep_blank_values=True, strict_parsing=True, errors="strict", max_num_fields=max_fields)
+    except ValueError:  # too many fields, a pair without "=", bytes that are not UTF-8
+        raise FormRejected("this form could not be read; nothing was recorded") from None
+
+
+def _multipart_pairs(raw: bytes, content_type: str, max_fields: int) -> list[tuple[str, str]]:
+    message = BytesParser(policy=HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + raw)
+    if not isinstance(message, EmailMessage) or not message.is_multipart() or message.defects:
+        raise FormRejected("this form could not be read; nothing was recorded")
+    pairs: list[tuple[str, str]] = []
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        payload = part.get_payload(decode=True)
+        if not isinstance(name, str) or not isinstance(payload, bytes) or part.defects or len(pairs) >= max_fields:
+            raise FormRejected("this form could not be read; nothing was recorded")
+        try:
+            pairs.append((name, payload.decode("utf-8")))
+        except UnicodeDecodeError:
+            raise FormRejected("this form could not be read; nothing was recorded") from None
+    return pairs
 
 
 def request_locale(app: APIGatewayHttpResolver) -> str:

@@ -4,13 +4,20 @@ The `commentary` field is in LinkedIn's "little" text format: `\\ | { } @ [ ] ( 
 are reserved and must be backslash-escaped, otherwise LinkedIn silently truncates the post at
 the first one or turns it into a mention or hashtag. We escape every one of them, so the post
 reads exactly as approved (a `#tag` shows as typed, as plain text).
+
+Versions: every call names a monthly `LinkedIn-Version` (YYYYMM). LinkedIn supports each one for
+at least a year, then answers 426 NONEXISTENT_VERSION ("Requested version 20241101 is not
+active"). That is the operator's to fix (deploy a newer `LinkedInVersion`), never the
+employee's: the publisher keeps such a post waiting and raises an alarm. Sunset dates are
+published at https://learn.microsoft.com/en-us/linkedin/marketing/integrations/migrations
+(versioning policy: https://learn.microsoft.com/en-us/linkedin/marketing/versioning).
 """
 
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Mapping
+from datetime import date
 from typing import Any
 
 import requests
@@ -29,17 +36,50 @@ from chorus.adapters.networks.http import (
     seconds_from_retry_after,
     send,
 )
+from chorus.clock import timestamp
+from chorus.domain.lengths import LENGTH_RULES, LITTLE_TEXT_RESERVED
+from chorus.domain.networks import Network
 from chorus.domain.publishing import FailureKind, PostRequest, Published, PublishFailed
 
 POSTS_URL = "https://api.linkedin.com/rest/posts"
-DEFAULT_VERSION = "202510"
+# The newest Marketing version we could check was released (July 2026: published as the latest
+# version in August 2026), so the one with the longest runway: supported until about July 2027.
+DEFAULT_VERSION = "202607"
 NETWORK = "linkedin"
+# Sunset dates LinkedIn has published (migrations page, checked 2026-11-29). LinkedIn skips some
+# months (there is no 202512), and the day varies from the 15th to the 22nd.
+PUBLISHED_SUNSETS: dict[str, date] = {
+    "202407": date(2025, 7, 22),
+    "202408": date(2025, 8, 18),
+    "202409": date(2025, 9, 15),
+    "202410": date(2025, 10, 15),
+    "202411": date(2025, 11, 17),
+    "202510": date(2026, 10, 15),
+    "202511": date(2026, 11, 16),
+    "202601": date(2027, 1, 15),
+    "202602": date(2027, 2, 15),
+    "202603": date(2027, 3, 16),
+}
+# The 426 body: {"status": 426, "code": "NONEXISTENT_VERSION", "message": "Requested version ... is not active"}
+_RETIRED_VERSION = 426
 
-LITTLE_TEXT_RESERVED = frozenset("\\|{}@[]()<>#*_~")
-_RESERVED = re.compile(r"([\\|{}@\[\]()<>#*_~])")
+_RESERVED = re.compile("([" + re.escape("".join(sorted(LITTLE_TEXT_RESERVED))) + "])")
+# LinkedIn's limit applies to the commentary as sent, escaped (chorus.domain.lengths).
+LENGTH_RULE = LENGTH_RULES[Network.LINKEDIN]
 _VERSION = re.compile(r"^20[0-9]{2}(0[1-9]|1[0-2])$")
 _MEMBER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _POST_URN = re.compile(r"^urn:li:(share|ugcPost):[0-9]{1,30}$")
+
+
+def linkedin_version_sunset(version: str) -> date:
+    """The last day LinkedIn may serve `version`: the published sunset date when there is one,
+    otherwise the earliest its policy allows (a year after release, on the 15th)."""
+    if not _VERSION.match(version):
+        raise ValueError("LinkedIn-Version must be YYYYMM")
+    published = PUBLISHED_SUNSETS.get(version)
+    if published is not None:
+        return published
+    return date(int(version[:4]) + 1, int(version[4:]), 15)
 
 
 def escape_little_text(text: str) -> str:
@@ -53,7 +93,7 @@ class LinkedInPublisher:
         session: requests.Session | None = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
         version: str = DEFAULT_VERSION,
-        clock: Clock = time.time,
+        clock: Clock = timestamp,
     ) -> None:
         if not _VERSION.match(version):
             raise ValueError("LinkedIn-Version must be YYYYMM")
@@ -82,6 +122,13 @@ class LinkedInPublisher:
         member_id = credentials.member_id if credentials is not None else None
         if not member_id or not _MEMBER_ID.match(member_id):
             raise PublishFailed(FailureKind.UNAUTHORIZED, f"{NETWORK}: the connection is incomplete, reconnect")
+        if not LENGTH_RULE.fits(post.text):
+            # LinkedIn would answer 422 (or cut the post): say why without sending it.
+            length = LENGTH_RULE.length(post.text)
+            raise PublishFailed(
+                FailureKind.REJECTED,
+                f"{NETWORK}: the text is {length} characters once escaped; LinkedIn allows {LENGTH_RULE.limit}",
+            )
         response = send(
             self._session,
             "POST",
@@ -104,6 +151,9 @@ class LinkedInPublisher:
             return Published(external_id=urn, url=f"https://www.linkedin.com/feed/update/{urn}/")
         if response.status_code == 422 and _is_duplicate(json_body(response)):
             raise failure(FailureKind.DUPLICATE, NETWORK, network_message(response), token)
+        if response.status_code == _RETIRED_VERSION:
+            message = f"LinkedIn-Version {self._version} is not served any more ({network_message(response)})"
+            raise failure(FailureKind.OPERATOR, NETWORK, message, token)
         retry_after = seconds_from_retry_after(response.headers.get("Retry-After"), self._clock())
         raise classify(response, network=NETWORK, token=token, retry_after=retry_after)
 

@@ -5,11 +5,14 @@ keeps line breaks, and a link on its own line gets the preview card. The request
 `Idempotency-Key: <post.idempotency_key>`, so a retry within Mastodon's window (about an hour)
 returns the first status instead of posting twice. The instance URL comes from the employee
 and passes the SSRF guard in `http.validate_instance_url` before any request.
+
+Each server sets its own status limit: `fetch_instance_limits` reads it from
+`GET {instance}/api/v2/instance` (configuration.statuses.max_characters and
+characters_reserved_per_url, https://docs.joinmastodon.org/methods/instance/#v2).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -29,15 +32,45 @@ from chorus.adapters.networks.http import (
     send,
     validate_instance_url,
 )
+from chorus.clock import timestamp
+from chorus.domain.lengths import LENGTH_RULES, InstanceLimits
+from chorus.domain.networks import Network
 from chorus.domain.publishing import FailureKind, PostRequest, Published, PublishFailed
 
 NETWORK = "mastodon"
-SEPARATOR = "\n\n"
+# Where the link goes and what it costs (chorus.domain.lengths); the limit is the server's own.
+LENGTH_RULE = LENGTH_RULES[Network.MASTODON]
 
 
 def status_text(post: PostRequest) -> str:
     """The approved text, byte for byte, then a blank line and the link."""
-    return f"{post.text}{SEPARATOR}{post.link}" if post.link else post.text
+    return LENGTH_RULE.compose(post.text, post.link)
+
+
+# Asked while an employee's page renders: a slow server must not hold the page up for long.
+INSTANCE_TIMEOUT: Timeout = (2.0, 3.0)
+
+
+def fetch_instance_limits(
+    instance_url: str, session: requests.Session | None = None, timeout: Timeout = INSTANCE_TIMEOUT
+) -> InstanceLimits:
+    """The server's status limits; PublishFailed when it cannot say (unreachable, not Mastodon 4+)."""
+    instance = validate_instance_url(instance_url)
+    response = send(
+        session if session is not None else requests.Session(),
+        "GET",
+        f"{instance}/api/v2/instance",
+        network=NETWORK,
+        timeout=timeout,
+        headers={"Accept": "application/json"},
+    )
+    body = json_body(response) if response.status_code == 200 else None
+    configuration = body.get("configuration") if isinstance(body, Mapping) else None
+    statuses = configuration.get("statuses") if isinstance(configuration, Mapping) else None
+    if not isinstance(statuses, Mapping):
+        raise PublishFailed(FailureKind.TRANSIENT, f"{NETWORK}: the server did not say its limits")
+    limit, url_cost = statuses.get("max_characters"), statuses.get("characters_reserved_per_url")
+    return InstanceLimits.from_configuration(limit, url_cost)
 
 
 def rate_limit_wait(response: requests.Response, now: float) -> int | None:
@@ -51,7 +84,7 @@ class MastodonPublisher:
         self,
         session: requests.Session | None = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
-        clock: Clock = time.time,
+        clock: Clock = timestamp,
     ) -> None:
         self._session = session if session is not None else requests.Session()
         self._timeout = timeout

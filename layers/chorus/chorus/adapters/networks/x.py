@@ -7,7 +7,6 @@ The body is `{"text": <approved text> + " " + <link>}` and nothing else; it vali
 from __future__ import annotations
 
 import re
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -28,10 +27,15 @@ from chorus.adapters.networks.http import (
     seconds_until_epoch,
     send,
 )
+from chorus.clock import timestamp
+from chorus.domain.lengths import LENGTH_RULES
+from chorus.domain.networks import Network
 from chorus.domain.publishing import FailureKind, PostRequest, Published, PublishFailed
 
 TWEETS_URL = "https://api.x.com/2/tweets"
 NETWORK = "x"
+# How X counts (twitter-text v3 weighted length) and where the link goes: chorus.domain.lengths.
+LENGTH_RULE = LENGTH_RULES[Network.X]
 _POST_ID = re.compile(r"^[0-9]{1,19}$")
 # X answers a repeated post with 403 and only this sentence to tell it apart (no error code).
 _DUPLICATE = re.compile(r"duplicate content", re.IGNORECASE)
@@ -39,7 +43,7 @@ _DUPLICATE = re.compile(r"duplicate content", re.IGNORECASE)
 
 def post_text(post: PostRequest) -> str:
     """The approved text, byte for byte, then one space and the link."""
-    return f"{post.text} {post.link}" if post.link else post.text
+    return LENGTH_RULE.compose(post.text, post.link)
 
 
 class XPublisher:
@@ -47,7 +51,7 @@ class XPublisher:
         self,
         session: requests.Session | None = None,
         timeout: Timeout = DEFAULT_TIMEOUT,
-        clock: Clock = time.time,
+        clock: Clock = timestamp,
     ) -> None:
         self._session = session if session is not None else requests.Session()
         self._timeout = timeout
@@ -58,6 +62,12 @@ class XPublisher:
 
     def publish(self, post: PostRequest, credentials: CredentialsLike | None) -> Published:
         token = require_token(credentials, NETWORK)
+        length = LENGTH_RULE.length(post_text(post))
+        if length > LENGTH_RULE.limit:
+            # X would refuse it (403): say why without sending it.
+            raise PublishFailed(
+                FailureKind.REJECTED, f"{NETWORK}: the post is {length} characters as X counts them; X allows 280"
+            )
         response = send(
             self._session,
             "POST",

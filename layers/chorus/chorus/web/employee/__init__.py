@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from chorus.web.employee.activity import activity_router
 from chorus.web.employee.assets import assets_router
-from chorus.web.employee.connect import connect_router
+from chorus.web.employee.connect import CallbackBase, connect_router
 from chorus.web.employee.me import me_router
 from chorus.web.employee.redirect import redirect_router
 from chorus.web.employee.unsubscribe import unsubscribe_router
@@ -26,7 +26,9 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class EmployeePagesConfig:
     sharing_policy: str
+    # Where OAuth callbacks return: PublicBaseUrl, else the API's own URL in this region.
     public_base_url: str = ""
+    region: str = ""
 
 
 def build_employee_app(
@@ -46,7 +48,7 @@ def build_employee_app(
     app.include_router(me_router(consent, scoring, rewards))
     app.include_router(unsubscribe_router(consent))
     app.include_router(assets_router())
-    app.include_router(connect_router(consent, connections, config.public_base_url))
+    app.include_router(connect_router(consent, connections, CallbackBase(config.public_base_url, config.region)))
     app.include_router(redirect_router(clicks))
     register_page_errors(app)
     return app

@@ -7,6 +7,7 @@ reload never posts twice.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -14,11 +15,13 @@ from zoneinfo import ZoneInfo
 from chorus.domain.approval import ApprovalStatus, When
 from chorus.domain.content import Network
 from chorus.domain.fields import parse_timezone
+from chorus.domain.lengths import LENGTH_RULES
+from chorus.domain.magic_links import Purpose
 from chorus.domain.timing import MIN_LEAD, week_of
 from chorus.errors import FieldProblem, InvalidInput
-from chorus.services.consent import ActivityView, ApprovalRequest, text_limit
+from chorus.services.consent import ActivityView, ApprovalRequest, normalise_text
 from chorus.store.consent import AlreadyDecided, ContentChanged, DailyLimitReached
-from chorus.web.pages import first, form_fields, page
+from chorus.web.pages import Form, FormRejected, FormSpec, page, read_form
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import Response
@@ -34,6 +37,15 @@ NETWORK_LABELS = {
     Network.SANDBOX: "Sandbox",
 }
 _LOCKED = {ApprovalStatus.SCHEDULED, ApprovalStatus.PUBLISHING, ApprovalStatus.PUBLISHED}
+ACTIONS = ("approve", "decline", "cancel")
+ACTIVITY_FORM = FormSpec(
+    single=frozenset(
+        {"form", "action", "content_version", "timezone", "when", "at", "reason"}
+        | {f"text_{network.value}" for network in Network}
+        | {f"revision_{network.value}" for network in Network}
+    ),
+    repeated={"network": len(Network)},
+)
 
 
 def local_label(moment: datetime, zone: str) -> str:
@@ -62,7 +74,14 @@ def post_summary(approval: Approval, zone: str, *, outdated: bool = False) -> di
 
 
 def activity_context(
-    view: ActivityView, token: str, form_token: str, *, policy: str, now: datetime, errors: list[FieldProblem]
+    view: ActivityView,
+    token: str,
+    forms: Mapping[str, str],
+    *,
+    connect_token: str,
+    policy: str,
+    now: datetime,
+    errors: list[FieldProblem],
 ) -> dict[str, Any]:
     zone = view.employee.timezone
     content = view.content
@@ -76,14 +95,19 @@ def activity_context(
         approval = view.approvals.get(network)
         if approval and approval.status in _LOCKED:
             continue
+        rule = view.rules.get(network, LENGTH_RULES[network])
+        text = approval.text if approval else content.text_for(network)
         choices.append(
             {
                 "network": network.value,
                 "label": NETWORK_LABELS[network],
                 "connected": network in view.connected,
-                "connect_url": f"/connect/{network.value}?t={token}",
-                "limit": text_limit(network),
-                "text": approval.text if approval else content.text_for(network),
+                "connect_url": f"/connect/{network.value}?t={connect_token}",
+                "limit": rule.room,
+                "length": rule.length(normalise_text(text)),
+                # The counter in chorus.js applies the same rule (with the patterns of /assets/lengths.js).
+                "rule": rule.for_page(),
+                "text": text,
                 "previous_revision": approval.revision if approval else None,
                 "last_failure": approval.failure_reason if approval else None,
             }
@@ -101,7 +125,7 @@ def activity_context(
         "scheduled": sorted(scheduled, key=lambda item: item["publish_at_iso"]),
         "choices": choices,
         "action": f"/a/{token}",
-        "form_token": form_token,
+        "forms": forms,
         "content_version": content.version,
         "timezone": zone,
         "at_min": _input_value(earliest, zone),
@@ -119,42 +143,42 @@ def _parse_at(raw: str) -> datetime | None:
         raise InvalidInput("pick a time", [FieldProblem("at", "is not a date and time")]) from None
 
 
-def shown_version(fields: dict[str, list[str]]) -> int | None:
+def shown_version(form: Form) -> int | None:
     """The content version the page showed (None if the form does not say, or not as a number)."""
-    raw = first(fields, "content_version")
+    raw = form.one("content_version")
     return int(raw) if raw.isdigit() and len(raw) < 10 else None
 
 
-def _approval_request(fields: dict[str, list[str]], user_agent: str) -> ApprovalRequest:
+def _approval_request(form: Form, user_agent: str) -> ApprovalRequest:
     """The employee's choices and the content version the page showed; the service takes the
     snapshot from that stored version, never from the form."""
     networks: list[Network] = []
-    for value in fields.get("network", []):
+    for value in form.all("network"):
         try:
             networks.append(Network(value))
         except ValueError:
             raise InvalidInput("unknown network", [FieldProblem("network", f"'{value}' is not a network")]) from None
     try:
-        when = When(first(fields, "when", "now"))
+        when = When(form.one("when", "now"))
     except ValueError:
         raise InvalidInput("pick when", [FieldProblem("when", "choose now, a time, or spread")]) from None
     try:
-        zone = parse_timezone(first(fields, "timezone")) or "UTC"
+        zone = parse_timezone(form.one("timezone")) or "UTC"
     except ValueError:
         raise InvalidInput("unknown time zone", [FieldProblem("timezone", "is not a time zone")]) from None
     revisions = {}
     for network in networks:
-        raw = first(fields, f"revision_{network.value}")
+        raw = form.one(f"revision_{network.value}")
         if raw.isdigit():
             revisions[network] = int(raw)
     return ApprovalRequest(
         networks=networks,
-        texts={network: first(fields, f"text_{network.value}") for network in networks},
+        texts={network: form.one(f"text_{network.value}") for network in networks},
         when=when,
-        at_local=_parse_at(first(fields, "at")) if when is When.AT else None,
+        at_local=_parse_at(form.one("at")) if when is When.AT else None,
         timezone=zone,
         user_agent=user_agent,
-        content_version=shown_version(fields),
+        content_version=shown_version(form),
         previous_revisions=revisions,
     )
 
@@ -167,9 +191,15 @@ def activity_router(consent: ConsentService, policy: str) -> APIGatewayHttpRoute
 
     def render(token: str, status: int = 200, errors: list[FieldProblem] | None = None) -> Response[str]:
         view = consent.view(token)
-        claims = consent.claims(token)
+        claims = consent.claims(token, Purpose.ACTIVITY)
         context = activity_context(
-            view, token, consent.form_token(claims), policy=policy, now=consent.now(), errors=errors or []
+            view,
+            token,
+            {action: consent.form_token(claims, action) for action in ACTIONS},
+            connect_token=consent.connect_token(claims),
+            policy=policy,
+            now=consent.now(),
+            errors=errors or [],
         )
         return page(status, "pages/activity.html.j2", view.employee.locale, me_link=consent.me_link(claims), **context)
 
@@ -183,20 +213,20 @@ def activity_router(consent: ConsentService, policy: str) -> APIGatewayHttpRoute
     @router.post("/a/<token>")
     def decide(token: str) -> Response[str]:
         event = router.current_event
-        fields = form_fields(event.decoded_body)
-        claims = consent.claims(token)
-        consent.check_form(claims, first(fields, "form"))
-        action = first(fields, "action")
+        claims = consent.claims(token, Purpose.ACTIVITY)
+        form = read_form(event, ACTIVITY_FORM)
+        action = form.one("action")
+        if action not in ACTIONS or (action == "cancel" and len(form.all("network")) != 1):
+            raise FormRejected("this form was not sent from the page; nothing was recorded")
+        consent.check_form(claims, form.one("form"), action)
         try:
             if action == "approve":
                 user_agent = event.headers.get("user-agent") or event.request_context.http.user_agent or ""
-                consent.approve(token, _approval_request(fields, user_agent))
+                consent.approve(token, _approval_request(form, user_agent))
             elif action == "decline":
-                consent.decline(token, first(fields, "reason"), shown_version(fields))
-            elif action == "cancel":
-                consent.cancel(token, None, Network(first(fields, "network")))
+                consent.decline(token, form.one("reason"), shown_version(form))
             else:
-                raise InvalidInput("unknown action", [FieldProblem("action", "press Approve, Not for me or Cancel")])
+                consent.cancel(token, None, Network(form.one("network")))
         except InvalidInput as error:
             return render(token, 422, error.problems)
         except DailyLimitReached as error:

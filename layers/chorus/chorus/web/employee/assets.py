@@ -1,17 +1,33 @@
-"""/assets/{name}: the page's stylesheet and script (served by us so the CSP can say 'self')."""
+"""/assets/{name}: the page's stylesheet and scripts (served by us so the CSP can say 'self').
+
+`lengths.js` is generated from `chorus.domain.lengths`: the patterns and weights the counters in
+`chorus.js` use are the server's own.
+"""
 
 from __future__ import annotations
 
+import json
 from importlib.resources import files
 from typing import TYPE_CHECKING
 
+from chorus.domain.lengths import page_patterns
 from chorus.errors import NotFound
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-ASSETS = {"chorus.css": "text/css; charset=utf-8", "chorus.js": "text/javascript; charset=utf-8"}
+ASSETS = {
+    "chorus.css": "text/css; charset=utf-8",
+    "chorus.js": "text/javascript; charset=utf-8",
+    "lengths.js": "text/javascript; charset=utf-8",
+}
+
+
+def asset_body(name: str) -> str:
+    if name == "lengths.js":
+        return f"window.CHORUS_LENGTHS = {json.dumps(page_patterns(), separators=(',', ':'))};\n"
+    return files("chorus.web").joinpath("assets", name).read_text(encoding="utf-8")
 
 
 def assets_router() -> APIGatewayHttpRouter:
@@ -24,7 +40,7 @@ def assets_router() -> APIGatewayHttpRouter:
     def asset(name: str) -> Response[str]:
         if name not in ASSETS:
             raise NotFound("no such asset")
-        body = files("chorus.web").joinpath("assets", name).read_text(encoding="utf-8")
+        body = asset_body(name)
         return Response(
             status_code=200,
             content_type=ASSETS[name],

@@ -6,11 +6,12 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from chorus.domain.content import Network
-from chorus.domain.magic_links import LinkRejected
+from chorus.domain.magic_links import LinkRejected, Purpose
 from chorus.domain.scoring import Period
 from chorus.errors import ChorusError, FieldProblem
-from chorus.web.employee.activity import post_summary
-from chorus.web.pages import first, form_fields, page
+from chorus.web.employee.activity import NETWORK_LABELS, post_summary
+from chorus.web.employee.connect import CONNECTABLE
+from chorus.web.pages import FormRejected, FormSpec, page, read_form
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import Response
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
     from chorus.services.consent import ConsentService
     from chorus.services.rewards import RewardService
     from chorus.services.scoring import ScoringService
+
+ACTIONS = ("hide", "show", "redeem", "cancel")
+ME_FORM = FormSpec(single=frozenset({"form", "action", "content", "network", "reward", "key"}))
 
 
 def me_router(consent: ConsentService, scoring: ScoringService, rewards: RewardService) -> APIGatewayHttpRouter:
@@ -36,7 +40,8 @@ def me_router(consent: ConsentService, scoring: ScoringService, rewards: RewardS
 
     def render(token: str, status: int = 200, errors: list[FieldProblem] | None = None) -> Response[str]:
         view = consent.me(token)
-        claims = consent.claims(token)
+        claims = consent.claims(token, Purpose.ME)
+        connect_token = consent.connect_token(claims)
         zone = view.employee.timezone
         titles = view.titles
 
@@ -65,7 +70,12 @@ def me_router(consent: ConsentService, scoring: ScoringService, rewards: RewardS
             scheduled=[summary(approval) for approval in view.scheduled],
             published=[summary(approval) for approval in view.published],
             action=f"/me?t={token}",
-            form_token=consent.form_token(claims),
+            forms={action: consent.form_token(claims, action) for action in ACTIONS},
+            networks=[
+                {"label": NETWORK_LABELS[network], "url": f"/connect/{network.value}?t={connect_token}"}
+                for network in consent.networks
+                if network in CONNECTABLE
+            ],
             standing=standing,
             hidden=view.hidden,
             balance=overview.balance,
@@ -83,17 +93,19 @@ def me_router(consent: ConsentService, scoring: ScoringService, rewards: RewardS
     @router.post("/me")
     def act() -> Response[str]:
         token = token_param()
-        claims = consent.claims(token)
-        fields = form_fields(router.current_event.decoded_body)
-        consent.check_form(claims, first(fields, "form"))
-        action = first(fields, "action")
+        claims = consent.claims(token, Purpose.ME)
+        form = read_form(router.current_event, ME_FORM)
+        action = form.one("action")
+        if action not in ACTIONS:
+            raise FormRejected("this form was not sent from the page; nothing was recorded")
+        consent.check_form(claims, form.one("form"), action)
         try:
             if action in {"hide", "show"}:
                 scoring.hide(claims.employee_id, action == "hide")
             elif action == "redeem":
-                rewards.redeem(claims.employee_id, first(fields, "reward"), first(fields, "key"))
+                rewards.redeem(claims.employee_id, form.one("reward"), form.one("key"))
             else:
-                consent.cancel(token, first(fields, "content") or None, Network(first(fields, "network")))
+                consent.cancel(token, form.one("content") or None, Network(form.one("network")))
         except ValueError:
             return render(token, 422, [FieldProblem("network", "is not a network")])
         except ChorusError as error:
