@@ -53,9 +53,7 @@ class FailureQueueChecks:
 
     def queue(self, logical_id: str) -> Finding:
         check, url = f"failures.{logical_id}", self._stack.physical_id(logical_id) or ""
-        attributes = self._sqs.get_queue_attributes(
-            QueueUrl=url, AttributeNames=[*_COUNTS, "QueueArn"]
-        )["Attributes"]
+        attributes = self._sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[*_COUNTS, "QueueArn"])["Attributes"]
         visible, in_flight, delayed = (int(attributes.get(name, "0")) for name in _COUNTS)
         total = visible + in_flight + delayed
         sources = ", ".join(self._stack.failure_queues[logical_id])
