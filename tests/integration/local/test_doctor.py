@@ -227,6 +227,16 @@ def test_a_refused_call_fails_its_check_and_the_others_still_run(chorus_prod: De
     assert finding(report, "alarms.topic").status is Status.PASS
 
 
+def test_a_resource_deleted_behind_cloudformations_back(chorus_prod: DeployedChorus) -> None:
+    chorus_prod.moto["cognito-idp"].delete_user_pool(UserPoolId=chorus_prod.physical_ids["AdminUserPool"])
+
+    admins = finding(doctor(chorus_prod), "admins")
+
+    assert admins.status is Status.FAIL
+    assert admins.detail.startswith("ListUsersInGroup refused: ResourceNotFoundException")
+    assert admins.fix.startswith("aws cloudformation detect-stack-drift --region eu-west-1 --stack-name chorus-prod")
+
+
 # ---------------------------------------------------------------- SES
 
 

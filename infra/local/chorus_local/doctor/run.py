@@ -31,6 +31,8 @@ if TYPE_CHECKING:
 # A doctor that hangs helps nobody: short timeouts, standard retries for throttling.
 CLIENT_CONFIG = Config(connect_timeout=5, read_timeout=20, retries={"mode": "standard", "max_attempts": 4})
 PERMISSIONS_FIX = "give your credentials the read-only actions README lists under 'chorus doctor'"
+# How each service says "not allowed" (SNS: AuthorizationError; query APIs: AccessDenied).
+ACCESS_DENIED = frozenset({"AccessDenied", "AccessDeniedException", "AuthorizationError", "UnauthorizedOperation"})
 
 
 @dataclass(frozen=True)
@@ -129,13 +131,20 @@ def _bind(check: Callable[[str], Finding], logical_id: str) -> Callable[[], Find
     return lambda: check(logical_id)
 
 
-def _could_not_check(check: str, exc: ClientError | BotoCoreError) -> Finding:
-    if isinstance(exc, ClientError):
-        error = exc.response.get("Error", {})
-        detail = f"{exc.operation_name} refused: {error.get('Code', '?')}: {error.get('Message', '')}"
-    else:
-        detail = f"could not call AWS: {exc}"
-    return failed(check, detail.strip(), PERMISSIONS_FIX)
+def _could_not_check(stack: DeployedStack, check: str, exc: ClientError | BotoCoreError) -> Finding:
+    if not isinstance(exc, ClientError):
+        return failed(check, f"could not call AWS: {exc}", "check your network and credentials, then run again")
+    error = exc.response.get("Error", {})
+    code = str(error.get("Code", "?"))
+    detail = f"{exc.operation_name} refused: {code}: {error.get('Message', '')}".strip()
+    if code in ACCESS_DENIED:
+        return failed(check, detail, PERMISSIONS_FIX)
+    return failed(
+        check,
+        detail,
+        f"aws cloudformation detect-stack-drift --region {stack.region} --stack-name {stack.name} "
+        "finds resources changed or deleted outside CloudFormation",
+    )
 
 
 def run_doctor(clients: DoctorClients, stack_name: str, *, now: Callable[[], datetime] = clock.now) -> Report:
@@ -147,7 +156,7 @@ def run_doctor(clients: DoctorClients, stack_name: str, *, now: Callable[[], dat
         try:
             finding = run()
         except (ClientError, BotoCoreError) as exc:
-            finding = _could_not_check(check, exc)
+            finding = _could_not_check(stack, check, exc)
         if finding is not None:
             findings.append(finding)
     return Report(stack=stack.name, region=stack.region, checked_at=checked_at, findings=tuple(findings))
