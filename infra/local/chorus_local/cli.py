@@ -3,8 +3,9 @@
 ``chorus local up|down|status|tick|admin-token`` manage the local cloud; ``chorus upload`` and
 ``chorus report`` work against the local cloud by default (bucket and endpoint from
 ``/_local/health``) or against a deployed stack with ``--stack NAME`` (bucket from the stack's
-outputs, real AWS credentials from the usual boto3 chain). ``chorus deactivate`` calls the admin
-API (the local gateway with a minted token, or the stack's ApiUrl with ``--token``).
+outputs, real AWS credentials from the usual boto3 chain, or ``--profile``). ``chorus deactivate``
+calls the admin API (the local gateway with a minted token, or the stack's ApiUrl with ``--token``).
+``chorus doctor --stack NAME`` checks a deployed stack, read-only (chorus_local.doctor).
 """
 
 from __future__ import annotations
@@ -23,11 +24,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import requests
+from botocore.exceptions import BotoCoreError, ClientError
 
+from chorus import clock as chorus_clock
 from chorus_local.cloud import (
     DEFAULT_API_PORT,
     DEFAULT_AWS_PORT,
@@ -38,6 +41,9 @@ from chorus_local.cloud import (
     find_project_root,
 )
 from chorus_local.log import configure
+
+if TYPE_CHECKING:
+    from chorus_local.doctor.run import DoctorClients
 
 PID_FILE = "chorus-local.pid"
 # `chorus local status`: 0 running and healthy, 1 not running, 2 running with problems.
@@ -69,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="start the local cloud with sample data and send the digest")
     _cloud_args(demo, log_level="WARNING")
     _data_commands(commands)
+    _doctor_args(commands.add_parser("doctor", help="check a deployed stack, read-only (README: deploy guide)"))
     return parser
 
 
@@ -141,12 +148,20 @@ def _data_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     _target_args(deactivate, stack=True)
 
 
+def _doctor_args(doctor: argparse.ArgumentParser) -> None:
+    doctor.add_argument("--stack", required=True, help="the deployed stack's name")
+    doctor.add_argument("--region", default=None)
+    doctor.add_argument("--profile", default=None, help="AWS profile (default: the usual boto3 chain)")
+    doctor.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
 def _target_args(parser: argparse.ArgumentParser, *, stack: bool) -> None:
     parser.add_argument("--api-url", default=None, help="local gateway URL (default: from the state dir)")
     parser.add_argument("--state-dir", type=Path, default=Path(DEFAULT_STATE_DIR))
     if stack:
         parser.add_argument("--stack", default=None, help="target a deployed stack instead of the local cloud")
         parser.add_argument("--region", default=None)
+        parser.add_argument("--profile", default=None, help="AWS profile for --stack")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,6 +183,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_deactivate(args)
         if args.command == "upload":
             return cmd_upload(args)
+        if args.command == "doctor":
+            return cmd_doctor(args)
         return cmd_report(args)
     except CliError as exc:
         print(f"chorus: {exc}", file=sys.stderr)
@@ -468,21 +485,33 @@ class UploadTarget:
     now: datetime | None = None
 
 
-def _stack_outputs(stack: str, region: str | None) -> dict[str, str]:
-    cloudformation = boto3.client("cloudformation", region_name=region)
+def aws_session(args: argparse.Namespace) -> boto3.Session:
+    """The operator's own credentials: --profile, or the usual boto3 chain; --region, or theirs."""
     try:
-        stacks = cloudformation.describe_stacks(StackName=stack)["Stacks"]
+        session = boto3.Session(profile_name=getattr(args, "profile", None), region_name=args.region)
+    except BotoCoreError as exc:  # an unknown profile
+        raise CliError(str(exc)) from exc
+    if not session.region_name:
+        raise CliError("no AWS region: pass --region, or set AWS_REGION or your profile's region")
+    return session
+
+
+def _stack_outputs(args: argparse.Namespace, session: boto3.Session) -> dict[str, str]:
+    cloudformation = session.client("cloudformation")
+    try:
+        stacks = cloudformation.describe_stacks(StackName=args.stack)["Stacks"]
     except Exception as exc:  # botocore raises many shapes; all mean "cannot read the stack"
-        raise CliError(f"cannot describe stack {stack}: {exc}") from exc
+        raise CliError(f"cannot describe stack {args.stack}: {exc}") from exc
     return {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
 
 
 def resolve_target(args: argparse.Namespace) -> UploadTarget:
     if getattr(args, "stack", None):
-        outputs = _stack_outputs(args.stack, args.region)
+        session = aws_session(args)
+        outputs = _stack_outputs(args, session)
         if "UploadsBucketName" not in outputs:
             raise CliError(f"stack {args.stack} has no UploadsBucketName output")
-        return UploadTarget(outputs["UploadsBucketName"], boto3.client("s3", region_name=args.region))
+        return UploadTarget(outputs["UploadsBucketName"], session.client("s3"))
     health = _get_health(resolve_api_url(args))
     bucket = (health.get("outputs") or {}).get("UploadsBucketName")
     if not bucket:
@@ -595,7 +624,7 @@ def _admin_api(args: argparse.Namespace) -> tuple[str, str]:
     if getattr(args, "stack", None):
         if not args.token:
             raise CliError("--stack needs an admin token: --token or $CHORUS_ADMIN_TOKEN")
-        outputs = _stack_outputs(args.stack, args.region)
+        outputs = _stack_outputs(args, aws_session(args))
         if "ApiUrl" not in outputs:
             raise CliError(f"stack {args.stack} has no ApiUrl output")
         return outputs["ApiUrl"].rstrip("/"), str(args.token)
@@ -637,3 +666,31 @@ def cmd_deactivate(args: argparse.Namespace) -> int:
         f"{body.get('connections_deleted', 0)} social connections deleted"
     )
     return 0
+
+
+# ----------------------------------------------------------------------------- doctor
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    # The doctor's checks import the application package's network adapters: only this command pays for them.
+    from chorus_local.doctor.run import DoctorClients
+
+    return doctor_report(args, DoctorClients.from_session(aws_session(args)))
+
+
+def doctor_report(
+    args: argparse.Namespace, clients: DoctorClients, now: Callable[[], datetime] = chorus_clock.now
+) -> int:
+    """Prints the report; 1 when a check failed or the stack cannot be read."""
+    from chorus_local.doctor.render import render_json, render_table
+    from chorus_local.doctor.run import run_doctor
+    from chorus_local.doctor.stack import StackNotFound
+
+    try:
+        report = run_doctor(clients, args.stack, now=now)
+    except StackNotFound as exc:
+        raise CliError(str(exc)) from exc
+    except (ClientError, BotoCoreError) as exc:  # no credentials, no network: nothing could be checked
+        raise CliError(f"cannot reach AWS: {exc}") from exc
+    print(render_json(report) if args.json else render_table(report))
+    return report.exit_code
