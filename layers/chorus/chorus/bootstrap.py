@@ -19,6 +19,7 @@ from chorus.config import (
     IngestSettings,
     LifecycleSettings,
     PublisherSettings,
+    ReportSettings,
     ScheduleSettings,
     TableSettings,
     WebSettings,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
     from chorus.services.ingest import IngestService
     from chorus.services.lifecycle import LifecycleService
     from chorus.services.notices import Notifier
+    from chorus.services.points_reports import PointsReportService
     from chorus.services.publish import PublishService
     from chorus.services.retraction import RetractionService
     from chorus.services.rewards import RewardService
@@ -223,6 +225,7 @@ def admin_app() -> APIGatewayHttpResolver:
             lifecycle=build_lifecycle_service(settings, dynamodb_client=dynamodb),
             planner=build_digest_planner(settings, dynamodb_client=dynamodb),
             scoring=build_scoring_service(settings, dynamodb_client=dynamodb),
+            reports=build_points_report_service(settings, dynamodb_client=dynamodb, s3_client=s3),
             rewards=build_reward_service(settings, dynamodb_client=dynamodb),
             alerts=AlertStore(dynamodb, settings.table_name),
         )
@@ -515,34 +518,103 @@ class ScoringRuntime:
                 old=from_dynamo(old) if old else None,
                 new=from_dynamo(new) if new else None,
                 occurred_at=datetime.fromtimestamp(float(when), UTC) if when else clock.now(),
+                record_id=raw["eventID"],
             )
 
-        changes = {record["eventID"]: change_of(record) for record in event.get("Records", [])}
+        records = event.get("Records", [])
+        changes = {record["eventID"]: change_of(record) for record in records}
         batch_context = self.service.context_for(list(changes.values()))
 
         def apply(record: DynamoDBRecord) -> int:
             return self.service.apply(changes[record.event_id or ""], batch_context)
 
         processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
-        return dict(process_partial_response(event=event, record_handler=apply, processor=processor, context=context))
+        response = process_partial_response(event=event, record_handler=apply, processor=processor, context=context)
+        # Lambda redelivers from the first failed record on: only those before it are settled.
+        failed = {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
+        settled = [record["eventID"] for record in records]
+        for index, record in enumerate(records):
+            if record.get("dynamodb", {}).get("SequenceNumber") in failed:
+                settled = settled[:index]
+                break
+        self.service.count_visits(batch_context, settled)
+        return dict(response)
 
 
 def build_scoring_service(settings: TableSettings, *, dynamodb_client: DynamoDBClient | None = None) -> ScoringService:
     from chorus.services.scoring import ScoringService
-    from chorus.store.catalog import CatalogStore
     from chorus.store.scores import ScoreStore, ScoringLookups
 
     dynamodb = dynamodb_client or _dynamodb()
-    return ScoringService(
-        ScoreStore(dynamodb, settings.table_name),
-        ScoringLookups(dynamodb, settings.table_name),
-        CatalogStore(dynamodb, settings.table_name),
-    )
+    return ScoringService(ScoreStore(dynamodb, settings.table_name), ScoringLookups(dynamodb, settings.table_name))
 
 
 @cache
 def scoring_runtime() -> ScoringRuntime:
     return ScoringRuntime(build_scoring_service(TableSettings.from_env()))
+
+
+def build_points_report_service(
+    settings: AdminApiSettings | ReportSettings,
+    *,
+    dynamodb_client: DynamoDBClient | None = None,
+    s3_client: S3Client | None = None,
+    sqs_client: Any = None,
+) -> PointsReportService:
+    import boto3
+
+    from chorus.adapters.s3_objects import ObjectStore
+    from chorus.adapters.sqs_queue import MessageQueue
+    from chorus.services.points_reports import PointsReportService
+    from chorus.store.catalog import CatalogStore
+    from chorus.store.points_reports import CensusStore, ExportStore
+    from chorus.store.scores import ScoreStore
+
+    dynamodb = dynamodb_client or _dynamodb()
+    # The admin API requests reports and signs their links; the report function reads the roster.
+    admin = settings if isinstance(settings, AdminApiSettings) else None
+    queue = None
+    if admin:
+        sqs = sqs_client or boto3.client("sqs", config=_client_config())
+        queue = MessageQueue(sqs, admin.report_queue_url, "report requests")
+    return PointsReportService(
+        ScoreStore(dynamodb, settings.table_name),
+        CensusStore(dynamodb, settings.table_name),
+        ExportStore(dynamodb, settings.table_name),
+        files=ObjectStore(s3_client or _s3(), settings.uploads_bucket),
+        queue=queue,
+        roster=None if admin else CatalogStore(dynamodb, settings.table_name),
+        download_ttl_seconds=admin.download_url_ttl_seconds if admin else 0,
+    )
+
+
+@dataclass
+class ReportRuntime:
+    """Report requests from SQS (one export each; a failed one is retried alone, then kept in
+    ReportFailures) and the daily census from its schedule."""
+
+    service: PointsReportService
+
+    def handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+        from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+        from chorus.domain.points_report import ExportRequest
+
+        if "Records" not in event:
+            census = self.service.take_census()
+            return {"active": census.active, "groups": len(census.groups)}
+
+        def produce(record: SQSRecord) -> str:
+            return self.service.produce_export(ExportRequest.model_validate_json(record.body).export_id).status.value
+
+        processor = BatchProcessor(event_type=EventType.SQS)
+        return dict(process_partial_response(event=event, record_handler=produce, processor=processor, context=context))
+
+
+@cache
+def report_runtime() -> ReportRuntime:
+    return ReportRuntime(build_points_report_service(ReportSettings.from_env()))
 
 
 def build_email_feedback_service(

@@ -84,6 +84,9 @@ class AdminApiSettings(StorageSettings, ScheduleSettings):
     groups_claim_delimiter: str = Field(alias="GROUPS_CLAIM_DELIMITER", default="", pattern=r"^(,|;|\||space)?$")
     max_upload_bytes: int = Field(alias="MAX_UPLOAD_BYTES", default=DEFAULT_MAX_UPLOAD_BYTES, gt=0)
     upload_url_ttl_seconds: int = Field(alias="UPLOAD_URL_TTL_SECONDS", default=900, ge=60, le=3600)
+    # Where report requests go (the report function), and how long a report's download link works.
+    report_queue_url: str = Field(alias="REPORT_QUEUE_URL", pattern=r"^https?://")
+    download_url_ttl_seconds: int = Field(alias="DOWNLOAD_URL_TTL_SECONDS", default=900, ge=60, le=3600)
 
     @property
     def groups_delimiter(self) -> str:
@@ -133,6 +136,10 @@ class PublisherSettings(TableSettings, ConnectionSettings, NoticeSettings, Sched
     # The same default as the adapter's and the template's (tests/unit/adapters/test_linkedin.py
     # checks the three agree); `chorus doctor` warns before LinkedIn retires it.
     linkedin_version: str = Field(alias="LINKEDIN_VERSION", default="202607", pattern=r"^\d{6}$")
+
+
+class ReportSettings(StorageSettings):
+    """The report function: reads the boards, counters and roster, writes report files to S3."""
 
 
 class LifecycleSettings(TableSettings, ScheduleSettings):

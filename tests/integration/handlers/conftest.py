@@ -18,6 +18,7 @@ def fresh_runtime(function_env) -> Iterator[None]:
         bootstrap.digest_sender_runtime,
         bootstrap.publish_service,
         bootstrap.scoring_runtime,
+        bootstrap.report_runtime,
         bootstrap.email_feedback_runtime,
     )
     for runtime in runtimes:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
+from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import ClientError
 
 from chorus.errors import NotFound, ObjectStoreError
@@ -62,3 +63,26 @@ class ObjectStore:
             )
         except ClientError as exc:
             raise ObjectStoreError("could not sign an upload URL") from exc
+
+    def put_file(self, key: str, body: IO[bytes], content_type: str) -> None:
+        """Uploads a file of any size (multipart past 8 MB), read from where it is positioned."""
+        try:
+            self._client.upload_fileobj(body, self.bucket, key, ExtraArgs={"ContentType": content_type})
+        except (ClientError, S3UploadFailedError) as exc:
+            raise ObjectStoreError(f"could not write s3://{self.bucket}/{key}") from exc
+
+    def presigned_get(self, key: str, expires_in: int, filename: str) -> str:
+        """A link that downloads the object as ``filename`` until it expires."""
+        try:
+            return self._client.generate_presigned_url(
+                "get_object",
+                Params={
+                    "Bucket": self.bucket,
+                    "Key": key,
+                    "ResponseContentDisposition": f'attachment; filename="{filename}"',
+                },
+                ExpiresIn=expires_in,
+                HttpMethod="GET",
+            )
+        except ClientError as exc:
+            raise ObjectStoreError("could not sign a download URL") from exc

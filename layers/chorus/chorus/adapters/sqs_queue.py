@@ -1,4 +1,5 @@
-"""SQS: the digest planner hands batches of recipients to the sender."""
+"""SQS: the digest planner hands batches of recipients to the sender; the admin API hands report
+requests to the report function."""
 
 from __future__ import annotations
 
@@ -20,9 +21,10 @@ class QueueError(ChorusError):
 
 
 class MessageQueue:
-    def __init__(self, client: SQSClient, queue_url: str) -> None:
+    def __init__(self, client: SQSClient, queue_url: str, what: str = "digest batches") -> None:
         self._client = client
         self._url = queue_url
+        self._what = what
 
     def send_all(self, bodies: Sequence[str]) -> int:
         """Sends every body, ten per call; returns the number of calls made."""
@@ -35,11 +37,11 @@ class MessageQueue:
                 try:
                     response = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)  # type: ignore[arg-type]
                 except ClientError as exc:
-                    raise QueueError("could not enqueue digest batches") from exc
+                    raise QueueError(f"could not enqueue {self._what}") from exc
                 failed = {entry["Id"] for entry in response.get("Failed", [])}
                 entries = [entry for entry in entries if entry["Id"] in failed]
                 if not entries:
                     break
             if entries:
-                raise QueueError(f"{len(entries)} digest batches could not be enqueued")
+                raise QueueError(f"{len(entries)} {self._what} could not be enqueued")
         return calls

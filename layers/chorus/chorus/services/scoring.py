@@ -2,7 +2,9 @@
 
 The stream delivers approvals and clicks (the event source mapping filters out everything
 else, including this function's own writes). A retried batch awards nothing twice: each award
-is keyed by its source event in a conditional ledger write.
+is keyed by its source event in a conditional ledger write (store/scores.py keeps every later
+transaction of an award exactly once too). A click past its post's cap earns nothing and writes
+nothing per click: the batch adds its visits up and writes them once per post at the end.
 """
 
 from __future__ import annotations
@@ -13,10 +15,21 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from chorus import clock
-from chorus.domain.scoring import Award, AwardKind, Context, Period, awards_from_change, period_keys
+from chorus.domain.scoring import (
+    Award,
+    AwardKind,
+    AwardOutcome,
+    Context,
+    Period,
+    Post,
+    Ranked,
+    Standing,
+    awards_from_change,
+    click_event_id,
+    period_keys,
+)
 from chorus.errors import FieldProblem, InvalidInput
 from chorus.observability import logger
-from chorus.store.scores import Ranked, Standing
 
 
 @dataclass(frozen=True)
@@ -26,6 +39,7 @@ class Change:
     old: dict[str, Any] | None
     new: dict[str, Any] | None
     occurred_at: datetime
+    record_id: str = ""
 
     @property
     def employee_id(self) -> str | None:
@@ -37,45 +51,49 @@ class Change:
         value = (self.new or {}).get("content_id")
         return str(value) if value else None
 
+    @property
+    def clicked_post(self) -> Post | None:
+        new = self.new or {}
+        if new.get("entity") != "click" or not (self.employee_id and self.content_id and new.get("network")):
+            return None
+        return (self.employee_id, self.content_id, str(new["network"]))
+
 
 class Lookups(Protocol):
-    def context_for(self, employee_ids: Iterable[str], content_ids: Iterable[str]) -> Context: ...
+    def context_for(
+        self,
+        employee_ids: Iterable[str],
+        content_ids: Iterable[str],
+        posts: Iterable[Post] = (),
+        clicks: Iterable[tuple[str, str]] = (),
+    ) -> Context: ...
 
 
 class Scores(Protocol):
     def award(
         self, award: Award, *, name: str, groups: list[str], hidden: bool, click_cap: int | None = None
-    ) -> bool: ...
+    ) -> AwardOutcome: ...
     def ledger_entry(self, employee_id: str, event_id: str) -> dict[str, Any]: ...
+    def count_visits(self, visits: dict[Post, int]) -> None: ...
+    def visits_past_cap(self, employee_id: str) -> dict[tuple[str, str], int]: ...
     def top(self, period_key: str, scope: str, k: int) -> list[Ranked]: ...
     def standing(self, employee_id: str, period_key: str, scope: str, nearby: int = 2) -> Standing: ...
     def set_hidden(self, employee_id: str, hidden: bool) -> None: ...
-    def stats(self, period_key: str) -> list[dict[str, Any]]: ...
-    def board_rows(self, period_key: str, scope: str) -> list[dict[str, Any]]: ...
-
-
-class Roster(Protocol):
-    def active_roster_page(self, limit: int, start: dict[str, Any] | None = None) -> Any: ...
 
 
 class ScoringService:
-    def __init__(
-        self,
-        scores: Scores,
-        lookups: Lookups,
-        roster: Roster | None = None,
-        *,
-        now: Callable[[], datetime] = clock.now,
-    ) -> None:
+    def __init__(self, scores: Scores, lookups: Lookups, *, now: Callable[[], datetime] = clock.now) -> None:
         self._scores = scores
         self._lookups = lookups
-        self._roster = roster
         self._now = now
 
     def context_for(self, changes: list[Change]) -> Context:
+        clicked = [(post, change) for change in changes if (post := change.clicked_post) and change.new]
         return self._lookups.context_for(
             {change.employee_id for change in changes if change.employee_id},
             {change.content_id for change in changes if change.content_id},
+            {post for post, _ in clicked},
+            {(post[0], click_event_id(change.new)) for post, change in clicked if change.new and "code" in change.new},
         )
 
     def apply(self, change: Change, context: Context) -> int:
@@ -86,16 +104,38 @@ class ScoringService:
             return 0
         made = 0
         for award in awards_from_change(change.old, change.new, content, change.occurred_at):
-            if self._scores.award(
-                award,
-                name=employee.name,
-                groups=employee.groups,
-                hidden=employee.employee_id in context.hidden,
-                click_cap=content.click_cap if content and award.kind is AwardKind.CLICK else None,
+            cap = content.click_cap if content and award.kind is AwardKind.CLICK else None
+            post = change.clicked_post
+            if (
+                post
+                and cap is not None
+                and award.event_id not in context.awarded_events
+                and context.awarded_clicks.get(post, 0) >= cap
             ):
+                outcome = AwardOutcome.OVER_CAP  # known from the batch's read: no transaction tried
+            else:
+                outcome = self._scores.award(
+                    award,
+                    name=employee.name,
+                    groups=employee.groups,
+                    hidden=employee.employee_id in context.hidden,
+                    click_cap=cap,
+                )
+            if outcome is AwardOutcome.OVER_CAP and post:
+                context.visits[change.record_id] = post
+            elif outcome is AwardOutcome.AWARDED:
                 made += 1
+                if post:
+                    context.awarded_clicks[post] = context.awarded_clicks.get(post, 0) + 1
                 logger.info("points awarded", employee_id=award.employee_id, kind=award.kind.value, points=award.points)
         return made
+
+    def count_visits(self, context: Context, settled_records: Iterable[str]) -> None:
+        """Writes the visits past the cap of the records the stream will not deliver again (those
+        before the batch's first failure: Lambda retries from there)."""
+        visits = context.visits_per_post(settled_records)
+        if visits:
+            self._scores.count_visits(visits)
 
     def reverse(self, employee_id: str, event_id: str, reason: str, context: Context) -> Award:
         """An admin takes an award back: a negative ledger entry with the reason, once."""
@@ -123,83 +163,14 @@ class ScoringService:
     def reverse_award(self, employee_id: str, event_id: str, reason: str) -> Award:
         return self.reverse(employee_id, event_id, reason, self._lookups.context_for([employee_id], []))
 
-    def _active_members(self) -> tuple[int, dict[str, int]]:
-        """Active employees, overall and per group (a paged read of the roster index)."""
-        total, per_group = 0, dict[str, int]()
-        token: dict[str, Any] | None = None
-        while self._roster is not None:
-            page = self._roster.active_roster_page(500, token)
-            for employee in page.items:
-                total += 1
-                for group in employee.groups:
-                    per_group[group] = per_group.get(group, 0) + 1
-            token = page.next_token
-            if not token:
-                break
-        return total, per_group
-
-    def team_board(self, period: Period) -> list[dict[str, Any]]:
-        """Teams ranked by points per active member, so large teams do not win by size."""
-        period_key = period_keys(self._now())[period if period is not Period.QUARTER else Period.MONTH]
-        totals = {
-            str(row["SK"]).removeprefix("GROUP#"): int(row.get("points", 0))
-            for row in self._scores.stats(period_key)
-            if str(row["SK"]).startswith("GROUP#")
-        }
-        _, members = self._active_members()
-        teams = [
-            {
-                "group": group,
-                "points": totals.get(group, 0),
-                "members": count,
-                "average": round(totals.get(group, 0) / count, 2),
-            }
-            for group, count in members.items()
-        ]
-        return sorted(teams, key=lambda team: (-float(team["average"]), str(team["group"])))
-
-    def report(self, period: Period) -> dict[str, Any]:
-        """Participation, approvals, publications, clicks and points per campaign, group, employee."""
-        stats_period = Period.ALL if period is Period.ALL else Period.MONTH
-        period_key = period_keys(self._now())[stats_period]
-        stats = self._scores.stats(period_key)
-
-        def rows(prefix: str) -> list[dict[str, Any]]:
-            return sorted(
-                (
-                    {"name": str(row["SK"]).removeprefix(prefix) or "(none)", **_counters(row)}
-                    for row in stats
-                    if str(row["SK"]).startswith(prefix)
-                ),
-                key=lambda row: (-row["points"], row["name"]),
-            )
-
-        employees = [
-            {"name": row["name"], "employee_id": row["employee_id"], **_counters({**row, "points": row["score"]})}
-            for row in self._scores.board_rows(period_key, "*")
-        ]
-        active, _ = self._active_members()
-        participants = sum(1 for row in employees if row["approvals"] > 0)
-        return {
-            "period": stats_period.value,
-            "period_key": period_key,
-            "active_employees": active,
-            "participants": participants,
-            "participation_rate": round(participants / active, 4) if active else 0.0,
-            "campaigns": rows("CAMPAIGN#"),
-            "groups": rows("GROUP#"),
-            "employees": employees,
-        }
-
     def leaderboard(self, period: Period, scope: str, k: int) -> list[Ranked]:
         return self._scores.top(period_keys(self._now())[period], scope, k)
 
     def standing(self, employee_id: str, period: Period, scope: str) -> Standing:
         return self._scores.standing(employee_id, period_keys(self._now())[period], scope)
 
+    def visits_past_cap(self, employee_id: str) -> dict[tuple[str, str], int]:
+        return self._scores.visits_past_cap(employee_id)
+
     def hide(self, employee_id: str, hidden: bool) -> None:
         self._scores.set_hidden(employee_id, hidden)
-
-
-def _counters(row: dict[str, Any]) -> dict[str, int]:
-    return {name: int(row.get(name, 0)) for name in ("points", "approvals", "publications", "clicks")}

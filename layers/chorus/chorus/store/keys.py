@@ -96,5 +96,59 @@ def leaderboard_pk(period: str, scope: str) -> str:
     return f"LB#{period}#{scope}"
 
 
-def stats_pk(period: str) -> str:
-    return f"STATS#{period}"
+def stats_pk(period: str, shard: int) -> str:
+    """One of the period's counter shards: the campaign, group and company rows of one period are
+    spread over STATS_SHARDS partitions, and added up when read."""
+    return f"STATS#{period}#{shard}"
+
+
+COMPANY_STATS = "COMPANY"
+
+
+def campaign_stats_sk(campaign: str) -> str:
+    return f"CAMPAIGN#{campaign}"
+
+
+def group_stats_sk(group: str) -> str:
+    return f"GROUP#{group}"
+
+
+def histogram_pk(period: str, shard: int) -> str:
+    """People per score bucket on the period's overall board, one of HISTOGRAM_SHARDS shards."""
+    return f"HIST#{period}#{shard}"
+
+
+HISTOGRAM = "HISTOGRAM"
+
+
+def award_pk(event_id: str) -> str:
+    """Markers of an award's later transactions (its first one is the ledger entry itself)."""
+    return f"AWARD#{event_id}"
+
+
+def award_chunk_sk(chunk: int) -> str:
+    return f"CHUNK#{chunk}"
+
+
+def award_chunk_of(sk: str) -> int:
+    return int(sk.removeprefix("CHUNK#"))
+
+
+VISITS_PREFIX = "VISITS#"
+
+
+def visits_sk(content_id: str, network: str) -> str:
+    """Visits of one post past its click cap (the approval item is not written for those)."""
+    return f"{VISITS_PREFIX}{content_id}#{network}"
+
+
+def export_pk(export_id: str) -> str:
+    return f"EXPORT#{export_id}"
+
+
+CENSUS = "CENSUS"
+CENSUS_TOTAL = "TOTAL"
+
+
+def census_page_sk(number: int) -> str:
+    return f"GROUPS#{number:04d}"

@@ -1,24 +1,59 @@
-"""DynamoDB access for points: the ledger, scores, leaderboards, balances and report counters.
+"""DynamoDB access for points: the ledger, scores, leaderboards, histograms, balances and counters.
 
-An award is one TransactWriteItems: the ledger entry keyed by the award's source event
-(conditional: exactly once), ADD to the employee's scores (month, quarter, all time; overall and
-per group), ADD to the balance, ADD to the campaign and group counters the reports read. A
-leaderboard is the sparse index GSI3 (partition ``LB#<period>#<scope>``, sort key ``score``):
-its top k is one Query whatever the number of employees.
+An award is written in transactions of at most 25 items (AWS takes 100, moto and the local cloud
+25), so an employee in any number of groups is awarded:
+
+* the first transaction holds the ledger entry keyed by the award's source event (conditional:
+  exactly once), the balance, the week's impact, the three overall scores (each conditioned on
+  the score and approvals read just before, so the histogram moves exactly once and from the right
+  bucket), the overall histogram, the company and campaign counters and, for a click, the post's
+  click count under its cap. The ledger entry records the groups the award counts for.
+* each further transaction holds 24 group items (a score per period and group, a counter per
+  period and group) and its own marker item ``AWARD#<event>/CHUNK#<n>``, conditioned like the
+  ledger entry. Its contents depend only on what the ledger entry recorded.
+
+A retry (a stream batch redelivered, a crash between two transactions) finds the ledger entry,
+reads the groups it recorded and writes the chunks whose markers are missing: every item is
+written once. ``max_transaction_items`` shows the largest transaction.
+
+A leaderboard is the sparse index GSI3 (partition ``LB#<period>#<scope>``, sort key ``score``):
+its top k is one Query whatever the number of employees. An employee's exact place counts the
+index entries ahead of them, at most ``EXACT_RANK_LIMIT`` of them; past that the overall board's
+histogram (people per score bucket, sharded) bounds the place instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
 from chorus.domain.content import Content
 from chorus.domain.employee import Employee
-from chorus.domain.scoring import OVERALL, Award, AwardKind, Context, Period, period_keys, week_key
+from chorus.domain.scoring import (
+    EXACT_RANK_LIMIT,
+    HISTOGRAM_SHARDS,
+    OVERALL,
+    STATS_SHARDS,
+    Award,
+    AwardKind,
+    AwardOutcome,
+    Context,
+    Histogram,
+    Neighbour,
+    Period,
+    Post,
+    Ranked,
+    Standing,
+    bucket_attribute,
+    period_keys,
+    score_bucket,
+    shard_of,
+    week_key,
+)
 from chorus.errors import NotFound, StoreError
 from chorus.store import keys
 from chorus.store.codec import from_dynamo, to_dynamo
@@ -29,56 +64,155 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 _COUNTERS = {AwardKind.APPROVED: "approvals", AwardKind.PUBLISHED: "publications", AwardKind.CLICK: "clicks"}
+_SCORE_PERIODS = (Period.MONTH, Period.QUARTER, Period.ALL)
+# Reports read counters per month and all time (a quarter report shows its month).
+_STATS_PERIODS = (Period.MONTH, Period.ALL)
+STAT_COUNTERS = ("points", "approvals", "publications", "clicks", "participants")
+
+MAX_TRANSACTION_ITEMS = 25
+_GROUP_ITEMS_PER_CHUNK = MAX_TRANSACTION_ITEMS - 1  # and the chunk's marker
+# The first transaction's position of the first overall score (ledger, balance, impact before it).
+_FIRST_SCORE = 3
+# Attempts when the scores read before an award changed before it was written, or a concurrent
+# transaction held one of its items.
+_ATTEMPTS = 4
+# Chunk markers only serve retries: the stream keeps records 24 hours.
+_MARKER_TTL = timedelta(days=7)
+_CONDITION_FAILED = "ConditionalCheckFailed"
+_RETRYABLE = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
 
 
 @dataclass(frozen=True)
-class Ranked:
-    rank: int
-    employee_id: str
-    name: str
-    score: int
+class _Before:
+    """An overall score item as read before the award: what its update is conditioned on."""
 
-
-@dataclass(frozen=True)
-class Standing:
-    score: int
-    rank: int | None
-    above: list[Ranked]
-    below: list[Ranked]
+    score: int | None  # None: no item yet
+    approvals: int | None  # None: no approvals counted yet (the attribute is absent)
 
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
+def max_transaction_items(groups: int, *, click: bool = True) -> int:
+    """The largest transaction an award writes for an employee in ``groups`` groups."""
+    first = 1 + 1 + 1 + len(_SCORE_PERIODS) + len(_SCORE_PERIODS) + 2 * len(_STATS_PERIODS) + (1 if click else 0)
+    group_items = groups * (len(_SCORE_PERIODS) + len(_STATS_PERIODS))
+    return max(first, min(group_items, _GROUP_ITEMS_PER_CHUNK) + 1 if group_items else 0)
+
+
+def transactions_per_award(groups: int) -> int:
+    group_items = groups * (len(_SCORE_PERIODS) + len(_STATS_PERIODS))
+    return 1 + -(-group_items // _GROUP_ITEMS_PER_CHUNK)
+
+
 class ScoreStore:
-    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+    def __init__(self, client: DynamoDBClient, table_name: str, *, exact_rank_limit: int = EXACT_RANK_LIMIT) -> None:
         self._client = client
         self._table = table_name
+        self._exact_rank_limit = exact_rank_limit
 
     # ------------------------------------------------------------------ awards
-    def award(self, award: Award, *, name: str, groups: list[str], hidden: bool, click_cap: int | None = None) -> bool:
-        """Records the award once; False if this event was already awarded (a retried batch)."""
+    def award(
+        self, award: Award, *, name: str, groups: list[str], hidden: bool, click_cap: int | None = None
+    ) -> AwardOutcome:
+        """Records the award once, whatever the number of groups and however often it is retried."""
+        periods = period_keys(award.occurred_at)
+        consistent = False
+        for _attempt in range(_ATTEMPTS):
+            before = self._overall_before(award.employee_id, periods, consistent=consistent)
+            first = _first_approval_periods(award, before)
+            actions = self._first_transaction(
+                award, periods, before, first, name=name, groups=groups, hidden=hidden, click_cap=click_cap
+            )
+            reasons = self._transact(actions, "could not award points")
+            if reasons is None:
+                self._write_group_chunks(award, periods, groups, first, name=name, hidden=hidden)
+                return AwardOutcome.AWARDED
+            if reasons[0] == _CONDITION_FAILED:
+                # Awarded before: finish what a crash may have left, from what the ledger recorded.
+                entry = self._ledger_item(award.employee_id, award.event_id, consistent=True)
+                recorded_groups = [str(group) for group in entry.get("award_groups", [])]
+                recorded_first = {Period(period) for period in entry.get("first_approval_in", [])}
+                self._write_group_chunks(
+                    award,
+                    periods,
+                    recorded_groups,
+                    recorded_first,
+                    name=name,
+                    hidden=hidden,
+                    written=self._written_chunks(award.event_id) if recorded_groups else set(),
+                )
+                return AwardOutcome.ALREADY_AWARDED
+            if award.kind is AwardKind.CLICK and click_cap is not None and reasons[-1] == _CONDITION_FAILED:
+                return AwardOutcome.OVER_CAP
+            stale = any(reason == _CONDITION_FAILED for reason in reasons[_FIRST_SCORE : _FIRST_SCORE + 3])
+            if not stale and not _RETRYABLE.intersection(reasons):
+                raise StoreError(f"could not award points ({', '.join(reasons)})")
+            consistent = True  # another award of the same employee got in between: read again
+        raise StoreError("could not award points: the employee's scores kept changing")
+
+    def _overall_before(
+        self, employee_id: str, periods: dict[Period, str], *, consistent: bool
+    ) -> dict[Period, _Before]:
+        wanted = [
+            {"PK": keys.employee_pk(employee_id), "SK": keys.score_sk(periods[period], OVERALL)}
+            for period in _SCORE_PERIODS
+        ]
+        found = {
+            str(item["SK"]): item
+            for item in batch_get(
+                self._client,
+                self._table,
+                wanted,
+                projection="SK, score, approvals",
+                consistent=consistent,
+            )
+        }
+        before: dict[Period, _Before] = {}
+        for period in _SCORE_PERIODS:
+            item = found.get(keys.score_sk(periods[period], OVERALL))
+            before[period] = _Before(
+                score=int(item["score"]) if item else None,
+                approvals=int(item["approvals"]) if item and "approvals" in item else None,
+            )
+        return before
+
+    def _first_transaction(
+        self,
+        award: Award,
+        periods: dict[Period, str],
+        before: dict[Period, _Before],
+        first: set[Period],
+        *,
+        name: str,
+        groups: list[str],
+        hidden: bool,
+        click_cap: int | None,
+    ) -> list[dict[str, Any]]:
+        counter = _COUNTERS.get(award.kind)
         pk = keys.employee_pk(award.employee_id)
+        ledger = {
+            "PK": pk,
+            "SK": keys.points_sk(award.event_id),
+            "entity": "points",
+            "event_id": award.event_id,
+            "kind": award.kind.value,
+            "points": award.points,
+            "reason": award.reason,
+            "content_id": award.content_id,
+            "network": award.network,
+            "campaign": award.campaign,
+            "awarded_at": _iso(award.occurred_at),
+            # What the later transactions write depends on these only: a retry writes the same.
+            "award_groups": list(groups),
+            "first_approval_in": sorted(period.value for period in first),
+        }
         actions: list[dict[str, Any]] = [
             {
                 "Put": {
                     "TableName": self._table,
-                    "Item": to_dynamo(
-                        {
-                            "PK": pk,
-                            "SK": keys.points_sk(award.event_id),
-                            "entity": "points",
-                            "event_id": award.event_id,
-                            "kind": award.kind.value,
-                            "points": award.points,
-                            "reason": award.reason,
-                            "content_id": award.content_id,
-                            "network": award.network,
-                            "campaign": award.campaign,
-                            "awarded_at": _iso(award.occurred_at),
-                        }
-                    ),
+                    "Item": to_dynamo(ledger),
                     "ConditionExpression": "attribute_not_exists(PK)",
                 }
             },
@@ -92,35 +226,146 @@ class ScoreStore:
                     ),
                 }
             },
+            self._weekly_impact(award),
         ]
-        counter = _COUNTERS.get(award.kind)
-        periods = period_keys(award.occurred_at)
-        for period_key in periods.values():
-            for scope in (OVERALL, *groups):
-                actions.append(self._score_update(award, period_key, scope, name=name, hidden=hidden, counter=counter))
-        for period in (Period.MONTH, Period.ALL):
-            for stats_key in (f"CAMPAIGN#{award.campaign}", *(f"GROUP#{group}" for group in groups)):
-                actions.append(self._stats_update(periods[period], stats_key, award, counter))
-        actions.append(self._weekly_impact(award))
+        actions += [
+            self._score_update(
+                award, periods[period], OVERALL, name=name, hidden=hidden, counter=counter, before=before[period]
+            )
+            for period in _SCORE_PERIODS
+        ]
+        histogram_shard = shard_of(award.event_id, HISTOGRAM_SHARDS)
+        for period in _SCORE_PERIODS:
+            move = self._histogram_move(periods[period], histogram_shard, before[period].score, award.points)
+            if move is not None:
+                actions.append(move)
+        stats_shard = shard_of(award.event_id, STATS_SHARDS)
+        for period in _STATS_PERIODS:
+            actions.append(
+                self._stats_update(
+                    periods[period], stats_shard, keys.COMPANY_STATS, award, counter, participant=period in first
+                )
+            )
+            actions.append(
+                self._stats_update(
+                    periods[period],
+                    stats_shard,
+                    keys.campaign_stats_sk(award.campaign),
+                    award,
+                    counter,
+                    participant=False,
+                )
+            )
         if award.kind is AwardKind.CLICK and award.content_id and award.network:
-            actions.append(self._count_click(award, click_cap))
+            actions.append(self._count_click(award, click_cap))  # last: its refusal means "over the cap"
+        return actions
+
+    def _group_items(
+        self,
+        award: Award,
+        periods: dict[Period, str],
+        groups: list[str],
+        first: set[Period],
+        *,
+        name: str,
+        hidden: bool,
+    ) -> list[dict[str, Any]]:
+        counter = _COUNTERS.get(award.kind)
+        stats_shard = shard_of(award.event_id, STATS_SHARDS)
+        items: list[dict[str, Any]] = []
+        for group in groups:
+            items += [
+                self._score_update(award, periods[period], group, name=name, hidden=hidden, counter=counter)
+                for period in _SCORE_PERIODS
+            ]
+            items += [
+                self._stats_update(
+                    periods[period],
+                    stats_shard,
+                    keys.group_stats_sk(group),
+                    award,
+                    counter,
+                    participant=period in first,
+                )
+                for period in _STATS_PERIODS
+            ]
+        return items
+
+    def _write_group_chunks(
+        self,
+        award: Award,
+        periods: dict[Period, str],
+        groups: list[str],
+        first: set[Period],
+        *,
+        name: str,
+        hidden: bool,
+        written: set[int] | None = None,
+    ) -> None:
+        """Writes the award's group chunks, but those ``written`` before (a retry knows them from
+        their markers; each marker's condition still stops a chunk written in the meantime)."""
+        items = self._group_items(award, periods, groups, first, name=name, hidden=hidden)
+        expires_at = int((award.occurred_at + _MARKER_TTL).timestamp())
+        for chunk, start in enumerate(range(0, len(items), _GROUP_ITEMS_PER_CHUNK), start=1):
+            if chunk in (written or set()):
+                continue
+            marker = {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": to_dynamo(
+                        {
+                            "PK": keys.award_pk(award.event_id),
+                            "SK": keys.award_chunk_sk(chunk),
+                            "entity": "award_chunk",
+                            "expires_at": expires_at,
+                        }
+                    ),
+                    "ConditionExpression": "attribute_not_exists(PK)",
+                }
+            }
+            for _attempt in range(_ATTEMPTS):
+                reasons = self._transact(
+                    [marker, *items[start : start + _GROUP_ITEMS_PER_CHUNK]], "could not award points"
+                )
+                if reasons is None or reasons[0] == _CONDITION_FAILED:
+                    break  # written now, or by an earlier attempt
+                if not _RETRYABLE.intersection(reasons):
+                    raise StoreError(f"could not award points to groups ({', '.join(reasons)})")
+            else:
+                raise StoreError("could not award points to groups: their items stayed busy")
+
+    def _written_chunks(self, event_id: str) -> set[int]:
+        markers = self._paged(
+            {
+                "TableName": self._table,
+                "KeyConditionExpression": "PK = :pk",
+                "ExpressionAttributeValues": to_dynamo({":pk": keys.award_pk(event_id)}),
+                "ProjectionExpression": "SK",
+                "ConsistentRead": True,
+            }
+        )
+        return {keys.award_chunk_of(str(marker["SK"])) for marker in markers}
+
+    def _transact(self, actions: list[dict[str, Any]], failure: str) -> list[str] | None:
+        """None when written; the cancellation reason of each action when cancelled."""
         try:
             self._client.transact_write_items(TransactItems=cast("list[TransactWriteItemTypeDef]", actions))
         except ClientError as exc:
             if exc.response["Error"]["Code"] != "TransactionCanceledException":
-                raise StoreError("could not award points") from exc
-            reasons = [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                return False  # already awarded
-            if reasons and reasons[-1] == "ConditionalCheckFailed" and award.kind is AwardKind.CLICK:
-                # The post reached its click cap: the click is counted for impact, without points.
-                self._count_click_without_points(award)
-                return False
-            raise StoreError(f"could not award points ({', '.join(reasons)})") from exc
-        return True
+                raise StoreError(failure) from exc
+            return [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])] or ["None"]
+        return None
 
     def _score_update(
-        self, award: Award, period_key: str, scope: str, *, name: str, hidden: bool, counter: str | None
+        self,
+        award: Award,
+        period_key: str,
+        scope: str,
+        *,
+        name: str,
+        hidden: bool,
+        counter: str | None,
+        before: _Before | None = None,
     ) -> dict[str, Any]:
         values: dict[str, Any] = {
             ":points": award.points,
@@ -132,24 +377,51 @@ class ScoreStore:
             ":scope": scope,
             ":entity": "score",
         }
+        names = {"#name": "name", "#scope": "scope"}
+        added = "ADD score :points"
+        if counter:
+            added += ", #counter :one"
+            names["#counter"] = counter
+            values[":one"] = 1
         expression = (
-            "ADD score :points SET reached_at = :at, employee_id = :employee, #name = :name, "
+            f"{added} SET reached_at = :at, employee_id = :employee, #name = :name, "
             "period = :period, #scope = :scope, entity = :entity"
         )
-        if counter:
-            expression = expression.replace("ADD score :points", f"ADD score :points, {counter} :one")
-            values[":one"] = 1
         if hidden:
             expression += " REMOVE GSI3PK"
         else:
             expression += ", GSI3PK = :board"
             values[":board"] = keys.leaderboard_pk(period_key, scope)
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": to_dynamo({"PK": keys.employee_pk(award.employee_id), "SK": keys.score_sk(period_key, scope)}),
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+        }
+        if before is not None:
+            update["ConditionExpression"] = _unchanged_since(before, names, values)
+        update["ExpressionAttributeValues"] = to_dynamo(values)
+        return {"Update": update}
+
+    def _histogram_move(self, period_key: str, shard: int, before: int | None, points: int) -> dict[str, Any] | None:
+        """One person moves from the bucket of their score before to that of their score after (or
+        enters the histogram); nothing to write when both are the same bucket."""
+        after = (before or 0) + points
+        if before is not None and score_bucket(before) == score_bucket(after):
+            return None
+        names = {"#into": bucket_attribute(score_bucket(after))}
+        values: dict[str, Any] = {":one": 1, ":entity": "histogram"}
+        expression = "ADD #into :one"
+        if before is not None:
+            names["#out"] = bucket_attribute(score_bucket(before))
+            values[":less"] = -1
+            expression += ", #out :less"
         return {
             "Update": {
                 "TableName": self._table,
-                "Key": to_dynamo({"PK": keys.employee_pk(award.employee_id), "SK": keys.score_sk(period_key, scope)}),
-                "UpdateExpression": expression,
-                "ExpressionAttributeNames": {"#name": "name", "#scope": "scope"},
+                "Key": to_dynamo({"PK": keys.histogram_pk(period_key, shard), "SK": keys.HISTOGRAM}),
+                "UpdateExpression": expression + " SET entity = :entity",
+                "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": to_dynamo(values),
             }
         }
@@ -169,64 +441,91 @@ class ScoreStore:
             }
         }
 
-    def _stats_update(self, period_key: str, stats_key: str, award: Award, counter: str | None) -> dict[str, Any]:
-        expression = "ADD points :points" + (f", {counter} :one" if counter else "") + " SET entity = :entity"
+    def _stats_update(
+        self, period_key: str, shard: int, row: str, award: Award, counter: str | None, *, participant: bool
+    ) -> dict[str, Any]:
+        added = ["points :points"]
         values: dict[str, Any] = {":points": award.points, ":entity": "stats"}
         if counter:
+            added.append(f"{counter} :one")
+            values[":one"] = 1
+        if participant:
+            added.append("participants :one")
             values[":one"] = 1
         return {
             "Update": {
                 "TableName": self._table,
-                "Key": to_dynamo({"PK": keys.stats_pk(period_key), "SK": stats_key}),
-                "UpdateExpression": expression,
+                "Key": to_dynamo({"PK": keys.stats_pk(period_key, shard), "SK": row}),
+                "UpdateExpression": f"ADD {', '.join(added)} SET entity = :entity",
                 "ExpressionAttributeValues": to_dynamo(values),
             }
         }
 
     def _count_click(self, award: Award, click_cap: int | None) -> dict[str, Any]:
         assert award.content_id and award.network
-        values: dict[str, Any] = {":one": 1, ":zero": 0}
-        condition = None
-        if click_cap is not None:
-            condition = "attribute_not_exists(awarded_clicks) OR awarded_clicks < :cap"
-            values[":cap"] = click_cap
         update: dict[str, Any] = {
             "TableName": self._table,
             "Key": to_dynamo(
                 {"PK": keys.employee_pk(award.employee_id), "SK": keys.approval_sk(award.content_id, award.network)}
             ),
             "UpdateExpression": "ADD clicks :one, awarded_clicks :one",
-            "ExpressionAttributeValues": to_dynamo({key: value for key, value in values.items() if key != ":zero"}),
         }
-        if condition:
-            update["ConditionExpression"] = condition
+        values: dict[str, Any] = {":one": 1}
+        if click_cap is not None:
+            update["ConditionExpression"] = "attribute_not_exists(awarded_clicks) OR awarded_clicks < :cap"
+            values[":cap"] = click_cap
+        update["ExpressionAttributeValues"] = to_dynamo(values)
         return {"Update": update}
 
-    def _count_click_without_points(self, award: Award) -> None:
-        assert award.content_id and award.network
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=to_dynamo(
-                    {"PK": keys.employee_pk(award.employee_id), "SK": keys.approval_sk(award.content_id, award.network)}
-                ),
-                UpdateExpression="ADD clicks :one",
-                ExpressionAttributeValues=to_dynamo({":one": 1}),
-            )
-        except ClientError as exc:
-            raise StoreError("could not count the click") from exc
-
     def ledger_entry(self, employee_id: str, event_id: str) -> dict[str, Any]:
+        return self._ledger_item(employee_id, event_id, consistent=False)
+
+    def _ledger_item(self, employee_id: str, event_id: str, *, consistent: bool) -> dict[str, Any]:
         try:
             response = self._client.get_item(
                 TableName=self._table,
                 Key=to_dynamo({"PK": keys.employee_pk(employee_id), "SK": keys.points_sk(event_id)}),
+                ConsistentRead=consistent,
             )
         except ClientError as exc:
             raise StoreError("could not read the ledger") from exc
         if "Item" not in response:
             raise NotFound("no such award")
         return from_dynamo(response["Item"])
+
+    # ------------------------------------------------------------------ visits past the cap
+    def count_visits(self, visits: dict[Post, int]) -> None:
+        """Adds visits past the click cap: one write per post for a whole stream batch, never on the
+        approval item (the consent record, which a viral post would otherwise turn into a hot item)."""
+        for (employee_id, content_id, network), count in sorted(visits.items()):
+            try:
+                self._client.update_item(
+                    TableName=self._table,
+                    Key=to_dynamo({"PK": keys.employee_pk(employee_id), "SK": keys.visits_sk(content_id, network)}),
+                    UpdateExpression=(
+                        "ADD visits :count SET entity = :entity, content_id = :content, network = :network"
+                    ),
+                    ExpressionAttributeValues=to_dynamo(
+                        {":count": count, ":entity": "visits", ":content": content_id, ":network": network}
+                    ),
+                )
+            except ClientError as exc:
+                raise StoreError("could not count visits") from exc
+
+    def visits_past_cap(self, employee_id: str) -> dict[tuple[str, str], int]:
+        """(content id, network) -> visits past the cap, for one employee's page (one Query)."""
+        found: dict[tuple[str, str], int] = {}
+        for item in self._paged(
+            {
+                "TableName": self._table,
+                "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
+                "ExpressionAttributeValues": to_dynamo(
+                    {":pk": keys.employee_pk(employee_id), ":prefix": keys.VISITS_PREFIX}
+                ),
+            }
+        ):
+            found[(str(item["content_id"]), str(item["network"]))] = int(item.get("visits", 0))
+        return found
 
     # ------------------------------------------------------------------ leaderboards
     def top(self, period_key: str, scope: str, k: int) -> list[Ranked]:
@@ -249,7 +548,7 @@ class ScoreStore:
             if not last or (len(rows) > k and not boundary_tied):
                 break
             request["ExclusiveStartKey"] = last
-        rows.sort(key=lambda row: (-int(row["score"]), str(row.get("reached_at", "")), str(row["employee_id"])))
+        rows.sort(key=_board_order)
         return [
             Ranked(
                 rank=index + 1,
@@ -261,7 +560,12 @@ class ScoreStore:
         ]
 
     def standing(self, employee_id: str, period_key: str, scope: str, nearby: int = 2) -> Standing:
-        """The employee's score, rank and neighbours on one board (rank None when hidden or 0)."""
+        """The employee's score and place on one board, at a cost bounded whatever its size.
+
+        The exact place counts the index entries ahead (at most ``exact_rank_limit`` of them). On
+        the overall board the histogram is read first: when it shows that many people or more
+        ahead, the place is "top p%" of everyone with points, without counting. A place is never
+        guessed: past the limit with no histogram (a group board) it is "not in the top N"."""
         try:
             response = self._client.get_item(
                 TableName=self._table,
@@ -271,46 +575,80 @@ class ScoreStore:
             raise StoreError("could not read the score") from exc
         item = from_dynamo(response["Item"]) if "Item" in response else None
         if item is None or "GSI3PK" not in item:
-            return Standing(score=int(item["score"]) if item else 0, rank=None, above=[], below=[])
+            return Standing(score=int(item["score"]) if item else 0)
         score = int(item["score"])
         board = keys.leaderboard_pk(period_key, scope)
-        higher = self._query(
-            {
-                "TableName": self._table,
-                "IndexName": "GSI3",
-                "KeyConditionExpression": "GSI3PK = :board AND score > :score",
-                "ExpressionAttributeValues": to_dynamo({":board": board, ":score": score}),
-                "Select": "COUNT",
-            }
-        )
-        rank = int(higher.get("Count", 0)) + 1
+        limit = self._exact_rank_limit
+        position = self.histogram(period_key).position(score) if scope == OVERALL else None
+        rank = None
+        if position is None or position.ahead_at_least < limit:
+            rank = self._exact_rank(board, item, limit)
         above = self._neighbours(board, score, above=True, limit=nearby)
-        below = self._neighbours(board, score, above=False, limit=nearby + 1)
-        below = [row for row in below if row.employee_id != employee_id][:nearby]
-        return Standing(
-            score=score,
-            rank=rank,
-            above=[
-                Ranked(rank - len(above) + index, row.employee_id, row.name, row.score)
-                for index, row in enumerate(above)
-            ],
-            below=[Ranked(rank + index + 1, row.employee_id, row.name, row.score) for index, row in enumerate(below)],
-        )
+        below = self._neighbours(board, score, above=False, limit=nearby)
+        if rank is not None:
+            return Standing(score=score, rank=rank, above=above, below=below)
+        if position is not None:
+            return Standing(
+                score=score, top_percent=position.top_percent, among=position.among, above=above, below=below
+            )
+        return Standing(score=score, beyond=limit, above=above, below=below)
 
-    def _neighbours(self, board: str, score: int, *, above: bool, limit: int) -> list[Ranked]:
+    def _exact_rank(self, board: str, item: dict[str, Any], budget: int) -> int | None:
+        """1 + the people ahead in board order (higher score; same score reached earlier, then
+        smaller id), counted over at most ``budget`` index entries; None past the budget."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "GSI3",
+            "KeyConditionExpression": "GSI3PK = :board AND score >= :score",
+            "FilterExpression": (
+                "employee_id <> :me AND "
+                "(score > :score OR reached_at < :at OR (reached_at = :at AND employee_id < :me))"
+            ),
+            "ExpressionAttributeValues": to_dynamo(
+                {
+                    ":board": board,
+                    ":score": int(item["score"]),
+                    ":at": str(item.get("reached_at", "")),
+                    ":me": str(item["employee_id"]),
+                }
+            ),
+            "Select": "COUNT",
+        }
+        ahead = read = 0
+        while read < budget:
+            request["Limit"] = budget - read
+            response = self._query(request)
+            ahead += int(response.get("Count", 0))
+            read += int(response.get("ScannedCount", 0))
+            if "LastEvaluatedKey" not in response:
+                return ahead + 1
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return None
+
+    def _neighbours(self, board: str, score: int, *, above: bool, limit: int) -> list[Neighbour]:
+        """The closest higher (or lower) scores: ties with the employee are neither."""
+        if limit < 1:
+            return []
         response = self._query(
             {
                 "TableName": self._table,
                 "IndexName": "GSI3",
-                "KeyConditionExpression": f"GSI3PK = :board AND score {'>' if above else '<='} :score",
+                "KeyConditionExpression": f"GSI3PK = :board AND score {'>' if above else '<'} :score",
                 "ExpressionAttributeValues": to_dynamo({":board": board, ":score": score}),
                 "ScanIndexForward": above,
                 "Limit": limit,
             }
         )
         rows = [from_dynamo(item) for item in response.get("Items", [])]
-        ranked = [Ranked(0, str(row["employee_id"]), str(row.get("name", "")), int(row["score"])) for row in rows]
-        return list(reversed(ranked)) if above else ranked
+        neighbours = [Neighbour(name=str(row.get("name", "")), score=int(row["score"])) for row in rows]
+        return list(reversed(neighbours)) if above else neighbours
+
+    def histogram(self, period_key: str) -> Histogram:
+        """People per score bucket on the period's overall board: its shards, one BatchGetItem."""
+        wanted = [
+            {"PK": keys.histogram_pk(period_key, shard), "SK": keys.HISTOGRAM} for shard in range(HISTOGRAM_SHARDS)
+        ]
+        return Histogram.from_shards(batch_get(self._client, self._table, wanted))
 
     def set_hidden(self, employee_id: str, hidden: bool) -> None:
         """Hides (or shows again) the employee on every board: profile flag + each score item."""
@@ -323,15 +661,14 @@ class ScoreStore:
                 ConditionExpression="attribute_exists(PK)",
                 ExpressionAttributeValues=to_dynamo({":hidden": hidden}),
             )
-            scores = self._query(
+            scores = self._paged(
                 {
                     "TableName": self._table,
                     "KeyConditionExpression": "PK = :pk AND begins_with(SK, :prefix)",
                     "ExpressionAttributeValues": to_dynamo({":pk": pk, ":prefix": "SCORE#"}),
                 }
             )
-            for raw in scores.get("Items", []):
-                item = from_dynamo(raw)
+            for item in scores:
                 if hidden:
                     expression, values = "REMOVE GSI3PK", None
                 else:
@@ -349,9 +686,8 @@ class ScoreStore:
             raise StoreError("could not change leaderboard visibility") from exc
 
     # ------------------------------------------------------------------ reports
-    def board_rows(self, period_key: str, scope: str) -> list[dict[str, Any]]:
-        """Every visible score item of a board, best first (reports; paged)."""
-        rows: list[dict[str, Any]] = []
+    def board_pages(self, period_key: str, scope: str) -> Iterator[list[dict[str, Any]]]:
+        """Every visible score item of a board, best first, one page (up to 1 MB) at a time."""
         request: dict[str, Any] = {
             "TableName": self._table,
             "IndexName": "GSI3",
@@ -361,20 +697,38 @@ class ScoreStore:
         }
         while True:
             response = self._query(request)
-            rows.extend(from_dynamo(item) for item in response.get("Items", []))
+            yield [from_dynamo(item) for item in response.get("Items", [])]
             if "LastEvaluatedKey" not in response:
-                return rows
+                return
             request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def stats(self, period_key: str) -> list[dict[str, Any]]:
-        response = self._query(
-            {
-                "TableName": self._table,
-                "KeyConditionExpression": "PK = :pk",
-                "ExpressionAttributeValues": to_dynamo({":pk": keys.stats_pk(period_key)}),
-            }
-        )
-        return [from_dynamo(item) for item in response.get("Items", [])]
+        """The period's counter rows, their shards added up: ``{"dimension": "company" | "campaign" |
+        "group", "name": ..., "points": ..., "approvals": ..., ...}``."""
+        rows: dict[str, dict[str, Any]] = {}
+        for shard in range(STATS_SHARDS):
+            for item in self._paged(
+                {
+                    "TableName": self._table,
+                    "KeyConditionExpression": "PK = :pk",
+                    "ExpressionAttributeValues": to_dynamo({":pk": keys.stats_pk(period_key, shard)}),
+                }
+            ):
+                sk = str(item["SK"])
+                if sk not in rows:
+                    dimension, _, name = sk.partition("#")
+                    rows[sk] = {"dimension": dimension.lower(), "name": name, **dict.fromkeys(STAT_COUNTERS, 0)}
+                for counter in STAT_COUNTERS:
+                    rows[sk][counter] += int(item.get(counter, 0))
+        return list(rows.values())
+
+    def _paged(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        while True:
+            response = self._query(request)
+            yield from (from_dynamo(item) for item in response.get("Items", []))
+            if "LastEvaluatedKey" not in response:
+                return
+            request = {**request, "ExclusiveStartKey": response["LastEvaluatedKey"]}
 
     def _query(self, request: dict[str, Any]) -> dict[str, Any]:
         try:
@@ -383,16 +737,50 @@ class ScoreStore:
             raise StoreError("could not read scores") from exc
 
 
+def _unchanged_since(before: _Before, names: dict[str, str], values: dict[str, Any]) -> str:
+    """The condition that the score item still holds what was read before the award."""
+    if before.score is None:
+        return "attribute_not_exists(score)"
+    values[":before_score"] = before.score
+    names["#approvals"] = "approvals"
+    if before.approvals is None:
+        return "score = :before_score AND attribute_not_exists(#approvals)"
+    values[":before_approvals"] = before.approvals
+    return "score = :before_score AND #approvals = :before_approvals"
+
+
+def _board_order(row: dict[str, Any]) -> tuple[int, str, str]:
+    return (-int(row["score"]), str(row.get("reached_at", "")), str(row["employee_id"]))
+
+
+def _first_approval_periods(award: Award, before: dict[Period, _Before]) -> set[Period]:
+    """The report periods in which this award is the employee's first approval: a participant."""
+    if award.kind is not AwardKind.APPROVED:
+        return set()
+    return {period for period in _STATS_PERIODS if not before[period].approvals}
+
+
 class ScoringLookups:
-    """Profiles (with the leaderboard opt-out) and content for one stream batch: one BatchGetItem."""
+    """Profiles (with the leaderboard opt-out), content and the click caps reached, for one stream
+    batch: one BatchGetItem (per 100 keys)."""
 
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._client = client
         self._table = table_name
 
-    def context_for(self, employee_ids: Iterable[str], content_ids: Iterable[str]) -> Context:
+    def context_for(
+        self,
+        employee_ids: Iterable[str],
+        content_ids: Iterable[str],
+        posts: Iterable[Post] = (),
+        clicks: Iterable[tuple[str, str]] = (),
+    ) -> Context:
+        """``posts``: the approvals whose click caps to read; ``clicks``: (employee id, award id) of
+        the batch's clicks, to tell a redelivered click from a new one."""
         wanted = [{"PK": keys.employee_pk(e), "SK": keys.PROFILE} for e in sorted(set(employee_ids))]
         wanted += [{"PK": keys.content_pk(c), "SK": keys.META} for c in sorted(set(content_ids))]
+        wanted += [{"PK": keys.employee_pk(e), "SK": keys.approval_sk(c, n)} for e, c, n in sorted(set(posts))]
+        wanted += [{"PK": keys.employee_pk(e), "SK": keys.points_sk(event)} for e, event in sorted(set(clicks))]
         context = Context(employees={}, hidden=set(), contents={})
         for item in batch_get(self._client, self._table, wanted):
             if item.get("entity") == "employee":
@@ -403,4 +791,9 @@ class ScoringLookups:
             elif item.get("entity") == "content":
                 content = Content.model_validate(item)
                 context.contents[content.content_id] = content
+            elif item.get("entity") == "approval":
+                post = (str(item["employee_id"]), str(item["content_id"]), str(item["network"]))
+                context.awarded_clicks[post] = int(item.get("awarded_clicks", 0))
+            elif item.get("entity") == "points":
+                context.awarded_events.add(str(item["event_id"]))
         return context

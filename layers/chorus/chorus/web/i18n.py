@@ -69,6 +69,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "points_to_spend": "points to spend",
         "points_earned": "earned in all",
         "rank_this_month": "#{rank} this month with {score} points",
+        "top_percent_this_month": "Top {percent}% of the {among} people with points this month, with {score} points",
+        "beyond_this_month": "Beyond #{limit} this month, with {score} points",
         "you": "You",
         "hidden_from_boards": "You are hidden from the leaderboards.",
         "hide_me": "Hide me from leaderboards",
@@ -150,6 +152,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "points_to_spend": "points à dépenser",
         "points_earned": "gagnés au total",
         "rank_this_month": "{rank}e ce mois-ci avec {score} points",
+        "top_percent_this_month": "Dans les {percent} % premiers des {among} personnes qui ont des points ce mois-ci, "
+        "avec {score} points",
+        "beyond_this_month": "Au-delà de la {limit}e place ce mois-ci, avec {score} points",
         "you": "Vous",
         "hidden_from_boards": "Vous êtes masqué des classements.",
         "hide_me": "Me masquer des classements",

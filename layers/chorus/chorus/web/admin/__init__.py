@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from chorus.services.digest import DigestPlanner
     from chorus.services.ingest import IngestService
     from chorus.services.lifecycle import LifecycleService
+    from chorus.services.points_reports import PointsReportService
     from chorus.services.retraction import RetractionService
     from chorus.services.rewards import RewardService
     from chorus.services.scoring import ScoringService
@@ -40,6 +41,7 @@ class AdminDependencies:
     lifecycle: LifecycleService
     planner: DigestPlanner
     scoring: ScoringService
+    reports: PointsReportService
     rewards: RewardService
     alerts: AlertStore
 
@@ -52,7 +54,7 @@ def build_admin_app(deps: AdminDependencies) -> APIGatewayHttpResolver:
     app.use(middlewares=[require_admin(settings.admin_group, settings.groups_claim, settings.groups_delimiter)])
     app.include_router(content_router(deps.catalog, deps.ingest, deps.retraction), prefix="/admin/content")
     app.include_router(digests_router(deps.planner), prefix="/admin/digests")
-    app.include_router(scores_router(deps.scoring), prefix="/admin")
+    app.include_router(scores_router(deps.scoring, deps.reports), prefix="/admin")
     app.include_router(rewards_router(deps.rewards), prefix="/admin")
     app.include_router(employees_router(deps.ingest, deps.lifecycle), prefix="/admin/employees")
     app.include_router(uploads_router(deps.objects, deps.settings.upload_url_ttl_seconds), prefix="/admin")

@@ -1,24 +1,29 @@
-"""/admin/leaderboard, /admin/leaderboard/teams, /admin/points/reversals, /admin/reports."""
+"""/admin/leaderboard, /admin/leaderboard/teams, /admin/points/reversals, /admin/reports (the
+summary) and /admin/exports (full reports, produced in the background, downloaded from S3)."""
 
 from __future__ import annotations
 
 import csv
 import io
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from chorus.domain.points_report import EXPORT_ID, spreadsheet_cell
 from chorus.domain.scoring import OVERALL, Period
-from chorus.errors import FieldProblem, InvalidInput
+from chorus.errors import FieldProblem, InvalidInput, NotFound
+from chorus.observability import logger
 from chorus.web.http_errors import json_response
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+    from chorus.services.points_reports import PointsReportService
     from chorus.services.scoring import ScoringService
 
 MAX_BOARD = 100
+SUMMARY_COLUMNS = ("dimension", "name", "points", "approvals", "publications", "clicks", "participants", "members")
 
 
 class ReversalRequest(BaseModel):
@@ -27,6 +32,12 @@ class ReversalRequest(BaseModel):
     employee_id: str = Field(min_length=3, max_length=64)
     event_id: str = Field(min_length=3, max_length=300)
     reason: str = Field(min_length=1, max_length=300)
+
+
+class ExportOrder(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    period: Period = Period.MONTH
 
 
 def _period(raw: str | None) -> Period:
@@ -44,13 +55,19 @@ def _size(raw: str | None) -> int:
     return int(raw)
 
 
-def _cell(value: object) -> str:
-    """Spreadsheets run cells starting with = + - @ as formulas: such text is quoted."""
-    text = str(value)
-    return "'" + text if text[:1] in {"=", "+", "-", "@", "\t", "\r"} and not text.lstrip("-").isdigit() else text
+def _summary_csv(summary: dict[str, Any]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(SUMMARY_COLUMNS)
+    for dimension in ("campaigns", "groups"):
+        for row in summary[dimension]:
+            writer.writerow(
+                [spreadsheet_cell(dimension[:-1]), *(spreadsheet_cell(row.get(c)) for c in SUMMARY_COLUMNS[1:])]
+            )
+    return buffer.getvalue()
 
 
-def scores_router(scoring: ScoringService) -> APIGatewayHttpRouter:
+def scores_router(scoring: ScoringService, reports: PointsReportService) -> APIGatewayHttpRouter:
     from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
@@ -71,8 +88,7 @@ def scores_router(scoring: ScoringService) -> APIGatewayHttpRouter:
 
     @router.get("/leaderboard/teams")
     def teams() -> Response[str]:
-        period = _period(query().get("period"))
-        return json_response(200, {"period": period.value, "teams": scoring.team_board(period)})
+        return json_response(200, reports.team_board(_period(query().get("period"))))
 
     @router.post("/points/reversals")
     def reverse() -> Response[str]:
@@ -83,36 +99,41 @@ def scores_router(scoring: ScoringService) -> APIGatewayHttpRouter:
     @router.get("/reports")
     def report() -> Response[str]:
         params = query()
-        period = _period(params.get("period"))
-        document = scoring.report(period)
-        if params.get("format") == "csv":
-            buffer = io.StringIO()
-            writer = csv.writer(buffer)
-            writer.writerow(["dimension", "name", "points", "approvals", "publications", "clicks"])
-            for dimension in ("campaigns", "groups", "employees"):
-                for row in document[dimension]:
-                    writer.writerow(
-                        [
-                            _cell(x)
-                            for x in (
-                                dimension[:-1],
-                                row["name"],
-                                row["points"],
-                                row["approvals"],
-                                row["publications"],
-                                row["clicks"],
-                            )
-                        ]
-                    )
-            return Response(
-                status_code=200,
-                content_type="text/csv; charset=utf-8",
-                body=buffer.getvalue(),
-                headers={
-                    "Content-Disposition": f'attachment; filename="chorus-{period.value}.csv"',
-                    "Cache-Control": "no-store",
-                },
-            )
-        return json_response(200, document)
+        summary = reports.summary(_period(params.get("period")))
+        if params.get("format") != "csv":
+            return json_response(200, summary)
+        return Response(
+            status_code=200,
+            content_type="text/csv; charset=utf-8",
+            body=_summary_csv(summary),
+            headers={
+                "Content-Disposition": f'attachment; filename="chorus-summary-{summary["period_key"]}.csv"',
+                "Cache-Control": "no-store",
+            },
+        )
+
+    @router.post("/exports")
+    def request_export() -> Response[str]:
+        order = ExportOrder.model_validate_json(router.current_event.decoded_body or "{}")
+        export = reports.request_export(order.period)
+        logger.info("report export requested", admin=router.context.get("admin_subject"), export_id=export.export_id)
+        location = f"/admin/exports/{export.export_id}"
+        response = json_response(
+            202,
+            {
+                "id": export.export_id,
+                "status": export.status.value,
+                "period": export.period.value,
+                "location": location,
+            },
+        )
+        response.headers["Location"] = location
+        return response
+
+    @router.get("/exports/<export_id>")
+    def export_status(export_id: str) -> Response[str]:
+        if not EXPORT_ID.fullmatch(export_id):
+            raise NotFound("no such report")
+        return json_response(200, reports.export_status(export_id))
 
     return router

@@ -44,12 +44,17 @@ def me_router(consent: ConsentService, scoring: ScoringService, rewards: RewardS
         connect_token = consent.connect_token(claims)
         zone = view.employee.timezone
         titles = view.titles
+        # Visits past a post's click cap are kept apart from the approval (never written per click).
+        past_cap = scoring.visits_past_cap(claims.employee_id)
+
+        def visits(approval: Approval) -> int:
+            return approval.clicks + past_cap.get((approval.content_id, approval.network.value), 0)
 
         def summary(approval: Approval) -> dict[str, Any]:
             item = post_summary(approval, zone)
             item["content_id"] = approval.content_id
             item["title"] = titles.get(approval.content_id, "") or approval.content_id
-            item["clicks"] = approval.clicks
+            item["clicks"] = visits(approval)
             return item
 
         pending = [
@@ -83,7 +88,7 @@ def me_router(consent: ConsentService, scoring: ScoringService, rewards: RewardS
             rewards=[{"reward": reward, "affordable": overview.affordable(reward)} for reward in overview.rewards],
             redemptions=overview.redemptions,
             redeem_key=secrets.token_urlsafe(16),
-            total_clicks=sum(approval.clicks for approval in view.published),
+            total_clicks=sum(visits(approval) for approval in view.published),
         )
 
     @router.route("/me", method=["GET", "HEAD"])

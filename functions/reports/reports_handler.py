@@ -1,0 +1,13 @@
+"""SQS report requests -> report files in S3 (one export each); the daily schedule -> the census."""
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from chorus.bootstrap import report_runtime
+from chorus.observability import logger
+
+
+@logger.inject_lambda_context(clear_state=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return report_runtime().handle(event, context)

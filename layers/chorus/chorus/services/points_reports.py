@@ -1,0 +1,299 @@
+"""Points reports for admins at any company size.
+
+* The summary and the team board answer synchronously from counters the scorer maintains
+  (sharded per period) and the latest roster census: a fixed number of small reads, never the
+  roster nor the board, and at most MAX_ROWS rows per dimension.
+* The full report (every employee) is produced by the report function: the admin API records a
+  pending export and queues its id; the function streams the board page by page into a CSV and a
+  JSON file, uploads both to S3 and marks the export ready; the admin API then answers presigned
+  download links. Producing an export twice (a redelivered message) writes the same files once
+  more at most, and records them once.
+* The census (active employees, overall and per group) is counted from the roster by the report
+  function, daily and whenever a report finds none.
+"""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
+from typing import IO, Any, Protocol
+
+from chorus import clock
+from chorus.domain.employee import Employee
+from chorus.domain.points_report import (
+    COUNTERS,
+    MAX_ROWS,
+    Census,
+    Export,
+    ExportFile,
+    ExportRequest,
+    ExportStatus,
+    ReportWriter,
+    counter_row,
+    export_files,
+    iso,
+    rate,
+    report_period,
+)
+from chorus.domain.scoring import OVERALL, Period, period_keys
+from chorus.errors import ChorusError
+from chorus.observability import logger
+
+ROSTER_PAGE = 1000
+
+
+class Counters(Protocol):
+    def stats(self, period_key: str) -> list[dict[str, Any]]: ...
+    def board_pages(self, period_key: str, scope: str) -> Iterator[list[dict[str, Any]]]: ...
+
+
+class RosterPage(Protocol):
+    @property
+    def items(self) -> list[Employee]: ...
+    @property
+    def next_token(self) -> dict[str, Any] | None: ...
+
+
+class Roster(Protocol):
+    def active_roster_page(self, limit: int, start: dict[str, Any] | None = None) -> RosterPage: ...
+
+
+class Exports(Protocol):
+    def create(self, export: Export) -> None: ...
+    def get(self, export_id: str) -> Export: ...
+    def finish(
+        self,
+        export_id: str,
+        status: ExportStatus,
+        finished_at: datetime,
+        *,
+        employees: int = 0,
+        files: dict[str, ExportFile] | None = None,
+    ) -> bool: ...
+
+
+class CensusKeeper(Protocol):
+    def save(self, census: Census) -> None: ...
+    def latest(self) -> Census | None: ...
+
+
+class Files(Protocol):
+    def put_file(self, key: str, body: IO[bytes], content_type: str) -> None: ...
+    def presigned_get(self, key: str, expires_in: int, filename: str) -> str: ...
+
+
+class Queue(Protocol):
+    def send_all(self, bodies: Sequence[str]) -> int: ...
+
+
+class PointsReportService:
+    def __init__(
+        self,
+        counters: Counters,
+        census: CensusKeeper,
+        exports: Exports,
+        *,
+        files: Files | None = None,
+        queue: Queue | None = None,
+        roster: Roster | None = None,
+        download_ttl_seconds: int = 900,
+        now: Callable[[], datetime] = clock.now,
+    ) -> None:
+        self._counters = counters
+        self._census = census
+        self._exports = exports
+        self._files = files
+        self._queue = queue
+        self._roster = roster
+        self._download_ttl = download_ttl_seconds
+        self._now = now
+
+    # ------------------------------------------------------------------ synchronous, bounded
+    def summary(self, period: Period) -> dict[str, Any]:
+        """Participation and counters per campaign and group (the per-employee rows are in exports)."""
+        used = report_period(period)
+        report, campaigns, groups = self._summary(period_keys(self._now())[used], used, self._census.latest())
+        return {
+            **report,
+            "campaigns": campaigns[:MAX_ROWS],
+            "campaigns_total": len(campaigns),
+            "groups": groups[:MAX_ROWS],
+            "groups_total": len(groups),
+            "truncated": len(campaigns) > MAX_ROWS or len(groups) > MAX_ROWS,
+        }
+
+    def team_board(self, period: Period) -> dict[str, Any]:
+        """Teams ranked by points per active member, so large teams do not win by size."""
+        used = report_period(period)
+        period_key = period_keys(self._now())[used]
+        census = self._census.latest()
+        members = census.groups if census else {}
+        points = {row["name"]: row for row in self._counters.stats(period_key) if row["dimension"] == "group"}
+        teams = []
+        for group in sorted(set(points) | set(members)):
+            row, count = points.get(group, {}), members.get(group)
+            earned = int(row.get("points", 0))
+            teams.append(
+                {
+                    "group": group,
+                    "points": earned,
+                    "participants": int(row.get("participants", 0)),
+                    "members": count,
+                    "average": round(earned / count, 2) if count else None,
+                    "participation": rate(int(row.get("participants", 0)), count),
+                }
+            )
+        teams.sort(key=_team_order)
+        return {
+            "period": used.value,
+            "period_key": period_key,
+            "members_counted_at": iso(census.counted_at) if census else None,
+            "teams": teams[:MAX_ROWS],
+            "teams_total": len(teams),
+            "truncated": len(teams) > MAX_ROWS,
+        }
+
+    def _summary(
+        self, period_key: str, used: Period, census: Census | None
+    ) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+        stats = self._counters.stats(period_key)
+        company = next((row for row in stats if row["dimension"] == "company"), {})
+        members = census.groups if census else {}
+
+        def rows(dimension: str) -> list[dict[str, Any]]:
+            found = []
+            for row in stats:
+                if row["dimension"] != dimension:
+                    continue
+                entry = counter_row(row["name"] or "(none)", row)
+                if dimension == "group":
+                    entry |= {"participants": int(row.get("participants", 0)), "members": members.get(entry["name"])}
+                found.append(entry)
+            return sorted(found, key=lambda row: (-row["points"], row["name"]))
+
+        participants = int(company.get("participants", 0))
+        active = census.active if census else None
+        report = {
+            "period": used.value,
+            "period_key": period_key,
+            "active_employees": active,
+            "members_counted_at": iso(census.counted_at) if census else None,
+            "participants": participants,
+            "participation_rate": rate(participants, active),
+            "totals": {counter: int(company.get(counter, 0)) for counter in COUNTERS},
+        }
+        return report, rows("campaign"), rows("group")
+
+    # ------------------------------------------------------------------ exports
+    def request_export(self, period: Period) -> Export:
+        """Records a pending export and queues it for the report function."""
+        assert self._queue is not None, "the admin API is wired with the report queue"
+        used = report_period(period)
+        now = self._now()
+        export = Export(
+            export_id=uuid.uuid4().hex,
+            period=used,
+            period_key=period_keys(now)[used],
+            status=ExportStatus.PENDING,
+            requested_at=now,
+        )
+        self._exports.create(export)
+        try:
+            self._queue.send_all([ExportRequest(export_id=export.export_id).model_dump_json()])
+        except ChorusError:
+            self._exports.finish(export.export_id, ExportStatus.FAILED, self._now())
+            raise
+        logger.info("report requested", export_id=export.export_id, period=used.value)
+        return export
+
+    def export_status(self, export_id: str) -> dict[str, Any]:
+        export = self._exports.get(export_id)
+        answer: dict[str, Any] = {
+            "id": export.export_id,
+            "status": export.status.value,
+            "period": export.period.value,
+            "period_key": export.period_key,
+            "requested_at": iso(export.requested_at),
+        }
+        if export.finished_at:
+            answer["finished_at"] = iso(export.finished_at)
+        if export.status is ExportStatus.READY:
+            assert self._files is not None
+            answer["employees"] = export.employees
+            answer["files"] = {
+                name: {
+                    "url": self._files.presigned_get(file.key, self._download_ttl, file.filename),
+                    "bytes": file.bytes,
+                }
+                for name, file in sorted(export.files.items())
+            }
+            answer["expires_in"] = self._download_ttl
+        return answer
+
+    def produce_export(self, export_id: str) -> Export:
+        """Writes the export's files and marks it ready; an export already finished is left as is."""
+        assert self._files is not None
+        export = self._exports.get(export_id)
+        if export.status is not ExportStatus.PENDING:
+            logger.info("report already produced", export_id=export_id, status=export.status.value)
+            return export
+        census = self._census.latest() or self.take_census()
+        # The period of the request, not of today: a report asked on the 30th at 23:59 is that month's.
+        report, campaigns, groups = self._summary(export.period_key, export.period, census)
+        report["generated_at"] = iso(self._now())
+        targets = export_files(export.export_id, export.period_key)
+        with tempfile.TemporaryFile() as csv_file, tempfile.TemporaryFile() as json_file:
+            csv_text = io.TextIOWrapper(csv_file, encoding="utf-8", newline="")
+            json_text = io.TextIOWrapper(json_file, encoding="utf-8")
+            writer = ReportWriter(csv_text, json_text)
+            writer.begin(report, campaigns, groups)
+            for page in self._counters.board_pages(export.period_key, OVERALL):
+                for row in page:
+                    writer.employee(
+                        {
+                            "employee_id": str(row["employee_id"]),
+                            **counter_row(str(row.get("name", "")), {**row, "points": row["score"]}),
+                        }
+                    )
+            writer.end()
+            files: dict[str, ExportFile] = {}
+            for name, text in (("csv", csv_text), ("json", json_text)):
+                text.flush()
+                binary = text.detach()
+                size = binary.tell()
+                binary.seek(0)
+                key, content_type, filename = targets[name]
+                self._files.put_file(key, binary, content_type)
+                files[name] = ExportFile(key=key, bytes=size, filename=filename)
+        self._exports.finish(export.export_id, ExportStatus.READY, self._now(), employees=writer.employees, files=files)
+        logger.info("report produced", export_id=export_id, employees=writer.employees)
+        return self._exports.get(export_id)
+
+    # ------------------------------------------------------------------ census
+    def take_census(self) -> Census:
+        """Counts active employees, overall and per group, one roster page at a time."""
+        assert self._roster is not None, "the report function is wired with the roster"
+        active, groups = 0, dict[str, int]()
+        token: dict[str, Any] | None = None
+        while True:
+            page = self._roster.active_roster_page(ROSTER_PAGE, token)
+            for employee in page.items:
+                active += 1
+                for group in employee.groups:
+                    groups[group] = groups.get(group, 0) + 1
+            token = page.next_token
+            if not token:
+                break
+        census = Census(counted_at=self._now(), active=active, groups=groups)
+        self._census.save(census)
+        logger.info("census taken", active=active, groups=len(groups))
+        return census
+
+
+def _team_order(team: dict[str, Any]) -> tuple[bool, float, int, str]:
+    """Best average first; teams whose members are not counted yet last, by points."""
+    average = team["average"]
+    return (average is None, -float(average or 0), -int(team["points"]), str(team["group"]))
