@@ -594,19 +594,27 @@ class ReportRuntime:
     ReportFailures) and the daily census from its schedule."""
 
     service: PointsReportService
+    max_receives: int
 
     def handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
         from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
         from chorus.domain.points_report import ExportRequest
+        from chorus.errors import ChorusError
 
         if "Records" not in event:
             census = self.service.take_census()
             return {"active": census.active, "groups": len(census.groups)}
 
         def produce(record: SQSRecord) -> str:
-            return self.service.produce_export(ExportRequest.model_validate_json(record.body).export_id).status.value
+            export_id = ExportRequest.model_validate_json(record.body).export_id
+            try:
+                return self.service.produce_export(export_id).status.value
+            except ChorusError:
+                if int(record.attributes.approximate_receive_count) >= self.max_receives:
+                    self.service.give_up(export_id)  # the message goes to ReportFailures next
+                raise
 
         processor = BatchProcessor(event_type=EventType.SQS)
         return dict(process_partial_response(event=event, record_handler=produce, processor=processor, context=context))
@@ -614,7 +622,8 @@ class ReportRuntime:
 
 @cache
 def report_runtime() -> ReportRuntime:
-    return ReportRuntime(build_points_report_service(ReportSettings.from_env()))
+    settings = ReportSettings.from_env()
+    return ReportRuntime(build_points_report_service(settings), settings.report_max_receives)
 
 
 def build_email_feedback_service(

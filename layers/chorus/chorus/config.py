@@ -141,6 +141,9 @@ class PublisherSettings(TableSettings, ConnectionSettings, NoticeSettings, Sched
 class ReportSettings(StorageSettings):
     """The report function: reads the boards, counters and roster, writes report files to S3."""
 
+    # The report queue's maxReceiveCount: the last attempt marks the export failed.
+    report_max_receives: int = Field(alias="REPORT_MAX_RECEIVES", default=3, ge=1)
+
 
 class LifecycleSettings(TableSettings, ScheduleSettings):
     """The lifecycle function: withdraws deactivated employees (deletes schedules, not creates)."""

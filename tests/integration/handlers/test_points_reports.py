@@ -254,3 +254,34 @@ def test_report_files_expire_with_their_record() -> None:
     [rule] = [rule for rule in rules if rule.get("Prefix") == "exports/"]
     assert rule["ExpirationInDays"] == EXPORT_TTL.days == 7
     assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == 1
+
+
+def test_a_report_that_cannot_be_produced_says_so_after_the_last_attempt(world, monkeypatch):
+    from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
+
+    from chorus.errors import StoreError
+    from chorus.store.scores import ScoreStore
+    from tests.support.template import resource
+
+    # Given a report whose board cannot be read
+    _, accepted, _ = call("POST", "/admin/exports", body="{}")
+    [message] = queued(world)
+
+    def unreadable(*_args, **_kwargs):
+        raise StoreError("could not read scores")
+
+    monkeypatch.setattr(ScoreStore, "board_pages", unreadable)
+    # When SQS delivers it up to the queue's maxReceiveCount
+    max_receives = resource("ReportQueue")["Properties"]["RedrivePolicy"]["maxReceiveCount"]
+    assert resource("ReportFunction")["Properties"]["Environment"]["Variables"]["REPORT_MAX_RECEIVES"] == str(
+        max_receives
+    )
+    for attempt in range(1, max_receives + 1):
+        message["attributes"] = {"ApproximateReceiveCount": str(attempt)}
+        # (a batch of one that fails is the function's error: SQS makes the message visible again)
+        with pytest.raises(BatchProcessingError):
+            reports_handler.lambda_handler({"Records": [message]}, FakeLambdaContext())
+        status = call("GET", accepted["location"])[1]
+        # Then it is pending while SQS may try again, failed after the last attempt
+        assert status["status"] == ("failed" if attempt == max_receives else "pending")
+    assert "ask for it again" in status["message"]

@@ -601,28 +601,26 @@ def test_past_the_limit_a_group_board_says_beyond_and_never_guesses(aws):
     assert [n.score for n in standing.above] == [92, 91] and [n.score for n in standing.below] == [89]
 
 
+def me_page(email: str) -> str:
+    import web_handler
+    from chorus.adapters.secrets_keys import parse_key_ring
+    from chorus.domain.magic_links import ME_SCOPE, sign_link
+    from tests.conftest import MAGIC_LINK_SECRET
+    from tests.support.http_events import http_event
+
+    link = sign_link(
+        parse_key_ring(MAGIC_LINK_SECRET), employee_id(email), ME_SCOPE, datetime.now(UTC) + timedelta(days=1)
+    )
+    response = web_handler.lambda_handler(http_event("GET", "/me", claims=None, query={"t": link}), FakeLambdaContext())
+    assert response["statusCode"] == 200
+    return response["body"]
+
+
 class TestMePage:
-    @staticmethod
-    def page(email: str) -> str:
-        import web_handler
-        from chorus.adapters.secrets_keys import parse_key_ring
-        from chorus.domain.magic_links import ME_SCOPE, sign_link
-        from tests.conftest import MAGIC_LINK_SECRET
-        from tests.support.http_events import http_event
-
-        link = sign_link(
-            parse_key_ring(MAGIC_LINK_SECRET), employee_id(email), ME_SCOPE, datetime.now(UTC) + timedelta(days=1)
-        )
-        response = web_handler.lambda_handler(
-            http_event("GET", "/me", claims=None, query={"t": link}), FakeLambdaContext()
-        )
-        assert response["statusCode"] == 200
-        return response["body"]
-
     def test_near_the_top_the_page_shows_the_exact_place(self, world):
         run(record(approval_image("ada@example.com")), record(approval_image("ada@example.com", network="x")))
         run(record(approval_image("bob@example.com")))
-        body = self.page("bob@example.com")
+        body = me_page("bob@example.com")
         assert "#2 this month with 10 points" in body
         assert "Ada — 20" in body
 
@@ -633,7 +631,7 @@ class TestMePage:
         put_scores(world, [50 + n % 7 for n in range(1200)] + [1] * 300)
         run(record(approval_image("bob@example.com")))
         # When Bob opens his page
-        body = self.page("bob@example.com")
+        body = me_page("bob@example.com")
         # Then it says "top 81%" of the 1,501 people with points: he is 1,201st, and 1,201 <= 81% of
         # 1,501 (80% would be 1,200.8)
         assert EXACT_RANK_LIMIT == 1000

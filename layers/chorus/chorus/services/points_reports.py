@@ -220,6 +220,8 @@ class PointsReportService:
         }
         if export.finished_at:
             answer["finished_at"] = iso(export.finished_at)
+        if export.status is ExportStatus.FAILED:
+            answer["message"] = "the report could not be produced; ask for it again (operators: ReportFailures queue)"
         if export.status is ExportStatus.READY:
             assert self._files is not None
             answer["employees"] = export.employees
@@ -271,6 +273,11 @@ class PointsReportService:
         self._exports.finish(export.export_id, ExportStatus.READY, self._now(), employees=writer.employees, files=files)
         logger.info("report produced", export_id=export_id, employees=writer.employees)
         return self._exports.get(export_id)
+
+    def give_up(self, export_id: str) -> None:
+        """The last attempt failed: the admin sees it, instead of a report pending for ever."""
+        if self._exports.finish(export_id, ExportStatus.FAILED, self._now()):
+            logger.error("report could not be produced", export_id=export_id)
 
     # ------------------------------------------------------------------ census
     def take_census(self) -> Census:
