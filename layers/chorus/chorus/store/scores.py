@@ -6,15 +6,17 @@ An award is written in transactions of at most 25 items (AWS takes 100, moto and
 * the first transaction holds the ledger entry keyed by the award's source event (conditional:
   exactly once), the balance, the week's impact, the three overall scores (each conditioned on
   the score and approvals read just before, so the histogram moves exactly once and from the right
-  bucket), the overall histogram, the company and campaign counters and, for a click, the post's
-  click count under its cap. The ledger entry records the groups the award counts for.
-* each further transaction holds 24 group items (a score per period and group, a counter per
-  period and group) and its own marker item ``AWARD#<event>/CHUNK#<n>``, conditioned like the
-  ledger entry. Its contents depend only on what the ledger entry recorded.
+  bucket), the overall histogram, the company and campaign counters, for a click the post's click
+  count under its cap, and as many group items (a score per period and group, a counter per
+  period and group) as fit: an employee in one or two groups is awarded in one transaction. The
+  ledger entry records the groups the award counts for and how many group items it took.
+* each further transaction holds the next 24 group items and its own marker item
+  ``AWARD#<event>/CHUNK#<n>``, conditioned like the ledger entry. Its contents depend only on
+  what the ledger entry recorded.
 
 A retry (a stream batch redelivered, a crash between two transactions) finds the ledger entry,
-reads the groups it recorded and writes the chunks whose markers are missing: every item is
-written once. ``max_transaction_items`` shows the largest transaction.
+reads what it recorded and which markers exist, and writes the missing chunks: every item is
+written once. ``transactions_per_award`` counts the transactions (11 at 50 groups).
 
 A leaderboard is the sparse index GSI3 (partition ``LB#<period>#<scope>``, sort key ``score``):
 its top k is one Query whatever the number of employees. An employee's exact place counts the
@@ -94,16 +96,12 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def max_transaction_items(groups: int, *, click: bool = True) -> int:
-    """The largest transaction an award writes for an employee in ``groups`` groups."""
-    first = 1 + 1 + 1 + len(_SCORE_PERIODS) + len(_SCORE_PERIODS) + 2 * len(_STATS_PERIODS) + (1 if click else 0)
+def transactions_per_award(groups: int, *, first_items: int = 14) -> int:
+    """Transactions of an award for an employee in ``groups`` groups, when its first transaction
+    holds ``first_items`` items besides group items (14 at most: a click moving three buckets)."""
     group_items = groups * (len(_SCORE_PERIODS) + len(_STATS_PERIODS))
-    return max(first, min(group_items, _GROUP_ITEMS_PER_CHUNK) + 1 if group_items else 0)
-
-
-def transactions_per_award(groups: int) -> int:
-    group_items = groups * (len(_SCORE_PERIODS) + len(_STATS_PERIODS))
-    return 1 + -(-group_items // _GROUP_ITEMS_PER_CHUNK)
+    left = max(0, group_items - (MAX_TRANSACTION_ITEMS - first_items))
+    return 1 + -(-left // _GROUP_ITEMS_PER_CHUNK)
 
 
 class ScoreStore:
@@ -122,27 +120,35 @@ class ScoreStore:
         for _attempt in range(_ATTEMPTS):
             before = self._overall_before(award.employee_id, periods, consistent=consistent)
             first = _first_approval_periods(award, before)
-            actions = self._first_transaction(
-                award, periods, before, first, name=name, groups=groups, hidden=hidden, click_cap=click_cap
+            group_items = self._group_items(award, periods, groups, first, name=name, hidden=hidden)
+            actions, taken = self._first_transaction(
+                award,
+                periods,
+                before,
+                first,
+                groups=groups,
+                group_items=group_items,
+                name=name,
+                hidden=hidden,
+                click_cap=click_cap,
             )
             reasons = self._transact(actions, "could not award points")
             if reasons is None:
-                self._write_group_chunks(award, periods, groups, first, name=name, hidden=hidden)
+                self._write_group_chunks(award, group_items[taken:])
                 return AwardOutcome.AWARDED
             if reasons[0] == _CONDITION_FAILED:
                 # Awarded before: finish what a crash may have left, from what the ledger recorded.
                 entry = self._ledger_item(award.employee_id, award.event_id, consistent=True)
-                recorded_groups = [str(group) for group in entry.get("award_groups", [])]
-                recorded_first = {Period(period) for period in entry.get("first_approval_in", [])}
-                self._write_group_chunks(
+                recorded = self._group_items(
                     award,
                     periods,
-                    recorded_groups,
-                    recorded_first,
+                    [str(group) for group in entry.get("award_groups", [])],
+                    {Period(period) for period in entry.get("first_approval_in", [])},
                     name=name,
                     hidden=hidden,
-                    written=self._written_chunks(award.event_id) if recorded_groups else set(),
-                )
+                )[int(entry.get("group_items_in_first", 0)) :]
+                written = self._written_chunks(award.event_id) if recorded else set()
+                self._write_group_chunks(award, recorded, written=written)
                 return AwardOutcome.ALREADY_AWARDED
             if award.kind is AwardKind.CLICK and click_cap is not None and reasons[-1] == _CONDITION_FAILED:
                 return AwardOutcome.OVER_CAP
@@ -185,13 +191,61 @@ class ScoreStore:
         before: dict[Period, _Before],
         first: set[Period],
         *,
-        name: str,
         groups: list[str],
+        group_items: list[dict[str, Any]],
+        name: str,
         hidden: bool,
         click_cap: int | None,
-    ) -> list[dict[str, Any]]:
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The first transaction's actions, filled up to 25 with group items (most employees are in
+        one to three groups: one transaction), and how many group items it took."""
         counter = _COUNTERS.get(award.kind)
         pk = keys.employee_pk(award.employee_id)
+        rest: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": to_dynamo({"PK": pk, "SK": keys.BALANCE}),
+                    "UpdateExpression": "ADD balance :points, lifetime :earned SET entity = :entity",
+                    "ExpressionAttributeValues": to_dynamo(
+                        {":points": award.points, ":earned": max(award.points, 0), ":entity": "balance"}
+                    ),
+                }
+            },
+            self._weekly_impact(award),
+        ]
+        rest += [
+            self._score_update(
+                award, periods[period], OVERALL, name=name, hidden=hidden, counter=counter, before=before[period]
+            )
+            for period in _SCORE_PERIODS
+        ]
+        histogram_shard = shard_of(award.event_id, HISTOGRAM_SHARDS)
+        for period in _SCORE_PERIODS:
+            move = self._histogram_move(periods[period], histogram_shard, before[period].score, award.points)
+            if move is not None:
+                rest.append(move)
+        stats_shard = shard_of(award.event_id, STATS_SHARDS)
+        for period in _STATS_PERIODS:
+            rest.append(
+                self._stats_update(
+                    periods[period], stats_shard, keys.COMPANY_STATS, award, counter, participant=period in first
+                )
+            )
+            rest.append(
+                self._stats_update(
+                    periods[period],
+                    stats_shard,
+                    keys.campaign_stats_sk(award.campaign),
+                    award,
+                    counter,
+                    participant=False,
+                )
+            )
+        last = []
+        if award.kind is AwardKind.CLICK and award.content_id and award.network:
+            last.append(self._count_click(award, click_cap))  # last: its refusal means "over the cap"
+        taken = min(len(group_items), MAX_TRANSACTION_ITEMS - 1 - len(rest) - len(last))
         ledger = {
             "PK": pk,
             "SK": keys.points_sk(award.event_id),
@@ -207,58 +261,16 @@ class ScoreStore:
             # What the later transactions write depends on these only: a retry writes the same.
             "award_groups": list(groups),
             "first_approval_in": sorted(period.value for period in first),
+            "group_items_in_first": taken,
         }
-        actions: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": to_dynamo(ledger),
-                    "ConditionExpression": "attribute_not_exists(PK)",
-                }
-            },
-            {
-                "Update": {
-                    "TableName": self._table,
-                    "Key": to_dynamo({"PK": pk, "SK": keys.BALANCE}),
-                    "UpdateExpression": "ADD balance :points, lifetime :earned SET entity = :entity",
-                    "ExpressionAttributeValues": to_dynamo(
-                        {":points": award.points, ":earned": max(award.points, 0), ":entity": "balance"}
-                    ),
-                }
-            },
-            self._weekly_impact(award),
-        ]
-        actions += [
-            self._score_update(
-                award, periods[period], OVERALL, name=name, hidden=hidden, counter=counter, before=before[period]
-            )
-            for period in _SCORE_PERIODS
-        ]
-        histogram_shard = shard_of(award.event_id, HISTOGRAM_SHARDS)
-        for period in _SCORE_PERIODS:
-            move = self._histogram_move(periods[period], histogram_shard, before[period].score, award.points)
-            if move is not None:
-                actions.append(move)
-        stats_shard = shard_of(award.event_id, STATS_SHARDS)
-        for period in _STATS_PERIODS:
-            actions.append(
-                self._stats_update(
-                    periods[period], stats_shard, keys.COMPANY_STATS, award, counter, participant=period in first
-                )
-            )
-            actions.append(
-                self._stats_update(
-                    periods[period],
-                    stats_shard,
-                    keys.campaign_stats_sk(award.campaign),
-                    award,
-                    counter,
-                    participant=False,
-                )
-            )
-        if award.kind is AwardKind.CLICK and award.content_id and award.network:
-            actions.append(self._count_click(award, click_cap))  # last: its refusal means "over the cap"
-        return actions
+        marker = {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_dynamo(ledger),
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }
+        }
+        return [marker, *rest, *group_items[:taken], *last], taken
 
     def _group_items(
         self,
@@ -292,19 +304,11 @@ class ScoreStore:
         return items
 
     def _write_group_chunks(
-        self,
-        award: Award,
-        periods: dict[Period, str],
-        groups: list[str],
-        first: set[Period],
-        *,
-        name: str,
-        hidden: bool,
-        written: set[int] | None = None,
+        self, award: Award, items: list[dict[str, Any]], *, written: set[int] | None = None
     ) -> None:
-        """Writes the award's group chunks, but those ``written`` before (a retry knows them from
-        their markers; each marker's condition still stops a chunk written in the meantime)."""
-        items = self._group_items(award, periods, groups, first, name=name, hidden=hidden)
+        """Writes the group items the first transaction left, 24 per transaction with its marker;
+        but the chunks ``written`` before (a retry knows them from their markers; each marker's
+        condition still stops a chunk written in the meantime)."""
         expires_at = int((award.occurred_at + _MARKER_TTL).timestamp())
         for chunk, start in enumerate(range(0, len(items), _GROUP_ITEMS_PER_CHUNK), start=1):
             if chunk in (written or set()):
