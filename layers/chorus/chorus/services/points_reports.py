@@ -42,7 +42,8 @@ from chorus.domain.scoring import OVERALL, Period, period_keys
 from chorus.errors import ChorusError
 from chorus.observability import logger
 
-ROSTER_PAGE = 1000
+# Roster items per census Query: more than fit DynamoDB's 1 MB page, which decides.
+ROSTER_PAGE = 10_000
 
 
 class Counters(Protocol):
