@@ -24,6 +24,8 @@ from chorus import clock
 from chorus.domain.approval import (
     Approval,
     ApprovalStatus,
+    ContentChanged,
+    ContentUnavailable,
     Decline,
     When,
     approval_id_for,
@@ -61,7 +63,6 @@ from chorus.domain.timing import (
 )
 from chorus.errors import ChorusError, FieldProblem, InvalidInput, NotFound, StoreError
 from chorus.observability import logger
-from chorus.store.consent import ContentChanged, ContentUnavailable
 
 MAX_DECLINE_REASON = 500
 NOW_DELAY = timedelta(minutes=1)

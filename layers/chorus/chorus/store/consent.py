@@ -14,7 +14,15 @@ from zoneinfo import ZoneInfo
 from botocore.exceptions import ClientError
 
 from chorus import clock
-from chorus.domain.approval import REAPPROVABLE, Approval, ApprovalStatus, Decline
+from chorus.domain.approval import (
+    REAPPROVABLE,
+    AlreadyDecided,
+    Approval,
+    ApprovalStatus,
+    ContentChanged,
+    DailyLimitReached,
+    Decline,
+)
 from chorus.domain.connection import Connection
 from chorus.domain.content import Content, ContentStatus, Network
 from chorus.domain.employee import DECIDED_PREFIX, Employee
@@ -30,30 +38,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 PUBLISHABLE_NETWORKS = tuple(Network)
-
-
-class ContentUnavailable(Conflict):
-    """The content was retracted, or the chosen time is outside its window."""
-
-    http_status = 410
-    code = "content_unavailable"
-
-
-class AlreadyDecided(Conflict):
-    code = "already_decided"
-
-
-class ContentChanged(Conflict):
-    """The content is not the version the employee's page showed: nothing was recorded."""
-
-    code = "content_changed"
-
-
-class DailyLimitReached(Conflict):
-    """The company caps posts per employee per network per day."""
-
-    http_status = 422
-    code = "daily_limit"
 
 
 @dataclass

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from chorus.domain.approval import ApprovalStatus, When
+from chorus.domain.approval import AlreadyDecided, ApprovalStatus, ContentChanged, DailyLimitReached, When
 from chorus.domain.content import Network
 from chorus.domain.fields import parse_timezone
 from chorus.domain.lengths import LENGTH_RULES
@@ -20,7 +20,6 @@ from chorus.domain.magic_links import Purpose
 from chorus.domain.timing import offered_window
 from chorus.errors import FieldProblem, InvalidInput
 from chorus.services.consent import ActivityView, ApprovalRequest, normalise_text
-from chorus.store.consent import AlreadyDecided, ContentChanged, DailyLimitReached
 from chorus.web.pages import Form, FormRejected, FormSpec, page, read_form
 
 if TYPE_CHECKING:
