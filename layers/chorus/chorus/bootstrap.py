@@ -175,9 +175,11 @@ def build_consent_service(
     from chorus.domain.timing import QuietHours
     from chorus.services.consent import ConsentService
     from chorus.services.length_rules import ServerLengthRules
+    from chorus.store.approvals import ApprovalStore
     from chorus.store.catalog import CatalogStore
     from chorus.store.connections import ConnectionStore
-    from chorus.store.consent import ConsentStore
+    from chorus.store.decisions import DecisionStore
+    from chorus.store.digest_marks import DigestMarkStore
 
     dynamodb = dynamodb_client or _dynamodb()
     # The employee's Mastodon server is theirs to choose: its limits are read through the guard.
@@ -188,10 +190,12 @@ def build_consent_service(
         networks.append(Network.SANDBOX)
         always_connected = frozenset({Network.SANDBOX})
     return ConsentService(
-        ConsentStore(dynamodb, settings.table_name),
+        DecisionStore(dynamodb, settings.table_name),
         key_ring or _key_ring(settings.magic_link_secret_id),
         scheduler or _scheduler(settings),
         CatalogStore(dynamodb, settings.table_name),
+        approvals=ApprovalStore(dynamodb, settings.table_name),
+        subscriptions=DigestMarkStore(dynamodb, settings.table_name),
         networks=networks,
         always_connected=always_connected,
         quiet_hours=QuietHours.parse(settings.quiet_hours),
@@ -233,13 +237,13 @@ def build_retraction_service(
     settings: AdminApiSettings, *, dynamodb_client: DynamoDBClient | None = None, scheduler: Any = None
 ) -> RetractionService:
     from chorus.services.retraction import RetractionService
+    from chorus.store.approvals import ApprovalStore
     from chorus.store.catalog import CatalogStore
-    from chorus.store.consent import ConsentStore
 
     dynamodb = dynamodb_client or _dynamodb()
     return RetractionService(
         CatalogStore(dynamodb, settings.table_name),
-        ConsentStore(dynamodb, settings.table_name),
+        ApprovalStore(dynamodb, settings.table_name),
         scheduler or _scheduler(settings),
     )
 
@@ -322,12 +326,12 @@ def build_digest_sender(
 
     from chorus.adapters.ses_email import SesEmailSender
     from chorus.services.digest import DigestSender, Links, Pacer
-    from chorus.store.consent import ConsentStore
+    from chorus.store.digest_marks import DigestMarkStore
     from chorus.store.digest_runs import DigestRunStore
 
     dynamodb = dynamodb_client or _dynamodb()
     return DigestSender(
-        ConsentStore(dynamodb, settings.table_name),
+        DigestMarkStore(dynamodb, settings.table_name),
         SesEmailSender(
             sesv2_client or boto3.client("sesv2", config=_client_config()),
             configuration_set=settings.ses_configuration_set,
@@ -430,7 +434,7 @@ def build_publish_service(
     from chorus.domain.content import Network
     from chorus.services.publish import NetworkPublisher, PublishService
     from chorus.store.alerts import AlertStore
-    from chorus.store.consent import ConsentStore
+    from chorus.store.approvals import ApprovalStore
 
     dynamodb = dynamodb_client or _dynamodb()
     enabled = {Network(name.strip()) for name in settings.networks.split(",") if name.strip()}
@@ -443,7 +447,7 @@ def build_publish_service(
     if settings.sandbox_enabled:
         networks[Network.SANDBOX] = SandboxNetwork(dynamodb, settings.table_name)
     return PublishService(
-        ConsentStore(dynamodb, settings.table_name),
+        ApprovalStore(dynamodb, settings.table_name),
         networks,
         connections or build_connections_service(settings, dynamodb_client=dynamodb),
         scheduler or _scheduler(settings),
@@ -477,14 +481,14 @@ def publisher_runtime() -> PublisherRuntime:
 @cache
 def sweeper() -> Sweeper:
     from chorus.services.sweeper import Sweeper
+    from chorus.store.approvals import ApprovalStore
     from chorus.store.connections import ConnectionStore
-    from chorus.store.consent import ConsentStore
 
     settings = PublisherSettings.from_env()
     dynamodb = _dynamodb()
     notifier = build_notifier(settings, dynamodb_client=dynamodb)
     return Sweeper(
-        ConsentStore(dynamodb, settings.table_name),
+        ApprovalStore(dynamodb, settings.table_name),
         build_publish_service(settings, dynamodb_client=dynamodb, notifier=notifier),
         ConnectionStore(dynamodb, settings.table_name),
         notifier,
@@ -583,13 +587,15 @@ def build_lifecycle_service(
     scheduler: Any = None,
 ) -> LifecycleService:
     from chorus.services.lifecycle import LifecycleService
+    from chorus.store.approvals import ApprovalStore
     from chorus.store.catalog import CatalogStore
     from chorus.store.connections import ConnectionStore
-    from chorus.store.consent import ConsentStore
+    from chorus.store.decisions import DecisionStore
 
     dynamodb = dynamodb_client or _dynamodb()
     return LifecycleService(
-        ConsentStore(dynamodb, settings.table_name),
+        DecisionStore(dynamodb, settings.table_name),
+        ApprovalStore(dynamodb, settings.table_name),
         CatalogStore(dynamodb, settings.table_name),
         ConnectionStore(dynamodb, settings.table_name),
         scheduler or _scheduler(settings),

@@ -34,8 +34,8 @@ from chorus.services.publish import (
 )
 from chorus.services.sweeper import Sweeper
 from chorus.store.alerts import AlertStore
+from chorus.store.approvals import ApprovalStore
 from chorus.store.connections import ConnectionStore
-from chorus.store.consent import ConsentStore
 from tests.conftest import ACCOUNT, ENVIRONMENT, MAGIC_LINK_SECRET, SCHEDULE_GROUP, TABLE
 from tests.support.http_events import http_event
 from tests.support.lambda_context import FakeLambdaContext
@@ -205,7 +205,7 @@ def test_concurrent_invocations_publish_once(world):
     publishers = []
     for _ in range(4):
         publisher = build(world, network)
-        publisher._records = ConsentStore(AtomicRequests(world["dynamodb"], lock), TABLE)
+        publisher._records = ApprovalStore(AtomicRequests(world["dynamodb"], lock), TABLE)
         publishers.append(publisher)
     outcomes: list[Outcome] = []
     threads = [threading.Thread(target=lambda p=p: outcomes.append(p.publish(target()))) for p in publishers]
@@ -339,7 +339,7 @@ def test_sweeper_publishes_overdue_posts_once(world):
     network = FakeNetwork()
     publisher = build(world, network)
     sweeper = Sweeper(
-        ConsentStore(world["dynamodb"], TABLE),
+        ApprovalStore(world["dynamodb"], TABLE),
         publisher,
         ConnectionStore(world["dynamodb"], TABLE),
         bootstrap.build_notifier(PublisherSettings.from_env(ENVIRONMENT), dynamodb_client=world["dynamodb"]),

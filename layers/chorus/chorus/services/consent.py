@@ -82,7 +82,7 @@ class Scheduler(Protocol):
     def delete(self, name: str) -> None: ...
 
 
-class ConsentRecords(Protocol):
+class DecisionRecords(Protocol):
     def activity(self, employee_id: str, content_id: str) -> Any: ...
     def employee_state(self, employee_id: str) -> Any: ...
     def current_content(self, content_id: str) -> Content | None: ...
@@ -90,11 +90,17 @@ class ConsentRecords(Protocol):
         self, approvals: list[Approval], previous_revisions: dict[Network, int], content_id: str, daily_limit: int
     ) -> None: ...
     def record_decline(self, decline: Decline) -> None: ...
+    def release_day_slot(self, approval: Approval) -> None: ...
+
+
+class Cancellations(Protocol):
     def cancel(
         self, employee_id: str, content_id: str, network: Network, now: datetime, *, reason: str | None = None
     ) -> Approval: ...
+
+
+class Subscriptions(Protocol):
     def unsubscribe(self, employee_id: str) -> None: ...
-    def release_day_slot(self, approval: Approval) -> None: ...
 
 
 class LengthRuleSource(Protocol):
@@ -166,11 +172,13 @@ class MeView:
 class ConsentService:
     def __init__(
         self,
-        records: ConsentRecords,
+        records: DecisionRecords,
         keys: KeyRingSource,
         scheduler: Scheduler,
         listings: ContentListing,
         *,
+        approvals: Cancellations,
+        subscriptions: Subscriptions,
         networks: Sequence[Network],
         always_connected: frozenset[Network] = frozenset(),
         quiet_hours: QuietHours | None = None,
@@ -182,6 +190,8 @@ class ConsentService:
         self._quiet = quiet_hours
         self._daily_limit = max_posts_per_day
         self._records = records
+        self._cancellations = approvals
+        self._subscriptions = subscriptions
         self._keys = keys
         self._scheduler = scheduler
         self._listings = listings
@@ -418,7 +428,7 @@ class ConsentService:
             raise LinkRejected("this link is meant for another page")
         if claims.content_id is None and claims.scope != ME_SCOPE:
             raise LinkRejected("this link is meant for another page")
-        cancelled = self._records.cancel(claims.employee_id, target, network, self._now())
+        cancelled = self._cancellations.cancel(claims.employee_id, target, network, self._now())
         if self._daily_limit:
             self._records.release_day_slot(cancelled)
         self._scheduler.delete(cancelled.schedule_name)
@@ -432,7 +442,7 @@ class ConsentService:
         for approval in state.approvals:
             if approval.network is network and approval.status is ApprovalStatus.SCHEDULED:
                 try:
-                    done = self._records.cancel(employee_id, approval.content_id, network, self._now())
+                    done = self._cancellations.cancel(employee_id, approval.content_id, network, self._now())
                 except ChorusError:
                     continue  # publishing started meanwhile: that post is past cancelling
                 self._scheduler.delete(done.schedule_name)
@@ -472,7 +482,7 @@ class ConsentService:
 
     def unsubscribe(self, token: str) -> None:
         claims = self.claims(token, Purpose.UNSUBSCRIBE)
-        self._records.unsubscribe(claims.employee_id)
+        self._subscriptions.unsubscribe(claims.employee_id)
         logger.info("unsubscribed", employee_id=claims.employee_id)
 
 

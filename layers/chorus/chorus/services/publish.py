@@ -48,8 +48,8 @@ from chorus.domain.tracking import link_code
 from chorus.errors import ChorusError
 from chorus.observability import logger
 from chorus.services.notices import Notice, NoticeKind
+from chorus.store.approvals import PublishState
 from chorus.store.connections import StoredConnection
-from chorus.store.consent import PublishState
 
 MAX_ATTEMPTS = 5
 BACKOFF_BASE = timedelta(minutes=2)

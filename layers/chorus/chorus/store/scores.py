@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from enum import Enum
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -23,10 +24,18 @@ from chorus.errors import NotFound, StoreError
 from chorus.store import keys
 from chorus.store.codec import from_dynamo, to_dynamo
 from chorus.store.reads import batch_get
+from chorus.store.transactions import Guarded, TransactionRefused, write_transaction
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+
+class _Refusal(Enum):
+    """What an award's refused condition means."""
+
+    ALREADY_AWARDED = "already awarded"  # the ledger entry of this event exists
+    CLICK_CAP = "click cap"  # the post reached its click cap
+
 
 _COUNTERS = {AwardKind.APPROVED: "approvals", AwardKind.PUBLISHED: "publications", AwardKind.CLICK: "clicks"}
 
@@ -60,63 +69,67 @@ class ScoreStore:
     def award(self, award: Award, *, name: str, groups: list[str], hidden: bool, click_cap: int | None = None) -> bool:
         """Records the award once; False if this event was already awarded (a retried batch)."""
         pk = keys.employee_pk(award.employee_id)
-        actions: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": to_dynamo(
-                        {
-                            "PK": pk,
-                            "SK": keys.points_sk(award.event_id),
-                            "entity": "points",
-                            "event_id": award.event_id,
-                            "kind": award.kind.value,
-                            "points": award.points,
-                            "reason": award.reason,
-                            "content_id": award.content_id,
-                            "network": award.network,
-                            "campaign": award.campaign,
-                            "awarded_at": _iso(award.occurred_at),
-                        }
-                    ),
-                    "ConditionExpression": "attribute_not_exists(PK)",
+        actions: list[Guarded[_Refusal]] = [
+            Guarded(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": to_dynamo(
+                            {
+                                "PK": pk,
+                                "SK": keys.points_sk(award.event_id),
+                                "entity": "points",
+                                "event_id": award.event_id,
+                                "kind": award.kind.value,
+                                "points": award.points,
+                                "reason": award.reason,
+                                "content_id": award.content_id,
+                                "network": award.network,
+                                "campaign": award.campaign,
+                                "awarded_at": _iso(award.occurred_at),
+                            }
+                        ),
+                        "ConditionExpression": "attribute_not_exists(PK)",
+                    }
+                },
+                _Refusal.ALREADY_AWARDED,
+            ),
+            Guarded(
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": to_dynamo({"PK": pk, "SK": keys.BALANCE}),
+                        "UpdateExpression": "ADD balance :points, lifetime :earned SET entity = :entity",
+                        "ExpressionAttributeValues": to_dynamo(
+                            {":points": award.points, ":earned": max(award.points, 0), ":entity": "balance"}
+                        ),
+                    }
                 }
-            },
-            {
-                "Update": {
-                    "TableName": self._table,
-                    "Key": to_dynamo({"PK": pk, "SK": keys.BALANCE}),
-                    "UpdateExpression": "ADD balance :points, lifetime :earned SET entity = :entity",
-                    "ExpressionAttributeValues": to_dynamo(
-                        {":points": award.points, ":earned": max(award.points, 0), ":entity": "balance"}
-                    ),
-                }
-            },
+            ),
         ]
         counter = _COUNTERS.get(award.kind)
         periods = period_keys(award.occurred_at)
         for period_key in periods.values():
             for scope in (OVERALL, *groups):
-                actions.append(self._score_update(award, period_key, scope, name=name, hidden=hidden, counter=counter))
+                actions.append(
+                    Guarded(self._score_update(award, period_key, scope, name=name, hidden=hidden, counter=counter))
+                )
         for period in (Period.MONTH, Period.ALL):
             for stats_key in (f"CAMPAIGN#{award.campaign}", *(f"GROUP#{group}" for group in groups)):
-                actions.append(self._stats_update(periods[period], stats_key, award, counter))
-        actions.append(self._weekly_impact(award))
+                actions.append(Guarded(self._stats_update(periods[period], stats_key, award, counter)))
+        actions.append(Guarded(self._weekly_impact(award)))
         if award.kind is AwardKind.CLICK and award.content_id and award.network:
-            actions.append(self._count_click(award, click_cap))
+            actions.append(Guarded(self._count_click(award, click_cap), _Refusal.CLICK_CAP))
         try:
-            self._client.transact_write_items(TransactItems=cast("list[TransactWriteItemTypeDef]", actions))
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "TransactionCanceledException":
-                raise StoreError("could not award points") from exc
-            reasons = [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])]
-            if reasons and reasons[0] == "ConditionalCheckFailed":
+            write_transaction(self._client, actions, failure="could not award points")
+        except TransactionRefused as refused:
+            if refused.refused(_Refusal.ALREADY_AWARDED):
                 return False  # already awarded
-            if reasons and reasons[-1] == "ConditionalCheckFailed" and award.kind is AwardKind.CLICK:
+            if refused.refused(_Refusal.CLICK_CAP):
                 # The post reached its click cap: the click is counted for impact, without points.
                 self._count_click_without_points(award)
                 return False
-            raise StoreError(f"could not award points ({', '.join(reasons)})") from exc
+            raise StoreError(f"could not award points ({', '.join(refused.codes)})") from refused
         return True
 
     def _score_update(
