@@ -18,6 +18,7 @@ from chorus.config import (
     DigestSenderSettings,
     IngestSettings,
     LifecycleSettings,
+    NoticeSettings,
     PublisherSettings,
     ScheduleSettings,
     TableSettings,
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
     from chorus.domain.report import IngestReport
+    from chorus.messages.email import EmailChannel
     from chorus.services.clicks import ClickService
     from chorus.services.connections import ConnectionsService
     from chorus.services.consent import ConsentService
@@ -314,6 +316,19 @@ def digest_planner() -> DigestPlanner:
     return build_digest_planner(DigestPlannerSettings.from_env())
 
 
+def _email_channel(settings: NoticeSettings | DigestSenderSettings, sesv2_client: Any = None) -> EmailChannel:
+    import boto3
+
+    from chorus.adapters.ses_email import SesEmailSender
+    from chorus.messages.email import EmailChannel
+
+    mailer = SesEmailSender(
+        sesv2_client or boto3.client("sesv2", config=_client_config()),
+        configuration_set=settings.ses_configuration_set,
+    )
+    return EmailChannel(mailer, sender=settings.sender_email, sender_name=settings.sender_name)
+
+
 def build_digest_sender(
     settings: DigestSenderSettings,
     *,
@@ -322,9 +337,7 @@ def build_digest_sender(
     key_ring: Any = None,
     pacer: Any = None,
 ) -> DigestSender:
-    import boto3
 
-    from chorus.adapters.ses_email import SesEmailSender
     from chorus.services.digest import DigestSender, Links, Pacer
     from chorus.store.digest_marks import DigestMarkStore
     from chorus.store.digest_runs import DigestRunStore
@@ -332,16 +345,11 @@ def build_digest_sender(
     dynamodb = dynamodb_client or _dynamodb()
     return DigestSender(
         DigestMarkStore(dynamodb, settings.table_name),
-        SesEmailSender(
-            sesv2_client or boto3.client("sesv2", config=_client_config()),
-            configuration_set=settings.ses_configuration_set,
-        ),
+        _email_channel(settings, sesv2_client),
         key_ring or _key_ring(settings.magic_link_secret_id),
         pacer or Pacer(settings.per_sender_rate),
         runs=DigestRunStore(dynamodb, settings.table_name),
         links=Links(settings.public_base_url),
-        sender=settings.sender_email,
-        sender_name=settings.sender_name,
     )
 
 
@@ -399,22 +407,14 @@ def build_connections_service(
 def build_notifier(
     settings: PublisherSettings, *, dynamodb_client: DynamoDBClient | None = None, sesv2_client: Any = None
 ) -> Notifier:
-    import boto3
-
-    from chorus.adapters.ses_email import SesEmailSender
     from chorus.services.notices import Notifier
     from chorus.store.catalog import CatalogStore
 
     return Notifier(
         CatalogStore(dynamodb_client or _dynamodb(), settings.table_name),
-        SesEmailSender(
-            sesv2_client or boto3.client("sesv2", config=_client_config()),
-            configuration_set=settings.ses_configuration_set,
-        ),
+        _email_channel(settings, sesv2_client),
         _key_ring(settings.magic_link_secret_id),
         base_url=settings.public_base_url,
-        sender=settings.sender_email,
-        sender_name=settings.sender_name,
     )
 
 

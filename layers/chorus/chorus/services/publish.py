@@ -46,8 +46,8 @@ from chorus.domain.content import Content, ContentStatus, Network
 from chorus.domain.publishing import FailureKind, PostRequest, Published, PublishFailed
 from chorus.domain.tracking import link_code
 from chorus.errors import ChorusError
+from chorus.messages.channel import Notice, NoticeKind
 from chorus.observability import logger
-from chorus.services.notices import Notice, NoticeKind
 from chorus.store.approvals import PublishState
 from chorus.store.connections import StoredConnection
 
