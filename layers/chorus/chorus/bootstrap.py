@@ -435,6 +435,7 @@ def build_publish_service(
     from chorus.services.publish import NetworkPublisher, PublishService
     from chorus.store.alerts import AlertStore
     from chorus.store.approvals import ApprovalStore
+    from chorus.store.sandbox_feed import SandboxFeedStore
 
     dynamodb = dynamodb_client or _dynamodb()
     enabled = {Network(name.strip()) for name in settings.networks.split(",") if name.strip()}
@@ -445,7 +446,7 @@ def build_publish_service(
     }
     networks = {network: publisher for network, publisher in available.items() if network in enabled}
     if settings.sandbox_enabled:
-        networks[Network.SANDBOX] = SandboxNetwork(dynamodb, settings.table_name)
+        networks[Network.SANDBOX] = SandboxNetwork(SandboxFeedStore(dynamodb, settings.table_name))
     return PublishService(
         ApprovalStore(dynamodb, settings.table_name),
         networks,

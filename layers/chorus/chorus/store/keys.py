@@ -98,3 +98,11 @@ def leaderboard_pk(period: str, scope: str) -> str:
 
 def stats_pk(period: str) -> str:
     return f"STATS#{period}"
+
+
+# The sandbox network's feed (the demo's and tests' network): one partition, a post per key.
+SANDBOX_FEED = "SANDBOX#feed"
+
+
+def sandbox_post_sk(idempotency_key: str) -> str:
+    return f"POST#{idempotency_key}"
