@@ -4,10 +4,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chorus.bootstrap import ingest_runtime
+from chorus.bootstrap import ingest_events
 from chorus.observability import logger
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> list[dict[str, Any]]:
-    return ingest_runtime().handle(event, context)
+    return ingest_events().handle(event, context)

@@ -4,10 +4,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chorus.bootstrap import lifecycle_runtime
+from chorus.bootstrap import deactivations
 from chorus.observability import logger
 
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return lifecycle_runtime().handle(event, context)
+    return deactivations().handle(event, context)

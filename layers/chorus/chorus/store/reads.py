@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from chorus.domain.listing import Page
 from chorus.errors import StoreError
 from chorus.store.codec import from_dynamo, to_dynamo
 
@@ -54,12 +54,6 @@ def batch_get(
         else:
             raise StoreError("DynamoDB kept returning unprocessed keys")
     return found
-
-
-@dataclass(frozen=True)
-class Page[T]:
-    items: list[T]
-    next_token: dict[str, Any] | None
 
 
 def listing_page[T](

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
+from chorus.domain.listing import Page
 from chorus.domain.rewards import (
     EmployeeInactive,
     IdempotencyKeyReused,
@@ -39,7 +40,7 @@ from chorus.domain.rewards import (
 from chorus.errors import Conflict, StoreError
 from chorus.store import keys
 from chorus.store.codec import from_dynamo, to_dynamo
-from chorus.store.reads import Page, listing_page
+from chorus.store.reads import listing_page
 from chorus.store.transactions import Guarded, TransactionRefused, write_transaction
 
 if TYPE_CHECKING:

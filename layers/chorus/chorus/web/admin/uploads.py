@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -18,8 +18,6 @@ from chorus.web.http_errors import json_response
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-
-    from chorus.adapters.s3_objects import ObjectStore
 
 _CONTENT_TYPES = {
     UploadFormat.CSV: "text/csv",
@@ -42,12 +40,19 @@ class UploadRequest(BaseModel):
         return value
 
 
+class UploadObjects(Protocol):
+    """The uploads bucket: where admins put files, and where their reports appear."""
+
+    def presigned_put(self, key: str, content_type: str, expires_in: int) -> str: ...
+    def read(self, key: str) -> bytes: ...
+
+
 def _safe_name(filename: str) -> str:
     base = filename.replace("\\", "/").rsplit("/", 1)[-1]
     return re.sub(r"[^A-Za-z0-9._-]+", "-", base).strip("-.") or "upload"
 
 
-def uploads_router(objects: ObjectStore, url_ttl_seconds: int) -> APIGatewayHttpRouter:
+def uploads_router(objects: UploadObjects, url_ttl_seconds: int) -> APIGatewayHttpRouter:
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
     router = APIGatewayHttpRouter()
