@@ -28,6 +28,7 @@ from chorus.config import (
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
     from botocore.config import Config
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_s3 import S3Client
@@ -97,10 +98,17 @@ def _scheduler(settings: ScheduleSettings) -> PostScheduler:
     )
 
 
-def _key_ring(secret_id: str) -> SecretsKeyRing:
+def _secrets() -> SecretsProvider:
+    """One per function: the secrets it reads share one cache."""
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    return SecretsProvider(boto3_client=_client("secretsmanager"))
+
+
+def _key_ring(secret_id: str, secrets: SecretsProvider | None) -> SecretsKeyRing:
     from chorus.adapters.secrets_keys import SecretsKeyRing
 
-    return SecretsKeyRing(_client("secretsmanager"), secret_id)
+    return SecretsKeyRing(secrets or _secrets(), secret_id)
 
 
 def _email_channel(settings: NoticeSettings | DigestSenderSettings, sesv2_client: Any = None) -> EmailChannel:
@@ -153,6 +161,7 @@ def build_consent_service(
     dynamodb_client: DynamoDBClient | None = None,
     scheduler: Any = None,
     key_ring: Any = None,
+    secrets: SecretsProvider | None = None,
     http_session: Any = None,
 ) -> ConsentService:
     from chorus.adapters.networks.egress import PublicSession
@@ -172,7 +181,7 @@ def build_consent_service(
     session = http_session or PublicSession()
     return ConsentService(
         DecisionStore(dynamodb, settings.table_name),
-        key_ring or _key_ring(settings.magic_link_secret_id),
+        key_ring or _key_ring(settings.magic_link_secret_id, secrets),
         scheduler or _scheduler(settings),
         CatalogStore(dynamodb, settings.table_name),
         approvals=ApprovalStore(dynamodb, settings.table_name),
@@ -189,14 +198,14 @@ def build_consent_service(
 
 
 def build_click_service(
-    settings: WebSettings, *, dynamodb_client: DynamoDBClient | None = None, secrets_client: Any = None
+    settings: WebSettings, *, dynamodb_client: DynamoDBClient | None = None, secrets: SecretsProvider | None = None
 ) -> ClickService:
     from chorus.adapters.secrets_keys import read_secret
     from chorus.services.clicks import ClickService
     from chorus.store.links import LinkStore
 
-    client = secrets_client or _client("secretsmanager")
-    secret = read_secret(client, settings.click_secret_id).encode()  # once per cold start, never per click
+    # Read once per cold start, never per click.
+    secret = read_secret(secrets or _secrets(), settings.click_secret_id).encode()
     return ClickService(LinkStore(dynamodb_client or _dynamodb(), settings.table_name), secret)
 
 
@@ -205,7 +214,7 @@ def build_connections_service(
     *,
     dynamodb_client: DynamoDBClient | None = None,
     kms_client: Any = None,
-    secrets_client: Any = None,
+    secrets: SecretsProvider | None = None,
     oauth_client: Any = None,
 ) -> ConnectionsService:
     from chorus.adapters.kms_tokens import TokenVault
@@ -218,7 +227,7 @@ def build_connections_service(
         ConnectionStore(dynamodb_client or _dynamodb(), settings.table_name),
         TokenVault(kms_client or _client("kms"), settings.token_key_id),
         oauth_client or RequestsOAuthClient(),
-        SecretsOAuthClients(secrets_client or _client("secretsmanager"), settings.oauth_clients_secret_id),
+        SecretsOAuthClients(secrets or _secrets(), settings.oauth_clients_secret_id),
     )
 
 
@@ -228,13 +237,14 @@ def web_app() -> APIGatewayHttpResolver:
 
     settings = WebSettings.from_env()
     dynamodb = _dynamodb()
+    secrets = _secrets()
     return build_employee_app(
-        build_consent_service(settings, dynamodb_client=dynamodb),
-        build_connections_service(settings, dynamodb_client=dynamodb),
+        build_consent_service(settings, dynamodb_client=dynamodb, secrets=secrets),
+        build_connections_service(settings, dynamodb_client=dynamodb, secrets=secrets),
         EmployeePagesConfig(
             sharing_policy=settings.sharing_policy, public_base_url=settings.public_base_url, region=settings.region
         ),
-        clicks=build_click_service(settings, dynamodb_client=dynamodb),
+        clicks=build_click_service(settings, dynamodb_client=dynamodb, secrets=secrets),
         rewards=build_reward_service(settings, dynamodb_client=dynamodb),
         scoring=build_scoring_service(settings, dynamodb_client=dynamodb),
     )
@@ -336,7 +346,7 @@ def build_digest_sender(
     return DigestSender(
         DigestMarkStore(dynamodb, settings.table_name),
         _email_channel(settings, sesv2_client),
-        key_ring or _key_ring(settings.magic_link_secret_id),
+        key_ring or _key_ring(settings.magic_link_secret_id, None),
         pacer or Pacer(settings.per_sender_rate),
         runs=DigestRunStore(dynamodb, settings.table_name),
         links=Links(settings.public_base_url),
@@ -354,7 +364,11 @@ def digest_batches() -> DigestBatches:
 
 
 def build_notifier(
-    settings: PublisherSettings, *, dynamodb_client: DynamoDBClient | None = None, sesv2_client: Any = None
+    settings: PublisherSettings,
+    *,
+    dynamodb_client: DynamoDBClient | None = None,
+    sesv2_client: Any = None,
+    secrets: SecretsProvider | None = None,
 ) -> Notifier:
     from chorus.services.notices import Notifier
     from chorus.store.catalog import CatalogStore
@@ -362,7 +376,7 @@ def build_notifier(
     return Notifier(
         CatalogStore(dynamodb_client or _dynamodb(), settings.table_name),
         _email_channel(settings, sesv2_client),
-        _key_ring(settings.magic_link_secret_id),
+        _key_ring(settings.magic_link_secret_id, secrets),
         base_url=settings.public_base_url,
     )
 
@@ -375,6 +389,7 @@ def build_publish_service(
     notifier: Any = None,
     scheduler: Any = None,
     http_session: Any = None,
+    secrets: SecretsProvider | None = None,
 ) -> PublishService:
     from chorus.adapters.networks.linkedin import LinkedInPublisher
     from chorus.adapters.networks.mastodon import MastodonPublisher
@@ -387,6 +402,7 @@ def build_publish_service(
     from chorus.store.sandbox_feed import SandboxFeedStore
 
     dynamodb = dynamodb_client or _dynamodb()
+    secrets = secrets or _secrets()
     available: dict[Network, NetworkPublisher] = {
         Network.LINKEDIN: LinkedInPublisher(http_session, version=settings.linkedin_version),
         Network.X: XPublisher(http_session),
@@ -398,9 +414,9 @@ def build_publish_service(
     return PublishService(
         ApprovalStore(dynamodb, settings.table_name),
         networks,
-        connections or build_connections_service(settings, dynamodb_client=dynamodb),
+        connections or build_connections_service(settings, dynamodb_client=dynamodb, secrets=secrets),
         scheduler or _scheduler(settings),
-        notifier or build_notifier(settings, dynamodb_client=dynamodb),
+        notifier or build_notifier(settings, dynamodb_client=dynamodb, secrets=secrets),
         alerts=AlertStore(dynamodb, settings.table_name),
         link_base_url=settings.public_base_url,
     )
@@ -425,10 +441,11 @@ def sweeper() -> Sweeper:
 
     settings = PublisherSettings.from_env()
     dynamodb = _dynamodb()
-    notifier = build_notifier(settings, dynamodb_client=dynamodb)
+    secrets = _secrets()
+    notifier = build_notifier(settings, dynamodb_client=dynamodb, secrets=secrets)
     return Sweeper(
         ApprovalStore(dynamodb, settings.table_name),
-        build_publish_service(settings, dynamodb_client=dynamodb, notifier=notifier),
+        build_publish_service(settings, dynamodb_client=dynamodb, notifier=notifier, secrets=secrets),
         ConnectionStore(dynamodb, settings.table_name),
         notifier,
     )
