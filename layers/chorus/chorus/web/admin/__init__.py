@@ -54,7 +54,8 @@ class AdminDependencies:
 def build_admin_app(deps: AdminDependencies) -> APIGatewayHttpResolver:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
-    app = APIGatewayHttpResolver()
+    # Bodies are read into their pydantic models by the router (route parameters typed as models).
+    app = APIGatewayHttpResolver(enable_validation=True)
     access = deps.access
     app.use(middlewares=[require_admin(access.admin_group, access.groups_claim, access.groups_delimiter)])
     app.include_router(content_router(deps.catalog, deps.ingest, deps.retraction), prefix="/admin/content")

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Protocol
 
+from aws_lambda_powertools.event_handler import Response
+
 from chorus import clock
 from chorus.web.http_errors import json_response
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
     from chorus.domain.alerts import OperatorAlert

@@ -7,6 +7,8 @@ import binascii
 import json
 from typing import TYPE_CHECKING, Any, Protocol
 
+from aws_lambda_powertools.event_handler import Response
+
 from chorus.domain.content import Content
 from chorus.domain.listing import Page
 from chorus.domain.report import UploadKind
@@ -16,7 +18,6 @@ from chorus.web.admin.payloads import ingest_posted_file
 from chorus.web.http_errors import json_response
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
     from chorus.services.ingest import IngestService

@@ -6,6 +6,7 @@ import csv
 import io
 from typing import TYPE_CHECKING
 
+from aws_lambda_powertools.event_handler import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from chorus.domain.scoring import OVERALL, Period
@@ -13,7 +14,6 @@ from chorus.errors import FieldProblem, InvalidInput
 from chorus.web.http_errors import json_response
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
     from chorus.services.scoring import ScoringService
@@ -75,8 +75,7 @@ def scores_router(scoring: ScoringService) -> APIGatewayHttpRouter:
         return json_response(200, {"period": period.value, "teams": scoring.team_board(period)})
 
     @router.post("/points/reversals")
-    def reverse() -> Response[str]:
-        request = ReversalRequest.model_validate_json(router.current_event.decoded_body or "{}")
+    def reverse(request: ReversalRequest) -> Response[str]:
         award = scoring.reverse_award(request.employee_id, request.event_id, request.reason)
         return json_response(201, {"event_id": award.event_id, "points": award.points, "reason": award.reason})
 

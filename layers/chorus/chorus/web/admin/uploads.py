@@ -7,16 +7,16 @@ import re
 import uuid
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from aws_lambda_powertools.event_handler import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chorus import clock
 from chorus.domain.report import report_key_for
 from chorus.domain.tabular import UploadFormat
-from chorus.errors import InvalidInput, NotFound
+from chorus.errors import NotFound
 from chorus.web.http_errors import json_response
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 _CONTENT_TYPES = {
@@ -58,12 +58,7 @@ def uploads_router(objects: UploadObjects, url_ttl_seconds: int) -> APIGatewayHt
     router = APIGatewayHttpRouter()
 
     @router.post("/uploads")
-    def create_upload() -> Response[str]:
-        try:
-            payload = json.loads(router.current_event.decoded_body or "null")
-        except json.JSONDecodeError as exc:
-            raise InvalidInput('the body must be JSON like {"kind": "content", "filename": "news.csv"}') from exc
-        request = UploadRequest.model_validate(payload)
+    def create_upload(request: UploadRequest) -> Response[str]:
         fmt = UploadFormat.for_name(request.filename)
         assert fmt is not None  # checked by the model
         now = clock.now()
