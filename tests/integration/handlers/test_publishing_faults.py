@@ -37,6 +37,7 @@ from chorus.store.alerts import AlertStore
 from chorus.store.approvals import ApprovalStore
 from chorus.store.connections import ConnectionStore
 from tests.conftest import ACCOUNT, ENVIRONMENT, MAGIC_LINK_SECRET, SCHEDULE_GROUP, TABLE
+from tests.support.emf import emf_records
 from tests.support.http_events import http_event
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.seed import content_id, employee_id, seed
@@ -215,6 +216,26 @@ def test_concurrent_invocations_publish_once(world):
         thread.join()
     assert sorted(outcomes) == sorted([Outcome.PUBLISHED] + [Outcome.SKIPPED] * 3)
     assert len(network.calls) == 1
+
+
+def test_each_attempt_counts_by_network_and_outcome_and_each_failure_by_kind(world, capsys):
+    # Given a network that asks to wait once, and an approval on the sandbox too
+    network = FakeNetwork(PublishFailed(FailureKind.RATE_LIMITED, "x: too many requests", retry_after_seconds=900))
+    capsys.readouterr()
+    approve("sandbox", "My words for the sandbox")
+    # When the post is attempted twice
+    build(world, network).publish(target())
+    build(world, network).publish(target())
+    # Then the metrics written (EMF, as CloudWatch reads them) say so
+    records = emf_records(capsys.readouterr().out)
+    assert {record["_namespace"] for record in records} == {"Chorus/test"}
+    assert [(r["network"], r["Approvals"]) for r in records if "Approvals" in r] == [("sandbox", [1.0])]
+    assert [(r["network"], r["outcome"]) for r in records if "Publications" in r] == [
+        ("x", "rescheduled"),
+        ("x", "published"),
+    ]
+    assert [(r["network"], r["kind"]) for r in records if "PublishFailures" in r] == [("x", "rate_limited")]
+    assert all(record["service"] == "chorus" for record in records)
 
 
 def test_rate_limited_is_rescheduled_after_the_reset(world):

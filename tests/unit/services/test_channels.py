@@ -13,6 +13,7 @@ from chorus.domain.magic_links import KeyRing, Purpose, verify_link
 from chorus.messages.channel import Digest, Notice, NoticeKind, NoticeMessage
 from chorus.services.digest import DigestSender, Links, Pacer
 from chorus.services.notices import Notifier
+from tests.support.emf import emf_records
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 RING = KeyRing(current="k1", keys={"k1": b"channel-test-key-0123456789abcdef"})
@@ -60,7 +61,8 @@ class Profiles:
         return ADA
 
 
-def test_the_digest_reaches_the_channel_with_links_signed_for_the_employee() -> None:
+def test_the_digest_reaches_the_channel_with_links_signed_for_the_employee(monkeypatch, capsys) -> None:
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Chorus/unit")
     content = Content(content_id="c-1", title="Launch", url="https://example.com/launch", text="We launched")
     batch = DigestBatch(
         week_id="2026-W49",
@@ -99,6 +101,9 @@ def test_the_digest_reaches_the_channel_with_links_signed_for_the_employee() -> 
     claims = verify_link(RING, token, NOW, {Purpose.ACTIVITY})
     assert (claims.employee_id, claims.content_id) == ("e-1", "c-1")
     assert verify_link(RING, digest.unsubscribe_link.split("t=")[1], NOW, {Purpose.UNSUBSCRIBE}).employee_id == "e-1"
+    # And the batch is counted (EMF): sent, skipped, failed
+    (counted,) = [record for record in emf_records(capsys.readouterr().out) if "DigestsSent" in record]
+    assert (counted["DigestsSent"], counted["DigestsSkipped"], counted["DigestsFailed"]) == ([1.0], [0.0], [0.0])
 
 
 def test_a_notice_reaches_the_channel_with_a_link_to_the_post() -> None:

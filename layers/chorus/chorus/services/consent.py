@@ -62,7 +62,7 @@ from chorus.domain.timing import (
     spread_times,
 )
 from chorus.errors import ChorusError, FieldProblem, InvalidInput, NotFound, StoreError
-from chorus.observability import logger
+from chorus.observability import APPROVALS, count, logger
 
 MAX_DECLINE_REASON = 500
 NOW_DELAY = timedelta(minutes=1)
@@ -327,6 +327,7 @@ class ConsentService:
                 publish_at=approval.publish_at.isoformat(),
                 when=approval.when.value,
             )
+            count({APPROVALS: 1}, network=approval.network.value)
         return approvals
 
     def _approvals(self, employee_id: str, content: Content, request: ApprovalRequest, now: datetime) -> list[Approval]:

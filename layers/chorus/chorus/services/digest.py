@@ -26,7 +26,7 @@ from chorus.domain.scoring import week_key
 from chorus.domain.timing import Week, overlaps, week_of
 from chorus.errors import StoreError
 from chorus.messages.channel import Addressee, Channel, Digest, DigestItem
-from chorus.observability import logger
+from chorus.observability import DIGESTS_FAILED, DIGESTS_SENT, DIGESTS_SKIPPED, count, logger
 
 ROSTER_PAGE_SIZE = 500
 CONTENT_PAGE_SIZE = 100
@@ -279,6 +279,7 @@ class DigestSender:
                 continue
             sent += 1
         logger.info("digest batch done", week_id=batch.week_id, sent=sent, already_sent=already_sent, failed=failures)
+        count({DIGESTS_SENT: sent, DIGESTS_SKIPPED: already_sent, DIGESTS_FAILED: failures})
         self._count(batch, sent=sent, already_sent=already_sent, failed=failures)
         if failures:
             raise SendFailed(f"{failures} of {len(batch.recipients)} digests failed")

@@ -47,7 +47,7 @@ from chorus.domain.publishing import FailureKind, PostRequest, Published, Publis
 from chorus.domain.tracking import link_code
 from chorus.errors import ChorusError
 from chorus.messages.channel import Notice, NoticeKind
-from chorus.observability import logger
+from chorus.observability import PUBLICATIONS, PUBLISH_FAILURES, count, logger
 from chorus.store.approvals import PublishState
 from chorus.store.connections import StoredConnection
 
@@ -166,6 +166,11 @@ class PublishService:
         self._now = now
 
     def publish(self, target: PublishTarget) -> Outcome:
+        outcome = self._publish(target)
+        count({PUBLICATIONS: 1}, network=target.network.value, outcome=outcome.value)
+        return outcome
+
+    def _publish(self, target: PublishTarget) -> Outcome:
         logger.append_keys(employee_id=target.employee_id, content_id=target.content_id, network=target.network.value)
         state = self._records.publish_state(target.employee_id, target.content_id, target.network)
         approval, content = state.approval, state.content
@@ -259,6 +264,7 @@ class PublishService:
 
     def _handle_failure(self, approval: Approval, failure: PublishFailed) -> Outcome:
         logger.warning("publish failed", kind=failure.kind.value, attempt=approval.attempt + 1)
+        count({PUBLISH_FAILURES: 1}, network=approval.network.value, kind=failure.kind.value)
         if failure.kind is FailureKind.UNAUTHORIZED:
             return self._needs_reconnect(approval)
         if failure.kind is FailureKind.OPERATOR:
