@@ -497,3 +497,14 @@ def test_the_dashboard_shows_every_alarm_and_its_metric() -> None:
     for alarm in alarms:
         # Once in the status widget, once as the annotation of a widget showing its metric.
         assert body.count(f"${{{alarm}.Arn}}") == 2, f"{alarm} is not on the dashboard"
+
+
+def test_the_networks_parameter_allows_exactly_the_registered_networks_employees_connect_to() -> None:
+    from chorus.domain.networks import profiles
+
+    parameter = template()["Parameters"]["Networks"]
+    pattern = re.compile(parameter["AllowedPattern"])
+    named = set(re.findall(r"\(([a-z|]+)\)", parameter["AllowedPattern"])[0].split("|"))
+    assert named == {profile.name for profile in profiles() if profile.needs_connection}
+    assert pattern.match(parameter["Default"]) and pattern.match("x, mastodon") and pattern.match("")
+    assert not pattern.match("linkedin,sandbox") and not pattern.match("linkedin,facebook")

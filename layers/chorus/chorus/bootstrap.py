@@ -166,7 +166,6 @@ def build_consent_service(
 ) -> ConsentService:
     from chorus.adapters.networks.egress import PublicSession
     from chorus.adapters.networks.mastodon import fetch_instance_limits
-    from chorus.domain.content import Network
     from chorus.domain.timing import QuietHours
     from chorus.services.consent import ConsentService
     from chorus.services.length_rules import ServerLengthRules
@@ -187,7 +186,7 @@ def build_consent_service(
         approvals=ApprovalStore(dynamodb, settings.table_name),
         subscriptions=DigestMarkStore(dynamodb, settings.table_name),
         networks=settings.offered_networks,
-        always_connected=frozenset({Network.SANDBOX}) if settings.sandbox_enabled else frozenset(),
+        always_connected=settings.always_connected,
         quiet_hours=QuietHours.parse(settings.quiet_hours),
         max_posts_per_day=settings.max_posts_per_day,
         length_rules=ServerLengthRules(
@@ -391,29 +390,22 @@ def build_publish_service(
     http_session: Any = None,
     secrets: SecretsProvider | None = None,
 ) -> PublishService:
-    from chorus.adapters.networks.linkedin import LinkedInPublisher
-    from chorus.adapters.networks.mastodon import MastodonPublisher
-    from chorus.adapters.networks.sandbox import SandboxNetwork
-    from chorus.adapters.networks.x import XPublisher
-    from chorus.domain.content import Network
-    from chorus.services.publish import NetworkPublisher, PublishService
+    from chorus.adapters.networks.registry import PublisherOptions, publishers
+    from chorus.services.publish import PublishService
     from chorus.store.alerts import AlertStore
     from chorus.store.approvals import ApprovalStore
     from chorus.store.sandbox_feed import SandboxFeedStore
 
     dynamodb = dynamodb_client or _dynamodb()
     secrets = secrets or _secrets()
-    available: dict[Network, NetworkPublisher] = {
-        Network.LINKEDIN: LinkedInPublisher(http_session, version=settings.linkedin_version),
-        Network.X: XPublisher(http_session),
-        Network.MASTODON: MastodonPublisher(http_session),
-    }
-    networks = {network: publisher for network, publisher in available.items() if network in settings.networks}
-    if settings.sandbox_enabled:
-        networks[Network.SANDBOX] = SandboxNetwork(SandboxFeedStore(dynamodb, settings.table_name))
+    options = PublisherOptions(
+        http_session=http_session,
+        linkedin_version=settings.linkedin_version,
+        sandbox_feed=SandboxFeedStore(dynamodb, settings.table_name),
+    )
     return PublishService(
         ApprovalStore(dynamodb, settings.table_name),
-        networks,
+        publishers(settings.offered_networks, options),
         connections or build_connections_service(settings, dynamodb_client=dynamodb, secrets=secrets),
         scheduler or _scheduler(settings),
         notifier or build_notifier(settings, dynamodb_client=dynamodb, secrets=secrets),

@@ -13,7 +13,7 @@ from typing import Annotated, Self
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from chorus.domain.networks import Network
+from chorus.domain.networks import Network, networks, profile_of
 
 
 class SettingsError(RuntimeError):
@@ -79,9 +79,14 @@ class NetworkSettings(_Settings):
 
     @property
     def offered_networks(self) -> tuple[Network, ...]:
-        """In the order pages show them; the sandbox when enabled."""
+        """In the order pages show them (the registry's); the sandbox when enabled."""
         offered = self.networks | ({Network.SANDBOX} if self.sandbox_enabled else set())
-        return tuple(network for network in Network if network in offered)
+        return tuple(network for network in networks() if network in offered)
+
+    @property
+    def always_connected(self) -> frozenset[Network]:
+        """The offered networks that need no connection (the sandbox)."""
+        return frozenset(network for network in self.offered_networks if not profile_of(network).needs_connection)
 
 
 class NoticeSettings(LinkSettings):

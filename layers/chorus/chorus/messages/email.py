@@ -6,14 +6,13 @@ from __future__ import annotations
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from chorus.domain.content import Content, Network
+from chorus.domain.content import Content
 from chorus.domain.employee import Employee
+from chorus.domain.networks import profile_of
 from chorus.messages.channel import Digest, NoticeKind, NoticeMessage
 from chorus.messages.i18n import language_of, translator
 from chorus.messages.mime import add_one_click_unsubscribe, display_name, new_message
 from chorus.messages.rendering import render, render_text
-
-NETWORK_NAMES = {Network.LINKEDIN: "LinkedIn", Network.X: "X", Network.MASTODON: "Mastodon", Network.SANDBOX: "Sandbox"}
 
 
 class RawMailer(Protocol):
@@ -72,7 +71,7 @@ def digest_email(digest: Digest, *, sender: str, sender_name: str) -> bytes:
 def notice_email(notice_message: NoticeMessage, *, sender: str, sender_name: str) -> bytes:
     to, notice = notice_message.to, notice_message.notice
     t = translator(to.locale)
-    network = NETWORK_NAMES[notice.network]
+    network = profile_of(notice.network).label
     date = notice.until.strftime("%Y-%m-%d") if notice.until else ""
     subject = t[f"notice_{notice.kind.value}_subject"].format(network=network, date=date)
     context = {

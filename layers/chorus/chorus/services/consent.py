@@ -36,7 +36,7 @@ from chorus.domain.approval import (
 from chorus.domain.connection import ConnectionStatus
 from chorus.domain.content import Content, ContentStatus, Network
 from chorus.domain.employee import Employee
-from chorus.domain.lengths import LENGTH_RULES, LengthRule
+from chorus.domain.lengths import LengthRule
 from chorus.domain.magic_links import (
     ME_LIFETIME,
     ME_SCOPE,
@@ -53,6 +53,7 @@ from chorus.domain.magic_links import (
     sign_link,
     verify_link,
 )
+from chorus.domain.networks import profile_of
 from chorus.domain.timing import (
     QuietHours,
     check_publish_time,
@@ -114,10 +115,10 @@ class StaticLengthRules:
     """The networks' published rules (Mastodon's default limit), whoever the employee is."""
 
     def rule_for(self, network: Network, instance_url: str | None) -> LengthRule:
-        return LENGTH_RULES[network]
+        return profile_of(network).length_rule
 
     def rule_for_employee(self, employee_id: str, network: Network) -> LengthRule:
-        return LENGTH_RULES[network]
+        return profile_of(network).length_rule
 
 
 class ContentListing(Protocol):

@@ -43,6 +43,7 @@ from chorus.domain.approval import (
 )
 from chorus.domain.connection import Credentials
 from chorus.domain.content import Content, ContentStatus, Network
+from chorus.domain.networks import profile_of
 from chorus.domain.publishing import FailureKind, PostRequest, Published, PublishFailed
 from chorus.domain.tracking import link_code
 from chorus.errors import ChorusError
@@ -236,7 +237,7 @@ class PublishService:
         self, approval: Approval, snapshot: PostSnapshot, network: NetworkPublisher, stored: StoredConnection | None
     ) -> Outcome:
         post = _post_request(approval, snapshot, f"{self._link_base_url}/r/{link_code(approval.approval_id)}")
-        needs_credentials = approval.network is not Network.SANDBOX
+        needs_credentials = profile_of(approval.network).needs_connection
         credentials = None
         if needs_credentials and stored is not None:
             credentials = self._credentials.credentials(approval.employee_id, approval.network, stored=stored)

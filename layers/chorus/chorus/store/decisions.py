@@ -29,6 +29,7 @@ from chorus.domain.approval import (
 from chorus.domain.connection import Connection
 from chorus.domain.content import Content, ContentStatus, Network
 from chorus.domain.employee import DECIDED_PREFIX, Employee
+from chorus.domain.networks import networks
 from chorus.errors import ChorusError, NotFound, StoreError
 from chorus.store import keys
 from chorus.store.codec import from_dynamo, iso_seconds, to_dynamo
@@ -37,8 +38,6 @@ from chorus.store.transactions import Guarded, TransactionRefused, write_transac
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-
-PUBLISHABLE_NETWORKS = tuple(Network)
 
 # What each action of a decision means when its condition fails.
 type Refusal = Callable[[], ChorusError]
@@ -82,8 +81,8 @@ class DecisionStore:
             {"PK": pk, "SK": keys.PROFILE},
             {"PK": keys.content_pk(content_id), "SK": keys.META},
             {"PK": pk, "SK": keys.decline_sk(content_id)},
-            *({"PK": pk, "SK": keys.approval_sk(content_id, network.value)} for network in PUBLISHABLE_NETWORKS),
-            *({"PK": pk, "SK": keys.connection_sk(network.value)} for network in PUBLISHABLE_NETWORKS),
+            *({"PK": pk, "SK": keys.approval_sk(content_id, network.value)} for network in networks()),
+            *({"PK": pk, "SK": keys.connection_sk(network.value)} for network in networks()),
         ]
         state = ActivityState(employee=None, content=None)
         for item in self._batch_get(wanted):
