@@ -3,13 +3,14 @@ as ``chorus.messages.mime`` writes them), sent raw through the mail provider."""
 
 from __future__ import annotations
 
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from chorus.domain.content import Content
 from chorus.domain.employee import Employee
 from chorus.domain.networks import profile_of
-from chorus.messages.channel import Digest, NoticeKind, NoticeMessage
+from chorus.messages.channel import Addressee, Digest, NoticeKind, NoticeMessage
 from chorus.messages.i18n import language_of, translator
 from chorus.messages.mime import add_one_click_unsubscribe, display_name, new_message
 from chorus.messages.rendering import render, render_text
@@ -54,18 +55,16 @@ def digest_email(digest: Digest, *, sender: str, sender_name: str) -> bytes:
         ),
         "unsubscribe_link": digest.unsubscribe_link,
     }
-    message = new_message(
+    return _compose(
+        to,
+        subject,
+        digest.sent_at,
+        "email/digest",
+        context,
         sender=sender,
         sender_name=sender_name,
-        recipient=to.email,
-        recipient_name=to.name,
-        subject=subject,
-        sent_at=digest.sent_at,
+        unsubscribe=digest.unsubscribe_link,
     )
-    add_one_click_unsubscribe(message, digest.unsubscribe_link)
-    message.set_content(render_text("email/digest.txt.j2", **context))
-    message.add_alternative(render("email/digest.html.j2", **context), subtype="html")
-    return message.as_bytes()
 
 
 def notice_email(notice_message: NoticeMessage, *, sender: str, sender_name: str) -> bytes:
@@ -85,16 +84,36 @@ def notice_email(notice_message: NoticeMessage, *, sender: str, sender_name: str
     }
     # A notice is about the employee's own posts, not a subscription: it carries no
     # List-Unsubscribe (unsubscribing stops the digest, and a failed post must still be told).
+    return _compose(
+        to, subject, notice_message.sent_at, "email/notice", context, sender=sender, sender_name=sender_name
+    )
+
+
+def _compose(
+    to: Addressee,
+    subject: str,
+    sent_at: datetime,
+    template: str,
+    context: dict[str, Any],
+    *,
+    sender: str,
+    sender_name: str,
+    unsubscribe: str | None = None,
+) -> bytes:
+    """The message: its headers (one-click unsubscribe when there is a link for it), the plain-text
+    body, then the HTML alternative, from ``<template>.txt.j2`` and ``<template>.html.j2``."""
     message = new_message(
         sender=sender,
         sender_name=sender_name,
         recipient=to.email,
         recipient_name=to.name,
         subject=subject,
-        sent_at=notice_message.sent_at,
+        sent_at=sent_at,
     )
-    message.set_content(render_text("email/notice.txt.j2", **context))
-    message.add_alternative(render("email/notice.html.j2", **context), subtype="html")
+    if unsubscribe is not None:
+        add_one_click_unsubscribe(message, unsubscribe)
+    message.set_content(render_text(f"{template}.txt.j2", **context))
+    message.add_alternative(render(f"{template}.html.j2", **context), subtype="html")
     return message.as_bytes()
 
 

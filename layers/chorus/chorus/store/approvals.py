@@ -20,7 +20,7 @@ from chorus.errors import Conflict, NotFound, StoreError
 from chorus.store import keys
 from chorus.store.codec import from_dynamo, iso_seconds, to_dynamo
 from chorus.store.connections import StoredConnection
-from chorus.store.reads import batch_get
+from chorus.store.reads import batch_get, query_all
 from chorus.store.transactions import Guarded, TransactionRefused, write_transaction
 
 if TYPE_CHECKING:
@@ -263,22 +263,14 @@ class ApprovalStore:
 
     def approvals_of_content(self, content_id: str) -> list[tuple[str, str]]:
         """(employee PK, approval SK) of every approval of a content item, from the KEYS_ONLY index."""
-        found: list[tuple[str, str]] = []
-        request: dict[str, Any] = {
+        request = {
             "TableName": self._table,
             "IndexName": "GSI1",
             "KeyConditionExpression": "GSI1PK = :pk",
             "ExpressionAttributeValues": to_dynamo({":pk": keys.approvals_of(content_id)}),
         }
-        while True:
-            try:
-                response = self._client.query(**request)
-            except ClientError as exc:
-                raise StoreError("could not list approvals") from exc
-            found.extend((item["PK"]["S"], item["SK"]["S"]) for item in response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                return found
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        items = query_all(self._client, request, failure="could not list approvals")
+        return [(item["PK"]["S"], item["SK"]["S"]) for item in items]
 
     # ------------------------------------------------------------------ helpers
     def _transition(

@@ -33,7 +33,7 @@ from chorus.domain.networks import networks
 from chorus.errors import ChorusError, NotFound, StoreError
 from chorus.store import keys
 from chorus.store.codec import from_dynamo, iso_seconds, to_dynamo
-from chorus.store.reads import batch_get
+from chorus.store.reads import batch_get, query_all
 from chorus.store.transactions import Guarded, TransactionRefused, write_transaction
 
 if TYPE_CHECKING:
@@ -103,21 +103,12 @@ class DecisionStore:
 
     def employee_state(self, employee_id: str) -> EmployeeState:
         """Everything in the employee's partition: one Query (paged only past 1 MB)."""
-        items: list[dict[str, Any]] = []
-        request: dict[str, Any] = {
+        request = {
             "TableName": self._table,
             "KeyConditionExpression": "PK = :pk",
             "ExpressionAttributeValues": to_dynamo({":pk": keys.employee_pk(employee_id)}),
         }
-        while True:
-            try:
-                response = self._client.query(**request)
-            except ClientError as exc:
-                raise StoreError("could not read the employee") from exc
-            items.extend(from_dynamo(item) for item in response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                break
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        items = [from_dynamo(item) for item in query_all(self._client, request, failure="could not read the employee")]
         profile = next((item for item in items if item.get("entity") == "employee"), None)
         if profile is None:
             raise NotFound("unknown employee")

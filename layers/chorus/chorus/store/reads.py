@@ -56,6 +56,21 @@ def batch_get(
     return found
 
 
+def query_all(client: DynamoDBClient, request: dict[str, Any], *, failure: str) -> list[dict[str, Any]]:
+    """Every item a Query answers, page after page (DynamoDB pages past 1 MB), as typed values."""
+    items: list[dict[str, Any]] = []
+    request = dict(request)
+    while True:
+        try:
+            response = client.query(**request)
+        except ClientError as exc:
+            raise StoreError(failure) from exc
+        items.extend(response.get("Items", []))
+        if "LastEvaluatedKey" not in response:
+            return items
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
 def listing_page[T](
     client: DynamoDBClient,
     table: str,
