@@ -113,8 +113,11 @@ cfn-lint: $(TOOLS_STAMP) ## cfn-lint template.yaml, and the template CloudFormat
 	$(CFN_LINT) $(TRANSFORMED)
 
 .PHONY: build
+# PIP_NO_DEPS: the layer gets exactly the pins of its requirements.txt (the whole runtime closure,
+# tests/unit/test_packaging.py), never what pip would add: aws-xray-sdk names botocore, which the
+# Lambda runtime provides and a copy in the layer would shadow (~30 MB, another version).
 build: $(TOOLS_STAMP) ## sam build (arm64 layer from layers/chorus/requirements.txt) into .aws-sam/build
-	$(SAM) build --template-file template.yaml --build-dir $(BUILD_DIR) --cache-dir $(SAM_CACHE_DIR)
+	PIP_NO_DEPS=1 $(SAM) build --template-file template.yaml --build-dir $(BUILD_DIR) --cache-dir $(SAM_CACHE_DIR)
 
 .PHONY: pytest
 pytest: $(VENV_STAMP) ## Only the pytest suite (PYTEST_ARGS="-k ..." to select)

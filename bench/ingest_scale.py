@@ -408,7 +408,10 @@ def run(rows: int) -> list[Result]:
 def redelivery(settings: Any, ddb: Any, s3: Any, rows: int) -> list[AwsCalls]:
     """The same S3 notification delivered twice to the ingest runtime (Powertools idempotency)."""
     try:
-        from chorus.bootstrap import IngestRuntime, build_ingest_service
+        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+        from chorus.bootstrap import build_ingest_service
+        from chorus.edge.uploads import UploadEvents
     except ImportError as exc:
         print(f"\n== S3 notification redelivered: skipped ({exc})")
         return []
@@ -426,10 +429,10 @@ def redelivery(settings: Any, ddb: Any, s3: Any, rows: int) -> list[AwsCalls]:
             }
         ]
     }
-    runtime = IngestRuntime(
-        settings=settings,
-        service=build_ingest_service(settings, dynamodb_client=ddb, s3_client=s3),
-        dynamodb_client=ddb,
+    runtime = UploadEvents(
+        build_ingest_service(settings, dynamodb_client=ddb, s3_client=s3),
+        uploads_bucket=settings.uploads_bucket,
+        persistence=DynamoDBPersistenceLayer(table_name=settings.idempotency_table, boto3_client=ddb),
     )
     print("\n== S3 notification for a 100-row roster delivered twice (ingest runtime, idempotency)")
     seen: list[AwsCalls] = []

@@ -14,7 +14,7 @@ import json
 import time
 from collections.abc import Iterator
 
-from chorus.domain.content import CONTENT_COLUMNS, CONTENT_REQUIRED_COLUMNS
+from chorus.domain.content import CONTENT_REQUIRED_COLUMNS, content_columns
 from chorus.domain.tabular import ReadLimits, RowRejected, TabularReader, UploadFormat
 
 MAX_BYTES = 25 * 1024 * 1024
@@ -58,7 +58,7 @@ def main() -> None:
         reader = TabularReader(
             (data[i : i + CHUNK] for i in range(0, len(data), CHUNK)),
             fmt,
-            known_columns=CONTENT_COLUMNS,
+            known_columns=content_columns(),
             required_columns=CONTENT_REQUIRED_COLUMNS,
             limits=ReadLimits(max_bytes=MAX_BYTES),
         )

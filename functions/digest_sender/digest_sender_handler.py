@@ -4,10 +4,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chorus.bootstrap import digest_sender_runtime
-from chorus.observability import logger
+from chorus.bootstrap import digest_batches
+from chorus.observability import logger, traced
 
 
 @logger.inject_lambda_context(clear_state=True)
+@traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return digest_sender_runtime().handle(event, context)
+    return digest_batches().handle(event, context)

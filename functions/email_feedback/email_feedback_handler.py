@@ -4,10 +4,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chorus.bootstrap import email_feedback_runtime
-from chorus.observability import logger
+from chorus.bootstrap import email_feedback
+from chorus.observability import logger, traced
 
 
 @logger.inject_lambda_context(clear_state=True)
+@traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    return email_feedback_runtime().handle(event)
+    return email_feedback().handle(event)

@@ -4,10 +4,11 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chorus.bootstrap import publisher_runtime
-from chorus.observability import logger
+from chorus.bootstrap import scheduled_posts
+from chorus.observability import logger, traced
 
 
 @logger.inject_lambda_context(clear_state=True)
+@traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
-    return publisher_runtime().handle(event)
+    return scheduled_posts().handle(event)

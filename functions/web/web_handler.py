@@ -5,10 +5,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from chorus.bootstrap import web_app
-from chorus.observability import logger
+from chorus.observability import logger, traced
 
 
 # No correlation path and no event logging: the path and query carry magic-link tokens.
 @logger.inject_lambda_context(clear_state=True)
+@traced
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return web_app().resolve(event, context)

@@ -22,9 +22,8 @@ import yaml
 import web_handler
 from chorus import bootstrap, clock
 from chorus.adapters.secrets_keys import parse_key_ring
-from chorus.domain.lengths import LENGTH_RULES
 from chorus.domain.magic_links import activity_scope, sign_link
-from chorus.domain.networks import Network
+from chorus.domain.networks import Network, profile_of
 from chorus.services.consent import normalise_text
 from tests.conftest import MAGIC_LINK_SECRET
 from tests.support.http_events import http_event
@@ -100,13 +99,13 @@ def shown_count(page: Any, network: Network, text: str) -> int:
 
 
 def expected_count(network: Network, text: str) -> int:
-    return LENGTH_RULES[network].length(normalise_text(text))
+    return profile_of(network).length_rule.length(normalise_text(text))
 
 
 def test_the_page_shows_the_servers_rules(page: Any) -> None:
     for network in NETWORKS:
         limit = page.text_content(f'[data-limit-for="text_{network.value}"]')
-        assert int(limit) == LENGTH_RULES[network].room
+        assert int(limit) == profile_of(network).length_rule.room
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,6 @@ shows is true, every transaction holds at most 25 items, every API answer stays 
 from __future__ import annotations
 
 import pytest
-
 from bench import scoring_scale
 
 

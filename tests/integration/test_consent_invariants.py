@@ -46,10 +46,12 @@ from chorus.services.publish import PublishService, PublishTarget
 from chorus.services.retraction import RetractionService
 from chorus.services.sweeper import Sweeper
 from chorus.store.alerts import AlertStore
+from chorus.store.approvals import ApprovalStore
 from chorus.store.catalog import CatalogStore
 from chorus.store.codec import from_dynamo
 from chorus.store.connections import ConnectionStore
-from chorus.store.consent import ConsentStore
+from chorus.store.decisions import DecisionStore
+from chorus.store.digest_marks import DigestMarkStore
 from tests.conftest import MAGIC_LINK_SECRET
 from tests.support.template import create_table
 
@@ -152,12 +154,22 @@ class ConsentMachine(RuleBasedStateMachine):
             dead_letter_arn=f"arn:aws:sqs:eu-west-1:{ACCOUNT}:dlq",
         )
         self.catalog = CatalogStore(self.client, TABLE)
-        self.records = ConsentStore(self.client, TABLE)
+        self.records = DecisionStore(self.client, TABLE)
+        self.approvals = ApprovalStore(self.client, TABLE)
+        self.marks = DigestMarkStore(self.client, TABLE)
         self.connections = ConnectionStore(self.client, TABLE)
         self.credentials = Credentials401()
-        self.consent = ConsentService(self.records, Keys(), self.scheduler, self.catalog, networks=list(NETWORKS))
-        self.publisher = PublishService(
+        self.consent = ConsentService(
             self.records,
+            Keys(),
+            self.scheduler,
+            self.catalog,
+            approvals=self.approvals,
+            subscriptions=self.marks,
+            networks=list(NETWORKS),
+        )
+        self.publisher = PublishService(
+            self.approvals,
             {network: RecordingNetwork(self, network) for network in NETWORKS},
             self.credentials,
             self.scheduler,
@@ -166,14 +178,14 @@ class ConsentMachine(RuleBasedStateMachine):
             alerts=AlertStore(self.client, TABLE),
         )
         self.sweeper = Sweeper(
-            self.records,
+            self.approvals,
             self.publisher,
             self.connections,
             Notices(),
             now=lambda: datetime.now(UTC) + timedelta(hours=2),
         )
-        self.retraction = RetractionService(self.catalog, self.records, self.scheduler)
-        self.lifecycle = LifecycleService(self.records, self.catalog, self.connections, self.scheduler)
+        self.retraction = RetractionService(self.catalog, self.approvals, self.scheduler)
+        self.lifecycle = LifecycleService(self.records, self.approvals, self.catalog, self.connections, self.scheduler)
         self.answers: list[str] = []
         self.approved: dict[tuple[str, str, Network, int], Approved] = {}
         self.posted: list[tuple[Network, PostRequest]] = []
@@ -334,12 +346,12 @@ class ConsentMachine(RuleBasedStateMachine):
 
     @rule(email=st.sampled_from(EMPLOYEES))
     def unsubscribe(self, email: str) -> None:
-        self.records.unsubscribe(self._employee_id(email))
+        self.marks.unsubscribe(self._employee_id(email))
 
     @rule(email=st.sampled_from(EMPLOYEES), external_id=st.sampled_from(CONTENTS), network=st.sampled_from(NETWORKS))
     def cancel(self, email: str, external_id: str, network: Network) -> None:
         with contextlib.suppress(ChorusError):  # not scheduled (any more): nothing to cancel
-            self.records.cancel(
+            self.approvals.cancel(
                 self._employee_id(email), self._content(external_id).content_id, network, datetime.now(UTC)
             )
 

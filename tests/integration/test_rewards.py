@@ -358,7 +358,7 @@ class TestFulfil:
 
 @pytest.fixture
 def admin(service):
-    app = APIGatewayHttpResolver()
+    app = APIGatewayHttpResolver(enable_validation=True)  # as the admin app's
     app.use(middlewares=[require_admin("chorus-admins", "cognito:groups")])
     app.include_router(rewards_router(service), prefix="/admin")
     register_error_handlers(app)

@@ -7,6 +7,8 @@ stores are encrypted, versioned/backed up and private.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -438,3 +440,71 @@ def test_operator_alerts_reach_the_alarm_topic() -> None:
     for function in ("PublisherFunction", "SweeperFunction"):
         logging = resources[function]["Properties"]["LoggingConfig"]
         assert logging == {"LogFormat": "JSON", "LogGroup": {"Ref": "PublishingLogs"}}
+
+
+# ---------------------------------------------------------------- metrics, traces, dashboard
+
+
+def test_every_function_writes_its_metrics_to_the_stages_namespace_and_is_traced() -> None:
+    """chorus.observability writes EMF to the namespace Powertools reads from the environment; the
+    log metric filters use the same one, so the dashboard and alarms find both."""
+    function_globals = template()["Globals"]["Function"]
+    assert function_globals["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == {
+        "Fn::Sub": "Chorus/${Stage}"
+    }
+    assert function_globals["Tracing"] == "Active"
+    for name, resource in resources("AWS::Serverless::Function").items():
+        variables = (props(resource).get("Environment") or {}).get("Variables") or {}
+        assert "POWERTOOLS_METRICS_NAMESPACE" not in variables, f"{name} writes its metrics elsewhere"
+        assert props(resource).get("Tracing", "Active") == "Active", f"{name} is not traced"
+
+
+def _dashboard() -> dict[str, Any]:
+    body = props(template()["Resources"]["Dashboard"])["DashboardBody"]["Fn::Sub"]
+    # The body is JSON once CloudFormation substitutes ${...}; a placeholder stands in for each.
+    return json.loads(re.sub(r"\$\{[^}]+\}", "SUBSTITUTED", body))
+
+
+def test_the_dashboard_shows_every_metric_chorus_writes() -> None:
+    from chorus import observability
+
+    written = {
+        value
+        for name, value in vars(observability).items()
+        if name.isupper() and isinstance(value, str) and value[:1].isupper()
+    }
+    shown = json.dumps(_dashboard())
+    assert written == {
+        "DigestsSent",
+        "DigestsSkipped",
+        "DigestsFailed",
+        "Approvals",
+        "Publications",
+        "PublishFailures",
+    }
+    missing = sorted(metric for metric in written if f'"{metric}"' not in shown and f'\\"{metric}\\"' not in shown)
+    assert not missing, f"metrics not on the dashboard: {missing}"
+
+
+def test_the_dashboard_shows_every_alarm_and_its_metric() -> None:
+    body = props(template()["Resources"]["Dashboard"])["DashboardBody"]["Fn::Sub"]
+    alarms = sorted(resources("AWS::CloudWatch::Alarm"))
+    widgets = _dashboard()["widgets"]
+    (status,) = [widget for widget in widgets if widget["type"] == "alarm"]
+    assert len(status["properties"]["alarms"]) == len(alarms)
+    annotated = [widget for widget in widgets if "annotations" in widget["properties"]]
+    assert len(annotated) == len(alarms)
+    for alarm in alarms:
+        # Once in the status widget, once as the annotation of a widget showing its metric.
+        assert body.count(f"${{{alarm}.Arn}}") == 2, f"{alarm} is not on the dashboard"
+
+
+def test_the_networks_parameter_allows_exactly_the_registered_networks_employees_connect_to() -> None:
+    from chorus.domain.networks import profiles
+
+    parameter = template()["Parameters"]["Networks"]
+    pattern = re.compile(parameter["AllowedPattern"])
+    named = set(re.findall(r"\(([a-z|]+)\)", parameter["AllowedPattern"])[0].split("|"))
+    assert named == {profile.name for profile in profiles() if profile.needs_connection}
+    assert pattern.match(parameter["Default"]) and pattern.match("x, mastodon") and pattern.match("")
+    assert not pattern.match("linkedin,sandbox") and not pattern.match("linkedin,facebook")

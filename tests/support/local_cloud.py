@@ -8,8 +8,10 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
 from chorus.adapters.secrets_keys import SecretsKeyRing
-from chorus.domain.magic_links import activity_scope, form_subject, sign_form, sign_link
+from chorus.domain.magic_links import KeyRing, activity_scope, form_subject, sign_form, sign_link
 from chorus_local.cloud import LocalCloud
 
 
@@ -34,8 +36,15 @@ def upload(cloud: LocalCloud, kind: str, name: str, body: str) -> None:
     assert report["counts"]["rejected"] == 0, report
 
 
+def key_ring(cloud: LocalCloud) -> KeyRing:
+    secrets = SecretsProvider(boto3_client=cloud.client("secretsmanager"))
+    return SecretsKeyRing(secrets, cloud.resources["MagicLinkSecret"]).key_ring()
+
+
 def activity_link(cloud: LocalCloud, employee_id: str, content_id: str, expires_at: datetime) -> str:
-    ring = SecretsKeyRing(cloud.client("secretsmanager"), cloud.resources["MagicLinkSecret"]).key_ring()
+    ring = SecretsKeyRing(
+        SecretsProvider(boto3_client=cloud.client("secretsmanager")), cloud.resources["MagicLinkSecret"]
+    ).key_ring()
     return sign_link(ring, employee_id, activity_scope(content_id), expires_at)
 
 
@@ -44,7 +53,9 @@ def approval_form(
 ) -> str:
     """The body the activity page posts, for a page rendered a minute ago (a person read it) that
     showed ``content_version`` (1: the content as first uploaded)."""
-    ring = SecretsKeyRing(cloud.client("secretsmanager"), cloud.resources["MagicLinkSecret"]).key_ring()
+    ring = SecretsKeyRing(
+        SecretsProvider(boto3_client=cloud.client("secretsmanager")), cloud.resources["MagicLinkSecret"]
+    ).key_ring()
     subject = form_subject(employee_id, activity_scope(content_id), "approve")
     form = sign_form(ring, subject, cloud.clock.now() - timedelta(minutes=1))
     return urlencode(

@@ -68,6 +68,8 @@ def _service(now: datetime, records: _Records) -> ConsentService:
         _Keys(),
         _Scheduler(),  # type: ignore[arg-type]
         None,  # type: ignore[arg-type]
+        approvals=None,  # type: ignore[arg-type]
+        subscriptions=None,  # type: ignore[arg-type]
         networks=[Network.SANDBOX, Network.LINKEDIN],
         now=lambda: now,
     )

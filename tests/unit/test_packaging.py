@@ -274,3 +274,14 @@ def test_function_handler_points_at_an_existing_function(logical_id: str) -> Non
     assert module.is_file(), f"{logical_id}: Handler module {module.relative_to(ROOT)} does not exist"
     assert module.name == f"{folder.name}_handler.py", f"{logical_id}: handler module must be {folder.name}_handler.py"
     assert func in _top_level_callables(module), f"{logical_id}: {module.name} defines no top-level {func!r}"
+
+
+def test_the_layer_is_built_from_its_pins_alone() -> None:
+    """pip would add what a pin names but the runtime provides (aws-xray-sdk names botocore): a
+    botocore in the layer shadows the runtime's, so `make build` installs the pins without deps,
+    and the pins are the whole closure (the test above)."""
+    assert "botocore" in {
+        canonicalize_name(dep["name"]) for dep in lock_packages()["aws-xray-sdk"].get("dependencies", [])
+    }
+    recipe = (ROOT / "Makefile").read_text(encoding="utf-8").split("\nbuild:", 1)[1].split("\n\n", 1)[0]
+    assert "PIP_NO_DEPS=1 $(SAM) build" in recipe

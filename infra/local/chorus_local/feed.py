@@ -1,7 +1,8 @@
 """The sandbox network's feed: posts the publisher made on the ``sandbox`` network.
 
-The sandbox adapter (chorus.adapters.networks.sandbox) keeps posts in the app's table under
-``SANDBOX#feed``; this reads them back for ``/_local/feed``.
+The sandbox adapter (chorus.adapters.networks.sandbox) keeps posts in the app's table through
+``chorus.store.sandbox_feed`` (partition ``chorus.store.keys.SANDBOX_FEED``); this reads them back
+for ``/_local/feed``.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-FEED_PK = "SANDBOX#feed"
+from chorus.store.keys import SANDBOX_FEED, sandbox_post_sk
 
 
 @dataclass(frozen=True)
@@ -38,14 +39,14 @@ def feed_posts(dynamodb: Any, table_name: str, zone: str = "UTC") -> list[FeedPo
     request: dict[str, Any] = {
         "TableName": table_name,
         "KeyConditionExpression": "PK = :pk",
-        "ExpressionAttributeValues": {":pk": {"S": FEED_PK}},
+        "ExpressionAttributeValues": {":pk": {"S": SANDBOX_FEED}},
     }
     while True:
         response = dynamodb.query(**request)
         for item in response.get("Items", []):
             posts.append(
                 FeedPost(
-                    key=item["SK"]["S"].removeprefix("POST#"),
+                    key=item["SK"]["S"].removeprefix(sandbox_post_sk("")),
                     employee_id=item.get("employee_id", {}).get("S", ""),
                     text=item.get("text", {}).get("S", ""),
                     link=item.get("link", {}).get("S", ""),

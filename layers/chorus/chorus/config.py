@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Self
+from typing import Annotated, Self
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from chorus.domain.networks import Network, networks, profile_of
 
 
 class SettingsError(RuntimeError):
@@ -30,6 +32,17 @@ class _Settings(BaseModel):
         except ValidationError as exc:
             missing = ", ".join(str(err["loc"][0]) for err in exc.errors())
             raise SettingsError(f"{cls.__name__}: invalid or missing settings: {missing}") from exc
+
+
+def _network_list(value: object) -> object:
+    """``linkedin,x,mastodon`` -> the networks, each one known (a typo fails at cold start)."""
+    if isinstance(value, str):
+        return frozenset(Network(name.strip()) for name in value.split(",") if name.strip())
+    return value
+
+
+NetworkSet = Annotated[frozenset[Network], BeforeValidator(_network_list)]
+DEFAULT_NETWORKS = frozenset({Network.LINKEDIN, Network.X, Network.MASTODON})
 
 
 class TableSettings(_Settings):
@@ -56,6 +69,24 @@ class LinkSettings(_Settings):
 class ConnectionSettings(_Settings):
     token_key_id: str = Field(alias="TOKEN_KEY_ID", min_length=1)
     oauth_clients_secret_id: str = Field(alias="OAUTH_CLIENTS_SECRET_ID", min_length=1)
+
+
+class NetworkSettings(_Settings):
+    """The networks employees may share to: those named, plus the sandbox when enabled."""
+
+    networks: NetworkSet = Field(alias="NETWORKS", default=DEFAULT_NETWORKS)
+    sandbox_enabled: bool = Field(alias="SANDBOX_ENABLED", default=False)
+
+    @property
+    def offered_networks(self) -> tuple[Network, ...]:
+        """In the order pages show them (the registry's); the sandbox when enabled."""
+        offered = self.networks | ({Network.SANDBOX} if self.sandbox_enabled else set())
+        return tuple(network for network in networks() if network in offered)
+
+    @property
+    def always_connected(self) -> frozenset[Network]:
+        """The offered networks that need no connection (the sandbox)."""
+        return frozenset(network for network in self.offered_networks if not profile_of(network).needs_connection)
 
 
 class NoticeSettings(LinkSettings):
@@ -97,9 +128,7 @@ class ClickSettings(_Settings):
     click_secret_id: str = Field(alias="CLICK_SECRET_ID", min_length=1)
 
 
-class WebSettings(TableSettings, ScheduleSettings, LinkSettings, ConnectionSettings, ClickSettings):
-    networks: str = Field(alias="NETWORKS", default="linkedin,x,mastodon")
-    sandbox_enabled: bool = Field(alias="SANDBOX_ENABLED", default=False)
+class WebSettings(TableSettings, ScheduleSettings, LinkSettings, ConnectionSettings, ClickSettings, NetworkSettings):
     sharing_policy: str = Field(alias="SHARING_POLICY", default="")
     # Org-wide guard rails: posts per employee per network per day (0: no limit), quiet hours.
     max_posts_per_day: int = Field(alias="MAX_POSTS_PER_DAY", default=0, ge=0, le=100)
@@ -130,9 +159,7 @@ class DigestSenderSettings(TableSettings, LinkSettings):
         return self.ses_max_send_rate / self.sender_concurrency
 
 
-class PublisherSettings(TableSettings, ConnectionSettings, NoticeSettings, ScheduleSettings):
-    sandbox_enabled: bool = Field(alias="SANDBOX_ENABLED", default=False)
-    networks: str = Field(alias="NETWORKS", default="linkedin,x,mastodon")
+class PublisherSettings(TableSettings, ConnectionSettings, NoticeSettings, ScheduleSettings, NetworkSettings):
     # The same default as the adapter's and the template's (tests/unit/adapters/test_linkedin.py
     # checks the three agree); `chorus doctor` warns before LinkedIn retires it.
     linkedin_version: str = Field(alias="LINKEDIN_VERSION", default="202607", pattern=r"^\d{6}$")

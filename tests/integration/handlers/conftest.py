@@ -11,15 +11,17 @@ from chorus import bootstrap
 def fresh_runtime(function_env) -> Iterator[None]:
     """Each test gets runtimes wired to its own moto backend (warm containers cache them)."""
     runtimes = (
-        bootstrap.ingest_runtime,
+        bootstrap.ingest_events,
         bootstrap.admin_app,
         bootstrap.web_app,
         bootstrap.digest_planner,
-        bootstrap.digest_sender_runtime,
+        bootstrap.digest_batches,
         bootstrap.publish_service,
-        bootstrap.scoring_runtime,
-        bootstrap.report_runtime,
-        bootstrap.email_feedback_runtime,
+        bootstrap.sweeper,
+        bootstrap.score_stream,
+        bootstrap.report_requests,
+        bootstrap.deactivations,
+        bootstrap.email_feedback,
     )
     for runtime in runtimes:
         runtime.cache_clear()

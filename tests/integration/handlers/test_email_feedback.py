@@ -19,7 +19,7 @@ from chorus.bootstrap import build_digest_sender, build_notifier
 from chorus.config import DigestSenderSettings, PublisherSettings
 from chorus.domain.content import Network
 from chorus.domain.digest import DigestBatch
-from chorus.services.notices import Notice, NoticeKind
+from chorus.messages.channel import Notice, NoticeKind
 from chorus.store.codec import from_dynamo
 from tests.conftest import ACCOUNT, DIGEST_QUEUE_URL, ENVIRONMENT, TABLE
 from tests.support.lambda_context import FakeLambdaContext

@@ -51,7 +51,7 @@ def test_the_scoring_function_may_make_every_call_it_makes(world):
                 ada, service(world).context_for([ada])
             )
         scoring_with(world, world["dynamodb"]).apply(ada, service(world).context_for([ada]))
-    bootstrap.scoring_runtime.cache_clear()
+    bootstrap.score_stream.cache_clear()
     world["dynamodb"].put_item(TableName="chorus-test-table", Item=approval_image("bob@example.com"))
     with count_aws_calls(keep_requests=True) as handler_calls:
         run(record(approval_image("bob@example.com")))
@@ -70,7 +70,7 @@ def test_the_report_function_may_make_every_call_it_makes(world):
     run(record(approval_image("bob@example.com")))
     call("POST", "/admin/exports", body="{}")
     [message] = queued(world)
-    bootstrap.report_runtime.cache_clear()
+    bootstrap.report_requests.cache_clear()
     with count_aws_calls(keep_requests=True) as calls:
         reports_handler.lambda_handler({"Records": [message]}, FakeLambdaContext())  # takes a census first
         reports_handler.lambda_handler({"job": "census"}, FakeLambdaContext())

@@ -114,7 +114,7 @@ def test_producing_a_report_twice_writes_and_records_it_once(world):
     reports_handler.lambda_handler({"Records": [message]}, FakeLambdaContext())
     first = call("GET", accepted["location"])[1]
     # When SQS delivers the same message again (at-least-once)
-    bootstrap.report_runtime.cache_clear()
+    bootstrap.report_requests.cache_clear()
     with count_aws_calls(keep_requests=True) as calls:
         assert reports_handler.lambda_handler({"Records": [message]}, FakeLambdaContext()) == {"batchItemFailures": []}
     # Then the second run reads the record, sees it ready and writes nothing
@@ -185,7 +185,7 @@ def test_the_census_counts_the_whole_roster_page_by_page(aws):
                 }
             )
     # When the census runs
-    bootstrap.report_runtime.cache_clear()
+    bootstrap.report_requests.cache_clear()
     with count_aws_calls() as calls:
         assert reports_handler.lambda_handler({"job": "census"}, FakeLambdaContext()) == {"active": 2500, "groups": 3}
     assert calls.count("dynamodb.Query") >= 2  # the roster spans pages

@@ -34,9 +34,10 @@ from chorus.services.publish import (
 )
 from chorus.services.sweeper import Sweeper
 from chorus.store.alerts import AlertStore
+from chorus.store.approvals import ApprovalStore
 from chorus.store.connections import ConnectionStore
-from chorus.store.consent import ConsentStore
 from tests.conftest import ACCOUNT, ENVIRONMENT, MAGIC_LINK_SECRET, SCHEDULE_GROUP, TABLE
+from tests.support.emf import emf_records
 from tests.support.http_events import http_event
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.seed import content_id, employee_id, seed
@@ -205,7 +206,7 @@ def test_concurrent_invocations_publish_once(world):
     publishers = []
     for _ in range(4):
         publisher = build(world, network)
-        publisher._records = ConsentStore(AtomicRequests(world["dynamodb"], lock), TABLE)
+        publisher._records = ApprovalStore(AtomicRequests(world["dynamodb"], lock), TABLE)
         publishers.append(publisher)
     outcomes: list[Outcome] = []
     threads = [threading.Thread(target=lambda p=p: outcomes.append(p.publish(target()))) for p in publishers]
@@ -215,6 +216,26 @@ def test_concurrent_invocations_publish_once(world):
         thread.join()
     assert sorted(outcomes) == sorted([Outcome.PUBLISHED] + [Outcome.SKIPPED] * 3)
     assert len(network.calls) == 1
+
+
+def test_each_attempt_counts_by_network_and_outcome_and_each_failure_by_kind(world, capsys):
+    # Given a network that asks to wait once, and an approval on the sandbox too
+    network = FakeNetwork(PublishFailed(FailureKind.RATE_LIMITED, "x: too many requests", retry_after_seconds=900))
+    capsys.readouterr()
+    approve("sandbox", "My words for the sandbox")
+    # When the post is attempted twice
+    build(world, network).publish(target())
+    build(world, network).publish(target())
+    # Then the metrics written (EMF, as CloudWatch reads them) say so
+    records = emf_records(capsys.readouterr().out)
+    assert {record["_namespace"] for record in records} == {"Chorus/test"}
+    assert [(r["network"], r["Approvals"]) for r in records if "Approvals" in r] == [("sandbox", [1.0])]
+    assert [(r["network"], r["outcome"]) for r in records if "Publications" in r] == [
+        ("x", "rescheduled"),
+        ("x", "published"),
+    ]
+    assert [(r["network"], r["kind"]) for r in records if "PublishFailures" in r] == [("x", "rate_limited")]
+    assert all(record["service"] == "chorus" for record in records)
 
 
 def test_rate_limited_is_rescheduled_after_the_reset(world):
@@ -339,7 +360,7 @@ def test_sweeper_publishes_overdue_posts_once(world):
     network = FakeNetwork()
     publisher = build(world, network)
     sweeper = Sweeper(
-        ConsentStore(world["dynamodb"], TABLE),
+        ApprovalStore(world["dynamodb"], TABLE),
         publisher,
         ConnectionStore(world["dynamodb"], TABLE),
         bootstrap.build_notifier(PublisherSettings.from_env(ENVIRONMENT), dynamodb_client=world["dynamodb"]),

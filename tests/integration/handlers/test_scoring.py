@@ -109,7 +109,7 @@ def balance(aws, email: str) -> int:
 
 def test_an_approval_earns_points_once_even_when_the_batch_is_retried(world):
     first = record(approval_image("ada@example.com"))
-    bootstrap.scoring_runtime.cache_clear()
+    bootstrap.score_stream.cache_clear()
     with count_aws_calls(keep_requests=True) as calls:
         assert run(first) == {"batchItemFailures": []}
     # one read of the batch's profiles and content, one of Ada's scores, one transaction
@@ -169,7 +169,7 @@ def test_a_click_past_the_cap_writes_nothing_on_the_approval_item(world):
     from bench.aws_calls import count_aws_calls
 
     batch = [record(click_image("ada@example.com", f"w{n}", "2026-11-23T10:01:00+00:00")) for n in range(50)]
-    bootstrap.scoring_runtime.cache_clear()  # a cold container: its clients are made inside the count
+    bootstrap.score_stream.cache_clear()  # a cold container: its clients are made inside the count
     with count_aws_calls(keep_requests=True) as calls:
         assert run(*batch) == {"batchItemFailures": []}
     # Then the batch reads the cap once, tries no transaction, and one write (not on the approval)

@@ -13,11 +13,11 @@ from chorus.adapters.networks.oauth_providers import (
     OAuthProvider,
     linkedin_member_id,
     mastodon_member_id,
-    member_id_for,
     provider_for,
     register_mastodon_app,
     x_member_id,
 )
+from chorus.adapters.networks.registry import member_id_for
 from chorus.domain.content import Network
 from chorus.domain.publishing import FailureKind, PublishFailed
 from tests.unit.adapters.recordings import INSTANCE, TOKEN, replay

@@ -9,14 +9,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from hypothesis import given
 from hypothesis import strategies as st
 
 from chorus.domain.email_feedback import FeedbackKind, Suppression
 from chorus.domain.employee import Employee
-from chorus.events import email_feedback
+from chorus.edge.email_feedback import email_feedback as feedback_of
 
 EVENTS = Path(__file__).resolve().parents[3] / "events" / "email_feedback"
+
+
+def email_feedback(event: dict[str, Any]):
+    return feedback_of(EventBridgeEvent(event))
 
 
 def ses_event(name: str) -> dict[str, Any]:

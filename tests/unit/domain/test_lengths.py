@@ -19,12 +19,12 @@ from hypothesis import strategies as st
 
 from chorus.adapters.networks.linkedin import escape_little_text
 from chorus.domain import twitter_text_data
-from chorus.domain.lengths import LENGTH_RULES, Counting, UrlCounting, page_patterns, url_spans, weighted_length
-from chorus.domain.networks import Network
+from chorus.domain.lengths import Counting, UrlCounting, page_patterns, url_spans, weighted_length
+from chorus.domain.networks import Network, networks, profile_of
 
 CONFORMANCE = Path(__file__).resolve().parents[2] / "fixtures" / "twitter_text"
 LINK = "https://chorus.example.com/r/k3Jx9aQ2"
-X, MASTODON, LINKEDIN = LENGTH_RULES[Network.X], LENGTH_RULES[Network.MASTODON], LENGTH_RULES[Network.LINKEDIN]
+X, MASTODON, LINKEDIN = (profile_of(network).length_rule for network in (Network.X, Network.MASTODON, Network.LINKEDIN))
 
 
 @cache
@@ -148,7 +148,8 @@ class TestComposedPosts:
 
 class TestRules:
     def test_every_network_has_one(self) -> None:
-        assert set(LENGTH_RULES) == set(Network)
+        assert {network.value for network in networks()} == {"linkedin", "x", "mastodon", "sandbox"}
+        assert all(profile_of(network).length_rule.limit > 0 for network in networks())
 
     def test_what_each_network_counts(self) -> None:
         assert (X.counting, X.urls) == (Counting.WEIGHTED, UrlCounting.ANY)

@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from chorus.domain.content import CONTENT_COLUMNS, CONTENT_REQUIRED_COLUMNS, ContentRow, content_id_for
+from chorus.domain.content import CONTENT_REQUIRED_COLUMNS, ContentRow, content_columns, content_id_for
 from chorus.domain.employee import EmployeeRow, employee_id_for
 from chorus.domain.fields import MAX_NAMES, formula_problem
 from chorus.domain.problems import field_problems
@@ -338,7 +338,7 @@ def test_csv_written_by_a_spreadsheet_reads_back_cell_for_cell(rows):
     reader = TabularReader(
         [data[i : i + 13] for i in range(0, len(data), 13)],
         UploadFormat.CSV,
-        known_columns=CONTENT_COLUMNS,
+        known_columns=content_columns(),
         required_columns=CONTENT_REQUIRED_COLUMNS,
         limits=ReadLimits(max_bytes=10**6),
     )

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from chorus.domain.content import CONTENT_COLUMNS, CONTENT_REQUIRED_COLUMNS
+from chorus.domain.content import CONTENT_REQUIRED_COLUMNS, content_columns
 from chorus.domain.tabular import (
     MAX_NAMED_UNKNOWN_COLUMNS,
     MAX_NESTING,
@@ -30,7 +30,7 @@ def read(data: bytes, fmt: UploadFormat = UploadFormat.CSV, *, chunk: int = 7, m
     reader = TabularReader(
         chunks,
         fmt,
-        known_columns=CONTENT_COLUMNS,
+        known_columns=content_columns(),
         required_columns=CONTENT_REQUIRED_COLUMNS,
         limits=ReadLimits(max_bytes=max_bytes, **limits),
     )

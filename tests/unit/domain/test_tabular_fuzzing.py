@@ -11,7 +11,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chorus.domain.content import CONTENT_COLUMNS, CONTENT_REQUIRED_COLUMNS
+from chorus.domain.content import CONTENT_REQUIRED_COLUMNS, content_columns
 from chorus.domain.employee import EMPLOYEE_COLUMNS, EMPLOYEE_REQUIRED_COLUMNS
 from chorus.domain.tabular import ReadLimits, RowRejected, SourceRow, TabularReader, UploadFormat
 from tests.support.upload_strategies import (
@@ -33,7 +33,7 @@ SMALL = ReadLimits(
     max_nesting=4,
     max_list_items=5,
 )
-KINDS = st.sampled_from([(CONTENT_COLUMNS, CONTENT_REQUIRED_COLUMNS), (EMPLOYEE_COLUMNS, EMPLOYEE_REQUIRED_COLUMNS)])
+KINDS = st.sampled_from([(content_columns(), CONTENT_REQUIRED_COLUMNS), (EMPLOYEE_COLUMNS, EMPLOYEE_REQUIRED_COLUMNS)])
 # Small chunks make lines (and CRLF pairs) straddle chunk borders; S3 hands over 1 MiB at a time.
 CHUNK_SIZES = st.sampled_from([3, 64, 4096, 1024 * 1024])
 

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -196,7 +197,7 @@ def test_the_oauth_check_agrees_with_the_functions_and_never_shows_the_secret(do
     assert MARK not in found.detail + found.fix
     # The doctor calls a network missing exactly when the functions would not offer it.
     missing = missing_apps(document, ["linkedin", "x"])
-    app = SecretsOAuthClients(secrets_holding(json.dumps(document)), SECRET_ARN)  # type: ignore[arg-type]
+    app = SecretsOAuthClients(SecretsProvider(boto3_client=secrets_holding(json.dumps(document))), SECRET_ARN)
     assert missing == [name for name in ("linkedin", "x") if app.client(Network(name)) is None]
     assert (found.status is Status.PASS) == (missing == [])
 

@@ -6,11 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 from chorus.domain.connection import Connection, ConnectionStatus
 from chorus.domain.content import Network
-from chorus.domain.lengths import LENGTH_RULES, InstanceLimits
+from chorus.domain.lengths import InstanceLimits
+from chorus.domain.networks import networks, profile_of
 from chorus.domain.publishing import FailureKind, PublishFailed
 from chorus.services.length_rules import ASK_AGAIN_AFTER_FAILURE, FRESH_FOR, ServerLengthRules
 from chorus.store.connections import CachedInstanceLimits, StoredConnection
 
+LENGTH_RULES = {network: profile_of(network).length_rule for network in networks()}
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
 SERVER = "https://fosstodon.example"
 

@@ -10,8 +10,9 @@ from urllib.parse import urlencode
 import pytest
 
 from chorus.domain.content import Network
-from chorus.domain.lengths import LENGTH_RULES, MAX_HONOURED_LIMIT, InstanceLimits, LengthRule, mastodon_rule
-from chorus.web.employee.activity import ACTIVITY_FORM
+from chorus.domain.lengths import MAX_HONOURED_LIMIT, LengthRule
+from chorus.domain.networks import networks, profile_of
+from chorus.web.employee.activity import activity_form
 from chorus.web.employee.connect import CONNECT_FORM
 from chorus.web.employee.me import ME_FORM
 from chorus.web.employee.unsubscribe import UNSUBSCRIBE_FORM
@@ -68,21 +69,22 @@ def test_the_largest_form_a_person_can_send_fits():
     """Every network's text at its limit in 4-byte emoji (12 bytes each once percent-encoded), with
     the longest Mastodon limit Chorus honours from a server."""
     emoji = "\U0001f600"
-    rules = LENGTH_RULES | {Network.MASTODON: mastodon_rule(InstanceLimits(MAX_HONOURED_LIMIT, 23))}
+    rules = {network: profile_of(network).length_rule for network in networks()}
+    rules[Network.MASTODON] = rules[Network.MASTODON].with_limit(MAX_HONOURED_LIMIT, 23)
     fields = [("form", "k1." + "9" * 10 + "." + "A" * 43), ("action", "approve"), ("when", "at")]
     fields += [("at", "2026-12-01T09:00"), ("timezone", "America/Argentina/ComodRivadavia")]
     fields += [("content_version", "4294967295")]
-    for network in Network:
+    for network in networks():
         fields += [("network", network.value), (f"text_{network.value}", _longest(rules[network], emoji))]
         fields += [(f"revision_{network.value}", "999999")]
     body = urlencode(fields)
     assert len(body) < MAX_FORM_BYTES
-    assert len(read(body, ACTIVITY_FORM)["network"]) == len(Network)
+    assert len(read(body, activity_form())["network"]) == len(networks())
 
 
 TEMPLATES = files("chorus.web").joinpath("templates", "pages")
 SPECS = {
-    "activity.html.j2": ACTIVITY_FORM,
+    "activity.html.j2": activity_form(),
     "me.html.j2": ME_FORM,
     "connect.html.j2": CONNECT_FORM,
     "unsubscribe.html.j2": UNSUBSCRIBE_FORM,
@@ -95,7 +97,7 @@ def field_names(template: str) -> set[str]:
     names: set[str] = set()
     for name in re.findall(r'<(?:input|textarea|select|button)\b[^>]*\bname="([^"]+)"', source):
         if "{{" in name:
-            names |= {re.sub(r"\{\{[^}]*\}\}", network.value, name) for network in Network}
+            names |= {re.sub(r"\{\{[^}]*\}\}", network.value, name) for network in networks()}
         else:
             names.add(name)
     return names

@@ -23,9 +23,11 @@ from requests_oauthlib import OAuth2Session
 
 from chorus import clock
 from chorus.adapters.networks.egress import AddressRefused, HostNotFound, PublicSession
-from chorus.adapters.networks.oauth_providers import OAuthProvider, member_id_for, provider_for, register_mastodon_app
+from chorus.adapters.networks.oauth_providers import OAuthProvider, provider_for, register_mastodon_app
+from chorus.adapters.networks.registry import member_id_for
 from chorus.domain.connection import ClientCredentials, ConnectFailed, Tokens
 from chorus.domain.content import Network
+from chorus.domain.networks import profile_of
 from chorus.domain.publishing import PublishFailed
 
 # (connect, read) seconds per call to a provider. One web request makes at most
@@ -124,7 +126,7 @@ class RequestsOAuthClient:
 
     def member_id(self, network: Network, access_token: str, instance_url: str | None) -> str:
         try:
-            session = self._public if network is Network.MASTODON else self._session
+            session = self._public if profile_of(network).on_employee_server else self._session
             return member_id_for(network, session, access_token, instance_url, self._timeout)
         except PublishFailed as exc:
             raise ConnectFailed(f"could not read your {network.value} profile ({exc.kind.value})") from None
@@ -152,7 +154,7 @@ class RequestsOAuthClient:
 
     def _oauth_session(self, network: Network, client_id: str, **kwargs: Any) -> OAuth2Session:
         oauth = OAuth2Session(client_id, **kwargs)
-        if network is Network.MASTODON:
+        if profile_of(network).on_employee_server:
             self._public.restrict(oauth)
         return oauth
 

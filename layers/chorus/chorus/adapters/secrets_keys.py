@@ -1,18 +1,18 @@
-"""The magic-link key ring, read from Secrets Manager and cached for the container's life (5 min)."""
+"""Secrets read through Powertools' ``SecretsProvider`` (one per function, so one cache): the
+magic-link key ring (cached 5 minutes, so a rotation is picked up) and plain secrets."""
 
 from __future__ import annotations
 
 import json
-import time
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
+from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
 
 from chorus.domain.magic_links import KeyRing
 from chorus.errors import ChorusError
 
 if TYPE_CHECKING:
-    from mypy_boto3_secretsmanager import SecretsManagerClient
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
 CACHE_SECONDS = 300
 
@@ -36,26 +36,25 @@ def parse_key_ring(secret: str) -> KeyRing:
         raise SecretError("the magic-link secret is malformed") from exc
 
 
-def read_secret(client: SecretsManagerClient, secret_id: str) -> str:
+def read_secret(secrets: SecretsProvider, secret_id: str, max_age: int = CACHE_SECONDS) -> str:
+    """The secret's text (SecretString), from the provider's cache when younger than ``max_age``."""
     try:
-        return client.get_secret_value(SecretId=secret_id)["SecretString"]
-    except ClientError as exc:
+        value = secrets.get(secret_id, max_age=max_age)
+    except GetParameterError as exc:
         raise SecretError(f"could not read the secret {secret_id}") from exc
+    if not isinstance(value, str):
+        raise SecretError(f"the secret {secret_id} holds no text")
+    return value
 
 
 class SecretsKeyRing:
-    def __init__(self, client: SecretsManagerClient, secret_id: str) -> None:
-        self._client = client
+    def __init__(self, secrets: SecretsProvider, secret_id: str) -> None:
+        self._secrets = secrets
         self._secret_id = secret_id
-        self._cached: KeyRing | None = None
-        self._fetched_at = 0.0
 
     def key_ring(self) -> KeyRing:
-        if self._cached is None or time.monotonic() - self._fetched_at > CACHE_SECONDS:
-            try:
-                secret = self._client.get_secret_value(SecretId=self._secret_id)["SecretString"]
-            except ClientError as exc:
-                raise SecretError("could not read the magic-link keys") from exc
-            self._cached = parse_key_ring(secret)
-            self._fetched_at = time.monotonic()
-        return self._cached
+        try:
+            secret = self._secrets.get(self._secret_id, max_age=CACHE_SECONDS)
+        except GetParameterError as exc:
+            raise SecretError("could not read the magic-link keys") from exc
+        return parse_key_ring(secret if isinstance(secret, str) else "")

@@ -17,6 +17,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from chorus.domain.content import Content, Network
+from chorus.errors import Conflict
 
 
 class ApprovalStatus(StrEnum):
@@ -38,6 +39,30 @@ PENDING = frozenset({ApprovalStatus.SCHEDULED})
 
 # Why a post was cancelled without the employee pressing Cancel.
 EMPLOYEE_INACTIVE = "employee no longer active"
+
+
+class ContentUnavailable(Conflict):
+    """The content was retracted, or the chosen time is outside its window."""
+
+    http_status = 410
+    code = "content_unavailable"
+
+
+class AlreadyDecided(Conflict):
+    code = "already_decided"
+
+
+class ContentChanged(Conflict):
+    """The content is not the version the employee's page showed: nothing was recorded."""
+
+    code = "content_changed"
+
+
+class DailyLimitReached(Conflict):
+    """The company caps posts per employee per network per day."""
+
+    http_status = 422
+    code = "daily_limit"
 
 
 class When(StrEnum):

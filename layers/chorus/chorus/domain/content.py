@@ -5,14 +5,25 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails
 
 from chorus.domain.fields import EndTime, HttpsUrl, Line, NameList, Points, PostText, StartTime
-from chorus.domain.lengths import LENGTH_RULES
 from chorus.domain.networks import Network as Network  # noqa: PLC0414 - re-exported, the name most modules import
+from chorus.domain.networks import profile_of, upload_columns
 from chorus.errors import FieldProblem
 
 # The shared `text` column, used where a network has no text of its own (the employee may edit it).
@@ -25,11 +36,7 @@ MAX_POINTS = 1000
 _EXTERNAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$")
 
 
-_NETWORK_COLUMNS = (
-    ("text_linkedin", Network.LINKEDIN),
-    ("text_x", Network.X),
-    ("text_mastodon", Network.MASTODON),
-)
+_POST_TEXT: TypeAdapter[str | None] = TypeAdapter(PostText)
 
 
 class ContentStatus(StrEnum):
@@ -52,9 +59,8 @@ class ContentRow(BaseModel):
     title: Line = None
     url: HttpsUrl = None
     text: PostText = None
-    text_linkedin: PostText = None
-    text_x: PostText = None
-    text_mastodon: PostText = None
+    # Each registered network's own text, from its upload column (``text_<network>``).
+    texts: dict[Network, str] = Field(default_factory=dict)
     image_url: HttpsUrl = None
     campaign: Line = None
     tags: NameList = Field(default_factory=list)
@@ -65,6 +71,37 @@ class ContentRow(BaseModel):
     points_publish: Points = None
     points_click: Points = None
     click_cap: Points = None
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _network_columns(cls, data: Any, handler: ModelWrapValidatorHandler[Self]) -> Self:
+        """Reads the registered networks' columns into ``texts``, each validated as a post text
+        and refused under its own column name, in column order with the other fields' errors."""
+        if not isinstance(data, Mapping):
+            return handler(data)
+        columns = upload_columns()
+        errors: list[InitErrorDetails] = []
+        texts: dict[Network, str] = {}
+        for column, network in columns.items():
+            if column not in data:
+                continue
+            try:
+                text = _POST_TEXT.validate_python(data[column])
+            except ValidationError as exc:
+                errors.extend(_located(exc, (column,)))
+                continue
+            if text:
+                texts[network] = text
+        fields = {name: value for name, value in data.items() if name not in columns and name != "texts"}
+        try:
+            row = handler({**fields, "texts": texts})
+        except ValidationError as exc:
+            errors.extend(_located(exc, ()))
+        if errors:
+            order = {name: position for position, name in enumerate(content_columns_in_order())}
+            errors.sort(key=lambda error: order.get(str(error["loc"][0]) if error["loc"] else "", -1))
+            raise ValidationError.from_exception_data(cls.__name__, errors) from None
+        return row
 
     def problems(self) -> list[FieldProblem]:
         """Rules across fields, checked once each field has parsed."""
@@ -77,13 +114,13 @@ class ContentRow(BaseModel):
             found.append(FieldProblem("url", "is required"))
         if self.id is not None and not _EXTERNAL_ID.match(self.id):
             found.append(FieldProblem("id", "may only hold letters, digits and . _ : / - (at most 128)"))
-        if not (self.text or self.text_linkedin or self.text_x or self.text_mastodon):
-            found.append(FieldProblem("text", "is required (or one of text_linkedin, text_x, text_mastodon)"))
+        if not (self.text or self.texts):
+            found.append(FieldProblem("text", f"is required (or one of {', '.join(upload_columns())})"))
         if self.text and len(self.text) > DEFAULT_TEXT_LIMIT:
             found.append(FieldProblem("text", f"is {len(self.text)} characters; at most {DEFAULT_TEXT_LIMIT}"))
-        for name, network in _NETWORK_COLUMNS:
-            value = getattr(self, name)
-            rule = LENGTH_RULES[network]
+        for name, network in upload_columns().items():
+            value = self.texts.get(network)
+            rule = profile_of(network).length_rule
             if value and not rule.fits(value):
                 # As the network counts it, leaving room for the link the post carries: what the
                 # employee can approve unchanged.
@@ -106,7 +143,7 @@ class ContentRow(BaseModel):
         if self.problems() or not (self.title and self.url):
             raise ValueError("to_entity() on a row that has problems")
         campaign = self.campaign or ""
-        texts = {network: getattr(self, name) for name, network in _NETWORK_COLUMNS if getattr(self, name)}
+        texts = dict(self.texts)
         return Content(
             content_id=content_id_for(self.id, self.url, campaign),
             external_id=self.id,
@@ -127,8 +164,28 @@ class ContentRow(BaseModel):
         )
 
 
-# Columns a content upload understands, and those a CSV header must have.
-CONTENT_COLUMNS = frozenset(ContentRow.model_fields)
+def _located(exc: ValidationError, prefix: tuple[str, ...]) -> list[InitErrorDetails]:
+    located: list[InitErrorDetails] = []
+    for error in exc.errors(include_url=False):
+        detail: InitErrorDetails = {"type": error["type"], "loc": (*prefix, *error["loc"]), "input": error["input"]}
+        if "ctx" in error:
+            detail["ctx"] = error["ctx"]
+        located.append(detail)
+    return located
+
+
+def content_columns_in_order() -> list[str]:
+    """Every column a content upload understands: the shared text, then each network's own."""
+    fields = [name for name in ContentRow.model_fields if name != "texts"]
+    after_text = fields.index("text") + 1
+    return [*fields[:after_text], *upload_columns(), *fields[after_text:]]
+
+
+def content_columns() -> frozenset[str]:
+    return frozenset(content_columns_in_order())
+
+
+# The columns a CSV header must have.
 CONTENT_REQUIRED_COLUMNS = frozenset({"title", "url"})
 
 

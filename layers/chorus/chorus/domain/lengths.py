@@ -1,9 +1,9 @@
 """How long a post may be on each network, counted the way that network counts it.
 
-One rule per network, used by upload validation, approval validation, the approval page's live
-counter (the page gets `LengthRule.for_page()` and `PAGE_PATTERNS`, and `chorus.js` runs the
-same algorithm on the same patterns) and the adapters (which compose the post with the rule's
-separator). It is the length part of the coming per-network profile.
+One rule per network (its profile's, ``chorus.domain.networks``), used by upload validation,
+approval validation, the approval page's live counter (the page gets `LengthRule.for_page()` and
+`PAGE_PATTERNS`, and `chorus.js` runs the same algorithm on the same patterns) and the adapters
+(which compose the post with the rule's separator).
 
 - X: twitter-text v3 weighted length (https://docs.x.com/fundamentals/counting-characters,
   config v3.json of https://github.com/twitter/twitter-text): text NFC-normalised; code points
@@ -32,7 +32,6 @@ from functools import cache
 from typing import Any
 
 from chorus.domain import twitter_text_data
-from chorus.domain.networks import Network
 
 # twitter-text v3 config (config/v3.json): weights are scaled by 100.
 WEIGHT_SCALE = 100
@@ -206,7 +205,6 @@ class LengthRule:
     """A network's length rule. `room` is what the employee may write: the limit less the link
     the publisher appends (separator included)."""
 
-    network: Network
     limit: int
     counting: Counting
     urls: UrlCounting = UrlCounting.NONE
@@ -282,10 +280,6 @@ def _plausible(value: object, low: int, high: int, default: int) -> int:
     return default
 
 
-def mastodon_rule(limits: InstanceLimits) -> LengthRule:
-    return LENGTH_RULES[Network.MASTODON].with_limit(limits.max_characters, limits.characters_reserved_per_url)
-
-
 def _gaps(spans: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
     gaps, position = [], 0
     for start, end in spans:
@@ -293,16 +287,6 @@ def _gaps(spans: list[tuple[int, int]], size: int) -> list[tuple[int, int]]:
         position = end
     gaps.append((position, size))
     return gaps
-
-
-LENGTH_RULES: dict[Network, LengthRule] = {
-    Network.X: LengthRule(Network.X, 280, Counting.WEIGHTED, UrlCounting.ANY, separator=" "),
-    Network.MASTODON: LengthRule(
-        Network.MASTODON, MASTODON_DEFAULT_LIMIT, Counting.CODE_POINTS, UrlCounting.WITH_PROTOCOL, separator="\n\n"
-    ),
-    Network.LINKEDIN: LengthRule(Network.LINKEDIN, 3000, Counting.UTF16, escaped=LITTLE_TEXT_RESERVED),
-    Network.SANDBOX: LengthRule(Network.SANDBOX, 3000, Counting.CODE_POINTS),
-}
 
 
 def _for_javascript(pattern: str) -> str:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from typing import Any
+
 from pydantic import ValidationError
 
 from chorus.errors import FieldProblem
@@ -10,9 +13,15 @@ _PREFIXES = ("Value error, ", "Assertion failed, ")
 
 
 def field_problems(exc: ValidationError, *, prefix: str = "") -> list[FieldProblem]:
+    return problems_of(exc.errors(include_url=False), prefix=prefix)
+
+
+def problems_of(errors: Iterable[Mapping[str, Any]], *, prefix: str = "", skip: int = 0) -> list[FieldProblem]:
+    """pydantic's error details (``skip``: leading parts of each location left out, such as
+    the "body" or "query" a router puts first)."""
     problems: list[FieldProblem] = []
-    for error in exc.errors(include_url=False):
-        location = ".".join(str(part) for part in error["loc"])
+    for error in errors:
+        location = ".".join(str(part) for part in tuple(error["loc"])[skip:]) or str(error["loc"][0])
         reason = str(error["msg"])
         if error["type"] == "missing":
             reason = "is required"

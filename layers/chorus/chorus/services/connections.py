@@ -31,14 +31,13 @@ from chorus.domain.connection import (
     Tokens,
 )
 from chorus.domain.content import Network
+from chorus.domain.networks import profile_of
 from chorus.domain.publishing import PublishFailed
 from chorus.errors import FieldProblem, InvalidInput
 from chorus.observability import logger
 from chorus.store.connections import OAuthState, StoredConnection
 
 STATE_LIFETIME = timedelta(minutes=10)
-# LinkedIn issues no refresh token to most apps: the employee reconnects when the token ends.
-RECONNECT_NETWORKS = frozenset({Network.LINKEDIN})
 
 
 class OAuthClient(Protocol):
@@ -167,16 +166,17 @@ class ConnectionsService:
     ) -> ConnectStart:
         """The provider's authorization URL, and the secret for the browser's cookie; the state
         (and PKCE verifier) waits for the callback."""
-        if network is Network.SANDBOX:
-            raise ConnectFailed("the sandbox network needs no connection")
-        instance = mastodon_instance(instance_url or "") if network is Network.MASTODON else None
+        oauth = profile_of(network).oauth
+        if oauth is None:
+            raise ConnectFailed(f"the {network.value} network needs no connection")
+        instance = mastodon_instance(instance_url or "") if profile_of(network).on_employee_server else None
         if instance is not None:
             self._check_server(instance)
         client = self._client_for(network, instance, redirect_uri)
         state = secrets.token_urlsafe(32)
         browser_secret = secrets.token_urlsafe(32)
         verifier, challenge = pkce_pair()
-        uses_pkce = network is not Network.LINKEDIN
+        uses_pkce = oauth.pkce
         self._records.put_state(
             OAuthState(
                 state=state,
@@ -327,7 +327,7 @@ class ConnectionsService:
             raise InvalidInput("check your Mastodon server", [FieldProblem("instance", problem)])
 
     def _client_for(self, network: Network, instance: str | None, redirect_uri: str) -> ClientCredentials:
-        if network is Network.MASTODON:
+        if profile_of(network).on_employee_server:
             assert instance is not None
             return self._mastodon_client(instance, redirect_uri)
         client = self._clients.client(network)

@@ -24,6 +24,8 @@ from chorus import clock
 from chorus.domain.approval import (
     Approval,
     ApprovalStatus,
+    ContentChanged,
+    ContentUnavailable,
     Decline,
     When,
     approval_id_for,
@@ -34,7 +36,7 @@ from chorus.domain.approval import (
 from chorus.domain.connection import ConnectionStatus
 from chorus.domain.content import Content, ContentStatus, Network
 from chorus.domain.employee import Employee
-from chorus.domain.lengths import LENGTH_RULES, LengthRule
+from chorus.domain.lengths import LengthRule
 from chorus.domain.magic_links import (
     ME_LIFETIME,
     ME_SCOPE,
@@ -51,6 +53,7 @@ from chorus.domain.magic_links import (
     sign_link,
     verify_link,
 )
+from chorus.domain.networks import profile_of
 from chorus.domain.timing import (
     QuietHours,
     check_publish_time,
@@ -60,8 +63,7 @@ from chorus.domain.timing import (
     spread_times,
 )
 from chorus.errors import ChorusError, FieldProblem, InvalidInput, NotFound, StoreError
-from chorus.observability import logger
-from chorus.store.consent import ContentChanged, ContentUnavailable
+from chorus.observability import APPROVALS, count, logger
 
 MAX_DECLINE_REASON = 500
 NOW_DELAY = timedelta(minutes=1)
@@ -81,7 +83,7 @@ class Scheduler(Protocol):
     def delete(self, name: str) -> None: ...
 
 
-class ConsentRecords(Protocol):
+class DecisionRecords(Protocol):
     def activity(self, employee_id: str, content_id: str) -> Any: ...
     def employee_state(self, employee_id: str) -> Any: ...
     def current_content(self, content_id: str) -> Content | None: ...
@@ -89,11 +91,17 @@ class ConsentRecords(Protocol):
         self, approvals: list[Approval], previous_revisions: dict[Network, int], content_id: str, daily_limit: int
     ) -> None: ...
     def record_decline(self, decline: Decline) -> None: ...
+    def release_day_slot(self, approval: Approval) -> None: ...
+
+
+class Cancellations(Protocol):
     def cancel(
         self, employee_id: str, content_id: str, network: Network, now: datetime, *, reason: str | None = None
     ) -> Approval: ...
+
+
+class Subscriptions(Protocol):
     def unsubscribe(self, employee_id: str) -> None: ...
-    def release_day_slot(self, approval: Approval) -> None: ...
 
 
 class LengthRuleSource(Protocol):
@@ -107,10 +115,10 @@ class StaticLengthRules:
     """The networks' published rules (Mastodon's default limit), whoever the employee is."""
 
     def rule_for(self, network: Network, instance_url: str | None) -> LengthRule:
-        return LENGTH_RULES[network]
+        return profile_of(network).length_rule
 
     def rule_for_employee(self, employee_id: str, network: Network) -> LengthRule:
-        return LENGTH_RULES[network]
+        return profile_of(network).length_rule
 
 
 class ContentListing(Protocol):
@@ -165,11 +173,13 @@ class MeView:
 class ConsentService:
     def __init__(
         self,
-        records: ConsentRecords,
+        records: DecisionRecords,
         keys: KeyRingSource,
         scheduler: Scheduler,
         listings: ContentListing,
         *,
+        approvals: Cancellations,
+        subscriptions: Subscriptions,
         networks: Sequence[Network],
         always_connected: frozenset[Network] = frozenset(),
         quiet_hours: QuietHours | None = None,
@@ -181,6 +191,8 @@ class ConsentService:
         self._quiet = quiet_hours
         self._daily_limit = max_posts_per_day
         self._records = records
+        self._cancellations = approvals
+        self._subscriptions = subscriptions
         self._keys = keys
         self._scheduler = scheduler
         self._listings = listings
@@ -316,6 +328,7 @@ class ConsentService:
                 publish_at=approval.publish_at.isoformat(),
                 when=approval.when.value,
             )
+            count({APPROVALS: 1}, network=approval.network.value)
         return approvals
 
     def _approvals(self, employee_id: str, content: Content, request: ApprovalRequest, now: datetime) -> list[Approval]:
@@ -417,7 +430,7 @@ class ConsentService:
             raise LinkRejected("this link is meant for another page")
         if claims.content_id is None and claims.scope != ME_SCOPE:
             raise LinkRejected("this link is meant for another page")
-        cancelled = self._records.cancel(claims.employee_id, target, network, self._now())
+        cancelled = self._cancellations.cancel(claims.employee_id, target, network, self._now())
         if self._daily_limit:
             self._records.release_day_slot(cancelled)
         self._scheduler.delete(cancelled.schedule_name)
@@ -431,7 +444,7 @@ class ConsentService:
         for approval in state.approvals:
             if approval.network is network and approval.status is ApprovalStatus.SCHEDULED:
                 try:
-                    done = self._records.cancel(employee_id, approval.content_id, network, self._now())
+                    done = self._cancellations.cancel(employee_id, approval.content_id, network, self._now())
                 except ChorusError:
                     continue  # publishing started meanwhile: that post is past cancelling
                 self._scheduler.delete(done.schedule_name)
@@ -471,7 +484,7 @@ class ConsentService:
 
     def unsubscribe(self, token: str) -> None:
         claims = self.claims(token, Purpose.UNSUBSCRIBE)
-        self._records.unsubscribe(claims.employee_id)
+        self._subscriptions.unsubscribe(claims.employee_id)
         logger.info("unsubscribed", employee_id=claims.employee_id)
 
 

@@ -25,8 +25,8 @@ from chorus.domain.magic_links import (
 from chorus.domain.scoring import week_key
 from chorus.domain.timing import Week, overlaps, week_of
 from chorus.errors import StoreError
-from chorus.observability import logger
-from chorus.web.digest_email import DigestActivity, DigestEmail, build_digest
+from chorus.messages.channel import Addressee, Channel, Digest, DigestItem
+from chorus.observability import DIGESTS_FAILED, DIGESTS_SENT, DIGESTS_SKIPPED, count, logger
 
 ROSTER_PAGE_SIZE = 500
 CONTENT_PAGE_SIZE = 100
@@ -63,10 +63,6 @@ class DigestRuns(Protocol):
         self, week_id: str, *, sent: int, already_sent: int, failed: int, expires_at: datetime
     ) -> None: ...
     def run(self, week_id: str) -> DigestRun: ...
-
-
-class EmailSender(Protocol):
-    def send_raw(self, sender: str, recipient: str, message: bytes) -> str: ...
 
 
 class KeyRingSource(Protocol):
@@ -246,24 +242,20 @@ class DigestSender:
     def __init__(
         self,
         marks: DigestMarks,
-        mailer: EmailSender,
+        channel: Channel,
         keys: KeyRingSource,
         pacer: Pacer,
         *,
         runs: DigestRuns,
         links: Links,
-        sender: str,
-        sender_name: str,
         now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._marks = marks
         self._runs = runs
-        self._mailer = mailer
+        self._channel = channel
         self._keys = keys
         self._pacer = pacer
         self._links = links
-        self._sender = sender
-        self._sender_name = sender_name
         self._now = now
 
     def send_batch(self, batch: DigestBatch) -> int:
@@ -278,7 +270,7 @@ class DigestSender:
                 continue
             try:
                 self._pacer.wait()
-                self._mailer.send_raw(self._sender, recipient.email, self._compose(batch, recipient))
+                self._channel.send_digest(self._digest(batch, recipient))
             except Exception:
                 # Undo the claim so the redelivered message sends this one; the others stay sent.
                 self._marks.release_digest(recipient.employee_id, batch.week_id)
@@ -287,6 +279,7 @@ class DigestSender:
                 continue
             sent += 1
         logger.info("digest batch done", week_id=batch.week_id, sent=sent, already_sent=already_sent, failed=failures)
+        count({DIGESTS_SENT: sent, DIGESTS_SKIPPED: already_sent, DIGESTS_FAILED: failures})
         self._count(batch, sent=sent, already_sent=already_sent, failed=failures)
         if failures:
             raise SendFailed(f"{failures} of {len(batch.recipients)} digests failed")
@@ -305,31 +298,30 @@ class DigestSender:
         except StoreError:
             logger.exception("digest counts not recorded", week_id=batch.week_id, sent=sent)
 
-    def _compose(self, batch: DigestBatch, recipient: Recipient) -> bytes:
+    def _digest(self, batch: DigestBatch, recipient: Recipient) -> Digest:
         ring = self._keys.key_ring()
         now = self._now()
-        activities = []
+        items = []
         for content_id in recipient.content_ids:
             content = batch.contents[content_id]
             token = sign_link(
                 ring, recipient.employee_id, activity_scope(content_id), activity_link_expiry(now, content.ends_at)
             )
-            activities.append(DigestActivity(content=content, link=self._links.activity(token)))
+            items.append(DigestItem(content=content, link=self._links.activity(token)))
         me_token = sign_link(ring, recipient.employee_id, ME_SCOPE, now + ME_LIFETIME)
         unsubscribe_token = sign_link(ring, recipient.employee_id, UNSUBSCRIBE_SCOPE, now + UNSUBSCRIBE_LIFETIME)
-        return build_digest(
-            DigestEmail(
-                sender=self._sender,
-                sender_name=self._sender_name,
-                recipient=recipient.email,
-                recipient_name=recipient.name,
-                last_week_points=recipient.last_week_points,
-                last_week_clicks=recipient.last_week_clicks,
+        return Digest(
+            to=Addressee(
+                employee_id=recipient.employee_id,
+                email=recipient.email,
+                name=recipient.name,
                 locale=recipient.locale,
                 timezone=recipient.timezone,
-                activities=activities,
-                me_link=self._links.me(me_token),
-                unsubscribe_link=self._links.unsubscribe(unsubscribe_token),
-                sent_at=now,
-            )
+            ),
+            items=items,
+            me_link=self._links.me(me_token),
+            unsubscribe_link=self._links.unsubscribe(unsubscribe_token),
+            sent_at=now,
+            last_week_points=recipient.last_week_points,
+            last_week_clicks=recipient.last_week_clicks,
         )

@@ -16,7 +16,7 @@ from typing import Protocol, cast
 from pydantic import BaseModel, ValidationError
 
 from chorus import clock
-from chorus.domain.content import CONTENT_COLUMNS, CONTENT_REQUIRED_COLUMNS, Content, ContentRow
+from chorus.domain.content import CONTENT_REQUIRED_COLUMNS, Content, ContentRow, content_columns
 from chorus.domain.employee import EMPLOYEE_COLUMNS, EMPLOYEE_REQUIRED_COLUMNS, Employee, EmployeeRow
 from chorus.domain.problems import field_problems
 from chorus.domain.report import (
@@ -72,7 +72,8 @@ class _UploadRow(Protocol):
 @dataclass(frozen=True)
 class _Kind:
     row_model: type[BaseModel]
-    columns: frozenset[str]
+    # Read when a file is: the content columns follow the registered networks.
+    columns: Callable[[], frozenset[str]]
     required: frozenset[str]
     identity_field: str
     identity_label: str
@@ -131,7 +132,7 @@ class IngestService:
         reader = TabularReader(
             chunks,
             fmt,
-            known_columns=spec.columns,
+            known_columns=spec.columns(),
             required_columns=spec.required,
             limits=self._limits,
         )
@@ -249,14 +250,14 @@ _CONTENT_TYPES = {
 _KINDS: dict[UploadKind, _Kind] = {
     UploadKind.CONTENT: _Kind(
         row_model=ContentRow,
-        columns=CONTENT_COLUMNS,
+        columns=content_columns,
         required=CONTENT_REQUIRED_COLUMNS,
         identity_field="id",
         identity_label="id, or url and campaign",
     ),
     UploadKind.EMPLOYEES: _Kind(
         row_model=EmployeeRow,
-        columns=EMPLOYEE_COLUMNS,
+        columns=lambda: EMPLOYEE_COLUMNS,
         required=EMPLOYEE_REQUIRED_COLUMNS,
         identity_field="email",
         identity_label="email",

@@ -15,7 +15,8 @@ from urllib.parse import urlsplit
 
 from chorus import clock
 from chorus.domain.content import Network
-from chorus.domain.lengths import LENGTH_RULES, InstanceLimits, LengthRule, mastodon_rule
+from chorus.domain.lengths import InstanceLimits, LengthRule
+from chorus.domain.networks import profile_of
 from chorus.domain.publishing import PublishFailed
 from chorus.errors import StoreError
 from chorus.observability import logger
@@ -45,14 +46,16 @@ class ServerLengthRules:
 
     def rule_for(self, network: Network, instance_url: str | None) -> LengthRule:
         """The rule for a connection already read (`instance_url` None: not connected)."""
-        if network is not Network.MASTODON or not instance_url:
-            return LENGTH_RULES[network]  # Mastodon not connected yet: its default
-        return mastodon_rule(self._limits(instance_url))
+        rule = profile_of(network).length_rule
+        if not profile_of(network).on_employee_server or not instance_url:
+            return rule  # not on a server of the employee's, or not connected yet: the default
+        limits = self._limits(instance_url)
+        return rule.with_limit(limits.max_characters, limits.characters_reserved_per_url)
 
     def rule_for_employee(self, employee_id: str, network: Network) -> LengthRule:
         """The rule for one employee, reading their connection where the rule depends on it."""
-        if network is not Network.MASTODON:
-            return LENGTH_RULES[network]
+        if not profile_of(network).on_employee_server:
+            return profile_of(network).length_rule
         stored = self._store.get(employee_id, network)
         return self.rule_for(network, stored.connection.instance_url if stored else None)
 

@@ -46,8 +46,11 @@ class EmployeeState(Protocol):
     def connections(self) -> list[Connection]: ...
 
 
-class LifecycleRecords(Protocol):
+class EmployeeStates(Protocol):
     def employee_state(self, employee_id: str) -> EmployeeState: ...
+
+
+class Cancellations(Protocol):
     def cancel(
         self, employee_id: str, content_id: str, network: Network, now: datetime, *, reason: str | None = None
     ) -> Approval: ...
@@ -84,7 +87,8 @@ class Withdrawal:
 class LifecycleService:
     def __init__(
         self,
-        records: LifecycleRecords,
+        records: EmployeeStates,
+        approvals: Cancellations,
         profiles: Profiles,
         connections: Connections,
         scheduler: ScheduleDeleter,
@@ -92,6 +96,7 @@ class LifecycleService:
         now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._records = records
+        self._approvals = approvals
         self._profiles = profiles
         self._connections = connections
         self._scheduler = scheduler
@@ -119,7 +124,7 @@ class LifecycleService:
         for approval in state.approvals:
             if approval.status is ApprovalStatus.SCHEDULED:
                 try:
-                    self._records.cancel(
+                    self._approvals.cancel(
                         employee_id, approval.content_id, approval.network, self._now(), reason=EMPLOYEE_INACTIVE
                     )
                     cancelled += 1

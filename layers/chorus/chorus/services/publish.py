@@ -43,13 +43,14 @@ from chorus.domain.approval import (
 )
 from chorus.domain.connection import Credentials
 from chorus.domain.content import Content, ContentStatus, Network
+from chorus.domain.networks import profile_of
 from chorus.domain.publishing import FailureKind, PostRequest, Published, PublishFailed
 from chorus.domain.tracking import link_code
 from chorus.errors import ChorusError
-from chorus.observability import logger
-from chorus.services.notices import Notice, NoticeKind
+from chorus.messages.channel import Notice, NoticeKind
+from chorus.observability import PUBLICATIONS, PUBLISH_FAILURES, count, logger
+from chorus.store.approvals import PublishState
 from chorus.store.connections import StoredConnection
-from chorus.store.consent import PublishState
 
 MAX_ATTEMPTS = 5
 BACKOFF_BASE = timedelta(minutes=2)
@@ -166,6 +167,11 @@ class PublishService:
         self._now = now
 
     def publish(self, target: PublishTarget) -> Outcome:
+        outcome = self._publish(target)
+        count({PUBLICATIONS: 1}, network=target.network.value, outcome=outcome.value)
+        return outcome
+
+    def _publish(self, target: PublishTarget) -> Outcome:
         logger.append_keys(employee_id=target.employee_id, content_id=target.content_id, network=target.network.value)
         state = self._records.publish_state(target.employee_id, target.content_id, target.network)
         approval, content = state.approval, state.content
@@ -231,7 +237,7 @@ class PublishService:
         self, approval: Approval, snapshot: PostSnapshot, network: NetworkPublisher, stored: StoredConnection | None
     ) -> Outcome:
         post = _post_request(approval, snapshot, f"{self._link_base_url}/r/{link_code(approval.approval_id)}")
-        needs_credentials = approval.network is not Network.SANDBOX
+        needs_credentials = profile_of(approval.network).needs_connection
         credentials = None
         if needs_credentials and stored is not None:
             credentials = self._credentials.credentials(approval.employee_id, approval.network, stored=stored)
@@ -259,6 +265,7 @@ class PublishService:
 
     def _handle_failure(self, approval: Approval, failure: PublishFailed) -> Outcome:
         logger.warning("publish failed", kind=failure.kind.value, attempt=approval.attempt + 1)
+        count({PUBLISH_FAILURES: 1}, network=approval.network.value, kind=failure.kind.value)
         if failure.kind is FailureKind.UNAUTHORIZED:
             return self._needs_reconnect(approval)
         if failure.kind is FailureKind.OPERATOR:

@@ -20,7 +20,7 @@ from chorus.errors import ChorusError
 from chorus.observability import logger
 
 if TYPE_CHECKING:
-    from chorus.store.reads import Page
+    from chorus.domain.listing import Page
 
 
 class RewardRecords(Protocol):

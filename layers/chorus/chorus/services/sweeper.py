@@ -16,8 +16,8 @@ from typing import Protocol
 from chorus import clock
 from chorus.domain.approval import Approval
 from chorus.domain.connection import REMINDER_BEFORE_EXPIRY, Connection, ConnectionStatus
+from chorus.messages.channel import Notice, NoticeKind
 from chorus.observability import logger
-from chorus.services.notices import Notice, NoticeKind
 from chorus.services.publish import Outcome, PublishTarget
 
 # A schedule fires within a minute of its time; older SCHEDULED posts have lost theirs.

@@ -23,10 +23,11 @@ from botocore.exceptions import ClientError
 from chorus import clock
 from chorus.domain.content import Content, ContentStatus
 from chorus.domain.employee import Employee
+from chorus.domain.listing import Page
 from chorus.errors import NotFound, StoreError
 from chorus.store import keys
 from chorus.store.codec import from_dynamo, to_dynamo
-from chorus.store.reads import Page, batch_get, listing_page
+from chorus.store.reads import batch_get, listing_page
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -30,3 +31,8 @@ def _plain(value: Any) -> Any:
     if isinstance(value, dict):
         return {name: _plain(element) for name, element in value.items()}
     return value
+
+
+def iso_seconds(moment: datetime) -> str:
+    """A stored time: UTC, to the second (sorts as text, as the listings need)."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")

@@ -152,3 +152,11 @@ CENSUS_TOTAL = "TOTAL"
 
 def census_page_sk(number: int) -> str:
     return f"GROUPS#{number:04d}"
+
+
+# The sandbox network's feed (the demo's and tests' network): one partition, a post per key.
+SANDBOX_FEED = "SANDBOX#feed"
+
+
+def sandbox_post_sk(idempotency_key: str) -> str:
+    return f"POST#{idempotency_key}"

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from chorus.domain.listing import Page
 from chorus.errors import StoreError
 from chorus.store.codec import from_dynamo, to_dynamo
 
@@ -56,10 +56,19 @@ def batch_get(
     return found
 
 
-@dataclass(frozen=True)
-class Page[T]:
-    items: list[T]
-    next_token: dict[str, Any] | None
+def query_all(client: DynamoDBClient, request: dict[str, Any], *, failure: str) -> list[dict[str, Any]]:
+    """Every item a Query answers, page after page (DynamoDB pages past 1 MB), as typed values."""
+    items: list[dict[str, Any]] = []
+    request = dict(request)
+    while True:
+        try:
+            response = client.query(**request)
+        except ClientError as exc:
+            raise StoreError(failure) from exc
+        items.extend(response.get("Items", []))
+        if "LastEvaluatedKey" not in response:
+            return items
+        request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
 def listing_page[T](

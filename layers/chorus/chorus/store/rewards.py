@@ -3,26 +3,29 @@
 Redeeming is one TransactWriteItems of five actions, so the balance never goes below zero and
 the stock is never oversold, however many redemptions race:
 
-0. the balance (``EMP#id / BALANCE``): ``ADD balance -cost`` if ``balance >= cost``;
-1. the reward (``REWARD#id / META``): ``ADD stock -1`` if ``stock > 0``, it is active and its
-   cost is still the one the employee is charged;
-2. the redemption (``EMP#id / REDEEM#ts#id``), listed on GSI2 ``REDEEM#open`` until fulfilled;
-3. a marker (``EMP#id / REDEEMID#id``) holding the redemption's sort key: the redemption id is
-   the client's idempotency key, and since the redemption's own key carries the time, this
-   marker is what makes a second press of the same button redeem nothing;
-4. the employee's profile (``EMP#id / PROFILE``) still active (a ConditionCheck).
+- the balance (``EMP#id / BALANCE``): ``ADD balance -cost`` if ``balance >= cost``;
+- the reward (``REWARD#id / META``): ``ADD stock -1`` if ``stock > 0``, it is active and its
+  cost is still the one the employee is charged;
+- the redemption (``EMP#id / REDEEM#ts#id``), listed on GSI2 ``REDEEM#open`` until fulfilled;
+- a marker (``EMP#id / REDEEMID#id``) holding the redemption's sort key: the redemption id is
+  the client's idempotency key, and since the redemption's own key carries the time, this
+  marker is what makes a second press of the same button redeem nothing;
+- the employee's profile (``EMP#id / PROFILE``) still active (a ConditionCheck).
 
-The cancellation reasons say which condition failed; each becomes a typed error.
+Each action is tagged with the condition it guards (``_Guard``); the tags of the refused ones
+become a typed error.
 """
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from enum import Enum
 from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
+from chorus.domain.listing import Page
 from chorus.domain.rewards import (
     EmployeeInactive,
     IdempotencyKeyReused,
@@ -37,20 +40,28 @@ from chorus.domain.rewards import (
 from chorus.errors import Conflict, StoreError
 from chorus.store import keys
 from chorus.store.codec import from_dynamo, to_dynamo
-from chorus.store.reads import Page, listing_page
+from chorus.store.reads import listing_page
+from chorus.store.transactions import Guarded, TransactionRefused, write_transaction
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 # ---------------------------------------------------------------------------------- keys
 REWARDS = "REWARDS"
 OPEN_REDEMPTIONS = "REDEEM#open"
 REDEMPTION_PREFIX = "REDEEM#"
 MAX_ATTEMPTS = 3
-_CONDITION_FAILED = "ConditionalCheckFailed"
 _RETRYABLE = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
-_BALANCE, _REWARD, _REDEMPTION, _MARKER, _EMPLOYEE = range(5)
+
+
+class _Guard(Enum):
+    """The condition each action of a redemption guards."""
+
+    BALANCE = "enough points"
+    REWARD = "reward available at that cost"
+    REDEMPTION = "redemption new"
+    MARKER = "request key unused"
+    EMPLOYEE = "employee active"
 
 
 def reward_pk(reward_id: str) -> str:
@@ -174,13 +185,9 @@ class RewardStore:
                 requested_at=now.astimezone(UTC).replace(microsecond=0),
             )
             try:
-                self._client.transact_write_items(
-                    TransactItems=cast("list[TransactWriteItemTypeDef]", self._redeem_actions(redemption))
-                )
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] != "TransactionCanceledException":
-                    raise StoreError("could not redeem the reward") from exc
-                outcome = self._cancelled(exc, employee_id, redemption_id, reward_id)
+                write_transaction(self._client, self._redeem_actions(redemption), failure="could not redeem the reward")
+            except TransactionRefused as refused:
+                outcome = self._cancelled(refused, employee_id, redemption_id, reward_id)
                 if outcome is not None:
                     return outcome
                 if attempt < MAX_ATTEMPTS:
@@ -253,7 +260,7 @@ class RewardStore:
         return _redemption_from(from_dynamo(response["Attributes"]))
 
     # ------------------------------------------------------------------ helpers
-    def _redeem_actions(self, redemption: Redemption) -> list[dict[str, Any]]:
+    def _redeem_actions(self, redemption: Redemption) -> list[Guarded[_Guard]]:
         pk = keys.employee_pk(redemption.employee_id)
         requested_at = _iso(redemption.requested_at)
         sk = redemption_sk(requested_at, redemption.redemption_id)
@@ -272,8 +279,7 @@ class RewardStore:
             "redemption_sk": sk,
             "reward_id": redemption.reward_id,
         }
-        actions: list[dict[str, Any]] = [{}, {}, {}, {}, {}]
-        actions[_BALANCE] = {
+        balance = {
             "Update": {
                 "TableName": self._table,
                 "Key": to_dynamo({"PK": pk, "SK": keys.BALANCE}),
@@ -282,7 +288,7 @@ class RewardStore:
                 "ExpressionAttributeValues": to_dynamo({":minus": -redemption.cost, ":cost": redemption.cost}),
             }
         }
-        actions[_REWARD] = {
+        reward = {
             "Update": {
                 "TableName": self._table,
                 "Key": to_dynamo({"PK": reward_pk(redemption.reward_id), "SK": keys.META}),
@@ -294,21 +300,21 @@ class RewardStore:
                 "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
             }
         }
-        actions[_REDEMPTION] = {
+        record = {
             "Put": {
                 "TableName": self._table,
                 "Item": to_dynamo(item),
                 "ConditionExpression": "attribute_not_exists(PK)",
             }
         }
-        actions[_MARKER] = {
+        mark = {
             "Put": {
                 "TableName": self._table,
                 "Item": to_dynamo(marker),
                 "ConditionExpression": "attribute_not_exists(PK)",
             }
         }
-        actions[_EMPLOYEE] = {
+        employee_active = {
             "ConditionCheck": {
                 "TableName": self._table,
                 "Key": to_dynamo({"PK": pk, "SK": keys.PROFILE}),
@@ -316,33 +322,37 @@ class RewardStore:
                 "ExpressionAttributeValues": to_dynamo({":true": True}),
             }
         }
-        return actions
+        return [
+            Guarded(balance, _Guard.BALANCE),
+            Guarded(reward, _Guard.REWARD),
+            Guarded(record, _Guard.REDEMPTION),
+            Guarded(mark, _Guard.MARKER),
+            Guarded(employee_active, _Guard.EMPLOYEE),
+        ]
 
-    def _cancelled(self, exc: ClientError, employee_id: str, redemption_id: str, reward_id: str) -> Redemption | None:
+    def _cancelled(
+        self, refused: TransactionRefused[_Guard], employee_id: str, redemption_id: str, reward_id: str
+    ) -> Redemption | None:
         """Turns a cancelled redemption into its outcome: the earlier redemption (a repeated
         request), a typed error, or None when it is worth trying again."""
-        reasons: list[dict[str, Any]] = list(cast("list[dict[str, Any]]", exc.response.get("CancellationReasons", [])))
-        reasons += [{}] * (5 - len(reasons))
-        codes = [str(reason.get("Code") or "None") for reason in reasons]
-        if _CONDITION_FAILED in (codes[_MARKER], codes[_REDEMPTION]):
+        if refused.refused(_Guard.MARKER) or refused.refused(_Guard.REDEMPTION):
             existing = self._find(employee_id, redemption_id)
             if existing is not None:
                 return self._same_reward(existing, reward_id)
-        if codes[_EMPLOYEE] == _CONDITION_FAILED:
-            raise EmployeeInactive("only active employees may redeem points") from exc
-        if codes[_REWARD] == _CONDITION_FAILED:
-            old = reasons[_REWARD].get("Item")
-            stored = from_dynamo(old) if old else None
+        if refused.refused(_Guard.EMPLOYEE):
+            raise EmployeeInactive("only active employees may redeem points") from refused
+        if refused.refused(_Guard.REWARD):
+            stored = refused.item(_Guard.REWARD)
             if stored is None or not stored.get("active", False):
-                raise RewardNotFound(f"reward {reward_id} is not available") from exc
+                raise RewardNotFound(f"reward {reward_id} is not available") from refused
             if int(stored.get("stock", 0)) <= 0:
-                raise OutOfStock("this reward is out of stock") from exc
+                raise OutOfStock("this reward is out of stock") from refused
             return None  # its cost changed since we read it: charge the new one
-        if codes[_BALANCE] == _CONDITION_FAILED:
-            raise NotEnoughPoints("you do not have enough points for this reward") from exc
-        if any(code in _RETRYABLE for code in codes):
+        if refused.refused(_Guard.BALANCE):
+            raise NotEnoughPoints("you do not have enough points for this reward") from refused
+        if any(code in _RETRYABLE for code in refused.codes):
             return None
-        raise StoreError(f"the redemption was refused ({', '.join(codes)})") from exc
+        raise StoreError(f"the redemption was refused ({', '.join(refused.codes)})") from refused
 
     @staticmethod
     def _same_reward(existing: Redemption, reward_id: str) -> Redemption:

@@ -29,7 +29,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
+from enum import Enum
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
@@ -60,10 +61,20 @@ from chorus.errors import NotFound, StoreError
 from chorus.store import keys
 from chorus.store.codec import from_dynamo, to_dynamo
 from chorus.store.reads import batch_get
+from chorus.store.transactions import Guarded, TransactionRefused, write_transaction
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+
+class _Refusal(Enum):
+    """What an award's refused condition means."""
+
+    ALREADY_AWARDED = "already awarded"  # the ledger entry of this event exists
+    CLICK_CAP = "click cap"  # the post reached its click cap
+    SCORE_CHANGED = "score changed"  # an overall score is no longer what was read before the award
+    CHUNK_WRITTEN = "chunk written"  # this chunk of group items was written by an earlier attempt
+
 
 _COUNTERS = {AwardKind.APPROVED: "approvals", AwardKind.PUBLISHED: "publications", AwardKind.CLICK: "clicks"}
 _SCORE_PERIODS = (Period.MONTH, Period.QUARTER, Period.ALL)
@@ -73,14 +84,11 @@ STAT_COUNTERS = ("points", "approvals", "publications", "clicks", "participants"
 
 MAX_TRANSACTION_ITEMS = 25
 _GROUP_ITEMS_PER_CHUNK = MAX_TRANSACTION_ITEMS - 1  # and the chunk's marker
-# The first transaction's position of the first overall score (ledger, balance, impact before it).
-_FIRST_SCORE = 3
 # Attempts when the scores read before an award changed before it was written, or a concurrent
 # transaction held one of its items.
 _ATTEMPTS = 4
 # Chunk markers only serve retries: the stream keeps records 24 hours.
 _MARKER_TTL = timedelta(days=7)
-_CONDITION_FAILED = "ConditionalCheckFailed"
 _RETRYABLE = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
 
 
@@ -132,11 +140,14 @@ class ScoreStore:
                 hidden=hidden,
                 click_cap=click_cap,
             )
-            reasons = self._transact(actions, "could not award points")
-            if reasons is None:
+            try:
+                write_transaction(self._client, actions, failure="could not award points")
+            except TransactionRefused as refused:
+                refusal = refused
+            else:
                 self._write_group_chunks(award, group_items[taken:])
                 return AwardOutcome.AWARDED
-            if reasons[0] == _CONDITION_FAILED:
+            if refusal.refused(_Refusal.ALREADY_AWARDED):
                 # Awarded before: finish what a crash may have left, from what the ledger recorded.
                 entry = self._ledger_item(award.employee_id, award.event_id, consistent=True)
                 recorded = self._group_items(
@@ -150,11 +161,10 @@ class ScoreStore:
                 written = self._written_chunks(award.event_id) if recorded else set()
                 self._write_group_chunks(award, recorded, written=written)
                 return AwardOutcome.ALREADY_AWARDED
-            if award.kind is AwardKind.CLICK and click_cap is not None and reasons[-1] == _CONDITION_FAILED:
+            if refusal.refused(_Refusal.CLICK_CAP):
                 return AwardOutcome.OVER_CAP
-            stale = any(reason == _CONDITION_FAILED for reason in reasons[_FIRST_SCORE : _FIRST_SCORE + 3])
-            if not stale and not _RETRYABLE.intersection(reasons):
-                raise StoreError(f"could not award points ({', '.join(reasons)})")
+            if not refusal.refused(_Refusal.SCORE_CHANGED) and not _RETRYABLE.intersection(refusal.codes):
+                raise StoreError(f"could not award points ({', '.join(refusal.codes)})") from refusal
             consistent = True  # another award of the same employee got in between: read again
         raise StoreError("could not award points: the employee's scores kept changing")
 
@@ -196,7 +206,7 @@ class ScoreStore:
         name: str,
         hidden: bool,
         click_cap: int | None,
-    ) -> tuple[list[dict[str, Any]], int]:
+    ) -> tuple[list[Guarded[_Refusal]], int]:
         """The first transaction's actions, filled up to 25 with group items (most employees are in
         one to three groups: one transaction), and how many group items it took."""
         counter = _COUNTERS.get(award.kind)
@@ -214,7 +224,7 @@ class ScoreStore:
             },
             self._weekly_impact(award),
         ]
-        rest += [
+        scores = [
             self._score_update(
                 award, periods[period], OVERALL, name=name, hidden=hidden, counter=counter, before=before[period]
             )
@@ -242,10 +252,10 @@ class ScoreStore:
                     participant=False,
                 )
             )
-        last = []
+        click = []
         if award.kind is AwardKind.CLICK and award.content_id and award.network:
-            last.append(self._count_click(award, click_cap))  # last: its refusal means "over the cap"
-        taken = min(len(group_items), MAX_TRANSACTION_ITEMS - 1 - len(rest) - len(last))
+            click.append(Guarded(self._count_click(award, click_cap), _Refusal.CLICK_CAP))
+        taken = min(len(group_items), MAX_TRANSACTION_ITEMS - 1 - len(scores) - len(rest) - len(click))
         ledger = {
             "PK": pk,
             "SK": keys.points_sk(award.event_id),
@@ -270,7 +280,13 @@ class ScoreStore:
                 "ConditionExpression": "attribute_not_exists(PK)",
             }
         }
-        return [marker, *rest, *group_items[:taken], *last], taken
+        return [
+            Guarded(marker, _Refusal.ALREADY_AWARDED),
+            *(Guarded(score, _Refusal.SCORE_CHANGED) for score in scores),
+            *(Guarded(action) for action in rest),
+            *(Guarded(item) for item in group_items[:taken]),
+            *click,
+        ], taken
 
     def _group_items(
         self,
@@ -327,14 +343,18 @@ class ScoreStore:
                     "ConditionExpression": "attribute_not_exists(PK)",
                 }
             }
+            chunk_items = items[start : start + _GROUP_ITEMS_PER_CHUNK]
+            actions = [Guarded(marker, _Refusal.CHUNK_WRITTEN), *map(Guarded, chunk_items)]
             for _attempt in range(_ATTEMPTS):
-                reasons = self._transact(
-                    [marker, *items[start : start + _GROUP_ITEMS_PER_CHUNK]], "could not award points"
-                )
-                if reasons is None or reasons[0] == _CONDITION_FAILED:
-                    break  # written now, or by an earlier attempt
-                if not _RETRYABLE.intersection(reasons):
-                    raise StoreError(f"could not award points to groups ({', '.join(reasons)})")
+                try:
+                    write_transaction(self._client, actions, failure="could not award points to groups")
+                except TransactionRefused as refused:
+                    if refused.refused(_Refusal.CHUNK_WRITTEN):
+                        break  # by an earlier attempt
+                    if not _RETRYABLE.intersection(refused.codes):
+                        raise StoreError(f"could not award points to groups ({', '.join(refused.codes)})") from refused
+                else:
+                    break
             else:
                 raise StoreError("could not award points to groups: their items stayed busy")
 
@@ -349,16 +369,6 @@ class ScoreStore:
             }
         )
         return {keys.award_chunk_of(str(marker["SK"])) for marker in markers}
-
-    def _transact(self, actions: list[dict[str, Any]], failure: str) -> list[str] | None:
-        """None when written; the cancellation reason of each action when cancelled."""
-        try:
-            self._client.transact_write_items(TransactItems=cast("list[TransactWriteItemTypeDef]", actions))
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] != "TransactionCanceledException":
-                raise StoreError(failure) from exc
-            return [reason.get("Code", "None") for reason in exc.response.get("CancellationReasons", [])] or ["None"]
-        return None
 
     def _score_update(
         self,

@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from pydantic import ValidationError
 
-from chorus.domain.problems import field_problems
+from chorus.domain.problems import field_problems, problems_of
 from chorus.errors import ChorusError, ErrorBody, InvalidInput
 from chorus.observability import logger
 
@@ -40,6 +44,17 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
     def _invalid_body(error: ValidationError) -> Response[str]:
         body = ErrorBody("invalid_input", "the request body is not valid", field_problems(error))
         return json_response(422, body.to_dict())
+
+    @app.exception_handler(RequestValidationError)
+    def _invalid_request(error: RequestValidationError) -> Response[str]:
+        # The router's own validation (enable_validation): locations start with "body" or "query".
+        body = ErrorBody("invalid_input", "the request body is not valid", problems_of(error.errors(), skip=1))
+        return json_response(422, body.to_dict())
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _not_json(_error: RequestUnsupportedContentType) -> Response[str]:
+        body = ErrorBody("unsupported_media_type", "send the body as JSON (content-type: application/json)")
+        return json_response(415, body.to_dict())
 
     @app.not_found
     def _not_found(_error: Exception) -> Response[str]:

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from chorus.errors import ChorusError, InvalidInput
+from chorus.messages.i18n import language_of, translator
 from chorus.observability import logger
-from chorus.web.i18n import language_of, translator
 from chorus.web.rendering import render
 
 if TYPE_CHECKING:

@@ -37,8 +37,8 @@ from chorus.adapters.networks.http import (
     send,
 )
 from chorus.clock import timestamp
-from chorus.domain.lengths import LENGTH_RULES, LITTLE_TEXT_RESERVED
-from chorus.domain.networks import Network
+from chorus.domain.lengths import LITTLE_TEXT_RESERVED
+from chorus.domain.networks import Network, profile_of
 from chorus.domain.publishing import FailureKind, PostRequest, Published, PublishFailed
 
 POSTS_URL = "https://api.linkedin.com/rest/posts"
@@ -65,7 +65,7 @@ _RETIRED_VERSION = 426
 
 _RESERVED = re.compile("([" + re.escape("".join(sorted(LITTLE_TEXT_RESERVED))) + "])")
 # LinkedIn's limit applies to the commentary as sent, escaped (chorus.domain.lengths).
-LENGTH_RULE = LENGTH_RULES[Network.LINKEDIN]
+LENGTH_RULE = profile_of(Network.LINKEDIN).length_rule
 _VERSION = re.compile(r"^20[0-9]{2}(0[1-9]|1[0-2])$")
 _MEMBER_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _POST_URN = re.compile(r"^urn:li:(share|ugcPost):[0-9]{1,30}$")

@@ -36,13 +36,13 @@ from chorus.adapters.networks.http import (
     validate_instance_url,
 )
 from chorus.clock import timestamp
-from chorus.domain.lengths import LENGTH_RULES, InstanceLimits
-from chorus.domain.networks import Network
+from chorus.domain.lengths import InstanceLimits
+from chorus.domain.networks import Network, profile_of
 from chorus.domain.publishing import FailureKind, PostRequest, Published, PublishFailed
 
 NETWORK = "mastodon"
 # Where the link goes and what it costs (chorus.domain.lengths); the limit is the server's own.
-LENGTH_RULE = LENGTH_RULES[Network.MASTODON]
+LENGTH_RULE = profile_of(Network.MASTODON).length_rule
 
 
 def status_text(post: PostRequest) -> str:

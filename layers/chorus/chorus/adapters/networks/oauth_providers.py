@@ -1,8 +1,8 @@
-# ruff: noqa: S106  -- "token_url"/"token_auth" are endpoint metadata, not passwords.
 """Where each network's OAuth 2.0 flow lives, and who a fresh token belongs to.
 
-`provider_for` gives the endpoints for requests-oauthlib; the `*_member_id` lookups turn a new
-access token into the member id the publishers need (`NetworkCredentials.member_id`).
+`provider_for` gives the endpoints of a network's profile (``chorus.domain.networks``) for
+requests-oauthlib; the `*_member_id` lookups turn a new access token into the member id the
+publishers need (`NetworkCredentials.member_id`); the adapter registry names each network's.
 Every failure is a `PublishFailed`, mapped like publishing failures (401 -> UNAUTHORIZED).
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import requests
 
@@ -25,17 +25,15 @@ from chorus.adapters.networks.http import (
     validate_instance_url,
 )
 from chorus.domain.content import Network
+from chorus.domain.networks import TokenAuth, profile_of
 from chorus.domain.publishing import FailureKind, PublishFailed
 
-TokenAuth = Literal["basic", "body"]
-MASTODON_SCOPES = ("write:statuses", "read:accounts")
 _ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 @dataclass(frozen=True)
 class OAuthProvider:
-    """OAuth 2.0 authorization-code endpoints. `pkce` means S256; `token_auth` is how the
-    client authenticates at the token endpoint: HTTP Basic, or client_id/secret in the body."""
+    """A network's OAuth 2.0 endpoints as requests-oauthlib needs them (absolute URLs)."""
 
     network: Network
     authorize_url: str
@@ -45,41 +43,22 @@ class OAuthProvider:
     token_auth: TokenAuth
 
 
-LINKEDIN = OAuthProvider(
-    network=Network.LINKEDIN,
-    authorize_url="https://www.linkedin.com/oauth/v2/authorization",
-    token_url="https://www.linkedin.com/oauth/v2/accessToken",
-    scopes=("openid", "profile", "w_member_social"),
-    pkce=False,  # LinkedIn's member 3-legged flow authenticates with the client secret
-    token_auth="body",
-)
-X = OAuthProvider(
-    network=Network.X,
-    authorize_url="https://x.com/i/oauth2/authorize",
-    token_url="https://api.x.com/2/oauth2/token",
-    scopes=("tweet.read", "tweet.write", "users.read", "offline.access"),
-    pkce=True,
-    token_auth="basic",  # confidential client
-)
-
-
 def provider_for(network: Network, instance_url: str | None = None) -> OAuthProvider:
-    """Endpoints for `network`; Mastodon needs the employee's instance (SSRF-checked: REJECTED)."""
-    if network is Network.LINKEDIN:
-        return LINKEDIN
-    if network is Network.X:
-        return X
-    if network is Network.MASTODON:
-        instance = validate_instance_url(instance_url)
-        return OAuthProvider(
-            network=Network.MASTODON,
-            authorize_url=f"{instance}/oauth/authorize",
-            token_url=f"{instance}/oauth/token",
-            scopes=MASTODON_SCOPES,
-            pkce=True,
-            token_auth="body",
-        )
-    raise ValueError(f"no OAuth provider for {network}")
+    """Endpoints for `network`; on the employee's own server (Mastodon) they are that instance's
+    (SSRF-checked: REJECTED)."""
+    profile = profile_of(network)
+    oauth = profile.oauth
+    if oauth is None:
+        raise ValueError(f"no OAuth provider for {network}")
+    base = validate_instance_url(instance_url) if profile.on_employee_server else ""
+    return OAuthProvider(
+        network=network,
+        authorize_url=base + oauth.authorize_url,
+        token_url=base + oauth.token_url,
+        scopes=oauth.scopes,
+        pkce=oauth.pkce,
+        token_auth=oauth.token_auth,
+    )
 
 
 def _get_json(session: requests.Session, url: str, network: str, access_token: str, timeout: Timeout) -> Any:
@@ -131,25 +110,12 @@ def mastodon_member_id(
 
 
 MemberIdLookup = Callable[[requests.Session, str, str | None, Timeout], str]
-MEMBER_ID_LOOKUPS: dict[Network, MemberIdLookup] = {
-    Network.LINKEDIN: linkedin_member_id,
-    Network.X: x_member_id,
-    Network.MASTODON: mastodon_member_id,
-}
 
 
-def member_id_for(
-    network: Network,
-    session: requests.Session,
-    access_token: str,
-    instance_url: str | None = None,
-    timeout: Timeout = DEFAULT_TIMEOUT,
-) -> str:
-    try:
-        lookup = MEMBER_ID_LOOKUPS[network]
-    except KeyError:
-        raise ValueError(f"no identity lookup for {network}") from None
-    return lookup(session, access_token, instance_url, timeout)
+def _mastodon_scopes() -> tuple[str, ...]:
+    oauth = profile_of(Network.MASTODON).oauth
+    assert oauth is not None
+    return oauth.scopes
 
 
 def register_mastodon_app(
@@ -169,7 +135,7 @@ def register_mastodon_app(
         timeout=timeout,
         headers={"Content-Type": "application/json", "Accept": "application/json"},
         body=encode_json(
-            {"client_name": client_name, "redirect_uris": redirect_uri, "scopes": " ".join(MASTODON_SCOPES)},
+            {"client_name": client_name, "redirect_uris": redirect_uri, "scopes": " ".join(_mastodon_scopes())},
             "mastodon",
         ),
     )

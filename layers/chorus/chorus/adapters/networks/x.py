@@ -28,14 +28,13 @@ from chorus.adapters.networks.http import (
     send,
 )
 from chorus.clock import timestamp
-from chorus.domain.lengths import LENGTH_RULES
-from chorus.domain.networks import Network
+from chorus.domain.networks import Network, profile_of
 from chorus.domain.publishing import FailureKind, PostRequest, Published, PublishFailed
 
 TWEETS_URL = "https://api.x.com/2/tweets"
 NETWORK = "x"
 # How X counts (twitter-text v3 weighted length) and where the link goes: chorus.domain.lengths.
-LENGTH_RULE = LENGTH_RULES[Network.X]
+LENGTH_RULE = profile_of(Network.X).length_rule
 _POST_ID = re.compile(r"^[0-9]{1,19}$")
 # X answers a repeated post with 403 and only this sentence to tell it apart (no error code).
 _DUPLICATE = re.compile(r"duplicate content", re.IGNORECASE)

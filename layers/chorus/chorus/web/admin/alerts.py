@@ -3,19 +3,26 @@ with how often and since when it happened. Posts held up by it wait and are retr
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
+
+from aws_lambda_powertools.event_handler import Response
 
 from chorus import clock
 from chorus.web.http_errors import json_response
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.event_handler import Response
+    from datetime import datetime
+
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-    from chorus.store.alerts import AlertStore
+    from chorus.domain.alerts import OperatorAlert
 
 
-def alerts_router(alerts: AlertStore) -> APIGatewayHttpRouter:
+class OperatorAlerts(Protocol):
+    def active_alerts(self, now: datetime) -> list[OperatorAlert]: ...
+
+
+def alerts_router(alerts: OperatorAlerts) -> APIGatewayHttpRouter:
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
     router = APIGatewayHttpRouter()

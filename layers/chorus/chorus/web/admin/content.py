@@ -5,8 +5,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
+from aws_lambda_powertools.event_handler import Response
+
+from chorus.domain.content import Content
+from chorus.domain.listing import Page
 from chorus.domain.report import UploadKind
 from chorus.errors import FieldProblem, InvalidInput
 from chorus.observability import logger
@@ -14,14 +18,17 @@ from chorus.web.admin.payloads import ingest_posted_file
 from chorus.web.http_errors import json_response
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
     from chorus.services.ingest import IngestService
     from chorus.services.retraction import RetractionService
-    from chorus.store.catalog import CatalogStore
 
 MAX_PAGE_SIZE = 100
+
+
+class ContentCatalog(Protocol):
+    def list_active_content(self, limit: int, start: dict[str, Any] | None = None) -> Page[Content]: ...
+    def get_content(self, content_id: str) -> Content: ...
 
 
 def _encode_token(key: dict[str, Any] | None) -> str | None:
@@ -50,7 +57,9 @@ def _page_size(raw: str | None) -> int:
     return int(raw)
 
 
-def content_router(catalog: CatalogStore, ingest: IngestService, retraction: RetractionService) -> APIGatewayHttpRouter:
+def content_router(
+    catalog: ContentCatalog, ingest: IngestService, retraction: RetractionService
+) -> APIGatewayHttpRouter:
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
     router = APIGatewayHttpRouter()

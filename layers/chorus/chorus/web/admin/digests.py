@@ -6,13 +6,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from aws_lambda_powertools.event_handler import Response
+
 from chorus import clock
 from chorus.errors import FieldProblem, InvalidInput
 from chorus.observability import logger
 from chorus.web.http_errors import json_response
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
     from chorus.services.digest import DigestPlanner

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from aws_lambda_powertools.event_handler import Response
+
 from chorus.domain.report import UploadKind
 from chorus.web.admin.payloads import ingest_posted_file
 from chorus.web.http_errors import json_response
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
     from chorus.services.ingest import IngestService

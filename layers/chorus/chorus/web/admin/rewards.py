@@ -4,24 +4,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from aws_lambda_powertools.event_handler import Response
+
 from chorus.domain.rewards import RestockInput, RewardInput
-from chorus.errors import InvalidInput
 from chorus.observability import logger
 from chorus.web.admin.content import _decode_token, _encode_token, _page_size
 from chorus.web.http_errors import json_response
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
     from chorus.services.rewards import RewardService
-
-
-def _json_body(router: APIGatewayHttpRouter, example: str) -> str:
-    body = router.current_event.decoded_body
-    if not body or not body.strip():
-        raise InvalidInput(f"the body must be a JSON object like {example}")
-    return body
 
 
 def rewards_router(service: RewardService) -> APIGatewayHttpRouter:
@@ -31,8 +24,7 @@ def rewards_router(service: RewardService) -> APIGatewayHttpRouter:
     router = APIGatewayHttpRouter()
 
     @router.post("/rewards")
-    def create_reward() -> Response[str]:
-        data = RewardInput.model_validate_json(_json_body(router, '{"name": "Mug", "cost": 100, "stock": 20}'))
+    def create_reward(data: RewardInput) -> Response[str]:
         reward = service.create_reward(data)
         logger.info("reward created by admin", reward_id=reward.reward_id, admin=router.context.get("admin_subject"))
         return json_response(201, reward.model_dump(mode="json"))
@@ -42,8 +34,7 @@ def rewards_router(service: RewardService) -> APIGatewayHttpRouter:
         return json_response(200, {"items": [reward.model_dump(mode="json") for reward in service.list_rewards()]})
 
     @router.post("/rewards/<reward_id>/restock")
-    def restock(reward_id: str) -> Response[str]:
-        data = RestockInput.model_validate_json(_json_body(router, '{"add": 10}'))
+    def restock(reward_id: str, data: RestockInput) -> Response[str]:
         reward = service.restock(reward_id, data)
         logger.info("reward restocked by admin", reward_id=reward_id, admin=router.context.get("admin_subject"))
         return json_response(200, reward.model_dump(mode="json"))

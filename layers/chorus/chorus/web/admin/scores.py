@@ -7,6 +7,7 @@ import csv
 import io
 from typing import TYPE_CHECKING, Any
 
+from aws_lambda_powertools.event_handler import Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from chorus.domain.points_report import EXPORT_ID, spreadsheet_cell
@@ -16,7 +17,6 @@ from chorus.observability import logger
 from chorus.web.http_errors import json_response
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
     from chorus.services.points_reports import PointsReportService
@@ -91,8 +91,7 @@ def scores_router(scoring: ScoringService, reports: PointsReportService) -> APIG
         return json_response(200, reports.team_board(_period(query().get("period"))))
 
     @router.post("/points/reversals")
-    def reverse() -> Response[str]:
-        request = ReversalRequest.model_validate_json(router.current_event.decoded_body or "{}")
+    def reverse(request: ReversalRequest) -> Response[str]:
         award = scoring.reverse_award(request.employee_id, request.event_id, request.reason)
         return json_response(201, {"event_id": award.event_id, "points": award.points, "reason": award.reason})
 

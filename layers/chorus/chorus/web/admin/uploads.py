@@ -5,21 +5,19 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
+from aws_lambda_powertools.event_handler import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chorus import clock
 from chorus.domain.report import report_key_for
 from chorus.domain.tabular import UploadFormat
-from chorus.errors import InvalidInput, NotFound
+from chorus.errors import NotFound
 from chorus.web.http_errors import json_response
 
 if TYPE_CHECKING:
-    from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
-
-    from chorus.adapters.s3_objects import ObjectStore
 
 _CONTENT_TYPES = {
     UploadFormat.CSV: "text/csv",
@@ -42,23 +40,25 @@ class UploadRequest(BaseModel):
         return value
 
 
+class UploadObjects(Protocol):
+    """The uploads bucket: where admins put files, and where their reports appear."""
+
+    def presigned_put(self, key: str, content_type: str, expires_in: int) -> str: ...
+    def read(self, key: str) -> bytes: ...
+
+
 def _safe_name(filename: str) -> str:
     base = filename.replace("\\", "/").rsplit("/", 1)[-1]
     return re.sub(r"[^A-Za-z0-9._-]+", "-", base).strip("-.") or "upload"
 
 
-def uploads_router(objects: ObjectStore, url_ttl_seconds: int) -> APIGatewayHttpRouter:
+def uploads_router(objects: UploadObjects, url_ttl_seconds: int) -> APIGatewayHttpRouter:
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
     router = APIGatewayHttpRouter()
 
     @router.post("/uploads")
-    def create_upload() -> Response[str]:
-        try:
-            payload = json.loads(router.current_event.decoded_body or "null")
-        except json.JSONDecodeError as exc:
-            raise InvalidInput('the body must be JSON like {"kind": "content", "filename": "news.csv"}') from exc
-        request = UploadRequest.model_validate(payload)
+    def create_upload(request: UploadRequest) -> Response[str]:
         fmt = UploadFormat.for_name(request.filename)
         assert fmt is not None  # checked by the model
         now = clock.now()

@@ -12,15 +12,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from chorus.domain.approval import ApprovalStatus, When
+from chorus.domain.approval import AlreadyDecided, ApprovalStatus, ContentChanged, DailyLimitReached, When
 from chorus.domain.content import Network
 from chorus.domain.fields import parse_timezone
-from chorus.domain.lengths import LENGTH_RULES
 from chorus.domain.magic_links import Purpose
+from chorus.domain.networks import networks, profile_of
 from chorus.domain.timing import offered_window
 from chorus.errors import FieldProblem, InvalidInput
 from chorus.services.consent import ActivityView, ApprovalRequest, normalise_text
-from chorus.store.consent import AlreadyDecided, ContentChanged, DailyLimitReached
 from chorus.web.pages import Form, FormRejected, FormSpec, page, read_form
 
 if TYPE_CHECKING:
@@ -30,22 +29,21 @@ if TYPE_CHECKING:
     from chorus.domain.approval import Approval
     from chorus.services.consent import ConsentService
 
-NETWORK_LABELS = {
-    Network.LINKEDIN: "LinkedIn",
-    Network.X: "X",
-    Network.MASTODON: "Mastodon",
-    Network.SANDBOX: "Sandbox",
-}
 _LOCKED = {ApprovalStatus.SCHEDULED, ApprovalStatus.PUBLISHING, ApprovalStatus.PUBLISHED}
 ACTIONS = ("approve", "decline", "cancel")
-ACTIVITY_FORM = FormSpec(
-    single=frozenset(
-        {"form", "action", "content_version", "timezone", "when", "at", "reason"}
-        | {f"text_{network.value}" for network in Network}
-        | {f"revision_{network.value}" for network in Network}
-    ),
-    repeated={"network": len(Network)},
-)
+
+
+def activity_form() -> FormSpec:
+    """The fields the activity page's form may send: a text and a revision per network."""
+    every = networks()
+    return FormSpec(
+        single=frozenset(
+            {"form", "action", "content_version", "timezone", "when", "at", "reason"}
+            | {f"text_{network.value}" for network in every}
+            | {f"revision_{network.value}" for network in every}
+        ),
+        repeated={"network": len(every)},
+    )
 
 
 def local_label(moment: datetime, zone: str) -> str:
@@ -63,7 +61,7 @@ def post_summary(approval: Approval, zone: str, *, outdated: bool = False) -> di
         "link_url": approval.link_url,
         "outdated": outdated,
         "network": approval.network.value,
-        "network_label": NETWORK_LABELS[approval.network],
+        "network_label": profile_of(approval.network).label,
         "publish_at_iso": approval.publish_at.isoformat(),
         "publish_at_local": local_label(approval.publish_at, zone),
         "status": approval.status.value.replace("_", " ").lower(),
@@ -91,12 +89,12 @@ def activity_context(
         approval = view.approvals.get(network)
         if approval and approval.status in _LOCKED:
             continue
-        rule = view.rules.get(network, LENGTH_RULES[network])
+        rule = view.rules.get(network, profile_of(network).length_rule)
         text = approval.text if approval else content.text_for(network)
         choices.append(
             {
                 "network": network.value,
-                "label": NETWORK_LABELS[network],
+                "label": profile_of(network).label,
                 "connected": network in view.connected,
                 "connect_url": f"/connect/{network.value}?t={connect_token}",
                 "limit": rule.room,
@@ -211,7 +209,7 @@ def activity_router(consent: ConsentService, policy: str) -> APIGatewayHttpRoute
     def decide(token: str) -> Response[str]:
         event = router.current_event
         claims = consent.claims(token, Purpose.ACTIVITY)
-        form = read_form(event, ACTIVITY_FORM)
+        form = read_form(event, activity_form())
         action = form.one("action")
         if action not in ACTIONS or (action == "cancel" and len(form.all("network")) != 1):
             raise FormRejected("this form was not sent from the page; nothing was recorded")

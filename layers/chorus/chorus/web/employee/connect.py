@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING
 from chorus.domain.connection import ConnectFailed
 from chorus.domain.content import Network
 from chorus.domain.magic_links import LinkRejected, Purpose
+from chorus.domain.networks import profile_of
 from chorus.errors import NotFound
 from chorus.services.connections import STATE_LIFETIME, ConnectInterrupted
-from chorus.web.employee.activity import NETWORK_LABELS
 from chorus.web.pages import PAGE_HEADERS, FormRejected, FormSpec, page, read_form
 
 if TYPE_CHECKING:
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from chorus.services.connections import ConnectionsService
     from chorus.services.consent import ConsentService
 
-CONNECTABLE = (Network.LINKEDIN, Network.X, Network.MASTODON)
 CONNECT_FORM = FormSpec(single=frozenset({"form", "action", "instance"}))
 ACTIONS = ("connect", "disconnect")
 # __Host-: the browser keeps it only if Secure, Path=/ and without Domain, so no sibling host can
@@ -114,7 +113,8 @@ def connect_router(
             "pages/connect.html.j2",
             "en",
             network=network.value,
-            label=NETWORK_LABELS[network],
+            label=profile_of(network).label,
+            asks_server=profile_of(network).on_employee_server,
             connected=connected,
             action=f"/connect/{network.value}?t={token}",
             form_token=consent.form_token(claims, action_of("disconnect" if connected else "connect", network)),
@@ -156,7 +156,7 @@ def connect_router(
         browser_secret = cookie_value(router.current_event, cookie_name(network))
         query = router.current_event.query_string_parameters or {}
         code, state = query.get("code"), query.get("state")
-        label = NETWORK_LABELS[network]
+        label = profile_of(network).label
         try:
             if query.get("error"):
                 back = connections.abandon(network, state=state or "", browser_secret=browser_secret)
@@ -181,7 +181,7 @@ def network_of(name: str) -> Network:
         network = Network(name)
     except ValueError:
         raise NotFound("no such network") from None
-    if network not in CONNECTABLE:
+    if not profile_of(network).needs_connection:
         raise NotFound("this network needs no connection")
     return network
 

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from chorus.domain.content import Network
 from chorus.domain.magic_links import LinkRejected, Purpose
+from chorus.domain.networks import profile_of
 from chorus.domain.scoring import Period
 from chorus.errors import ChorusError, FieldProblem
-from chorus.web.employee.activity import NETWORK_LABELS, post_summary
-from chorus.web.employee.connect import CONNECTABLE
+from chorus.web.employee.activity import post_summary
 from chorus.web.pages import FormRejected, FormSpec, page, read_form
 
 if TYPE_CHECKING:
@@ -77,9 +77,9 @@ def me_router(consent: ConsentService, scoring: ScoringService, rewards: RewardS
             action=f"/me?t={token}",
             forms={action: consent.form_token(claims, action) for action in ACTIONS},
             networks=[
-                {"label": NETWORK_LABELS[network], "url": f"/connect/{network.value}?t={connect_token}"}
+                {"label": profile_of(network).label, "url": f"/connect/{network.value}?t={connect_token}"}
                 for network in consent.networks
-                if network in CONNECTABLE
+                if profile_of(network).needs_connection
             ],
             standing=standing,
             hidden=view.hidden,

@@ -1,47 +1,18 @@
-"""Incoming AWS events parsed at the edge into small typed models."""
+"""SES bounce and complaint events (a configuration set's event destination, through EventBridge)
+-> the employee is suppressed, once per feedback."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from email.utils import parseaddr
 from typing import Any
-from urllib.parse import unquote_plus
 
+from aws_lambda_powertools.utilities.data_classes import EventBridgeEvent
 from pydantic import BaseModel, ConfigDict, Field
 
 from chorus.domain.email_feedback import EmailFeedback, FeedbackKind
-
-
-class UploadedObject(BaseModel):
-    """One object of an S3 ObjectCreated notification. Keys arrive URL-encoded ('+' = space)."""
-
-    model_config = ConfigDict(frozen=True)
-
-    bucket: str
-    key: str
-    version_id: str | None = None
-    etag: str | None = None
-    sequencer: str | None = None
-
-
-def uploaded_objects(event: dict[str, Any]) -> list[UploadedObject]:
-    objects: list[UploadedObject] = []
-    for record in event.get("Records", []):
-        s3 = record["s3"]
-        details = s3["object"]
-        objects.append(
-            UploadedObject(
-                bucket=s3["bucket"]["name"],
-                key=unquote_plus(details["key"]),
-                version_id=details.get("versionId"),
-                etag=details.get("eTag"),
-                sequencer=details.get("sequencer"),
-            )
-        )
-    return objects
-
-
-# ---------------------------------------------------------------- SES feedback (EventBridge)
+from chorus.observability import logger
+from chorus.services.email_feedback import EmailFeedbackService
 
 
 class _Recipient(BaseModel):
@@ -83,7 +54,7 @@ def _addresses(recipients: list[_Recipient]) -> tuple[str, ...]:
     return tuple(parseaddr(recipient.email_address)[1] or recipient.email_address for recipient in recipients)
 
 
-def email_feedback(event: dict[str, Any]) -> EmailFeedback | None:
+def email_feedback(event: EventBridgeEvent) -> EmailFeedback | None:
     """A configuration set's Bounce or Complaint event, as EventBridge delivers it; None for
     any other SES event (nothing to do about a delivery or an open)."""
     detail = _SesEventDetail.model_validate(event.get("detail") or {})
@@ -108,22 +79,14 @@ def email_feedback(event: dict[str, Any]) -> EmailFeedback | None:
     return None
 
 
-class Deactivation(BaseModel):
-    """A table stream record of an employee profile whose ``active`` went from true to false."""
+class FeedbackEvents:
+    def __init__(self, service: EmailFeedbackService) -> None:
+        self._service = service
 
-    model_config = ConfigDict(frozen=True)
-
-    event_id: str
-    employee_id: str
-
-
-def deactivation_of(record: dict[str, Any]) -> Deactivation | None:
-    """The deactivation a stream record stands for; None for any other change (the event source
-    mapping's filter should let none through, but the handler does not rely on it)."""
-    stream = record.get("dynamodb") or {}
-    new, old = stream.get("NewImage") or {}, stream.get("OldImage") or {}
-    if (new.get("entity") or {}).get("S") != "employee" or "employee_id" not in new:
-        return None
-    if (new.get("active") or {}).get("BOOL") is not False or (old.get("active") or {}).get("BOOL") is not True:
-        return None
-    return Deactivation(event_id=str(record.get("eventID", "")), employee_id=new["employee_id"]["S"])
+    def handle(self, event: dict[str, Any]) -> dict[str, int]:
+        ses_event = EventBridgeEvent(event)
+        feedback = email_feedback(ses_event)
+        if feedback is None:
+            logger.info("SES event without feedback to act on", detail_type=ses_event.get("detail-type"))
+            return {}
+        return self._service.record(feedback)

@@ -19,9 +19,10 @@ from hypothesis import strategies as st
 from chorus.domain.content import Content, Network
 from chorus.domain.employee import Employee
 from chorus.domain.magic_links import KeyRing
-from chorus.services.notices import Notice, NoticeKind, Notifier
-from chorus.web.digest_email import DigestActivity, DigestEmail, build_digest
-from chorus.web.mime import display_name
+from chorus.messages.channel import Addressee, Digest, DigestItem, Notice, NoticeKind
+from chorus.messages.email import EmailChannel, digest_email
+from chorus.messages.mime import display_name
+from chorus.services.notices import Notifier
 
 SENT_AT = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 # A real-length token: the URL is far longer than the 78 characters a header line is folded at.
@@ -37,19 +38,18 @@ def digest_bytes(name: str = "Émilie Dupont", unsubscribe: str = UNSUBSCRIBE) -
     content = Content(
         content_id="c-1", title="Q3 report", url="https://example.com/q3", text="Proud of the team\nsecond line"
     )
-    return build_digest(
-        DigestEmail(
-            sender="news@example.com",
-            sender_name="Chorus",
-            recipient="emilie@example.com",
-            recipient_name=name,
-            locale="fr",
-            timezone="Europe/Paris",
-            activities=[DigestActivity(content=content, link="https://chorus.example.com/a/tok")],
+    return digest_email(
+        Digest(
+            to=Addressee(
+                employee_id="e-1", email="emilie@example.com", name=name, locale="fr", timezone="Europe/Paris"
+            ),
+            items=[DigestItem(content=content, link="https://chorus.example.com/a/tok")],
             me_link="https://chorus.example.com/me?t=tok",
             unsubscribe_link=unsubscribe,
             sent_at=SENT_AT,
-        )
+        ),
+        sender="news@example.com",
+        sender_name="Chorus",
     )
 
 
@@ -159,11 +159,9 @@ def notice_bytes(name: str) -> bytes:
     mailer = RecordingMailer()
     notifier = Notifier(
         OneEmployee(employee),
-        mailer,
+        EmailChannel(mailer, sender="news@example.com", sender_name="Chorus"),
         FixedKeys(),
         base_url="https://chorus.example.com",
-        sender="news@example.com",
-        sender_name="Chorus",
         now=lambda: SENT_AT,
     )
     notifier.notify("e-1", Notice(NoticeKind.FAILED, Network.X, content_id="c-1", text="hi", reason="x: refused"))

@@ -1,0 +1,39 @@
+"""Report requests from SQS (one export each; a failed one is retried alone, then kept in
+ReportFailures) and the daily census from its schedule."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from chorus.domain.points_report import ExportRequest
+from chorus.errors import ChorusError
+from chorus.services.points_reports import PointsReportService
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+
+class ReportRequests:
+    def __init__(self, service: PointsReportService, max_receives: int) -> None:
+        self._service = service
+        self._max_receives = max_receives
+
+    def handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        if "Records" not in event:
+            census = self._service.take_census()
+            return {"active": census.active, "groups": len(census.groups)}
+
+        def produce(record: SQSRecord) -> str:
+            export_id = ExportRequest.model_validate_json(record.body).export_id
+            try:
+                return self._service.produce_export(export_id).status.value
+            except ChorusError:
+                if int(record.attributes.approximate_receive_count) >= self._max_receives:
+                    self._service.give_up(export_id)  # the message goes to ReportFailures next
+                raise
+
+        processor = BatchProcessor(event_type=EventType.SQS)
+        return dict(process_partial_response(event=event, record_handler=produce, processor=processor, context=context))

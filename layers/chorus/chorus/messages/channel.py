@@ -1,0 +1,84 @@
+"""What is sent to an employee, whatever the channel, and the ``Channel`` that delivers it.
+
+Services build these messages (links already signed) and hand them to a channel; email is one
+channel (``chorus.messages.email``), and another (Slack) implements the same protocol.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from chorus.domain.content import Content, Network
+from chorus.domain.employee import Employee
+
+
+@dataclass(frozen=True)
+class Addressee:
+    """Who a message is for, and how they read it."""
+
+    employee_id: str
+    email: str
+    name: str
+    locale: str
+    timezone: str
+
+
+@dataclass(frozen=True)
+class DigestItem:
+    content: Content
+    link: str
+
+
+@dataclass(frozen=True)
+class Digest:
+    """The week's things to share, with a link to each, to the employee's page and to unsubscribe."""
+
+    to: Addressee
+    items: list[DigestItem]
+    me_link: str
+    unsubscribe_link: str
+    sent_at: datetime
+    last_week_points: int = 0
+    last_week_clicks: int = 0
+
+
+class NoticeKind(StrEnum):
+    RECONNECT = "reconnect"
+    FAILED = "failed"
+    EXPIRING = "expiring"
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something about the employee's own posts or connections that needs them."""
+
+    kind: NoticeKind
+    network: Network
+    content_id: str | None = None
+    text: str | None = None
+    reason: str = ""
+    until: datetime | None = None
+
+
+@dataclass(frozen=True)
+class NoticeMessage:
+    to: Addressee
+    notice: Notice
+    # Where the employee acts on it: the post's page, or their own page.
+    link: str
+    sent_at: datetime
+
+
+class Channel(Protocol):
+    """A way to reach employees."""
+
+    def reaches(self, employee: Employee) -> bool:
+        """Whether a message sent now would reach the employee (an address that bounces does not)."""
+        ...
+
+    def send_digest(self, digest: Digest) -> None: ...
+
+    def send_notice(self, message: NoticeMessage) -> None: ...

@@ -1,0 +1,135 @@
+"""The email channel: each message as a MIME message (HTML + plain text, headers and line endings
+as ``chorus.messages.mime`` writes them), sent raw through the mail provider."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+from chorus.domain.content import Content
+from chorus.domain.employee import Employee
+from chorus.domain.networks import profile_of
+from chorus.messages.channel import Addressee, Digest, NoticeKind, NoticeMessage
+from chorus.messages.i18n import language_of, translator
+from chorus.messages.mime import add_one_click_unsubscribe, display_name, new_message
+from chorus.messages.rendering import render, render_text
+
+
+class RawMailer(Protocol):
+    def send_raw(self, sender: str, recipient: str, message: bytes) -> str: ...
+
+
+def _until(content: Content, zone: str) -> str | None:
+    if content.ends_at is None:
+        return None
+    return content.ends_at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d")
+
+
+def digest_email(digest: Digest, *, sender: str, sender_name: str) -> bytes:
+    """The weekly digest, with RFC 8058 one-click unsubscribe."""
+    to = digest.to
+    t = translator(to.locale)
+    subject = t["digest_subject"].format(count=len(digest.items))
+    context = {
+        "t": t,
+        "lang": language_of(to.locale),
+        "subject": subject,
+        "name": display_name(to.name),
+        "activities": [
+            {
+                "title": item.content.title,
+                "url": item.content.url,
+                "text": item.content.text,
+                "image_url": item.content.image_url,
+                "until": _until(item.content, to.timezone),
+                "link": item.link,
+            }
+            for item in digest.items
+        ],
+        "me_link": digest.me_link,
+        "impact": (
+            t["digest_impact"].format(points=digest.last_week_points, clicks=digest.last_week_clicks)
+            if digest.last_week_points or digest.last_week_clicks
+            else ""
+        ),
+        "unsubscribe_link": digest.unsubscribe_link,
+    }
+    return _compose(
+        to,
+        subject,
+        digest.sent_at,
+        "email/digest",
+        context,
+        sender=sender,
+        sender_name=sender_name,
+        unsubscribe=digest.unsubscribe_link,
+    )
+
+
+def notice_email(notice_message: NoticeMessage, *, sender: str, sender_name: str) -> bytes:
+    to, notice = notice_message.to, notice_message.notice
+    t = translator(to.locale)
+    network = profile_of(notice.network).label
+    date = notice.until.strftime("%Y-%m-%d") if notice.until else ""
+    subject = t[f"notice_{notice.kind.value}_subject"].format(network=network, date=date)
+    context = {
+        "lang": language_of(to.locale),
+        "subject": subject,
+        "greeting": t["greeting"].format(name=display_name(to.name)),
+        "body": t[f"notice_{notice.kind.value}_body"].format(network=network, reason=notice.reason, date=date),
+        "quote": notice.text,
+        "action": t["notice_action_review" if notice.kind is NoticeKind.FAILED else "notice_action_reconnect"],
+        "link": notice_message.link,
+    }
+    # A notice is about the employee's own posts, not a subscription: it carries no
+    # List-Unsubscribe (unsubscribing stops the digest, and a failed post must still be told).
+    return _compose(
+        to, subject, notice_message.sent_at, "email/notice", context, sender=sender, sender_name=sender_name
+    )
+
+
+def _compose(
+    to: Addressee,
+    subject: str,
+    sent_at: datetime,
+    template: str,
+    context: dict[str, Any],
+    *,
+    sender: str,
+    sender_name: str,
+    unsubscribe: str | None = None,
+) -> bytes:
+    """The message: its headers (one-click unsubscribe when there is a link for it), the plain-text
+    body, then the HTML alternative, from ``<template>.txt.j2`` and ``<template>.html.j2``."""
+    message = new_message(
+        sender=sender,
+        sender_name=sender_name,
+        recipient=to.email,
+        recipient_name=to.name,
+        subject=subject,
+        sent_at=sent_at,
+    )
+    if unsubscribe is not None:
+        add_one_click_unsubscribe(message, unsubscribe)
+    message.set_content(render_text(f"{template}.txt.j2", **context))
+    message.add_alternative(render(f"{template}.html.j2", **context), subtype="html")
+    return message.as_bytes()
+
+
+class EmailChannel:
+    def __init__(self, mailer: RawMailer, *, sender: str, sender_name: str) -> None:
+        self._mailer = mailer
+        self._sender = sender
+        self._sender_name = sender_name
+
+    def reaches(self, employee: Employee) -> bool:
+        return employee.can_be_emailed()
+
+    def send_digest(self, digest: Digest) -> None:
+        message = digest_email(digest, sender=self._sender, sender_name=self._sender_name)
+        self._mailer.send_raw(self._sender, digest.to.email, message)
+
+    def send_notice(self, message: NoticeMessage) -> None:
+        raw = notice_email(message, sender=self._sender, sender_name=self._sender_name)
+        self._mailer.send_raw(self._sender, message.to.email, raw)

@@ -1,0 +1,71 @@
+"""DynamoDB access for whether an employee gets the weekly digest: the marker of each week's
+digest (claimed once per employee and week, so a redelivered batch sends nothing twice) and the
+employee's opt-out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from botocore.exceptions import ClientError
+
+from chorus import clock
+from chorus.errors import NotFound, StoreError
+from chorus.store import keys
+from chorus.store.codec import iso_seconds, to_dynamo
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+
+class DigestMarkStore:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def claim_digest(self, employee_id: str, week_id: str, expires_at: datetime) -> bool:
+        """True if this call is the first to claim the employee's digest for the week."""
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_dynamo(
+                    {
+                        "PK": keys.employee_pk(employee_id),
+                        "SK": keys.digest_sk(week_id),
+                        "entity": "digest",
+                        "sent_at": iso_seconds(clock.now()),
+                        "expires_at": int(expires_at.timestamp()),
+                    }
+                ),
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise StoreError("could not record the digest") from exc
+        return True
+
+    def release_digest(self, employee_id: str, week_id: str) -> None:
+        """Undoes a claim when sending failed, so a retry sends the digest."""
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=to_dynamo({"PK": keys.employee_pk(employee_id), "SK": keys.digest_sk(week_id)}),
+            )
+        except ClientError as exc:
+            raise StoreError("could not release the digest marker") from exc
+
+    def unsubscribe(self, employee_id: str) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=to_dynamo({"PK": keys.employee_pk(employee_id), "SK": keys.PROFILE}),
+                UpdateExpression="SET digest_opt_in = :no, unsubscribed_at = :now, #v = #v + :one",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeNames={"#v": "version"},
+                ExpressionAttributeValues=to_dynamo({":no": False, ":now": iso_seconds(clock.now()), ":one": 1}),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise NotFound("unknown employee") from exc
+            raise StoreError("could not unsubscribe") from exc

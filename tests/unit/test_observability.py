@@ -1,0 +1,75 @@
+"""Metrics are EMF lines on stdout (one per count, with its own dimensions); tracing wraps each
+handler once, without its response."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chorus import observability
+from chorus.observability import count, traced
+from tests.support.emf import emf_records
+
+FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
+
+
+def test_a_count_is_one_emf_line_with_its_own_dimensions(monkeypatch, capsys) -> None:
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Chorus/unit")
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "chorus")
+
+    count({"Approvals": 1}, network="x")
+    count({"Approvals": 1}, network="mastodon")
+    count({"DigestsSent": 3, "DigestsFailed": 0})
+
+    records = emf_records(capsys.readouterr().out)
+    assert records == [
+        {"Approvals": [1.0], "network": "x", "service": "chorus", "_namespace": "Chorus/unit"},
+        {"Approvals": [1.0], "network": "mastodon", "service": "chorus", "_namespace": "Chorus/unit"},
+        {"DigestsSent": [3.0], "DigestsFailed": [0.0], "service": "chorus", "_namespace": "Chorus/unit"},
+    ]
+
+
+def test_without_a_namespace_the_metric_is_lost_not_the_action(monkeypatch, capsys) -> None:
+    monkeypatch.delenv("POWERTOOLS_METRICS_NAMESPACE", raising=False)
+
+    count({"Approvals": 1}, network="x")  # does not raise
+
+    assert emf_records(capsys.readouterr().out) == []
+
+
+class FakeTracer:
+    def __init__(self) -> None:
+        self.wrapped: list[dict[str, Any]] = []
+
+    def capture_lambda_handler(self, handler: Any, **options: Any) -> Any:
+        self.wrapped.append(options)
+
+        def run(event: Any, context: Any) -> Any:
+            return {"traced": handler(event, context)}
+
+        return run
+
+
+def test_a_handler_is_wrapped_once_on_its_first_invocation_without_its_response(monkeypatch) -> None:
+    tracer = FakeTracer()
+    monkeypatch.setattr(observability, "tracer", lambda: tracer)
+
+    @traced
+    def lambda_handler(event: dict[str, int], context: Any) -> int:
+        return event["n"] * 2
+
+    assert tracer.wrapped == []  # nothing made at import
+    assert [lambda_handler({"n": n}, None) for n in (1, 2)] == [{"traced": 2}, {"traced": 4}]
+    assert tracer.wrapped == [{"capture_response": False}]
+    assert lambda_handler.__name__ == "lambda_handler"
+
+
+@pytest.mark.parametrize("path", sorted(FUNCTIONS.glob("*/*_handler.py")), ids=lambda path: path.stem)
+def test_every_handler_logs_and_is_traced(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    (handler,) = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "lambda_handler"]
+    decorators = [ast.unparse(decorator) for decorator in handler.decorator_list]
+    assert decorators[0].startswith("logger.inject_lambda_context(") and decorators[1:] == ["traced"]
