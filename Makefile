@@ -139,8 +139,9 @@ demo: $(VENV_STAMP) ## Start the local cloud with sample data and print its URLs
 	$(VENV)/bin/chorus demo
 
 .PHONY: bench
-bench: $(VENV_STAMP) ## Print benchmark figures (import time, AWS calls of ingest, digest, consent, publishing, scoring)
+bench: $(VENV_STAMP) ## Print benchmark figures (import time, cold starts, AWS calls of ingest, digest, consent, publishing, scoring)
 	$(PY) -m bench.import_time
+	$(PY) -m bench.cold_start
 	$(PY) -m bench.ingest_scale --rows $(BENCH_ROWS)
 	$(PY) -m bench.consent_calls --employees $(BENCH_ROWS)
 	$(PY) -m bench.due_posts --posts 1000
