@@ -7,7 +7,8 @@ a content item uploaded, a digest sent, the page opened, a post approved and pub
 requested, an employee deactivated, a complaint received, the week's planner and the sweeper
 fired by the clock. The first event each function receives is recorded. Then, for each function,
 a fresh interpreter laid out like Lambda (the layer, then the function's folder on PYTHONPATH;
-the function's resolved environment; the AWS endpoint set to that moto) imports the handler and
+the function's resolved environment, tracing off as the template's default, or on with
+``--tracing``; the AWS endpoint set to that moto) imports the handler and
 hands it the recorded event, with a Lambda-like context. Three figures per function, each the
 median of ``--repeat`` fresh processes:
 
@@ -18,7 +19,8 @@ median of ``--repeat`` fresh processes:
   measured process (the median of those pairs' ratios). Target: at most 1.5x.
 
 What differs from Lambda, honestly: the AWS calls go to moto over loopback (about a millisecond
-each, where AWS answers in a few); tracing is off (``POWERTOOLS_TRACE_DISABLED``, as locally);
+each, where AWS answers in a few); with ``--tracing`` the X-Ray SDK is loaded and patches
+botocore as in Lambda, but its segments go to no daemon;
 the replayed event finds the story's state already there, so handlers take their idempotent
 path (already sent, already published), which builds the same clients and makes the same reads.
 Exit status 0 unless ``--check`` is given and a function misses the target or fails its event.
@@ -115,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3, help="fresh processes per function (median)")
     parser.add_argument("--check", action="store_true", help=f"exit 1 if a function exceeds {TARGET_RATIO}x boto3")
+    parser.add_argument("--tracing", action="store_true", help="as with the stack's Tracing=Active")
     parser.add_argument(
         "--profile", type=int, default=0, metavar="N", help="also print the N costliest calls of each first event"
     )
@@ -138,7 +141,9 @@ def main(argv: list[str] | None = None) -> int:
         cloud.start()
         try:
             first_events = record_first_events(cloud)
-            return report(cloud, first_events, args.repeat, check=args.check, profile=args.profile)
+            return report(
+                cloud, first_events, args.repeat, check=args.check, profile=args.profile, tracing=args.tracing
+            )
         finally:
             cloud.stop()
 
@@ -214,7 +219,7 @@ def admin(cloud: LocalCloud) -> dict[str, str]:
 
 
 def measure(
-    cloud: LocalCloud, spec: FunctionSpec, event: Any, repeat: int, workdir: str, profile: int = 0
+    cloud: LocalCloud, spec: FunctionSpec, event: Any, repeat: int, workdir: str, profile: int = 0, *, tracing: bool
 ) -> ColdStart:
     from chorus_local.functions import LambdaContext
 
@@ -228,6 +233,7 @@ def measure(
             "AWS_SECRET_ACCESS_KEY": "testing",  # moto's dummy credentials
             "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
             "PYTHONPATH": os.pathsep.join(str(path) for path in (LAYER, spec.code_uri)),
+            "POWERTOOLS_TRACE_DISABLED": "false" if tracing else "true",
         }
     )
     job = Path(workdir) / f"{spec.logical_id}.json"
@@ -279,16 +285,29 @@ def measure(
     )
 
 
-def report(cloud: LocalCloud, first_events: dict[str, Any], repeat: int, *, check: bool, profile: int = 0) -> int:
+def report(
+    cloud: LocalCloud,
+    first_events: dict[str, Any],
+    repeat: int,
+    *,
+    check: bool,
+    profile: int = 0,
+    tracing: bool = False,
+) -> int:
     failed = False
     missing = sorted(set(cloud.functions) - set(first_events))
     with tempfile.TemporaryDirectory(prefix="chorus-cold-run-") as workdir:
-        print(f"Cold start per function: median of {repeat} fresh processes, {datetime.now(UTC):%Y-%m-%d}")
+        print(
+            f"Cold start per function, tracing {'on' if tracing else 'off'}: "
+            f"median of {repeat} fresh processes, {datetime.now(UTC):%Y-%m-%d}"
+        )
         print(
             f"{'function':<24} {'import ms':>10} {'1st event':>10} {'total':>8} {'boto3 ms':>9} {'x boto3':>8}  answer"
         )
         for logical_id in sorted(first_events):
-            result = measure(cloud, cloud.functions[logical_id], first_events[logical_id], repeat, workdir, profile)
+            result = measure(
+                cloud, cloud.functions[logical_id], first_events[logical_id], repeat, workdir, profile, tracing=tracing
+            )
             ratio = result.ratio
             ok = ratio <= TARGET_RATIO and result.error is None
             failed |= not ok

@@ -445,18 +445,27 @@ def test_operator_alerts_reach_the_alarm_topic() -> None:
 # ---------------------------------------------------------------- metrics, traces, dashboard
 
 
-def test_every_function_writes_its_metrics_to_the_stages_namespace_and_is_traced() -> None:
+def test_every_function_writes_its_metrics_to_the_stages_namespace_and_traces_as_the_stack_says() -> None:
     """chorus.observability writes EMF to the namespace Powertools reads from the environment; the
     log metric filters use the same one, so the dashboard and alarms find both."""
     function_globals = template()["Globals"]["Function"]
     assert function_globals["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == {
         "Fn::Sub": "Chorus/${Stage}"
     }
-    assert function_globals["Tracing"] == "Active"
+    # Tracing follows one parameter, off by default (it costs every cold start the X-Ray SDK),
+    # and Powertools' switch follows the same parameter (no Tracer is made when it is off).
+    parameters = template()["Parameters"]
+    assert parameters["Tracing"]["Default"] == "PassThrough"
+    assert function_globals["Tracing"] == {"Ref": "Tracing"}
+    assert function_globals["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"] == {
+        "Fn::If": ["TracingActive", "false", "true"]
+    }
+    assert template()["Conditions"]["TracingActive"] == {"Fn::Equals": [{"Ref": "Tracing"}, "Active"]}
     for name, resource in resources("AWS::Serverless::Function").items():
         variables = (props(resource).get("Environment") or {}).get("Variables") or {}
         assert "POWERTOOLS_METRICS_NAMESPACE" not in variables, f"{name} writes its metrics elsewhere"
-        assert props(resource).get("Tracing", "Active") == "Active", f"{name} is not traced"
+        assert "POWERTOOLS_TRACE_DISABLED" not in variables, f"{name} decides its tracing alone"
+        assert "Tracing" not in props(resource), f"{name} decides its tracing alone"
 
 
 def _dashboard() -> dict[str, Any]:

@@ -4,6 +4,9 @@ handler once, without its response."""
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +57,7 @@ class FakeTracer:
 
 
 def test_a_handler_is_wrapped_once_on_its_first_invocation_without_its_response(monkeypatch) -> None:
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "false")
     tracer = FakeTracer()
     monkeypatch.setattr(observability, "tracer", lambda: tracer)
 
@@ -65,6 +69,40 @@ def test_a_handler_is_wrapped_once_on_its_first_invocation_without_its_response(
     assert [lambda_handler({"n": n}, None) for n in (1, 2)] == [{"traced": 2}, {"traced": 4}]
     assert tracer.wrapped == [{"capture_response": False}]
     assert lambda_handler.__name__ == "lambda_handler"
+
+
+def test_with_tracing_off_no_tracer_is_made(monkeypatch) -> None:
+    # Given tracing off (the template's default)
+    monkeypatch.setenv("POWERTOOLS_TRACE_DISABLED", "true")
+    tracer = FakeTracer()
+    monkeypatch.setattr(observability, "tracer", lambda: tracer)
+
+    @traced
+    def lambda_handler(event: dict[str, int], context: Any) -> int:
+        return event["n"] * 2
+
+    # When the handler runs, Then it answers itself and no Tracer was asked for
+    assert [lambda_handler({"n": n}, None) for n in (1, 2)] == [2, 4]
+    assert tracer.wrapped == []
+
+
+@pytest.mark.parametrize(("disabled", "loaded"), [("true", False), ("false", True)])
+def test_the_x_ray_sdk_is_loaded_only_when_tracing_is_on(disabled: str, loaded: bool) -> None:
+    """What a cold start pays: a fresh interpreter, a traced handler's first invocation."""
+    program = (
+        "import sys\n"
+        "from chorus.observability import traced\n"
+        "traced(lambda event, context: None)({}, None)\n"
+        "print('aws_xray_sdk' in sys.modules)\n"
+    )
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": str(FUNCTIONS.parent / "layers" / "chorus"),
+        "POWERTOOLS_TRACE_DISABLED": disabled,
+        "AWS_REGION": "eu-west-1",
+    }
+    ran = subprocess.run([sys.executable, "-c", program], env=env, capture_output=True, text=True, check=True)
+    assert ran.stdout.strip().splitlines()[-1] == str(loaded)
 
 
 @pytest.mark.parametrize("path", sorted(FUNCTIONS.glob("*/*_handler.py")), ids=lambda path: path.stem)

@@ -1,14 +1,16 @@
 """The one place that builds the logger, tracer and metrics every function shares.
 
 Service name, log level, metrics namespace and whether tracing is on come from the standard
-Powertools environment variables set in template.yaml (the local cloud turns tracing off), so
-nothing here reads settings itself.
+Powertools environment variables set in template.yaml (the Tracing parameter; the local cloud
+never traces), read by Powertools' own functions, so nothing here parses settings itself.
 
 - ``logger``: structured JSON logs.
 - ``count``: CloudWatch metrics as EMF lines on stdout, which CloudWatch Logs turns into metrics
   (no API call, nothing to wait for); the dashboard in template.yaml shows them.
 - ``traced``: X-Ray traces of each invocation and of its AWS and HTTP calls (Powertools patches
-  botocore and requests).
+  botocore and requests), when tracing is on; when it is off, no Tracer is made at all (making
+  one loads the X-Ray SDK, which builds its own botocore session and client: about a third of a
+  cold start, bench/cold_start.py).
 """
 
 from __future__ import annotations
@@ -54,11 +56,20 @@ def count(counts: Mapping[str, int], **dimensions: str) -> None:
 
 @functools.cache
 def tracer() -> Tracer:
-    """Made on first use: creating a Tracer imports the X-Ray SDK (~150 ms), which would otherwise
-    weigh on every handler's import (bench/import_time.py)."""
+    """Made on first use, and only when tracing is on (``traced``)."""
     from aws_lambda_powertools import Tracer
 
     return Tracer()
+
+
+def tracing_on() -> bool:
+    """POWERTOOLS_TRACE_DISABLED, as Powertools' Tracer itself reads it."""
+    import os
+
+    from aws_lambda_powertools.shared import constants
+    from aws_lambda_powertools.shared.functions import resolve_truthy_env_var_choice
+
+    return not resolve_truthy_env_var_choice(env=os.getenv(constants.TRACER_DISABLED_ENV, "false"))
 
 
 def traced[E, R](handler: Callable[[E, LambdaContext], R]) -> Callable[[E, LambdaContext], R]:
@@ -70,7 +81,7 @@ def traced[E, R](handler: Callable[[E, LambdaContext], R]) -> Callable[[E, Lambd
     def invoke(event: E, context: LambdaContext) -> R:
         nonlocal captured
         if captured is None:
-            captured = tracer().capture_lambda_handler(handler, capture_response=False)
+            captured = tracer().capture_lambda_handler(handler, capture_response=False) if tracing_on() else handler
         return captured(event, context)
 
     return invoke
