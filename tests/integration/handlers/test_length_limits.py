@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 import responses
+from bench.aws_calls import count_aws_calls
 
+from chorus import bootstrap
 from chorus.domain.connection import Connection, ConnectionStatus
 from chorus.domain.content import Network
 from chorus.store.connections import ConnectionStore
@@ -88,3 +90,20 @@ def test_a_server_that_does_not_answer_gets_mastodons_default(world, monkeypatch
         mock.add("GET", f"{SERVER}/api/v2/instance", status=503)
         body = get(f"/a/{token()}")["body"]
     assert shown_limit(body, "mastodon") == 475
+
+
+def test_the_approval_reads_the_content_and_the_server_in_one_call(world, server):
+    # Given the employee's server limit already cached by the page
+    get(f"/a/{token()}")
+    # When they approve for Mastodon and the sandbox (on fresh clients, which the counter watches)
+    bootstrap.web_app.cache_clear()
+    with count_aws_calls() as calls:
+        answer = approve(token(), network=["mastodon", "sandbox"], text_mastodon="m" * 975, text_sandbox="s")
+    # Then the content and the Mastodon connection come in one read, the cached limit in another
+    assert answer["statusCode"] == 303, answer["body"]
+    table_calls = {name: n for name, n in calls.by_operation().items() if name.startswith("dynamodb.")}
+    assert table_calls == {
+        "dynamodb.BatchGetItem": 1,
+        "dynamodb.GetItem": 1,
+        "dynamodb.TransactWriteItems": 1,
+    }

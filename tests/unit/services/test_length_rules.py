@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from chorus.domain.connection import Connection, ConnectionStatus
 from chorus.domain.content import Network
 from chorus.domain.lengths import InstanceLimits
 from chorus.domain.networks import networks, profile_of
 from chorus.domain.publishing import FailureKind, PublishFailed
 from chorus.services.length_rules import ASK_AGAIN_AFTER_FAILURE, FRESH_FOR, ServerLengthRules
-from chorus.store.connections import CachedInstanceLimits, StoredConnection
+from chorus.store.connections import CachedInstanceLimits
 
 LENGTH_RULES = {network: profile_of(network).length_rule for network in networks()}
 NOW = datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
@@ -18,25 +17,9 @@ SERVER = "https://fosstodon.example"
 
 
 class FakeStore:
-    def __init__(self, instance_url: str | None = SERVER) -> None:
-        self.instance_url = instance_url
+    def __init__(self) -> None:
         self.cache: dict[str, CachedInstanceLimits] = {}
         self.reads = 0
-
-    def get(self, employee_id: str, network: Network) -> StoredConnection | None:
-        self.reads += 1
-        if self.instance_url is None:
-            return None
-        connection = Connection(
-            employee_id=employee_id,
-            network=network,
-            status=ConnectionStatus.CONNECTED,
-            member_id="1",
-            instance_url=self.instance_url,
-            token_version=1,
-            connected_at=NOW,
-        )
-        return StoredConnection(connection, b"sealed")
 
     def instance_limits(self, host: str) -> CachedInstanceLimits | None:
         self.reads += 1
@@ -68,7 +51,7 @@ def rules(store: FakeStore, server: Server, now: datetime = NOW) -> ServerLength
 
 def test_the_employees_server_sets_the_limit() -> None:
     store, server = FakeStore(), Server(InstanceLimits(1000, 23))
-    rule = rules(store, server).rule_for_employee("e-1", Network.MASTODON)
+    rule = rules(store, server).rule_for(Network.MASTODON, SERVER)
     assert (rule.limit, rule.room) == (1000, 975)
     assert server.asked == [SERVER]
     assert store.cache["fosstodon.example"] == CachedInstanceLimits(InstanceLimits(1000, 23), NOW + FRESH_FOR)
@@ -99,18 +82,16 @@ def test_a_server_never_heard_from_gets_mastodons_default() -> None:
     assert rules(store, server).rule_for(Network.MASTODON, SERVER) == LENGTH_RULES[Network.MASTODON]
 
 
-def test_not_connected_means_mastodons_default() -> None:
-    store, server = FakeStore(instance_url=None), Server()
-    assert rules(store, server).rule_for_employee("e-1", Network.MASTODON) == LENGTH_RULES[Network.MASTODON]
-    reads = store.reads
-    # The page already read the connections: knowing there is none costs no second read
+def test_not_connected_means_mastodons_default_and_costs_no_read() -> None:
+    # The caller read the connections already (the page, or the approval with its content)
+    store, server = FakeStore(), Server()
     assert rules(store, server).rule_for(Network.MASTODON, None) == LENGTH_RULES[Network.MASTODON]
-    assert store.reads == reads and server.asked == []
+    assert store.reads == 0 and server.asked == []
 
 
 def test_other_networks_cost_no_read() -> None:
     store, server = FakeStore(), Server()
     for network in (Network.X, Network.LINKEDIN, Network.SANDBOX):
-        assert rules(store, server).rule_for_employee("e-1", network) == LENGTH_RULES[network]
         assert rules(store, server).rule_for(network, None) == LENGTH_RULES[network]
+        assert rules(store, server).rule_for(network, SERVER) == LENGTH_RULES[network]
     assert store.reads == 0 and server.asked == []

@@ -87,6 +87,9 @@ class DecisionRecords(Protocol):
     def activity(self, employee_id: str, content_id: str) -> Any: ...
     def employee_state(self, employee_id: str) -> Any: ...
     def current_content(self, content_id: str) -> Content | None: ...
+    def content_and_servers(
+        self, content_id: str, employee_id: str, networks: list[Network]
+    ) -> tuple[Content | None, dict[Network, str]]: ...
     def record_approvals(
         self, approvals: list[Approval], previous_revisions: dict[Network, int], content_id: str, daily_limit: int
     ) -> None: ...
@@ -108,16 +111,12 @@ class LengthRuleSource(Protocol):
     """Each network's length rule for one employee (Mastodon's depends on their server)."""
 
     def rule_for(self, network: Network, instance_url: str | None) -> LengthRule: ...
-    def rule_for_employee(self, employee_id: str, network: Network) -> LengthRule: ...
 
 
 class StaticLengthRules:
     """The networks' published rules (Mastodon's default limit), whoever the employee is."""
 
     def rule_for(self, network: Network, instance_url: str | None) -> LengthRule:
-        return profile_of(network).length_rule
-
-    def rule_for_employee(self, employee_id: str, network: Network) -> LengthRule:
         return profile_of(network).length_rule
 
 
@@ -282,7 +281,10 @@ class ConsentService:
 
     def _content_as_shown(self, content_id: str, shown_version: int | None) -> Content:
         """The content, provided it is still the version the page showed."""
-        content = self._records.current_content(content_id)
+        return self._check_shown(self._records.current_content(content_id), shown_version)
+
+    @staticmethod
+    def _check_shown(content: Content | None, shown_version: int | None) -> Content:
         if content is None or content.status is not ContentStatus.ACTIVE:
             raise ContentGone("this content has been withdrawn and can no longer be shared")
         if shown_version is None or content.version != shown_version:
@@ -295,8 +297,13 @@ class ConsentService:
         if content_id is None:
             raise LinkRejected("this link is meant for another page")
         now = self._now()
-        content = self._content_as_shown(content_id, request.content_version)
-        approvals = self._approvals(claims.employee_id, content, request, now)
+        on_servers = [network for network in request.networks if profile_of(network).on_employee_server]
+        if on_servers:
+            stored, servers = self._records.content_and_servers(content_id, claims.employee_id, on_servers)
+        else:
+            stored, servers = self._records.current_content(content_id), {}
+        content = self._check_shown(stored, request.content_version)
+        approvals = self._approvals(claims.employee_id, content, request, now, servers)
         # Recorded first: a schedule never exists without its consent record.
         self._records.record_approvals(approvals, request.previous_revisions, content_id, self._daily_limit)
         for approval in approvals:
@@ -331,7 +338,9 @@ class ConsentService:
             count({APPROVALS: 1}, network=approval.network.value)
         return approvals
 
-    def _approvals(self, employee_id: str, content: Content, request: ApprovalRequest, now: datetime) -> list[Approval]:
+    def _approvals(
+        self, employee_id: str, content: Content, request: ApprovalRequest, now: datetime, servers: dict[Network, str]
+    ) -> list[Approval]:
         problems: list[FieldProblem] = []
         networks = [network for network in request.networks if network in self._networks]
         if not networks:
@@ -339,7 +348,7 @@ class ConsentService:
         texts: dict[Network, str] = {}
         for network in networks:
             text = normalise_text(request.texts.get(network, ""))
-            rule = self._length_rules.rule_for_employee(employee_id, network)
+            rule = self._length_rules.rule_for(network, servers.get(network))
             if not text:
                 problems.append(FieldProblem(f"text_{network.value}", "write the text to post"))
             elif not rule.fits(text):

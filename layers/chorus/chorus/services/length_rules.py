@@ -20,14 +20,13 @@ from chorus.domain.networks import profile_of
 from chorus.domain.publishing import PublishFailed
 from chorus.errors import StoreError
 from chorus.observability import logger
-from chorus.store.connections import CachedInstanceLimits, StoredConnection
+from chorus.store.connections import CachedInstanceLimits
 
 FRESH_FOR = timedelta(days=1)
 ASK_AGAIN_AFTER_FAILURE = timedelta(hours=1)
 
 
-class ConnectionsAndLimits(Protocol):
-    def get(self, employee_id: str, network: Network) -> StoredConnection | None: ...
+class CachedLimits(Protocol):
     def instance_limits(self, host: str) -> CachedInstanceLimits | None: ...
     def save_instance_limits(self, host: str, limits: InstanceLimits, fresh_until: datetime) -> None: ...
 
@@ -35,7 +34,7 @@ class ConnectionsAndLimits(Protocol):
 class ServerLengthRules:
     def __init__(
         self,
-        store: ConnectionsAndLimits,
+        store: CachedLimits,
         fetch_limits: Callable[[str], InstanceLimits],
         *,
         now: Callable[[], datetime] = clock.now,
@@ -51,13 +50,6 @@ class ServerLengthRules:
             return rule  # not on a server of the employee's, or not connected yet: the default
         limits = self._limits(instance_url)
         return rule.with_limit(limits.max_characters, limits.characters_reserved_per_url)
-
-    def rule_for_employee(self, employee_id: str, network: Network) -> LengthRule:
-        """The rule for one employee, reading their connection where the rule depends on it."""
-        if not profile_of(network).on_employee_server:
-            return profile_of(network).length_rule
-        stored = self._store.get(employee_id, network)
-        return self.rule_for(network, stored.connection.instance_url if stored else None)
 
     def _limits(self, instance_url: str) -> InstanceLimits:
         host = (urlsplit(instance_url).hostname or instance_url).lower()

@@ -120,6 +120,26 @@ class DecisionStore:
             connections=[Connection.model_validate(item) for item in items if item.get("entity") == "connection"],
         )
 
+    def content_and_servers(
+        self, content_id: str, employee_id: str, networks: list[Network]
+    ) -> tuple[Content | None, dict[Network, str]]:
+        """The content as stored now and the employee's server on each of ``networks`` they are
+        connected to: one strongly consistent BatchGetItem (an approval for Mastodon needs the
+        server's limit, and so the server, in the same read as the version it pins)."""
+        pk = keys.employee_pk(employee_id)
+        wanted = [{"PK": keys.content_pk(content_id), "SK": keys.META}]
+        wanted += [{"PK": pk, "SK": keys.connection_sk(network.value)} for network in networks]
+        content: Content | None = None
+        servers: dict[Network, str] = {}
+        for item in batch_get(self._client, self._table, wanted, consistent=True):
+            if item.get("entity") == "content":
+                content = Content.model_validate(item)
+            elif item.get("entity") == "connection":
+                connection = Connection.model_validate(item)
+                if connection.instance_url:
+                    servers[connection.network] = connection.instance_url
+        return content, servers
+
     def current_content(self, content_id: str) -> Content | None:
         """The content as stored now (strongly consistent: the approval pins this version)."""
         try:
