@@ -53,7 +53,7 @@ ENV = {
     "NETWORKS": "linkedin,x,mastodon",
     "SANDBOX_ENABLED": "true",
     "SCHEDULE_GROUP": GROUP,
-    "PUBLISHER_ARN": "arn:aws:lambda:eu-west-1:123456789012:function:publisher",
+    "SHARED_PUBLISH_QUEUE_ARN": "arn:aws:sqs:eu-west-1:123456789012:publish",
     "SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/scheduler",
     "SCHEDULE_DLQ_ARN": "arn:aws:sqs:eu-west-1:123456789012:schedule-failures",
     "PUBLIC_BASE_URL": "https://chorus.example.com",

@@ -39,6 +39,14 @@ SECRET = "chorus-test-magic-links"
 SCHEDULE_GROUP = "chorus-test-posts"
 DIGEST_QUEUE_URL = f"https://sqs.eu-west-1.amazonaws.com/{ACCOUNT}/chorus-test-digests"
 REPORT_QUEUE_URL = f"https://sqs.eu-west-1.amazonaws.com/{ACCOUNT}/chorus-test-reports"
+# Networks with a publish queue of their own (template.yaml); the rest share one.
+PUBLISH_QUEUES = ("linkedin", "x", "mastodon")
+
+
+def publish_queue_url(name: str) -> str:
+    return f"https://sqs.eu-west-1.amazonaws.com/{ACCOUNT}/chorus-test-publish-{name}"
+
+
 ENVIRONMENT = {
     "TABLE_NAME": TABLE,
     "UPLOADS_BUCKET": BUCKET,
@@ -52,7 +60,13 @@ ENVIRONMENT = {
     "REPORT_QUEUE_URL": REPORT_QUEUE_URL,
     "DIGEST_TIMEZONE": "Europe/Paris",
     "SCHEDULE_GROUP": SCHEDULE_GROUP,
-    "PUBLISHER_ARN": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:chorus-test-publisher",
+    "PUBLISH_QUEUE_ARNS": ",".join(
+        f"{network}=arn:aws:sqs:eu-west-1:{ACCOUNT}:chorus-test-publish-{network}" for network in PUBLISH_QUEUES
+    ),
+    "SHARED_PUBLISH_QUEUE_ARN": f"arn:aws:sqs:eu-west-1:{ACCOUNT}:chorus-test-publish-shared",
+    "PUBLISH_QUEUE_URLS": ",".join(f"{network}={publish_queue_url(network)}" for network in PUBLISH_QUEUES),
+    "SHARED_PUBLISH_QUEUE_URL": publish_queue_url("shared"),
+    "PUBLISH_CONCURRENCY": "linkedin=2,x=2,mastodon=4",
     "SCHEDULER_ROLE_ARN": f"arn:aws:iam::{ACCOUNT}:role/chorus-test-scheduler",
     "SCHEDULE_DLQ_ARN": f"arn:aws:sqs:eu-west-1:{ACCOUNT}:chorus-test-schedule-failures",
     "MAGIC_LINK_SECRET_ID": SECRET,
@@ -96,6 +110,8 @@ def _create_resources() -> dict[str, Any]:
     sqs = boto3.client("sqs")
     sqs.create_queue(QueueName="chorus-test-digests")
     sqs.create_queue(QueueName="chorus-test-reports")
+    for name in (*PUBLISH_QUEUES, "shared"):
+        sqs.create_queue(QueueName=f"chorus-test-publish-{name}")
     secrets = boto3.client("secretsmanager")
     secrets.create_secret(Name=SECRET, SecretString=MAGIC_LINK_SECRET)
     scheduler = boto3.client("scheduler")

@@ -1,4 +1,4 @@
-"""EventBridge Scheduler (one-time, per approved post) -> publish that approval once."""
+"""A network's publish queue (or a schedule, directly) -> publish each due post once."""
 
 from typing import Any
 
@@ -10,5 +10,5 @@ from chorus.observability import logger, traced
 
 @logger.inject_lambda_context(clear_state=True)
 @traced
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, str]:
-    return scheduled_posts().handle(event)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return scheduled_posts().handle(event, context)

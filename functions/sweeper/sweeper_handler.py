@@ -1,4 +1,5 @@
-"""Every 10 minutes: publish overdue approved posts, remind and expire social connections."""
+"""Every 10 minutes: hand overdue and stalled posts back to the publisher, remind and expire
+social connections."""
 
 from dataclasses import asdict
 from typing import Any
@@ -11,5 +12,5 @@ from chorus.observability import logger, traced
 
 @logger.inject_lambda_context(clear_state=True)
 @traced
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    return asdict(sweeper().sweep())
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return asdict(sweeper().sweep(lambda: context.get_remaining_time_in_millis() / 1000))

@@ -4,13 +4,17 @@ stateful testing on moto in-process, with the real services and a recording netw
 Steps: approve (from a page that may have gone stale), re-upload the content (url, title, text
 changed), retract, deactivate (roster upload, with or without the lifecycle function running,
 or the admin action), reactivate, unsubscribe, cancel, reconnect, schedules firing (late, twice,
-or for an old revision), the sweeper, and networks answering 429, 5xx or 401 (refresh working or
-not).
+or for an old revision), the sweeper handing overdue and stalled posts to the publish queues and
+the queues delivering them (once or twice), time passing, networks answering 429, 5xx or 401
+(refresh working or not), and the publisher killed mid-publish, before or after the network got
+the post (its answer lost): the lease runs out and the sweeper finds the post.
 
 Invariant, checked by the network the moment a post reaches it and after every step: every post
 that reached a network equals a snapshot (text, link target, title) that an active employee
-approved for that network, at most once per approval revision; the tracked link leads to the
-approved url.
+approved for that network, at most once per approval revision (a network that takes an
+idempotency key answers a repeated key with the first post, as Mastodon does; one that takes none
+posts it again, and the machine fails); the tracked link leads to the approved url. And nothing
+waits unseen: every approval left PUBLISHING is listed by its lease for the sweeper.
 
 ``CHORUS_INVARIANT_EXAMPLES`` (default 25) and ``CHORUS_INVARIANT_STEPS`` (default 30) set the
 depth; e.g. ``CHORUS_INVARIANT_EXAMPLES=500 make pytest PYTEST_ARGS=tests/integration/test_consent_invariants.py``.
@@ -30,6 +34,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from moto import mock_aws
 
+from chorus.adapters.publish_queues import SqsPublishQueues
 from chorus.adapters.scheduler import PostScheduler
 from chorus.adapters.secrets_keys import parse_key_ring
 from chorus.domain.approval import REAPPROVABLE, ApprovalStatus, When
@@ -37,12 +42,14 @@ from chorus.domain.connection import Connection, ConnectionStatus, Credentials
 from chorus.domain.content import Content, ContentRow, Network, content_id_for
 from chorus.domain.employee import Employee, EmployeeRow
 from chorus.domain.magic_links import LinkRejected, activity_scope, sign_link
+from chorus.domain.networks import profile_of
 from chorus.domain.publishing import FailureKind, PostRequest, Published, PublishFailed
 from chorus.domain.tracking import link_code
+from chorus.edge.schedules import ScheduledPosts
 from chorus.errors import ChorusError
 from chorus.services.consent import ApprovalRequest, ConsentService, normalise_text
 from chorus.services.lifecycle import LifecycleService
-from chorus.services.publish import PublishService, PublishTarget
+from chorus.services.publish import PUBLISHING_LEASE, PublishService, PublishTarget
 from chorus.services.retraction import RetractionService
 from chorus.services.sweeper import Sweeper
 from chorus.store.alerts import AlertStore
@@ -52,7 +59,9 @@ from chorus.store.codec import from_dynamo
 from chorus.store.connections import ConnectionStore
 from chorus.store.decisions import DecisionStore
 from chorus.store.digest_marks import DigestMarkStore
+from chorus.store.quotas import QuotaStore
 from tests.conftest import MAGIC_LINK_SECRET
+from tests.support.lambda_context import FakeLambdaContext
 from tests.support.template import create_table
 
 TABLE = "chorus-invariants"
@@ -67,7 +76,14 @@ CONTENTS = ("c1", "c2", "c3")
 SOMETIMES = st.sampled_from([True, False, False, False])
 TEXTS = st.text(alphabet="abc xyz\r\n!é", max_size=40).map(lambda tail: f"Note {tail}")
 NETWORKS = (Network.SANDBOX, Network.X)
-ANSWERS = ("ok", "429", "5xx", "401-refresh-works", "401-refresh-fails")
+ANSWERS = ("ok", "429", "5xx", "401-refresh-works", "401-refresh-fails", "killed-before", "killed-after")
+# How far time moves in one step: within a lease, past one, past the sweeper's grace, a day.
+STEPS_OF_TIME = (
+    timedelta(minutes=1),
+    PUBLISHING_LEASE + timedelta(seconds=1),
+    timedelta(minutes=11),
+    timedelta(days=1),
+)
 LINK_BASE = "https://chorus.example.com"
 
 
@@ -108,16 +124,28 @@ class Credentials401:
         return Credentials(access_token="refreshed" if force_refresh else "token", member_id="m", instance_url=None)
 
 
+class Killed(BaseException):
+    """Lambda stopped the invocation (timeout, crash): nothing after this point runs."""
+
+
 class RecordingNetwork:
     """A network that answers from a script and checks, the moment a post reaches it, that it
-    is consented: the machine's invariant, evaluated at publish time."""
+    is consented: the machine's invariant, evaluated at publish time. One that takes an
+    idempotency key answers a key it has seen with the first post, and posts nothing."""
 
     def __init__(self, machine: ConsentMachine, network: Network) -> None:
         self.machine = machine
         self.network = network
+        self.idempotent = profile_of(network).idempotency_window is not None
+        self.seen: set[str] = set()
 
     def publish(self, post: PostRequest, credentials: Credentials | None) -> Published:
         answer = self.machine.answers.pop(0) if self.machine.answers else "ok"
+        if answer == "killed-before":
+            raise Killed
+        if self.idempotent and post.idempotency_key in self.seen:
+            event(f"{self.network.value} answered a repeated idempotency key with the first post")
+            return Published(external_id=post.idempotency_key, url=None)
         if answer == "429":
             raise PublishFailed(FailureKind.RATE_LIMITED, "slow down", retry_after_seconds=60)
         if answer == "5xx":
@@ -125,7 +153,10 @@ class RecordingNetwork:
         if answer.startswith("401") and credentials is not None and credentials.access_token == "token":
             self.machine.credentials.refresh_works = answer == "401-refresh-works"
             raise PublishFailed(FailureKind.UNAUTHORIZED, "token revoked")
+        self.seen.add(post.idempotency_key)
         self.machine.reached(self.network, post)
+        if answer == "killed-after":
+            raise Killed
         return Published(external_id=post.idempotency_key, url=None)
 
 
@@ -146,10 +177,15 @@ class ConsentMachine(RuleBasedStateMachine):
         create_table(self.client, "Table", TABLE)
         scheduler_client = boto3.client("scheduler", region_name="eu-west-1")
         scheduler_client.create_schedule_group(Name=GROUP)
+        self.sqs = boto3.client("sqs", region_name="eu-west-1")
+        self.queue_urls = {
+            name: self.sqs.create_queue(QueueName=f"publish-{name}")["QueueUrl"] for name in ("x", "shared")
+        }
         self.scheduler = PostScheduler(
             scheduler_client,
             group_name=GROUP,
-            target_arn=f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:publisher",
+            targets={Network.X: f"arn:aws:sqs:eu-west-1:{ACCOUNT}:publish-x"},
+            shared_target=f"arn:aws:sqs:eu-west-1:{ACCOUNT}:publish-shared",
             role_arn=f"arn:aws:iam::{ACCOUNT}:role/scheduler",
             dead_letter_arn=f"arn:aws:sqs:eu-west-1:{ACCOUNT}:dlq",
         )
@@ -159,6 +195,8 @@ class ConsentMachine(RuleBasedStateMachine):
         self.marks = DigestMarkStore(self.client, TABLE)
         self.connections = ConnectionStore(self.client, TABLE)
         self.credentials = Credentials401()
+        # The publisher's and the sweeper's clock: it starts now and only the machine moves it.
+        self.now = datetime.now(UTC)
         self.consent = ConsentService(
             self.records,
             Keys(),
@@ -176,14 +214,12 @@ class ConsentMachine(RuleBasedStateMachine):
             Notices(),
             link_base_url=LINK_BASE,
             alerts=AlertStore(self.client, TABLE),
+            quotas=QuotaStore(self.client, TABLE),
+            now=lambda: self.now,
         )
-        self.sweeper = Sweeper(
-            self.approvals,
-            self.publisher,
-            self.connections,
-            Notices(),
-            now=lambda: datetime.now(UTC) + timedelta(hours=2),
-        )
+        self.queues = SqsPublishQueues(self.sqs, {Network.X: self.queue_urls["x"]}, shared=self.queue_urls["shared"])
+        self.sweeper = Sweeper(self.approvals, self.queues, self.connections, Notices(), now=lambda: self.now)
+        self.queue_handler = ScheduledPosts(self.publisher)
         self.retraction = RetractionService(self.catalog, self.approvals, self.scheduler)
         self.lifecycle = LifecycleService(self.records, self.approvals, self.catalog, self.connections, self.scheduler)
         self.answers: list[str] = []
@@ -323,7 +359,13 @@ class ConsentMachine(RuleBasedStateMachine):
             target = PublishTarget(
                 employee_id=employee_id, content_id=content_id, network=network, revision=approval.revision
             )
+            self._deliver(target)
+
+    def _deliver(self, target: PublishTarget) -> None:
+        try:
             event(f"schedule fired: {self.publisher.publish(target).value}")
+        except Killed:
+            event("publisher killed mid-publish")
 
     @rule(email=st.sampled_from(EMPLOYEES), how=st.sampled_from(["upload", "upload+stream", "admin"]), really=SOMETIMES)
     def deactivate(self, email: str, how: str, really: bool) -> None:
@@ -368,11 +410,65 @@ class ConsentMachine(RuleBasedStateMachine):
         revision = (approval.revision if approval else 1) - (1 if stale_revision else 0)
         target = PublishTarget(employee_id=employee_id, content_id=content_id, network=network, revision=revision)
         for _ in range(deliveries):
-            event(f"schedule fired: {self.publisher.publish(target).value}")
+            self._deliver(target)
 
     @rule()
     def sweep(self) -> None:
-        self.sweeper.sweep()
+        summary = self.sweeper.sweep()
+        event(f"sweep handed over stalled posts: {summary.stalled > 0}")
+        event(f"sweep handed over overdue posts: {summary.overdue > 0}")
+
+    @rule(deliveries=st.integers(1, 2))
+    def publish_queues_deliver(self, deliveries: int) -> None:
+        """Each queue hands what waits in it to the publisher (SQS delivers at least once)."""
+        for url in self.queue_urls.values():
+            messages = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            for message in messages:
+                self.sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            records = [
+                {"messageId": message["MessageId"], "receiptHandle": message["ReceiptHandle"], "body": message["Body"]}
+                for message in messages
+            ]
+            for _ in range(deliveries if records else 0):
+                try:
+                    failures = self.queue_handler.handle({"Records": records}, FakeLambdaContext())
+                except Killed:
+                    event("publisher killed mid-publish (queue)")
+                    continue
+                assert failures == {"batchItemFailures": []}, "the publisher failed on a message"
+                event("queue delivered")
+
+    @rule(
+        email=st.sampled_from(EMPLOYEES),
+        external_id=st.sampled_from(CONTENTS),
+        network=st.sampled_from(NETWORKS),
+        text=TEXTS,
+        killed=st.sampled_from(["killed-before", "killed-after"]),
+        deliveries=st.integers(1, 2),
+    )
+    def killed_mid_publish_then_the_lease_passes_and_the_sweeper_runs(
+        self, email: str, external_id: str, network: Network, text: str, killed: str, deliveries: int
+    ) -> None:
+        """The sequence a random walk reaches too rarely on its own: approved, the publisher
+        stopped before or after the network got the post, the lease passing, the sweeper and
+        the queue delivering (once or twice)."""
+        self.approve(email, external_id, [network], text, stale=False)
+        employee_id, content_id = self._employee_id(email), self._content(external_id).content_id
+        approval = self.records.activity(employee_id, content_id).approvals.get(network)
+        if approval is None:
+            return
+        self.answers.insert(0, killed)
+        target = PublishTarget(
+            employee_id=employee_id, content_id=content_id, network=network, revision=approval.revision
+        )
+        self._deliver(target)
+        self.time_passes(PUBLISHING_LEASE + timedelta(seconds=1))
+        self.sweep()
+        self.publish_queues_deliver(deliveries)
+
+    @rule(step=st.sampled_from(STEPS_OF_TIME))
+    def time_passes(self, step: timedelta) -> None:
+        self.now += step
 
     @rule(answer=st.sampled_from(ANSWERS))
     def network_answers(self, answer: str) -> None:
@@ -403,15 +499,27 @@ class ConsentMachine(RuleBasedStateMachine):
             and (approved.text, approved.title) == (post.text, post.title)
         ]
         assert matching, f"a post nobody approved reached {network.value}: {post}"
-        code = link_code(approval_id)
+        code = link_code(approval_id, int(revision))
         assert post.link == f"{LINK_BASE}/r/{code}"
         link = self._item(f"LINK#{code}", "META")
-        assert any(link["target"] == approved.url for approved in matching), "the tracked link leads elsewhere"
+        assert any(link["target"] == approved.url for approved in matching), (
+            f"the tracked link leads elsewhere: {link['target']}, {post}"
+        )
 
     @invariant()
     def every_post_was_consented(self) -> None:
         for network, post in self.posted:
             self.check_post(network, post)
+
+    @invariant()
+    def nothing_publishing_is_unlisted(self) -> None:
+        """Every approval left PUBLISHING is listed by its lease, where the sweeper finds it once
+        the lease passed (the regression: killed mid-publish, it stayed PUBLISHING, unlisted)."""
+        for email in EMPLOYEES:
+            for item in self._partition(f"EMP#{self._employee_id(email)}"):
+                if item.get("entity") == "approval" and item["status"] == ApprovalStatus.PUBLISHING.value:
+                    assert item.get("GSI2PK") == "PUBLISHING", "a PUBLISHING approval the sweeper cannot find"
+                    assert str(item["GSI2SK"]).startswith(item["lease_until"])
 
     @invariant()
     def published_approvals_are_what_reached_the_network(self) -> None:

@@ -517,3 +517,51 @@ def test_the_networks_parameter_allows_exactly_the_registered_networks_employees
     assert named == {profile.name for profile in profiles() if profile.needs_connection}
     assert pattern.match(parameter["Default"]) and pattern.match("x, mastodon") and pattern.match("")
     assert not pattern.match("linkedin,sandbox") and not pattern.match("linkedin,facebook")
+
+
+# ---------------------------------------------------------------- publishing
+
+
+PUBLISH_QUEUES = {
+    "linkedin": ("LinkedInPublishQueue", "LinkedInPublishConcurrency"),
+    "x": ("XPublishQueue", "XPublishConcurrency"),
+    "mastodon": ("MastodonPublishQueue", "MastodonPublishConcurrency"),
+}
+
+
+def test_each_network_publishes_from_its_own_queue_at_its_own_concurrency() -> None:
+    """A network's posts reach the publisher one per invocation, at most its parameter's number
+    at once, and the publisher knows that number (it stops that far ahead of an allowance)."""
+    publisher = props(resources()["PublisherFunction"])
+    sources = {
+        event["Properties"]["Queue"]["Fn::GetAtt"][0]: event["Properties"]
+        for event in publisher["Events"].values()
+        if event["Type"] == "SQS"
+    }
+    assert set(sources) == {queue for queue, _ in PUBLISH_QUEUES.values()} | {"SharedPublishQueue"}
+    variables = publisher["Environment"]["Variables"]
+    for network, (queue, parameter) in PUBLISH_QUEUES.items():
+        source = sources[queue]
+        assert source["BatchSize"] == 1 and source["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+        assert source["ScalingConfig"]["MaximumConcurrency"] == {"Ref": parameter}
+        assert template()["Parameters"][parameter]["MinValue"] >= 2  # SQS sources allow 2 to 1,000
+        assert f"{network}=${{{parameter}}}" in variables["PUBLISH_CONCURRENCY"]["Fn::Sub"]
+        assert f"{network}=${{{queue}.Arn}}" in variables["PUBLISH_QUEUE_ARNS"]["Fn::Sub"]
+    # The queue outlives the publisher's timeout six times over, as Lambda asks of SQS sources
+    for queue in sources:
+        assert props(resources()[queue])["VisibilityTimeout"] >= 6 * publisher["Timeout"]
+
+
+def test_schedules_and_the_sweeper_may_send_to_every_publish_queue_and_nothing_publishes_serially() -> None:
+    queues = [queue for queue, _ in PUBLISH_QUEUES.values()] + ["SharedPublishQueue"]
+    [role_policy] = props(resources()["SchedulerRole"])["Policies"]
+    sends = [s for s in role_policy["PolicyDocument"]["Statement"] if s["Action"] == ["sqs:SendMessage"]]
+    assert any(all(references(s["Resource"], queue) for queue in queues) for s in sends)
+    sweeper = props(resources()["SweeperFunction"])
+    statements = [statement for policy in sweeper["Policies"] for statement in policy["Statement"]]
+    [handing] = [s for s in statements if "sqs:SendMessage" in s["Action"]]
+    assert all(references(handing["Resource"], queue) for queue in queues)
+    # The sweeper only enqueues: it holds no network token, schedule or KMS permission
+    actions = {action for statement in statements for action in as_list(statement["Action"])}
+    assert not {"kms:Decrypt", "scheduler:CreateSchedule", "dynamodb:PutItem"} & actions
+    assert "TOKEN_KEY_ID" not in sweeper["Environment"]["Variables"]

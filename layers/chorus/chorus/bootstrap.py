@@ -20,9 +20,11 @@ from chorus.config import (
     IngestSettings,
     LifecycleSettings,
     NoticeSettings,
+    PostScheduleSettings,
     PublisherSettings,
     ReportSettings,
     ScheduleSettings,
+    SweeperSettings,
     TableSettings,
     WebSettings,
 )
@@ -90,12 +92,14 @@ def _s3() -> S3Client:
 
 
 def _scheduler(settings: ScheduleSettings) -> PostScheduler:
+    """Functions that only delete schedules have no publish queues to deliver to."""
     from chorus.adapters.scheduler import PostScheduler
 
     return PostScheduler(
         _client("scheduler"),
         group_name=settings.schedule_group,
-        target_arn=settings.publisher_arn,
+        targets=settings.publish_queue_arns if isinstance(settings, PostScheduleSettings) else {},
+        shared_target=settings.shared_publish_queue_arn if isinstance(settings, PostScheduleSettings) else None,
         role_arn=settings.scheduler_role_arn,
         dead_letter_arn=settings.schedule_dlq_arn,
     )
@@ -367,7 +371,7 @@ def digest_batches() -> DigestBatches:
 
 
 def build_notifier(
-    settings: PublisherSettings,
+    settings: PublisherSettings | SweeperSettings,
     *,
     dynamodb_client: DynamoDBClient | None = None,
     sesv2_client: Any = None,
@@ -398,6 +402,7 @@ def build_publish_service(
     from chorus.services.publish import PublishService
     from chorus.store.alerts import AlertStore
     from chorus.store.approvals import ApprovalStore
+    from chorus.store.quotas import QuotaStore
     from chorus.store.sandbox_feed import SandboxFeedStore
 
     dynamodb = dynamodb_client or _dynamodb()
@@ -414,7 +419,9 @@ def build_publish_service(
         scheduler or _scheduler(settings),
         notifier or build_notifier(settings, dynamodb_client=dynamodb, secrets=secrets),
         alerts=AlertStore(dynamodb, settings.table_name),
+        quotas=QuotaStore(dynamodb, settings.table_name),
         link_base_url=settings.public_base_url,
+        concurrency=settings.publish_concurrency,
     )
 
 
@@ -429,22 +436,32 @@ def scheduled_posts() -> ScheduledPosts:
     return ScheduledPosts(publish_service())
 
 
-@cache
-def sweeper() -> Sweeper:
+def build_sweeper(
+    settings: SweeperSettings,
+    *,
+    dynamodb_client: DynamoDBClient | None = None,
+    sqs_client: Any = None,
+    notifier: Any = None,
+) -> Sweeper:
+    from chorus.adapters.publish_queues import SqsPublishQueues
     from chorus.services.sweeper import Sweeper
     from chorus.store.approvals import ApprovalStore
     from chorus.store.connections import ConnectionStore
 
-    settings = PublisherSettings.from_env()
-    dynamodb = _dynamodb()
-    secrets = _secrets()
-    notifier = build_notifier(settings, dynamodb_client=dynamodb, secrets=secrets)
+    dynamodb = dynamodb_client or _dynamodb()
     return Sweeper(
         ApprovalStore(dynamodb, settings.table_name),
-        build_publish_service(settings, dynamodb_client=dynamodb, notifier=notifier, secrets=secrets),
+        SqsPublishQueues(
+            sqs_client or _client("sqs"), settings.publish_queue_urls, shared=settings.shared_publish_queue_url
+        ),
         ConnectionStore(dynamodb, settings.table_name),
-        notifier,
+        notifier or build_notifier(settings, dynamodb_client=dynamodb),
     )
+
+
+@cache
+def sweeper() -> Sweeper:
+    return build_sweeper(SweeperSettings.from_env())
 
 
 # ---------------------------------------------------------------- table stream, email feedback

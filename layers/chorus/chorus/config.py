@@ -42,6 +42,19 @@ def _network_list(value: object) -> object:
 
 
 NetworkSet = Annotated[frozenset[Network], BeforeValidator(_network_list)]
+
+
+def _per_network(value: object) -> object:
+    """``linkedin=<value>,x=<value>`` -> {network: value}, each network known."""
+    if isinstance(value, str):
+        pairs = [item.partition("=") for item in value.split(",") if item.strip()]
+        return {Network(name.strip()): setting.strip() for name, _, setting in pairs}
+    return value
+
+
+QueueArns = Annotated[dict[Network, Annotated[str, Field(pattern=r"^arn:")]], BeforeValidator(_per_network)]
+QueueUrls = Annotated[dict[Network, Annotated[str, Field(pattern=r"^https?://")]], BeforeValidator(_per_network)]
+Concurrency = Annotated[dict[Network, Annotated[int, Field(ge=1)]], BeforeValidator(_per_network)]
 DEFAULT_NETWORKS = frozenset({Network.LINKEDIN, Network.X, Network.MASTODON})
 
 
@@ -54,12 +67,20 @@ class StorageSettings(TableSettings):
 
 
 class ScheduleSettings(_Settings):
-    """Where approved posts are scheduled: the publisher target and the role Scheduler assumes."""
+    """Where approved posts are scheduled: the group, the role Scheduler assumes, and where a
+    schedule that cannot deliver goes (enough to delete schedules)."""
 
     schedule_group: str = Field(alias="SCHEDULE_GROUP", min_length=1)
-    publisher_arn: str = Field(alias="PUBLISHER_ARN", pattern=r"^arn:")
     scheduler_role_arn: str = Field(alias="SCHEDULER_ROLE_ARN", pattern=r"^arn:")
     schedule_dlq_arn: str = Field(alias="SCHEDULE_DLQ_ARN", pattern=r"^arn:")
+
+
+class PostScheduleSettings(ScheduleSettings):
+    """...and where a schedule delivers a due post: its network's publish queue, or the shared
+    one (the sandbox, and a network registered without a queue of its own)."""
+
+    publish_queue_arns: QueueArns = Field(alias="PUBLISH_QUEUE_ARNS", default_factory=dict)
+    shared_publish_queue_arn: str = Field(alias="SHARED_PUBLISH_QUEUE_ARN", pattern=r"^arn:")
 
 
 class LinkSettings(_Settings):
@@ -128,7 +149,9 @@ class ClickSettings(_Settings):
     click_secret_id: str = Field(alias="CLICK_SECRET_ID", min_length=1)
 
 
-class WebSettings(TableSettings, ScheduleSettings, LinkSettings, ConnectionSettings, ClickSettings, NetworkSettings):
+class WebSettings(
+    TableSettings, PostScheduleSettings, LinkSettings, ConnectionSettings, ClickSettings, NetworkSettings
+):
     sharing_policy: str = Field(alias="SHARING_POLICY", default="")
     # Org-wide guard rails: posts per employee per network per day (0: no limit), quiet hours.
     max_posts_per_day: int = Field(alias="MAX_POSTS_PER_DAY", default=0, ge=0, le=100)
@@ -159,10 +182,20 @@ class DigestSenderSettings(TableSettings, LinkSettings):
         return self.ses_max_send_rate / self.sender_concurrency
 
 
-class PublisherSettings(TableSettings, ConnectionSettings, NoticeSettings, ScheduleSettings, NetworkSettings):
+class PublisherSettings(TableSettings, ConnectionSettings, NoticeSettings, PostScheduleSettings, NetworkSettings):
     # The same default as the adapter's and the template's (tests/unit/adapters/test_linkedin.py
     # checks the three agree); `chorus doctor` warns before LinkedIn retires it.
     linkedin_version: str = Field(alias="LINKEDIN_VERSION", default="202607", pattern=r"^\d{6}$")
+    # Each network's publish concurrency (its queue's MaximumConcurrency): how many posts may be
+    # in flight at once, so how far ahead of a network's allowance running out to stop.
+    publish_concurrency: Concurrency = Field(alias="PUBLISH_CONCURRENCY", default_factory=dict)
+
+
+class SweeperSettings(TableSettings, NoticeSettings):
+    """The sweeper enqueues posts (it publishes nothing itself) and emails connection reminders."""
+
+    publish_queue_urls: QueueUrls = Field(alias="PUBLISH_QUEUE_URLS", default_factory=dict)
+    shared_publish_queue_url: str = Field(alias="SHARED_PUBLISH_QUEUE_URL", pattern=r"^https?://")
 
 
 class ReportSettings(StorageSettings):

@@ -24,6 +24,7 @@ import ingest_handler
 import lifecycle_handler
 import publisher_handler
 import web_handler
+from chorus import clock
 from chorus.adapters.secrets_keys import parse_key_ring
 from chorus.domain.connection import Connection, ConnectionStatus
 from chorus.domain.content import Network
@@ -125,11 +126,20 @@ def tomorrow_at_ten() -> str:
     return paris.replace(hour=10, minute=0).strftime("%Y-%m-%dT%H:%M")
 
 
-def fire(network: str, revision: int = 1) -> str:
-    """What EventBridge Scheduler does when the schedule's time comes."""
+def in_paris(local: str) -> datetime:
+    return datetime.fromisoformat(local).replace(tzinfo=ZoneInfo("Europe/Paris"))
+
+
+def fire(network: str, revision: int = 1, *, at: datetime | None = None) -> str:
+    """What EventBridge Scheduler does when the schedule's time comes (``at``: that time, if
+    it is not now)."""
     payload = {"employee_id": employee_id(ADA), "content_id": content_id("lyon"), "network": network}
     event = {"approval": {**payload, "revision": revision}}
-    return publisher_handler.lambda_handler(event, FakeLambdaContext())["outcome"]
+    clock.install((lambda: at) if at is not None else None)
+    try:
+        return publisher_handler.lambda_handler(event, FakeLambdaContext())["outcome"]
+    finally:
+        clock.install(None)
 
 
 def feed(aws) -> list[dict[str, Any]]:
@@ -451,4 +461,4 @@ class TestUnsubscribing:
         page = web("GET", "/me", "/me", query={"t": me})["body"]
         assert "In my own words: Lyon!" in page and 'value="cancel"' in page
         # And it goes out when its time comes
-        assert fire("sandbox") == "published" and len(feed(world)) == 1
+        assert fire("sandbox", at=in_paris(tomorrow_at_ten())) == "published" and len(feed(world)) == 1

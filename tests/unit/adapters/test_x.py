@@ -21,7 +21,7 @@ from chorus import clock
 from chorus.adapters.networks.http import NetworkCredentials
 from chorus.adapters.networks.x import LENGTH_RULE, TWEETS_URL, XPublisher
 from chorus.domain.content import Network
-from chorus.domain.publishing import FailureKind, PublishFailed
+from chorus.domain.publishing import FailureKind, PublishFailed, Quota, QuotaScope
 from tests.unit.adapters.recordings import TOKEN, credentials, make_post, recorded, recorded_now, replay, sent_json
 
 # Vendored with its source and version (tests/fixtures/specs/README.md). A missing spec fails loudly.
@@ -144,6 +144,62 @@ class TestPublish:
         with pytest.raises(PublishFailed) as caught:
             publisher.publish(x_post("hi"), credentials())
         assert caught.value.retry_after_seconds == 1
+
+    def test_the_24_hour_allowances_of_the_app_and_the_user_come_back_with_the_post(
+        self, rsps: responses.RequestsMock
+    ) -> None:
+        # Given X's answer reports both 24-hour allowances (reset: epoch seconds)
+        now = 1_780_000_000
+        rsps.add(
+            "POST",
+            TWEETS_URL,
+            status=201,
+            json={"data": {"id": "1445880548472328192", "text": "hi"}},
+            headers={
+                "x-app-limit-24hour-limit": "10000",
+                "x-app-limit-24hour-remaining": "37",
+                "x-app-limit-24hour-reset": str(now + 3600),
+                "x-user-limit-24hour-limit": "17",
+                "x-user-limit-24hour-remaining": "0",
+                "x-user-limit-24hour-reset": str(now + 7200),
+            },
+        )
+        published = XPublisher(clock=lambda: now).publish(x_post("hi"), credentials())
+        # Then the publisher gets both, as figures it can stop on
+        assert published.quotas == (
+            Quota(QuotaScope.APP, 37, datetime.fromtimestamp(now + 3600, UTC), limit=10000),
+            Quota(QuotaScope.USER, 0, datetime.fromtimestamp(now + 7200, UTC), limit=17),
+        )
+        assert published.quotas[1].exhausted and not published.quotas[0].exhausted
+
+    @pytest.mark.parametrize(
+        "headers",
+        [
+            {},  # X did not say
+            {"x-app-limit-24hour-remaining": "many", "x-app-limit-24hour-reset": "1780003600"},
+            {"x-app-limit-24hour-remaining": "5", "x-app-limit-24hour-reset": "1779990000"},  # in the past
+            {"x-app-limit-24hour-remaining": "5", "x-app-limit-24hour-reset": "1790000000"},  # months ahead
+        ],
+    )
+    def test_an_allowance_not_stated_or_unreadable_is_none(
+        self, rsps: responses.RequestsMock, headers: dict[str, str]
+    ) -> None:
+        rsps.add("POST", TWEETS_URL, status=201, json={"data": {"id": "1", "text": "hi"}}, headers=headers)
+        assert XPublisher(clock=lambda: 1_780_000_000).publish(x_post("hi"), credentials()).quotas == ()
+
+    def test_a_429_of_a_spent_app_allowance_carries_it(self, rsps: responses.RequestsMock) -> None:
+        now = 1_780_000_000
+        rsps.add(
+            "POST",
+            TWEETS_URL,
+            status=429,
+            json={"title": "Too Many Requests", "detail": "Too Many Requests", "status": 429},
+            headers={"x-app-limit-24hour-remaining": "0", "x-app-limit-24hour-reset": str(now + 5000)},
+        )
+        with pytest.raises(PublishFailed) as caught:
+            XPublisher(clock=lambda: now).publish(x_post("hi"), credentials())
+        assert caught.value.kind is FailureKind.RATE_LIMITED
+        assert caught.value.quotas == (Quota(QuotaScope.APP, 0, datetime.fromtimestamp(now + 5000, UTC)),)
 
     @pytest.mark.parametrize(
         ("fixture", "kind", "message"),

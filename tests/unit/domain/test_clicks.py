@@ -167,6 +167,14 @@ class TestLinkCode:
     def test_real_codes_pass(self):
         assert is_link_code(link_code("e-1#c-1#linkedin"))
 
+    def test_each_revision_has_its_own_code_and_the_first_keeps_the_one_posts_carry(self):
+        # An UNCONFIRMED post may be out there; approved again with another url, its link must
+        # still lead where it did (tests/integration/test_consent_invariants.py found this).
+        approval_id = "e-1#c-1#x"
+        assert link_code(approval_id, 1) == link_code(approval_id) == "4RyuGrufQ93Y"  # as before revisions had codes
+        codes = {link_code(approval_id, revision) for revision in range(1, 6)}
+        assert len(codes) == 5 and all(is_link_code(code) for code in codes)
+
     @pytest.mark.parametrize(
         "code", ["", "short", "a" * 13, "abc/def%2Fgh", "../../etc/pas", "abcdefghijk#", "https:evil.c"]
     )

@@ -28,11 +28,17 @@ class ApprovalStatus(StrEnum):
     NEEDS_RECONNECT = "NEEDS_RECONNECT"
     CANCELLED = "CANCELLED"
     RETRACTED = "RETRACTED"
+    # The publisher stopped while the network had the post, on a network that takes no
+    # idempotency key: it may or may not have gone out, and it is never sent again blindly.
+    # The employee is asked to check their profile, and may approve it again.
+    UNCONFIRMED = "UNCONFIRMED"
 
 
 # Statuses from which the employee may approve the same content for the same network again:
 # a new, explicit approval (new revision) is the only way a post that did not go out is retried.
-REAPPROVABLE = frozenset({ApprovalStatus.CANCELLED, ApprovalStatus.FAILED, ApprovalStatus.NEEDS_RECONNECT})
+REAPPROVABLE = frozenset(
+    {ApprovalStatus.CANCELLED, ApprovalStatus.FAILED, ApprovalStatus.NEEDS_RECONNECT, ApprovalStatus.UNCONFIRMED}
+)
 # Statuses in which the post is still waiting to go out (and can be cancelled).
 PENDING = frozenset({ApprovalStatus.SCHEDULED})
 
@@ -129,8 +135,15 @@ class Approval(BaseModel):
     when: When
     status: ApprovalStatus
     revision: int = 1
-    # Publish attempts of this revision that ended in a retryable failure (rate limit, outage).
+    # Publish attempts of this revision that ended in a retryable failure (rate limit, outage),
+    # waited for a network's quota, or were taken over after their invocation stopped.
     attempt: int = 0
+    # The kind of the last retryable failure (chorus.domain.publishing.FailureKind).
+    last_failure: str | None = None
+    # While PUBLISHING: when the attempt started, and when its invocation is certainly over (the
+    # lease); past it, the sweeper finds the post and the publisher decides what it may do.
+    publishing_at: datetime | None = None
+    lease_until: datetime | None = None
     schedule_name: str
     approved_at: datetime
     user_agent: str = ""

@@ -15,6 +15,7 @@ token (LinkedIn's) ends when its access token does, and the employee is reminded
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, ClassVar, Literal
 
 from pydantic import GetCoreSchemaHandler
@@ -82,6 +83,12 @@ class NetworkProfile:
     # The employee names their own server (Mastodon): connecting asks for it, the OAuth app is
     # registered on it, its own length limit applies, and every request to it is guarded.
     on_employee_server: bool = False
+    # How long the network remembers a post's idempotency key: the same request again within it
+    # answers the first post instead of making a second. None: the network takes no key, so a
+    # post whose answer was lost is never sent again (the employee is asked to check).
+    idempotency_window: timedelta | None = None
+    # Its limits are daily, reset at midnight UTC, and a 429 says nothing of when to retry.
+    limits_reset_at_midnight_utc: bool = False
 
     @property
     def network(self) -> Network:
@@ -138,6 +145,13 @@ Network.LINKEDIN = register(
             pkce=False,  # LinkedIn's member 3-legged flow authenticates with the client secret
             token_auth="body",
         ),
+        # "Rate limits specify the maximum number of API calls that can be made in a 24 hour
+        # period. These limits reset at midnight UTC every day." A 429 carries no Retry-After,
+        # and "in rare cases" only protects LinkedIn's infrastructure (learn.microsoft.com/
+        # linkedin/shared/api-guide/concepts/rate-limits). POST /rest/posts takes no idempotency
+        # key, and reading a member's posts back needs r_member_social, a permission LinkedIn
+        # grants only to approved partners: an unanswered post cannot be checked.
+        limits_reset_at_midnight_utc=True,
     )
 )
 Network.X = register(
@@ -154,6 +168,11 @@ Network.X = register(
             pkce=True,
             token_auth="basic",  # confidential client
         ),
+        # POST /2/tweets takes no idempotency key. Reading the timeline back (GET
+        # /2/users/:id/tweets, 900 per 15 minutes per user: docs.x.com/x-api/fundamentals/
+        # rate-limits) finds a post only by its text; not finding it (the employee deleted it,
+        # or it is not listed yet) does not prove it never went out, and sending it again would
+        # then post it twice. The employee is asked to check instead.
     )
 )
 Network.MASTODON = register(
@@ -173,8 +192,17 @@ Network.MASTODON = register(
             token_auth="body",
         ),
         on_employee_server=True,
+        # "Idempotency-Key: ... to prevent duplicate submissions of the same status ...
+        # Idempotency keys are stored for up to 1 hour" (docs.joinmastodon.org/methods/statuses/).
+        idempotency_window=timedelta(hours=1),
     )
 )
 Network.SANDBOX = register(
-    NetworkProfile(name="sandbox", label="Sandbox", length_rule=LengthRule(3000, Counting.CODE_POINTS))
+    NetworkProfile(
+        name="sandbox",
+        label="Sandbox",
+        length_rule=LengthRule(3000, Counting.CODE_POINTS),
+        # The feed is keyed by the idempotency key and keeps it (chorus.store.sandbox_feed).
+        idempotency_window=timedelta.max,
+    )
 )

@@ -49,6 +49,8 @@ class NoticeKind(StrEnum):
     RECONNECT = "reconnect"
     FAILED = "failed"
     EXPIRING = "expiring"
+    # The network may or may not have the post: the employee checks their profile.
+    UNCONFIRMED = "unconfirmed"
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,11 @@ def notice_email(notice_message: NoticeMessage, *, sender: str, sender_name: str
         "greeting": t["greeting"].format(name=display_name(to.name)),
         "body": t[f"notice_{notice.kind.value}_body"].format(network=network, reason=notice.reason, date=date),
         "quote": notice.text,
-        "action": t["notice_action_review" if notice.kind is NoticeKind.FAILED else "notice_action_reconnect"],
+        "action": t[
+            "notice_action_review"
+            if notice.kind in {NoticeKind.FAILED, NoticeKind.UNCONFIRMED}
+            else "notice_action_reconnect"
+        ],
         "link": notice_message.link,
     }
     # A notice is about the employee's own posts, not a subscription: it carries no

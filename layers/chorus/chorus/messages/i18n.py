@@ -54,6 +54,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "notice_failed_subject": "Your {network} post did not go out",
         "notice_failed_body": "{network} did not accept your post ({reason}). Nothing was posted. "
         "You can review it and approve it again.",
+        "notice_unconfirmed_subject": "Please check whether your {network} post went out",
+        "notice_unconfirmed_body": "We sent your post to {network}, but never got its answer, so we cannot "
+        "tell whether it was published. We did not send it again, so it cannot appear twice. Please look at "
+        "your {network} profile: if the post is not there, you can approve it again.",
         "notice_expiring_subject": "Your {network} connection ends on {date}",
         "notice_expiring_body": "{network} lets us post for you until {date}. Reconnect before then to keep "
         "scheduled posts going out.",
@@ -136,6 +140,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "notice_failed_subject": "Votre publication {network} n'est pas partie",
         "notice_failed_body": "{network} a refusé votre publication ({reason}). Rien n'a été publié. "
         "Vous pouvez la relire et l'approuver à nouveau.",
+        "notice_unconfirmed_subject": "Vérifiez si votre publication {network} est partie",
+        "notice_unconfirmed_body": "Nous avons envoyé votre publication à {network} sans jamais recevoir sa "
+        "réponse : nous ne savons pas si elle a été publiée. Nous ne l'avons pas renvoyée, elle ne peut donc "
+        "pas apparaître deux fois. Regardez votre profil {network} : si elle n'y est pas, vous pouvez "
+        "l'approuver à nouveau.",
         "notice_expiring_subject": "Votre connexion {network} se termine le {date}",
         "notice_expiring_body": "{network} nous permet de publier pour vous jusqu'au {date}. Reconnectez-vous "
         "avant pour que vos publications programmées partent.",

@@ -54,6 +54,7 @@ from chorus.domain.magic_links import (
     verify_link,
 )
 from chorus.domain.networks import profile_of
+from chorus.domain.publishing import PublishTarget
 from chorus.domain.timing import (
     QuietHours,
     check_publish_time,
@@ -79,7 +80,7 @@ class KeyRingSource(Protocol):
 
 
 class Scheduler(Protocol):
-    def schedule_once(self, name: str, at: datetime, timezone: str, payload: dict[str, Any]) -> None: ...
+    def schedule_once(self, name: str, at: datetime, timezone: str, target: PublishTarget) -> None: ...
     def delete(self, name: str) -> None: ...
 
 
@@ -309,17 +310,7 @@ class ConsentService:
         for approval in approvals:
             try:
                 self._scheduler.schedule_once(
-                    approval.schedule_name,
-                    approval.publish_at,
-                    approval.timezone,
-                    {
-                        "approval": {
-                            "employee_id": approval.employee_id,
-                            "content_id": approval.content_id,
-                            "network": approval.network.value,
-                            "revision": approval.revision,
-                        }
-                    },
+                    approval.schedule_name, approval.publish_at, approval.timezone, PublishTarget.of(approval)
                 )
             except StoreError:
                 # The consent is recorded and listed as SCHEDULED: the sweeper publishes it

@@ -1,10 +1,17 @@
 """DynamoDB access for an approval once recorded: cancelling it, publishing it (the SCHEDULED ->
-PUBLISHING -> PUBLISHED | FAILED | NEEDS_RECONNECT transitions, each a conditional write),
-rescheduling, retracting, and the listings the sweeper and retraction read.
+PUBLISHING -> PUBLISHED | FAILED | NEEDS_RECONNECT | UNCONFIRMED transitions, each a conditional
+write), rescheduling, retracting, and the listings the sweeper and retraction read.
+
+Two sparse GSI2 listings hold every approval still to go out, so nothing waits unseen:
+SCHEDULED by publish time, and PUBLISHING by the end of the attempt's lease (a time by which
+the invocation that started it has certainly stopped). A PUBLISHING approval whose lease has
+passed was left by an invocation that stopped mid-way; only its lease holder, or whoever takes
+over the passed lease, may move it on (each transition out of PUBLISHING names the lease).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -15,11 +22,13 @@ from chorus.domain.approval import Approval, ApprovalStatus
 from chorus.domain.connection import Connection
 from chorus.domain.content import Content, Network
 from chorus.domain.employee import Employee
+from chorus.domain.publishing import PublishTarget, Quota
 from chorus.domain.tracking import link_code
 from chorus.errors import Conflict, NotFound, StoreError
 from chorus.store import keys
 from chorus.store.codec import from_dynamo, iso_seconds, to_dynamo
 from chorus.store.connections import StoredConnection
+from chorus.store.quotas import quota_key, quota_of
 from chorus.store.reads import batch_get, query_all
 from chorus.store.transactions import Guarded, TransactionRefused, write_transaction
 
@@ -33,6 +42,12 @@ class PublishState:
     content: Content | None = None
     connection: StoredConnection | None = None
     employee: Employee | None = None
+    # The network's allowance for the company's app, as last recorded (chorus.store.quotas).
+    quota: Quota | None = None
+
+
+# What the sweeper needs of a listed approval to hand it to the publisher.
+_TARGET_ATTRIBUTES = {"#e": "employee_id", "#c": "content_id", "#n": "network", "#r": "revision"}
 
 
 class ApprovalStore:
@@ -57,8 +72,8 @@ class ApprovalStore:
         )
 
     def publish_state(self, employee_id: str, content_id: str, network: Network) -> PublishState:
-        """The approval, its content, the employee's profile and connection to the network: one
-        BatchGetItem."""
+        """The approval, its content, the employee's profile and connection to the network, and
+        the network's recorded quota: one BatchGetItem."""
         state = PublishState()
         pk = keys.employee_pk(employee_id)
         wanted = [
@@ -66,6 +81,7 @@ class ApprovalStore:
             {"PK": keys.content_pk(content_id), "SK": keys.META},
             {"PK": pk, "SK": keys.connection_sk(network.value)},
             {"PK": pk, "SK": keys.PROFILE},
+            quota_key(network),
         ]
         for item in self._batch_get(wanted):
             entity = item.get("entity")
@@ -77,18 +93,22 @@ class ApprovalStore:
                 state.connection = StoredConnection(Connection.model_validate(item), bytes(item["tokens"]))
             elif entity == "employee":
                 state.employee = Employee.model_validate(item)
+            elif entity == "quota":
+                state.quota = quota_of(item)
         return state
 
-    def start_publishing(self, approval: Approval, now: datetime, *, record_snapshot: bool = False) -> Approval | None:
-        """SCHEDULED -> PUBLISHING for this revision, and the post's tracked link to the
-        snapshot's url, in one transaction (the link exists before the post goes out), on
-        condition that the employee is still active. ``record_snapshot`` also stores the snapshot
-        on the approval (one recorded before snapshots existed, pinned now). None if another
-        invocation, a cancel or a deactivation won."""
+    def start_publishing(
+        self, approval: Approval, now: datetime, lease_until: datetime, *, record_snapshot: bool = False
+    ) -> Approval | None:
+        """SCHEDULED -> PUBLISHING for this revision under a lease until ``lease_until``, and the
+        post's tracked link to the snapshot's url, in one transaction (the link exists before the
+        post goes out), on condition that the employee is still active. ``record_snapshot`` also
+        stores the snapshot on the approval (one recorded before snapshots existed, pinned now).
+        None if another invocation, a cancel or a deactivation won."""
         snapshot = approval.snapshot()
         if snapshot is None:
             raise ValueError("start_publishing needs an approval with an intact snapshot")
-        code = link_code(approval.approval_id)
+        code = link_code(approval.approval_id, approval.revision)
         link = {
             "PK": keys.link_pk(code),
             "SK": keys.META,
@@ -106,8 +126,15 @@ class ApprovalStore:
             ":scheduled": ApprovalStatus.SCHEDULED.value,
             ":revision": approval.revision,
             ":now": iso_seconds(now),
+            **self._lease_listing(approval, lease_until),
         }
-        sets = ["#status = :publishing", "publishing_at = :now"]
+        sets = [
+            "#status = :publishing",
+            "publishing_at = :now",
+            "lease_until = :lease",
+            "GSI2PK = :listing",
+            "GSI2SK = :position",
+        ]
         if record_snapshot:
             pinned = {
                 "link_url": snapshot.link_url,
@@ -128,32 +155,91 @@ class ApprovalStore:
                     "SK": keys.approval_sk(approval.content_id, approval.network.value),
                 }
             ),
-            "UpdateExpression": "SET " + ", ".join(sets) + " REMOVE GSI2PK, GSI2SK",
+            "UpdateExpression": "SET " + ", ".join(sets),
             "ConditionExpression": "#status = :scheduled AND revision = :revision",
             "ExpressionAttributeNames": {"#status": "status"},
             "ExpressionAttributeValues": to_dynamo(values),
         }
-        employee_active = {
-            "ConditionCheck": {
-                "TableName": self._table,
-                "Key": to_dynamo({"PK": keys.employee_pk(approval.employee_id), "SK": keys.PROFILE}),
-                "ConditionExpression": "active = :yes",
-                "ExpressionAttributeValues": {":yes": {"BOOL": True}},
-            }
-        }
         actions: list[Guarded[None]] = [
             Guarded({"Update": update}),
             Guarded({"Put": {"TableName": self._table, "Item": to_dynamo(link)}}),
-            Guarded(employee_active),
+            Guarded(self._employee_active(approval.employee_id)),
         ]
         try:
             write_transaction(self._client, actions, failure="could not start publishing")
         except TransactionRefused:
             return None  # whatever was refused, this invocation does not publish
-        return approval.model_copy(update={"status": ApprovalStatus.PUBLISHING})
+        return approval.model_copy(
+            update={"status": ApprovalStatus.PUBLISHING, "publishing_at": now, "lease_until": lease_until}
+        )
+
+    def take_over(self, approval: Approval, now: datetime, lease_until: datetime) -> Approval | None:
+        """A PUBLISHING approval whose lease has passed, under a new lease (one more attempt), on
+        condition that the employee is still active. The first attempt's start is kept: it says
+        how long ago the network may have received the post. None if the lease is not the one
+        read (someone took it over first) or the employee left."""
+        if approval.lease_until is None:
+            raise ValueError("only a leased attempt can be taken over")
+        values = {
+            ":publishing": ApprovalStatus.PUBLISHING.value,
+            ":revision": approval.revision,
+            ":held": iso_seconds(approval.lease_until),
+            ":now": iso_seconds(now),
+            ":attempt": approval.attempt + 1,
+            **self._lease_listing(approval, lease_until),
+        }
+        update = {
+            "TableName": self._table,
+            "Key": to_dynamo(self._key(approval)),
+            "UpdateExpression": ("SET lease_until = :lease, attempt = :attempt, GSI2PK = :listing, GSI2SK = :position"),
+            "ConditionExpression": (
+                "#status = :publishing AND revision = :revision AND lease_until = :held AND lease_until < :now"
+            ),
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": to_dynamo(values),
+        }
+        actions: list[Guarded[None]] = [
+            Guarded({"Update": update}),
+            Guarded(self._employee_active(approval.employee_id)),
+        ]
+        try:
+            write_transaction(self._client, actions, failure="could not take over the post")
+        except TransactionRefused:
+            return None
+        return approval.model_copy(update={"lease_until": lease_until, "attempt": approval.attempt + 1})
+
+    def unconfirm(self, approval: Approval, now: datetime, reason: str) -> Approval | None:
+        """PUBLISHING (lease passed) -> UNCONFIRMED: the network may have the post, nothing will
+        send it again. None if the lease is not the one read any more."""
+        try:
+            return self._transition(
+                approval.employee_id,
+                approval.content_id,
+                approval.network,
+                to=ApprovalStatus.UNCONFIRMED,
+                allowed_from=(ApprovalStatus.PUBLISHING,),
+                extra={"finished_at": iso_seconds(now), "failure_reason": reason[:300]},
+                revision=approval.revision,
+                lease_until=approval.lease_until,
+            )
+        except (Conflict, NotFound):
+            return None
+
+    def hold(self, approval: Approval, publish_at: datetime, schedule_name: str, reason: str) -> Approval | None:
+        """SCHEDULED -> SCHEDULED later (the network's allowance is spent until then): nothing was
+        sent. Conditioned on the attempt read, so of two deliveries one holds it. None otherwise."""
+        return self._schedule_again(
+            approval,
+            publish_at,
+            schedule_name,
+            reason,
+            condition="#status = :scheduled AND revision = :revision AND attempt = :was",
+            values={":was": approval.attempt},
+        )
 
     def finish(self, approval: Approval, status: ApprovalStatus, now: datetime, extra: dict[str, Any]) -> Approval:
-        """PUBLISHING -> PUBLISHED / FAILED / NEEDS_RECONNECT, with what the network answered."""
+        """PUBLISHING -> PUBLISHED / FAILED / NEEDS_RECONNECT, with what the network answered, by
+        the holder of the attempt's lease."""
         return self._transition(
             approval.employee_id,
             approval.content_id,
@@ -162,6 +248,7 @@ class ApprovalStore:
             allowed_from=(ApprovalStatus.PUBLISHING,),
             extra={"finished_at": iso_seconds(now), **extra},
             revision=approval.revision,
+            lease_until=approval.lease_until,
         )
 
     def refuse(self, approval: Approval, now: datetime, reason: str) -> Approval | None:
@@ -181,56 +268,45 @@ class ApprovalStore:
             return None
 
     def reschedule(self, approval: Approval, publish_at: datetime, schedule_name: str, reason: str) -> Approval | None:
-        """PUBLISHING -> SCHEDULED at a later time after a retryable failure (same consent, same text)."""
-        try:
-            response = self._client.update_item(
-                TableName=self._table,
-                Key=to_dynamo(
-                    {
-                        "PK": keys.employee_pk(approval.employee_id),
-                        "SK": keys.approval_sk(approval.content_id, approval.network.value),
-                    }
-                ),
-                UpdateExpression=(
-                    "SET #status = :scheduled, publish_at = :at, schedule_name = :name, attempt = :attempt, "
-                    "last_failure = :reason, GSI2PK = :listing, GSI2SK = :position"
-                ),
-                ConditionExpression="#status = :publishing AND revision = :revision",
-                ExpressionAttributeNames={"#status": "status"},
-                ExpressionAttributeValues=to_dynamo(
-                    {
-                        ":scheduled": ApprovalStatus.SCHEDULED.value,
-                        ":publishing": ApprovalStatus.PUBLISHING.value,
-                        ":revision": approval.revision,
-                        ":at": iso_seconds(publish_at),
-                        ":name": schedule_name,
-                        ":attempt": approval.attempt + 1,
-                        ":reason": reason,
-                        ":listing": keys.SCHEDULED,
-                        ":position": f"{iso_seconds(publish_at)}#{approval.approval_id}",
-                    }
-                ),
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return None
-            raise StoreError("could not reschedule the post") from exc
-        return Approval.model_validate(from_dynamo(response["Attributes"]))
+        """PUBLISHING -> SCHEDULED at a later time after a retryable failure (same consent, same
+        text), by the holder of the attempt's lease."""
+        condition = "#status = :publishing AND revision = :revision"
+        values: dict[str, Any] = {":publishing": ApprovalStatus.PUBLISHING.value}
+        if approval.lease_until is not None:
+            condition += " AND lease_until = :held"
+            values[":held"] = iso_seconds(approval.lease_until)
+        return self._schedule_again(
+            approval, publish_at, schedule_name, reason, condition=condition, values=values, leased=True
+        )
 
-    def overdue(self, before: datetime, limit: int = 100) -> list[Approval]:
-        """SCHEDULED posts whose time passed (a lost or failed schedule): one Query on the listing."""
-        try:
-            response = self._client.query(
-                TableName=self._table,
-                IndexName="GSI2",
-                KeyConditionExpression="GSI2PK = :pk AND GSI2SK < :before",
-                ExpressionAttributeValues=to_dynamo({":pk": keys.SCHEDULED, ":before": iso_seconds(before)}),
-                Limit=limit,
-            )
-        except ClientError as exc:
-            raise StoreError("could not list overdue posts") from exc
-        return [Approval.model_validate(from_dynamo(item)) for item in response.get("Items", [])]
+    def due_pages(self, before: datetime) -> Iterator[list[PublishTarget]]:
+        """SCHEDULED approvals whose time is before ``before`` (a lost or failed schedule), a
+        Query page at a time, oldest first."""
+        return self._listing_pages(keys.SCHEDULED, before, failure="could not list overdue posts")
+
+    def expired_lease_pages(self, now: datetime) -> Iterator[list[PublishTarget]]:
+        """PUBLISHING approvals whose lease has passed (their invocation stopped mid-way), a
+        Query page at a time."""
+        return self._listing_pages(keys.PUBLISHING, now, failure="could not list stalled posts")
+
+    def _listing_pages(self, listing: str, before: datetime, *, failure: str) -> Iterator[list[PublishTarget]]:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": "GSI2",
+            "KeyConditionExpression": "GSI2PK = :pk AND GSI2SK < :before",
+            "ProjectionExpression": ", ".join(_TARGET_ATTRIBUTES),
+            "ExpressionAttributeNames": _TARGET_ATTRIBUTES,
+            "ExpressionAttributeValues": to_dynamo({":pk": listing, ":before": iso_seconds(before)}),
+        }
+        while True:
+            try:
+                response = self._client.query(**request)
+            except ClientError as exc:
+                raise StoreError(failure) from exc
+            yield [PublishTarget.model_validate(from_dynamo(item)) for item in response.get("Items", [])]
+            if "LastEvaluatedKey" not in response:
+                return
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     def retract_approval(self, approval: Approval, now: datetime) -> Approval | None:
         return self.retract(
@@ -273,6 +349,71 @@ class ApprovalStore:
         return [(item["PK"]["S"], item["SK"]["S"]) for item in items]
 
     # ------------------------------------------------------------------ helpers
+    def _key(self, approval: Approval) -> dict[str, str]:
+        return {
+            "PK": keys.employee_pk(approval.employee_id),
+            "SK": keys.approval_sk(approval.content_id, approval.network.value),
+        }
+
+    def _employee_active(self, employee_id: str) -> dict[str, Any]:
+        return {
+            "ConditionCheck": {
+                "TableName": self._table,
+                "Key": to_dynamo({"PK": keys.employee_pk(employee_id), "SK": keys.PROFILE}),
+                "ConditionExpression": "active = :yes",
+                "ExpressionAttributeValues": {":yes": {"BOOL": True}},
+            }
+        }
+
+    @staticmethod
+    def _lease_listing(approval: Approval, lease_until: datetime) -> dict[str, str]:
+        lease = iso_seconds(lease_until)
+        return {":lease": lease, ":listing": keys.PUBLISHING, ":position": f"{lease}#{approval.approval_id}"}
+
+    def _schedule_again(
+        self,
+        approval: Approval,
+        publish_at: datetime,
+        schedule_name: str,
+        reason: str,
+        *,
+        condition: str,
+        values: dict[str, Any],
+        leased: bool = False,
+    ) -> Approval | None:
+        """SCHEDULED at ``publish_at`` under a new schedule name, one attempt more, listed again."""
+        removed = " REMOVE lease_until" if leased else ""
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=to_dynamo(self._key(approval)),
+                UpdateExpression=(
+                    "SET #status = :scheduled, publish_at = :at, schedule_name = :name, attempt = :attempt, "
+                    "last_failure = :reason, GSI2PK = :listing, GSI2SK = :position" + removed
+                ),
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues=to_dynamo(
+                    {
+                        **values,
+                        ":scheduled": ApprovalStatus.SCHEDULED.value,
+                        ":revision": approval.revision,
+                        ":at": iso_seconds(publish_at),
+                        ":name": schedule_name,
+                        ":attempt": approval.attempt + 1,
+                        ":reason": reason,
+                        ":listing": keys.SCHEDULED,
+                        ":position": f"{iso_seconds(publish_at)}#{approval.approval_id}",
+                    }
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return None
+            raise StoreError("could not reschedule the post") from exc
+        return Approval.model_validate(from_dynamo(response["Attributes"]))
+
     def _transition(
         self,
         employee_id: str,
@@ -283,6 +424,7 @@ class ApprovalStore:
         allowed_from: tuple[ApprovalStatus, ...],
         extra: dict[str, Any],
         revision: int | None = None,
+        lease_until: datetime | None = None,
     ) -> Approval:
         names = {"#status": "status"}
         values: dict[str, Any] = {
@@ -298,6 +440,9 @@ class ApprovalStore:
         if revision is not None:
             condition += " AND revision = :revision"
             values[":revision"] = revision
+        if lease_until is not None:
+            condition += " AND lease_until = :held"
+            values[":held"] = iso_seconds(lease_until)
         try:
             response = self._client.update_item(
                 TableName=self._table,

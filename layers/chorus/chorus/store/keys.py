@@ -20,7 +20,10 @@ def email_lookup(email: str) -> str:
     return f"EMAIL#{email}"
 
 
+# GSI2 listings of approvals waiting to go out: SCHEDULED by publish time, PUBLISHING by the
+# end of the attempt's lease.
 SCHEDULED = "SCHEDULED"
+PUBLISHING = "PUBLISHING"
 
 
 def digest_sk(week_id: str) -> str:
@@ -71,6 +74,13 @@ def mastodon_instance_pk(host: str) -> str:
 
 def day_count_sk(network: str, day: str) -> str:
     return f"DAYCOUNT#{network}#{day}"
+
+
+def quota_pk(network: str) -> str:
+    return f"QUOTA#{network}"
+
+
+APP_QUOTA = "APP"
 
 
 def link_pk(code: str) -> str:

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import requests
 
 from chorus.adapters.networks.egress import AddressRefused, HostNotFound
-from chorus.domain.publishing import FailureKind, PublishFailed
+from chorus.domain.publishing import FailureKind, PublishFailed, Quota
 
 Timeout = float | tuple[float, float]
 # (connect, read) seconds: a Lambda invocation must not hang on a slow network.
@@ -99,9 +99,17 @@ def network_message(response: requests.Response) -> str:
     return f"HTTP {response.status_code}"
 
 
-def failure(kind: FailureKind, network: str, message: str, token: str, retry_after: int | None = None) -> PublishFailed:
+def failure(
+    kind: FailureKind,
+    network: str,
+    message: str,
+    token: str,
+    retry_after: int | None = None,
+    *,
+    quotas: tuple[Quota, ...] = (),
+) -> PublishFailed:
     reason = one_line(redact(f"{network}: {message}", (token,)))
-    return PublishFailed(kind, reason, retry_after_seconds=retry_after)
+    return PublishFailed(kind, reason, retry_after_seconds=retry_after, quotas=quotas)
 
 
 def encode_json(payload: Mapping[str, Any], network: str) -> bytes:
@@ -144,14 +152,19 @@ def classify(
     token: str,
     retry_after: int | None,
     unauthorized: frozenset[int] = frozenset({401}),
+    quotas: tuple[Quota, ...] = (),
 ) -> PublishFailed:
-    """The generic mapping of a non-2xx answer; adapters check their special cases first."""
+    """The generic mapping of a non-2xx answer; adapters check their special cases first.
+
+    A 429 keeps whatever the network said of when to retry (``retry_after``, ``quotas``), and
+    nothing when it said nothing: the publisher then backs off with jitter (a fixed wait would
+    send every post that was refused together back together)."""
     status = response.status_code
     message = network_message(response)
     if status in unauthorized:
         return failure(FailureKind.UNAUTHORIZED, network, message, token)
     if status == 429:
-        return failure(FailureKind.RATE_LIMITED, network, message, token, retry_after or 60)
+        return failure(FailureKind.RATE_LIMITED, network, message, token, retry_after, quotas=quotas)
     if status >= 500 or status in (408, 425):
         return failure(FailureKind.TRANSIENT, network, message, token)
     if 300 <= status < 400:
