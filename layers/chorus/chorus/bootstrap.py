@@ -45,8 +45,10 @@ if TYPE_CHECKING:
     from chorus.services.clicks import ClickService
     from chorus.services.connections import ConnectionsService
     from chorus.services.consent import ConsentService
+    from chorus.services.data_export import DataExport
     from chorus.services.digest import DigestPlanner, DigestSender
     from chorus.services.email_feedback import EmailFeedbackService
+    from chorus.services.erasure import ErasureService
     from chorus.services.ingest import IngestService
     from chorus.services.lifecycle import LifecycleService
     from chorus.services.notices import Notifier
@@ -246,7 +248,15 @@ def web_app() -> APIGatewayHttpResolver:
         clicks=build_click_service(settings, dynamodb_client=dynamodb, secrets=secrets),
         rewards=build_reward_service(settings, dynamodb_client=dynamodb),
         scoring=build_scoring_service(settings, dynamodb_client=dynamodb),
+        exports=build_data_export(settings, dynamodb_client=dynamodb),
     )
+
+
+def build_data_export(settings: TableSettings, *, dynamodb_client: DynamoDBClient | None = None) -> DataExport:
+    from chorus.services.data_export import DataExport
+    from chorus.store.privacy import PersonalDataStore
+
+    return DataExport(PersonalDataStore(dynamodb_client or _dynamodb(), settings.table_name))
 
 
 # ---------------------------------------------------------------- admin API
@@ -293,11 +303,34 @@ def admin_app() -> APIGatewayHttpResolver:
             ingest=build_ingest_service(settings, dynamodb_client=dynamodb, s3_client=s3),
             retraction=build_retraction_service(settings, dynamodb_client=dynamodb),
             lifecycle=build_lifecycle_service(settings, dynamodb_client=dynamodb),
+            erasure=build_erasure_service(settings, dynamodb_client=dynamodb, s3_client=s3),
+            exports=build_data_export(settings, dynamodb_client=dynamodb),
             planner=build_digest_planner(settings, dynamodb_client=dynamodb),
             scoring=build_scoring_service(settings, dynamodb_client=dynamodb),
             rewards=build_reward_service(settings, dynamodb_client=dynamodb),
             alerts=AlertStore(dynamodb, settings.table_name),
         )
+    )
+
+
+def build_erasure_service(
+    settings: AdminApiSettings,
+    *,
+    dynamodb_client: DynamoDBClient | None = None,
+    s3_client: S3Client | None = None,
+    scheduler: Any = None,
+) -> ErasureService:
+    from chorus.adapters.s3_objects import ObjectStore
+    from chorus.services.erasure import ErasureService
+    from chorus.store.catalog import CatalogStore
+    from chorus.store.privacy import PersonalDataStore
+
+    dynamodb = dynamodb_client or _dynamodb()
+    return ErasureService(
+        PersonalDataStore(dynamodb, settings.table_name),
+        build_lifecycle_service(settings, dynamodb_client=dynamodb, scheduler=scheduler),
+        CatalogStore(dynamodb, settings.table_name),
+        ObjectStore(s3_client or _s3(), settings.uploads_bucket),
     )
 
 

@@ -35,6 +35,7 @@ class _Refusal(Enum):
 
     ALREADY_AWARDED = "already awarded"  # the ledger entry of this event exists
     CLICK_CAP = "click cap"  # the post reached its click cap
+    ERASED = "erased"  # the employee was erased since the award was read: nothing is written
 
 
 _COUNTERS = {AwardKind.APPROVED: "approvals", AwardKind.PUBLISHED: "publications", AwardKind.CLICK: "clicks"}
@@ -117,14 +118,14 @@ class ScoreStore:
         for period in (Period.MONTH, Period.ALL):
             for stats_key in (f"CAMPAIGN#{award.campaign}", *(f"GROUP#{group}" for group in groups)):
                 actions.append(Guarded(self._stats_update(periods[period], stats_key, award, counter)))
-        actions.append(Guarded(self._weekly_impact(award)))
+        actions.append(Guarded(self._weekly_impact(award), _Refusal.ERASED))
         if award.kind is AwardKind.CLICK and award.content_id and award.network:
             actions.append(Guarded(self._count_click(award, click_cap), _Refusal.CLICK_CAP))
         try:
             write_transaction(self._client, actions, failure="could not award points")
         except TransactionRefused as refused:
-            if refused.refused(_Refusal.ALREADY_AWARDED):
-                return False  # already awarded
+            if refused.refused(_Refusal.ALREADY_AWARDED) or refused.refused(_Refusal.ERASED):
+                return False  # already awarded, or nobody to award any more
             if refused.refused(_Refusal.CLICK_CAP):
                 # The post reached its click cap: the click is counted for impact, without points.
                 self._count_click_without_points(award)
@@ -177,6 +178,8 @@ class ScoreStore:
                 "TableName": self._table,
                 "Key": to_dynamo({"PK": keys.employee_pk(award.employee_id), "SK": keys.PROFILE}),
                 "UpdateExpression": "ADD #points :points, #clicks :clicks",
+                # An award read before an erasure and written after it adds nothing to the tombstone.
+                "ConditionExpression": "attribute_not_exists(erased_at)",
                 "ExpressionAttributeNames": {"#points": f"impact_{week}_points", "#clicks": f"impact_{week}_clicks"},
                 "ExpressionAttributeValues": to_dynamo({":points": award.points, ":clicks": clicks}),
             }
@@ -408,7 +411,7 @@ class ScoringLookups:
         wanted += [{"PK": keys.content_pk(c), "SK": keys.META} for c in sorted(set(content_ids))]
         context = Context(employees={}, hidden=set(), contents={})
         for item in batch_get(self._client, self._table, wanted):
-            if item.get("entity") == "employee":
+            if item.get("entity") == "employee" and "erased_at" not in item:  # the erased earn nothing
                 employee = Employee.model_validate(item)
                 context.employees[employee.employee_id] = employee
                 if item.get("leaderboard_hidden"):
