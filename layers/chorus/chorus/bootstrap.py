@@ -21,6 +21,7 @@ from chorus.config import (
     LifecycleSettings,
     NoticeSettings,
     PublisherSettings,
+    RetentionSettings,
     ScheduleSettings,
     TableSettings,
     WebSettings,
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
     from chorus.services.lifecycle import LifecycleService
     from chorus.services.notices import Notifier
     from chorus.services.publish import PublishService
+    from chorus.services.retention import LedgerRetention
     from chorus.services.retraction import RetractionService
     from chorus.services.rewards import RewardService
     from chorus.services.scoring import ScoringService
@@ -201,13 +203,16 @@ def build_consent_service(
 def build_click_service(
     settings: WebSettings, *, dynamodb_client: DynamoDBClient | None = None, secrets: SecretsProvider | None = None
 ) -> ClickService:
+    from datetime import timedelta
+
     from chorus.adapters.secrets_keys import read_secret
     from chorus.services.clicks import ClickService
     from chorus.store.links import LinkStore
 
     # Read once per cold start, never per click.
     secret = read_secret(secrets or _secrets(), settings.click_secret_id).encode()
-    return ClickService(LinkStore(dynamodb_client or _dynamodb(), settings.table_name), secret)
+    window = timedelta(hours=settings.visitor_hash_hours)
+    return ClickService(LinkStore(dynamodb_client or _dynamodb(), settings.table_name, window=window), secret)
 
 
 def build_connections_service(
@@ -370,6 +375,8 @@ def build_digest_sender(
     key_ring: Any = None,
     pacer: Any = None,
 ) -> DigestSender:
+    from datetime import timedelta
+
     from chorus.services.digest import DigestSender, Links, Pacer
     from chorus.store.digest_marks import DigestMarkStore
     from chorus.store.digest_runs import DigestRunStore
@@ -382,6 +389,7 @@ def build_digest_sender(
         pacer or Pacer(settings.per_sender_rate),
         runs=DigestRunStore(dynamodb, settings.table_name),
         links=Links(settings.public_base_url),
+        marker_lifetime=timedelta(days=settings.digest_marker_days),
     )
 
 
@@ -542,3 +550,25 @@ def email_feedback() -> FeedbackEvents:
     from chorus.edge.email_feedback import FeedbackEvents
 
     return FeedbackEvents(build_email_feedback_service(TableSettings.from_env()))
+
+
+# ---------------------------------------------------------------- retention
+
+
+def build_ledger_retention(
+    settings: RetentionSettings, *, dynamodb_client: DynamoDBClient | None = None
+) -> LedgerRetention:
+    from datetime import timedelta
+
+    from chorus.services.retention import LedgerRetention
+    from chorus.store.privacy import PersonalDataStore
+
+    return LedgerRetention(
+        PersonalDataStore(dynamodb_client or _dynamodb(), settings.table_name),
+        retention=timedelta(days=settings.ledger_retention_days),
+    )
+
+
+@cache
+def ledger_retention() -> LedgerRetention:
+    return build_ledger_retention(RetentionSettings.from_env())

@@ -21,6 +21,7 @@ def fresh_runtime(function_env) -> Iterator[None]:
         bootstrap.score_stream,
         bootstrap.deactivations,
         bootstrap.email_feedback,
+        bootstrap.ledger_retention,
     )
     for runtime in runtimes:
         runtime.cache_clear()

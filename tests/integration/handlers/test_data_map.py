@@ -3,7 +3,8 @@ in the table, is listed in the data map.
 
 The writes are found by doing what Chorus does on moto (uploads, approving, declining, publishing,
 a click, scoring, hiding, redeeming, a reversal, connecting, digests, unsubscribing, a bounce, an
-operator alert, Mastodon servers, erasure and a new upload of the erased address) and scanning
+operator alert, Mastodon servers, erasure, a new upload of the erased address, the ledger's
+retention) and scanning
 what the table holds afterwards, so an attribute added to any store cannot slip past the map.
 """
 
@@ -21,6 +22,7 @@ import pytest
 import admin_api_handler
 import email_feedback_handler
 import publisher_handler
+import retention_handler
 import scoring_handler
 import web_handler
 from chorus.adapters.secrets_keys import parse_key_ring
@@ -67,24 +69,23 @@ BROWSER = {
 
 # ---------------------------------------------------------------------------------------- the map
 def data_map() -> dict[str, list[re.Pattern[str]]]:
-    """Each item kind's section (``### `kind` ``) and the attributes its table lists (first
-    column, in backticks; ``<...>`` stands for any text, e.g. ``decided#<content_id>``)."""
+    """Each item kind's section (``### `kind` ``, or several kinds sharing one table) and the
+    attributes its table lists (first column, in backticks; ``<...>`` stands for any text, e.g.
+    ``decided#<content_id>``)."""
     listed: dict[str, list[re.Pattern[str]]] = {}
-    kind = None
+    kinds: list[str] = []
     for line in DATA_MAP.read_text().splitlines():
-        heading = re.match(r"^### `([a-z_]+)`", line)
-        if heading:
-            kind = heading.group(1)
-            listed[kind] = []
+        if line.startswith("### "):
+            kinds = re.findall(r"`([a-z_]+)`", line)
             continue
         if line.startswith("## "):
-            kind = None
-        row = re.match(r"^\| `([^`]+)`", line)
-        if kind and row:
+            kinds = []
+        if kinds and re.match(r"^\| `", line):
             for name in re.findall(r"`([^`]+)`", line.split("|")[1]):
                 parts = re.split(r"(<[^>]+>)", name)
-                pattern = "".join(".+" if part.startswith("<") else re.escape(part) for part in parts)
-                listed[kind].append(re.compile(pattern))
+                pattern = re.compile("".join(".+" if part.startswith("<") else re.escape(part) for part in parts))
+                for kind in kinds:
+                    listed.setdefault(kind, []).append(pattern)
     return listed
 
 
@@ -223,6 +224,8 @@ def everything_written(aws, monkeypatch) -> list[dict[str, Any]]:
         employee_id=employee_id(BOB["email"]),
     )
     seed(aws, [], [BOB])
+    # The ledger's daily retention (its progress, and the pointers it goes through)
+    retention_handler.lambda_handler({}, FakeLambdaContext())
     items = [
         from_dynamo(raw) for page in dynamodb.get_paginator("scan").paginate(TableName=TABLE) for raw in page["Items"]
     ]
@@ -252,6 +255,9 @@ def test_every_attribute_written_on_every_kind_of_item_is_in_the_data_map(everyt
         "day_count",
         "sandbox_post",
         "operator_alert",
+        "ledger_pointer",
+        "retention_cursor",
+        "retention_backfill",
     } <= kinds, kinds
     missing: dict[str, set[str]] = {}
     for item in everything_written:

@@ -194,6 +194,10 @@ def test_after_erasure_nothing_names_the_employee_and_the_pseudonymised_ledger_r
     connect(cloud, grace)
     # (Alan approved too: what is his stays)
     approve(cloud, alan, published_content, f"Alan's words ({run})", when="now")
+    # And this week's digest went out (to both)
+    digest = admin(cloud, "POST", "/admin/digests")
+    assert digest.status_code == 202, digest.text
+    assert cloud.settle(60)
 
     # When an admin erases Grace
     erased = erase(cloud, grace.employee_id)
@@ -210,7 +214,10 @@ def test_after_erasure_nothing_names_the_employee_and_the_pseudonymised_ledger_r
     stored = every_stored_version(cloud)
     assert [key for key, body in stored.items() if grace.found_in(body)] == []
     assert log_lines.lines and any(grace.employee_id in line and "employee erased" in line for line in log_lines.lines)
-    assert [line for line in log_lines.lines if grace.found_in(line)] == []
+    # (nor any line of the whole story, for anyone: uploads, approvals, publishing, clicks, scoring,
+    # digests, erasure)
+    assert [line for line in log_lines.lines if grace.found_in(line) or alan.found_in(line)] == []
+    assert any("digest batch done" in line and '"sent":2' in line for line in log_lines.lines)
     # (the search finds what is there: Alan is in the table)
     assert any(alan.found_in(json.dumps(row, default=str, ensure_ascii=False)) for row in table)
     # And the consent ledger stays, pseudonymised: who (the id), what (hashes, the company's snapshot), when

@@ -10,8 +10,11 @@ import codecs
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, timedelta
 
-from chorus.errors import ChorusError
+# The consent ledger (approvals, with the texts approved) and declines are kept whole this long
+# by default, then pseudonymised (template parameter LedgerRetentionDays).
+DEFAULT_LEDGER_RETENTION = timedelta(days=1096)
 
 # Attributes a download never contains: keys and index copies of other attributes, a hash of the
 # profile's uploaded fields, write counters, and the sealed social tokens (secrets).
@@ -24,13 +27,6 @@ NOT_DOWNLOADED = frozenset(
 # the words. Attributes set to a neutral value (the record model needs them), then removed.
 APPROVAL_NEUTRAL_VALUES = {"text": "", "user_agent": "", "timezone": "UTC"}
 APPROVAL_REMOVED = ("external_post_url",)
-
-
-class Erased(ChorusError):
-    """The employee's data was erased: nothing can be shown, changed or connected for them."""
-
-    http_status = 410
-    code = "erased"
 
 
 @dataclass(frozen=True)
@@ -69,3 +65,14 @@ class Mentions:
                 return True
             carry = text[-self.longest :]
         return False
+
+
+def ledger_days(after: date, cutoff: date, limit: int) -> list[date]:
+    """The ledger days a run of the retention job goes through: from the day after the last one
+    done up to the day before ``cutoff``, at most ``limit`` of them."""
+    days: list[date] = []
+    day = after + timedelta(days=1)
+    while day < cutoff and len(days) < limit:
+        days.append(day)
+        day += timedelta(days=1)
+    return days

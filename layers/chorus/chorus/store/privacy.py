@@ -1,5 +1,6 @@
-"""DynamoDB access for employees' rights: everything held on one employee (their download), and
-erasure (pseudonymise, delete, tombstone).
+"""DynamoDB access for employees' rights and the retention of their records: everything held on
+one employee (their download), erasure (pseudonymise, delete, tombstone), and the consent
+ledger's retention (pointers by day, pseudonymised once old enough).
 
 What each item holds and why is docs/privacy.md; tests/integration/handlers/test_data_map.py
 checks every attribute the stores write is listed there.
@@ -7,9 +8,10 @@ checks every attribute the stores write is listed there.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -42,6 +44,16 @@ class PersonalRecords:
 
     def of(self, entity: str) -> list[dict[str, Any]]:
         return self.items.get(entity, [])
+
+
+@dataclass(frozen=True)
+class Backfill:
+    """The one-off scan that gives pointers to records decided before pointers existed: whether
+    it is done, where its next page starts, the earliest day it found."""
+
+    done: bool
+    start: dict[str, Any] | None
+    earliest: date | None
 
 
 class ErasureConflict(StoreError):
@@ -106,6 +118,18 @@ class PersonalDataStore:
             failure="could not pseudonymise a post",
         )
 
+    def pseudonymise_decline(self, pk: str, sk: str, now: datetime, *, decided_before: str) -> bool:
+        """A decline's reason (the employee's words) goes; that they declined stays."""
+        return self._update(
+            pk,
+            sk,
+            expression="SET #reason = :empty, pseudonymised_at = :now",
+            condition="entity = :decline AND attribute_not_exists(pseudonymised_at) AND declined_at < :before",
+            names={"#reason": "reason"},
+            values={":empty": "", ":now": iso_seconds(now), ":decline": "decline", ":before": decided_before},
+            failure="could not pseudonymise a decline",
+        )
+
     def forget_reason(self, pk: str, sk: str) -> bool:
         """An admin's reason for reversing points may name the person."""
         return self._update(
@@ -144,23 +168,24 @@ class PersonalDataStore:
 
     def delete_items(self, item_keys: list[tuple[str, str]]) -> int:
         """BatchWriteItem deletes, 25 a call, unprocessed ones retried with backoff."""
-        for start in range(0, len(item_keys), BATCH_WRITE_LIMIT):
-            requests: list[Any] = [
-                {"DeleteRequest": {"Key": to_dynamo({"PK": pk, "SK": sk})}}
-                for pk, sk in item_keys[start : start + BATCH_WRITE_LIMIT]
-            ]
+        requests = [{"DeleteRequest": {"Key": to_dynamo({"PK": pk, "SK": sk})}} for pk, sk in item_keys]
+        self._batch_write(requests, "could not delete items")
+        return len(item_keys)
+
+    def _batch_write(self, requests: list[Any], failure: str) -> None:
+        for start in range(0, len(requests), BATCH_WRITE_LIMIT):
+            pending = requests[start : start + BATCH_WRITE_LIMIT]
             for attempt in range(MAX_ATTEMPTS):
                 try:
-                    response = self._client.batch_write_item(RequestItems={self._table: requests})
+                    response = self._client.batch_write_item(RequestItems={self._table: pending})
                 except ClientError as exc:
-                    raise StoreError("could not delete the employee's items") from exc
-                requests = list((response.get("UnprocessedItems") or {}).get(self._table, []))
-                if not requests:
+                    raise StoreError(failure) from exc
+                pending = list((response.get("UnprocessedItems") or {}).get(self._table, []))
+                if not pending:
                     break
                 time.sleep(0.05 * 2**attempt)
             else:
-                raise StoreError("DynamoDB kept leaving deletes unprocessed")
-        return len(item_keys)
+                raise StoreError(f"{failure}: DynamoDB kept leaving writes unprocessed")
 
     # ------------------------------------------------------------------ the tombstone
     def erase_profile(self, profile: dict[str, Any], now: datetime, *, root: tuple[str, int] | None) -> None:
@@ -226,6 +251,142 @@ class PersonalDataStore:
             raise StoreError("could not read the profile") from exc
         item = response.get("Item")
         return from_dynamo(item) if item else None
+
+    # ------------------------------------------------------------------ the ledger's retention
+    def ledger_cursor(self) -> date | None:
+        """The last ledger day the retention job went through."""
+        try:
+            response = self._client.get_item(
+                TableName=self._table,
+                Key=to_dynamo({"PK": keys.LEDGER_RETENTION_CURSOR, "SK": keys.META}),
+                ConsistentRead=True,
+            )
+        except ClientError as exc:
+            raise StoreError("could not read the retention cursor") from exc
+        item = response.get("Item")
+        return date.fromisoformat(str(from_dynamo(item)["day"])) if item else None
+
+    def advance_ledger_cursor(self, day: date, now: datetime) -> None:
+        """Only forward: two runs at once never move it back."""
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_dynamo(
+                    {
+                        "PK": keys.LEDGER_RETENTION_CURSOR,
+                        "SK": keys.META,
+                        "entity": "retention_cursor",
+                        "day": day.isoformat(),
+                        "updated_at": iso_seconds(now),
+                    }
+                ),
+                ConditionExpression="attribute_not_exists(PK) OR #day < :day",
+                ExpressionAttributeNames={"#day": "day"},
+                ExpressionAttributeValues=to_dynamo({":day": day.isoformat()}),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise StoreError("could not record the retention cursor") from exc
+
+    def backfill_position(self) -> Backfill:
+        """How far the one-off scan for records from before the pointers has got."""
+        try:
+            response = self._client.get_item(
+                TableName=self._table,
+                Key=to_dynamo({"PK": keys.LEDGER_BACKFILL, "SK": keys.META}),
+                ConsistentRead=True,
+            )
+        except ClientError as exc:
+            raise StoreError("could not read the retention backfill") from exc
+        item = from_dynamo(response["Item"]) if "Item" in response else {}
+        start = item.get("start")
+        return Backfill(
+            done=bool(item.get("done")),
+            start=json.loads(str(start)) if start else None,
+            earliest=date.fromisoformat(str(item["earliest"])) if item.get("earliest") else None,
+        )
+
+    def save_backfill_position(self, backfill: Backfill, now: datetime) -> None:
+        item: dict[str, Any] = {
+            "PK": keys.LEDGER_BACKFILL,
+            "SK": keys.META,
+            "entity": "retention_backfill",
+            "done": backfill.done,
+            "updated_at": iso_seconds(now),
+        }
+        if backfill.start:
+            item["start"] = json.dumps(backfill.start)
+        if backfill.earliest:
+            item["earliest"] = backfill.earliest.isoformat()
+        try:
+            self._client.put_item(TableName=self._table, Item=to_dynamo(item))
+        except ClientError as exc:
+            raise StoreError("could not record the retention backfill") from exc
+
+    def decided_records(
+        self, start: dict[str, Any] | None
+    ) -> tuple[list[tuple[date, str, str]], dict[str, Any] | None]:
+        """One page of a Scan for approvals and declines: (the day each was decided, PK, SK), and
+        where the next page starts (None after the last)."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "FilterExpression": "entity IN (:approval, :decline)",
+            "ProjectionExpression": "PK, SK, approved_at, declined_at",
+            "ExpressionAttributeValues": to_dynamo({":approval": "approval", ":decline": "decline"}),
+        }
+        if start:
+            request["ExclusiveStartKey"] = start
+        try:
+            response = self._client.scan(**request)
+        except ClientError as exc:
+            raise StoreError("could not scan the ledger") from exc
+        found: list[tuple[date, str, str]] = []
+        for raw in response.get("Items", []):
+            item = from_dynamo(raw)
+            decided = str(item.get("approved_at") or item.get("declined_at") or "")
+            if decided:
+                day = datetime.fromisoformat(decided.replace("Z", "+00:00")).astimezone(UTC).date()
+                found.append((day, str(item["PK"]), str(item["SK"])))
+        following = response.get("LastEvaluatedKey")
+        return found, dict(following) if following else None
+
+    def add_pointers(self, records: list[tuple[date, str, str]]) -> None:
+        """Pointers for records decided before pointers existed (BatchWriteItem, 25 a call)."""
+        items = [
+            {
+                "PK": keys.ledger_day_pk(day.isoformat()),
+                "SK": keys.ledger_pointer_sk(pk, sk),
+                "entity": "ledger_pointer",
+            }
+            for day, pk, sk in records
+        ]
+        puts = [{"PutRequest": {"Item": to_dynamo(item)}} for item in items]
+        self._batch_write(puts, "could not add ledger pointers")
+
+    def ledger_pointers(self, day: date) -> list[tuple[str, str, str]]:
+        """(pointer sort key, record PK, record SK) of every record decided that day."""
+        request = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": to_dynamo({":pk": keys.ledger_day_pk(day.isoformat())}),
+        }
+        pointers: list[tuple[str, str, str]] = []
+        for raw in query_all(self._client, request, failure="could not read the ledger"):
+            pointer = str(from_dynamo(raw)["SK"])
+            pk, _, sk = pointer.partition("|")
+            pointers.append((pointer, pk, sk))
+        return pointers
+
+    def pseudonymise_record(self, pk: str, sk: str, now: datetime, *, decided_before: str) -> bool:
+        """The approval or decline a ledger pointer names, if it was decided before that day."""
+        if sk.startswith(keys.APPROVAL_PREFIX):
+            return self.pseudonymise_approval(pk, sk, now, decided_before=decided_before)
+        if sk.startswith(keys.DECLINE_PREFIX):
+            return self.pseudonymise_decline(pk, sk, now, decided_before=decided_before)
+        return False
+
+    def drop_pointer(self, day: date, pointer: str) -> None:
+        self.delete_items([(keys.ledger_day_pk(day.isoformat()), pointer)])
 
     # ------------------------------------------------------------------ helpers
     def _update(
