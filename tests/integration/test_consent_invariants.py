@@ -38,7 +38,7 @@ from chorus.adapters.publish_queues import SqsPublishQueues
 from chorus.adapters.scheduler import PostScheduler
 from chorus.adapters.secrets_keys import parse_key_ring
 from chorus.domain.approval import REAPPROVABLE, ApprovalStatus, When
-from chorus.domain.connection import Connection, ConnectionStatus, Credentials
+from chorus.domain.connection import Connection, ConnectionStatus, Credentials, NotOnRoster
 from chorus.domain.content import Content, ContentRow, Network, content_id_for
 from chorus.domain.employee import Employee, EmployeeRow
 from chorus.domain.magic_links import LinkRejected, activity_scope, sign_link
@@ -384,7 +384,11 @@ class ConsentMachine(RuleBasedStateMachine):
 
     @rule(email=st.sampled_from(EMPLOYEES))
     def reconnect(self, email: str) -> None:
-        self._connect(email)
+        try:
+            self._connect(email)
+        except NotOnRoster:
+            # A deactivated employee's connection is refused (no token stored for them).
+            event("reconnect refused: not active")
 
     @rule(email=st.sampled_from(EMPLOYEES))
     def unsubscribe(self, email: str) -> None:

@@ -1,9 +1,10 @@
 """Metrics are EMF lines on stdout (one per count, with its own dimensions); tracing wraps each
-handler once, without its response."""
+handler once, without its response; the OAuth libraries never log token bodies."""
 
 from __future__ import annotations
 
 import ast
+import logging
 import os
 import subprocess
 import sys
@@ -111,3 +112,17 @@ def test_every_handler_logs_and_is_traced(path: Path) -> None:
     (handler,) = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "lambda_handler"]
     decorators = [ast.unparse(decorator) for decorator in handler.decorator_list]
     assert decorators[0].startswith("logger.inject_lambda_context(") and decorators[1:] == ["traced"]
+
+
+def test_the_oauth_libraries_never_log_token_bodies_even_at_debug() -> None:
+    # Given a function running at DEBUG (what an operator sets while investigating)
+    root = logging.getLogger()
+    previous = root.level
+    root.setLevel(logging.DEBUG)
+    try:
+        # Then the loggers requests-oauthlib and oauthlib print token responses through stay silent
+        for name in ("requests_oauthlib.oauth2_session", "oauthlib.oauth2.rfc6749.clients.base"):
+            assert not logging.getLogger(name).isEnabledFor(logging.DEBUG), name
+            assert not logging.getLogger(name).isEnabledFor(logging.INFO), name
+    finally:
+        root.setLevel(previous)

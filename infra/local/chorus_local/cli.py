@@ -4,7 +4,7 @@
 ``chorus report`` work against the local cloud by default (bucket and endpoint from
 ``/_local/health``) or against a deployed stack with ``--stack NAME`` (bucket from the stack's
 outputs, real AWS credentials from the usual boto3 chain, or ``--profile``). ``chorus deactivate``
-calls the admin API (the local gateway with a minted token, or the stack's ApiUrl with ``--token``).
+and ``chorus erase`` call the admin API (the local gateway with a minted token, or the stack's ApiUrl with ``--token``).
 ``chorus doctor --stack NAME`` checks a deployed stack, read-only (chorus_local.doctor).
 """
 
@@ -147,6 +147,21 @@ def _data_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]
     )
     _target_args(deactivate, stack=True)
 
+    erase = commands.add_parser(
+        "erase",
+        help="erase an employee (their request to be forgotten): withdraw everything, delete their data, "
+        "keep the pseudonymised consent ledger",
+    )
+    who = erase.add_mutually_exclusive_group(required=True)
+    who.add_argument("--email", help="the employee's email address (never put in a URL)")
+    who.add_argument("--employee-id", help="the employee's id (e-...)")
+    erase.add_argument(
+        "--token",
+        default=os.environ.get("CHORUS_ADMIN_TOKEN"),
+        help="admin bearer token for --stack (default: $CHORUS_ADMIN_TOKEN); minted locally otherwise",
+    )
+    _target_args(erase, stack=True)
+
 
 def _doctor_args(doctor: argparse.ArgumentParser) -> None:
     doctor.add_argument("--stack", required=True, help="the deployed stack's name")
@@ -181,6 +196,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_demo(args)
         if args.command == "deactivate":
             return cmd_deactivate(args)
+        if args.command == "erase":
+            return cmd_erase(args)
         if args.command == "upload":
             return cmd_upload(args)
         if args.command == "doctor":
@@ -639,23 +656,41 @@ def _admin_api(args: argparse.Namespace) -> tuple[str, str]:
     return api_url, str(response.json()["token"])
 
 
-def cmd_deactivate(args: argparse.Namespace) -> int:
-    from chorus.domain.employee import employee_id_for
-
-    employee_id = args.employee_id or employee_id_for(args.email)
-    api_url, token = _admin_api(args)
+def _admin_post(api_url: str, token: str, path: str, payload: dict[str, Any] | None = None) -> requests.Response:
     try:
-        response = requests.post(
-            f"{api_url}/admin/employees/{employee_id}/deactivate",
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=60,
+        return requests.post(
+            f"{api_url}{path}", headers={"Authorization": f"Bearer {token}"}, json=payload, timeout=120
         )
     except requests.RequestException as exc:
         raise CliError(f"cannot reach the admin API at {api_url}: {exc}") from exc
+
+
+def _body(response: requests.Response) -> dict[str, Any]:
     try:
         body: dict[str, Any] = response.json()
     except ValueError:
         body = {"message": response.text[:200]}
+    return body
+
+
+def _employee_id(args: argparse.Namespace, api_url: str, token: str) -> str:
+    """``--employee-id``, or who ``--email`` is now (asked of the API in a body, never a URL: an
+    address that was erased and uploaded again is a new employee with another id)."""
+    if args.employee_id:
+        return str(args.employee_id)
+    response = _admin_post(api_url, token, "/admin/employees/lookup", {"email": args.email})
+    if response.status_code == 404:
+        raise CliError("no employee has this address")
+    if response.status_code != 200:
+        raise CliError(f"lookup failed ({response.status_code}): {_body(response).get('message')}")
+    return str(response.json()["employee_id"])
+
+
+def cmd_deactivate(args: argparse.Namespace) -> int:
+    api_url, token = _admin_api(args)
+    employee_id = _employee_id(args, api_url, token)
+    response = _admin_post(api_url, token, f"/admin/employees/{employee_id}/deactivate")
+    body = _body(response)
     if response.status_code == 404:
         raise CliError(f"no employee {employee_id}")
     if response.status_code != 200:
@@ -665,6 +700,31 @@ def cmd_deactivate(args: argparse.Namespace) -> int:
         f"{employee_id}: {state}; {body.get('posts_cancelled', 0)} scheduled posts cancelled, "
         f"{body.get('connections_deleted', 0)} social connections deleted"
     )
+    return 0
+
+
+def cmd_erase(args: argparse.Namespace) -> int:
+    api_url, token = _admin_api(args)
+    employee_id = _employee_id(args, api_url, token)
+    response = _admin_post(api_url, token, f"/admin/employees/{employee_id}/erase")
+    body = _body(response)
+    if response.status_code == 404:
+        raise CliError(f"no employee {employee_id}")
+    if response.status_code != 200:
+        raise CliError(f"erasure failed ({response.status_code}): {body.get('message', body)}")
+    state = "erased" if body.get("erased_now") else "already erased"
+    print(
+        f"{employee_id}: {state}; {body.get('posts_cancelled', 0)} scheduled posts cancelled, "
+        f"{body.get('connections_deleted', 0)} social connections deleted, "
+        f"{body.get('uploads_deleted', 0)} roster files deleted, "
+        f"{body.get('records_pseudonymised', 0)} consent records pseudonymised, "
+        f"{body.get('items_deleted', 0)} items deleted"
+    )
+    if body.get("posts_in_flight"):
+        print(
+            f"{body['posts_in_flight']} post(s) were being published: run this command again in a few minutes "
+            "to pseudonymise them"
+        )
     return 0
 
 

@@ -75,7 +75,8 @@ def configure(level: str = "INFO") -> None:
 
     werkzeug's request log prints full request lines (query strings included, which may carry
     magic-link tokens or presigned-URL signatures), so it is raised to WARNING; the gateway logs
-    its own access line with the path only.
+    its own access line with the path only. So are requests-oauthlib's and oauthlib's, which
+    print token bodies at DEBUG.
     """
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(KeyValueFormatter())
@@ -84,3 +85,6 @@ def configure(level: str = "INFO") -> None:
     root.setLevel(level.upper())
     root.propagate = False
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    # requests-oauthlib and oauthlib log token responses at DEBUG (the local connect flow uses them).
+    for name in ("requests_oauthlib", "oauthlib"):
+        logging.getLogger(name).setLevel(logging.WARNING)

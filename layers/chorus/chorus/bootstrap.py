@@ -23,6 +23,7 @@ from chorus.config import (
     PostScheduleSettings,
     PublisherSettings,
     ReportSettings,
+    RetentionSettings,
     ScheduleSettings,
     SweeperSettings,
     TableSettings,
@@ -49,13 +50,16 @@ if TYPE_CHECKING:
     from chorus.services.clicks import ClickService
     from chorus.services.connections import ConnectionsService
     from chorus.services.consent import ConsentService
+    from chorus.services.data_export import DataExport
     from chorus.services.digest import DigestPlanner, DigestSender
     from chorus.services.email_feedback import EmailFeedbackService
+    from chorus.services.erasure import ErasureService
     from chorus.services.ingest import IngestService
     from chorus.services.lifecycle import LifecycleService
     from chorus.services.notices import Notifier
     from chorus.services.points_reports import PointsReportService
     from chorus.services.publish import PublishService
+    from chorus.services.retention import LedgerRetention
     from chorus.services.retraction import RetractionService
     from chorus.services.rewards import RewardService
     from chorus.services.scoring import ScoringService
@@ -206,13 +210,16 @@ def build_consent_service(
 def build_click_service(
     settings: WebSettings, *, dynamodb_client: DynamoDBClient | None = None, secrets: SecretsProvider | None = None
 ) -> ClickService:
+    from datetime import timedelta
+
     from chorus.adapters.secrets_keys import read_secret
     from chorus.services.clicks import ClickService
     from chorus.store.links import LinkStore
 
     # Read once per cold start, never per click.
     secret = read_secret(secrets or _secrets(), settings.click_secret_id).encode()
-    return ClickService(LinkStore(dynamodb_client or _dynamodb(), settings.table_name), secret)
+    window = timedelta(hours=settings.visitor_hash_hours)
+    return ClickService(LinkStore(dynamodb_client or _dynamodb(), settings.table_name, window=window), secret)
 
 
 def build_connections_service(
@@ -253,7 +260,15 @@ def web_app() -> APIGatewayHttpResolver:
         clicks=build_click_service(settings, dynamodb_client=dynamodb, secrets=secrets),
         rewards=build_reward_service(settings, dynamodb_client=dynamodb),
         scoring=build_scoring_service(settings, dynamodb_client=dynamodb),
+        exports=build_data_export(settings, dynamodb_client=dynamodb),
     )
+
+
+def build_data_export(settings: TableSettings, *, dynamodb_client: DynamoDBClient | None = None) -> DataExport:
+    from chorus.services.data_export import DataExport
+    from chorus.store.privacy import PersonalDataStore
+
+    return DataExport(PersonalDataStore(dynamodb_client or _dynamodb(), settings.table_name))
 
 
 # ---------------------------------------------------------------- admin API
@@ -300,12 +315,35 @@ def admin_app() -> APIGatewayHttpResolver:
             ingest=build_ingest_service(settings, dynamodb_client=dynamodb, s3_client=s3),
             retraction=build_retraction_service(settings, dynamodb_client=dynamodb),
             lifecycle=build_lifecycle_service(settings, dynamodb_client=dynamodb),
+            erasure=build_erasure_service(settings, dynamodb_client=dynamodb, s3_client=s3),
+            exports=build_data_export(settings, dynamodb_client=dynamodb),
             planner=build_digest_planner(settings, dynamodb_client=dynamodb),
             scoring=build_scoring_service(settings, dynamodb_client=dynamodb),
             reports=build_points_report_service(settings, dynamodb_client=dynamodb, s3_client=s3),
             rewards=build_reward_service(settings, dynamodb_client=dynamodb),
             alerts=AlertStore(dynamodb, settings.table_name),
         )
+    )
+
+
+def build_erasure_service(
+    settings: AdminApiSettings,
+    *,
+    dynamodb_client: DynamoDBClient | None = None,
+    s3_client: S3Client | None = None,
+    scheduler: Any = None,
+) -> ErasureService:
+    from chorus.adapters.s3_objects import ObjectStore
+    from chorus.services.erasure import ErasureService
+    from chorus.store.catalog import CatalogStore
+    from chorus.store.privacy import PersonalDataStore
+
+    dynamodb = dynamodb_client or _dynamodb()
+    return ErasureService(
+        PersonalDataStore(dynamodb, settings.table_name),
+        build_lifecycle_service(settings, dynamodb_client=dynamodb, scheduler=scheduler),
+        CatalogStore(dynamodb, settings.table_name),
+        ObjectStore(s3_client or _s3(), settings.uploads_bucket),
     )
 
 
@@ -345,6 +383,8 @@ def build_digest_sender(
     key_ring: Any = None,
     pacer: Any = None,
 ) -> DigestSender:
+    from datetime import timedelta
+
     from chorus.services.digest import DigestSender, Links, Pacer
     from chorus.store.digest_marks import DigestMarkStore
     from chorus.store.digest_runs import DigestRunStore
@@ -357,6 +397,7 @@ def build_digest_sender(
         pacer or Pacer(settings.per_sender_rate),
         runs=DigestRunStore(dynamodb, settings.table_name),
         links=Links(settings.public_base_url),
+        marker_lifetime=timedelta(days=settings.digest_marker_days),
     )
 
 
@@ -565,3 +606,25 @@ def email_feedback() -> FeedbackEvents:
     from chorus.edge.email_feedback import FeedbackEvents
 
     return FeedbackEvents(build_email_feedback_service(TableSettings.from_env()))
+
+
+# ---------------------------------------------------------------- retention
+
+
+def build_ledger_retention(
+    settings: RetentionSettings, *, dynamodb_client: DynamoDBClient | None = None
+) -> LedgerRetention:
+    from datetime import timedelta
+
+    from chorus.services.retention import LedgerRetention
+    from chorus.store.privacy import PersonalDataStore
+
+    return LedgerRetention(
+        PersonalDataStore(dynamodb_client or _dynamodb(), settings.table_name),
+        retention=timedelta(days=settings.ledger_retention_days),
+    )
+
+
+@cache
+def ledger_retention() -> LedgerRetention:
+    return build_ledger_retention(RetentionSettings.from_env())

@@ -14,6 +14,7 @@ from typing import Annotated, Self
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from chorus.domain.networks import Network, networks, profile_of
+from chorus.domain.privacy import DEFAULT_LEDGER_RETENTION
 
 
 class SettingsError(RuntimeError):
@@ -160,6 +161,8 @@ class WebSettings(
     # this region (never the request's Host header).
     public_base_url: str = Field(alias="PUBLIC_BASE_URL", default="", pattern=r"^(https?://[^/]+)?$")
     region: str = Field(validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"), default="")
+    # How long a visitor's keyed hash is kept, which is also how long the same visitor counts once.
+    visitor_hash_hours: int = Field(alias="VISITOR_HASH_RETENTION_HOURS", default=24, ge=1, le=168)
 
 
 class DigestPlannerSettings(TableSettings):
@@ -175,6 +178,8 @@ class DigestSenderSettings(TableSettings, LinkSettings):
     sender_concurrency: int = Field(alias="SENDER_CONCURRENCY", ge=1)
     # SES configuration set whose bounce and complaint events suppress the employee.
     ses_configuration_set: str | None = Field(alias="SES_CONFIGURATION_SET", default=None)
+    # How long after its week a "digest sent" marker is kept (a redelivered batch sends nothing twice).
+    digest_marker_days: int = Field(alias="DIGEST_MARKER_RETENTION_DAYS", default=60, ge=7, le=400)
 
     @property
     def per_sender_rate(self) -> float:
@@ -207,3 +212,11 @@ class ReportSettings(StorageSettings):
 
 class LifecycleSettings(TableSettings, ScheduleSettings):
     """The lifecycle function: withdraws deactivated employees (deletes schedules, not creates)."""
+
+
+class RetentionSettings(TableSettings):
+    """The daily retention job: how long the consent ledger stays whole before it is pseudonymised."""
+
+    ledger_retention_days: int = Field(
+        alias="LEDGER_RETENTION_DAYS", default=DEFAULT_LEDGER_RETENTION.days, ge=30, le=3653
+    )

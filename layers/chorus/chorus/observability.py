@@ -16,6 +16,7 @@ never traces), read by Powertools' own functions, so nothing here parses setting
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
@@ -27,6 +28,12 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 logger = Logger(service="chorus")
+
+# requests-oauthlib and oauthlib log whole token responses (access and refresh tokens) at DEBUG:
+# whatever level a function runs at (POWERTOOLS_LOG_LEVEL=DEBUG while investigating), they never do.
+OAUTH_LOGGERS = ("requests_oauthlib", "oauthlib")
+for _name in OAUTH_LOGGERS:
+    logging.getLogger(_name).setLevel(logging.WARNING)
 
 # The metrics Chorus records (CloudWatch namespace POWERTOOLS_METRICS_NAMESPACE, dimension
 # "service" plus the ones named here). The dashboard and any alarm name them as written here.

@@ -22,6 +22,7 @@ def fresh_runtime(function_env) -> Iterator[None]:
         bootstrap.report_requests,
         bootstrap.deactivations,
         bootstrap.email_feedback,
+        bootstrap.ledger_retention,
     )
     for runtime in runtimes:
         runtime.cache_clear()

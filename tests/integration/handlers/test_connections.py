@@ -15,6 +15,7 @@ import pytest
 import requests
 import responses
 
+import admin_api_handler
 import web_handler
 from chorus import bootstrap
 from chorus.adapters.secrets_keys import parse_key_ring
@@ -421,3 +422,25 @@ def test_the_callback_base_comes_from_configuration(public_base_url, region, api
 def test_without_a_configured_base_connecting_says_what_is_missing(region, api_id):
     with pytest.raises(ConnectFailed, match="PublicBaseUrl"):
         CallbackBase("", region).url(api_id, "$default")
+
+
+def test_a_callback_completed_after_deactivation_stores_no_tokens(world, provider):
+    """The employee started connecting, then left the company before the network sent them back:
+    the tokens the network hands over are dropped, never stored for someone who is gone."""
+    browser = Browser()
+    code, state = provider.authorize(press(browser, connect_link())["headers"]["Location"])
+    # When an admin deactivates them while they are on the network's consent screen
+    deactivate = http_event(
+        "POST",
+        f"/admin/employees/{employee_id(ADA)}/deactivate",
+        route="/admin/employees/{employee_id}/deactivate",
+        path_parameters={"employee_id": employee_id(ADA)},
+    )
+    assert admin_api_handler.lambda_handler(deactivate, FakeLambdaContext())["statusCode"] == 200
+    # And the network sends them back with a code
+    done = callback(browser, code=code, state=state)
+    # Then nothing is stored and they are told why
+    assert done["statusCode"] == 403
+    assert "no longer on your company" in done["body"]
+    assert connection_item(world) is None
+    assert [item for item in world["dynamodb"].scan(TableName=TABLE)["Items"] if "tokens" in item] == []

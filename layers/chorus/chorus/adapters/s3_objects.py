@@ -24,6 +24,12 @@ class StoredObject:
     chunks: Iterator[bytes]
 
 
+@dataclass(frozen=True)
+class ObjectVersion:
+    key: str
+    version_id: str
+
+
 class ObjectStore:
     def __init__(self, client: S3Client, bucket: str) -> None:
         self._client = client
@@ -52,6 +58,24 @@ class ObjectStore:
     def read(self, key: str) -> bytes:
         stored = self.open(key)
         return b"".join(stored.chunks)
+
+    def versions(self, prefix: str) -> Iterator[ObjectVersion]:
+        """Every stored version of every object under ``prefix`` (a versioned bucket keeps
+        overwritten and deleted objects as older versions), page by page."""
+        paginator = self._client.get_paginator("list_object_versions")
+        try:
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
+                for version in page.get("Versions", []):
+                    yield ObjectVersion(version["Key"], version["VersionId"])
+        except ClientError as exc:
+            raise ObjectStoreError(f"could not list s3://{self.bucket}/{prefix}") from exc
+
+    def delete_version(self, key: str, version_id: str) -> None:
+        """Deletes one version for good (not a delete marker); one already gone counts as done."""
+        try:
+            self._client.delete_object(Bucket=self.bucket, Key=key, VersionId=version_id)
+        except ClientError as exc:
+            raise ObjectStoreError(f"could not delete s3://{self.bucket}/{key}") from exc
 
     def presigned_put(self, key: str, content_type: str, expires_in: int) -> str:
         try:

@@ -21,6 +21,13 @@ class ConnectFailed(ChorusError):
     code = "connect_failed"
 
 
+class NotOnRoster(ConnectFailed):
+    """The employee was deactivated or erased while connecting: no token is stored for them."""
+
+    http_status = 403
+    code = "not_on_roster"
+
+
 @dataclass(frozen=True)
 class ClientCredentials:
     """The company's OAuth app on a network (or Chorus's app on a Mastodon server)."""

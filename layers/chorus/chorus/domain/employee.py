@@ -27,9 +27,15 @@ def normalise_email(raw: str) -> str:
     return raw.strip().lower()
 
 
-def employee_id_for(email: str) -> str:
-    """Stable id derived from the normalised email, so re-uploading a roster finds the same people."""
-    return "e-" + hashlib.sha256(normalise_email(email).encode()).hexdigest()[:20]
+def employee_id_for(email: str, generation: int = 0) -> str:
+    """Stable id derived from the normalised email, so re-uploading a roster finds the same people.
+
+    An erased employee's id is never given again: the same address on a later roster becomes the
+    next generation, a new employee (see chorus.store.catalog). Generation 0 is the id as it
+    always was."""
+    address = normalise_email(email)
+    source = address if generation == 0 else f"{address}\x00{generation}"
+    return "e-" + hashlib.sha256(source.encode()).hexdigest()[:20]
 
 
 class EmployeeRow(BaseModel):
@@ -74,13 +80,16 @@ EMPLOYEE_REQUIRED_COLUMNS = frozenset({"email", "name"})
 
 
 class Employee(BaseModel):
-    """An employee as stored. ``digest_opt_in`` is the employee's own choice: uploads never change it."""
+    """An employee as stored. ``digest_opt_in`` is the employee's own choice: uploads never change it.
+
+    Once erased, only the pseudonymous id, ``active`` (false) and ``erased_at`` remain: email and
+    name read as empty."""
 
     model_config = ConfigDict(frozen=True)
 
     employee_id: str
-    email: str
-    name: str
+    email: str = ""
+    name: str = ""
     groups: list[str] = Field(default_factory=list)
     timezone: str = DEFAULT_TIMEZONE
     locale: str = DEFAULT_LOCALE
@@ -95,6 +104,8 @@ class Employee(BaseModel):
     impact: dict[str, dict[str, int]] = Field(default_factory=dict)
     # When the address bounced for good (SES feedback): nothing is emailed to it any more.
     undeliverable_at: datetime | None = None
+    # When the employee's data was erased (an admin's erasure): a tombstone, never a person again.
+    erased_at: datetime | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -137,7 +148,7 @@ class Employee(BaseModel):
         return hashlib.sha256(canonical.encode()).hexdigest()
 
     def can_be_emailed(self) -> bool:
-        return self.undeliverable_at is None
+        return self.undeliverable_at is None and self.erased_at is None
 
     def wants_digest(self) -> bool:
         return self.active and self.digest_opt_in and self.can_be_emailed()
@@ -145,4 +156,4 @@ class Employee(BaseModel):
 
 # Fields the employee, the approval flow, scoring or email feedback own: an upload never sets
 # them, and they are not part of what tells an uploaded row changed.
-NOT_UPLOADED = frozenset({"digest_opt_in", "decided", "decided_versions", "impact", "undeliverable_at"})
+NOT_UPLOADED = frozenset({"digest_opt_in", "decided", "decided_versions", "impact", "undeliverable_at", "erased_at"})

@@ -65,6 +65,8 @@ class AwardOutcome(StrEnum):
     ALREADY_AWARDED = "already_awarded"
     # A click past its post's cap: counted as a visit, without points.
     OVER_CAP = "over_cap"
+    # The employee was erased between the batch's read and the award: nothing written.
+    ERASED = "erased"
 
 
 Post = tuple[str, str, str]

@@ -85,6 +85,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "points": "points",
         "out_of_stock": "out of stock",
         "redeem": "Redeem",
+        "my_data": "Your data",
+        "my_data_intro": "Everything Chorus holds about you for your company, in one file: your profile, "
+        "what you approved (the exact texts), your publications, points, rewards and visits per post.",
+        "download_my_data": "Download my data",
     },
     "fr": {
         "digest_subject": "Vos {count} contenus à partager cette semaine",
@@ -174,6 +178,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "points": "points",
         "out_of_stock": "épuisé",
         "redeem": "Échanger",
+        "my_data": "Vos données",
+        "my_data_intro": "Tout ce que Chorus conserve sur vous pour votre entreprise, en un fichier : votre "
+        "profil, ce que vous avez approuvé (les textes exacts), vos publications, points, récompenses et visites.",
+        "download_my_data": "Télécharger mes données",
     },
 }
 

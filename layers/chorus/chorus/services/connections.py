@@ -28,6 +28,7 @@ from chorus.domain.connection import (
     Connection,
     ConnectionStatus,
     Credentials,
+    NotOnRoster,
     Tokens,
 )
 from chorus.domain.content import Network
@@ -235,7 +236,12 @@ class ConnectionsService:
             token_version=1,
             connected_at=self._now(),
         )
-        self._records.save(connection, self._vault.seal(tokens.plaintext(), pending.employee_id, network.value))
+        try:
+            self._records.save(connection, self._vault.seal(tokens.plaintext(), pending.employee_id, network.value))
+        except NotOnRoster:
+            # Deactivated or erased between the start and the callback: the tokens are dropped.
+            logger.warning("connect refused: not active", employee_id=pending.employee_id, network=network.value)
+            raise
         logger.info("connected", employee_id=pending.employee_id, network=network.value)
         return pending
 

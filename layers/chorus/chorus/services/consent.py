@@ -462,6 +462,8 @@ class ConsentService:
         except NotFound:
             raise LinkRejected("this link is not valid any more") from None
         employee: Employee = state.employee
+        if employee.erased_at is not None:
+            raise LinkRejected("this link is not valid any more")
         approvals: list[Approval] = sorted(state.approvals, key=lambda approval: approval.publish_at)
         groups = set(employee.groups)
         listed = self._listings.list_active_content(100).items

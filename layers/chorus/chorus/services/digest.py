@@ -248,8 +248,10 @@ class DigestSender:
         *,
         runs: DigestRuns,
         links: Links,
+        marker_lifetime: timedelta = MARKER_LIFETIME,
         now: Callable[[], datetime] = clock.now,
     ) -> None:
+        self._marker_lifetime = marker_lifetime
         self._marks = marks
         self._runs = runs
         self._channel = channel
@@ -264,7 +266,8 @@ class DigestSender:
         failures = 0
         already_sent = 0
         for recipient in batch.recipients:
-            if not self._marks.claim_digest(recipient.employee_id, batch.week_id, batch.week_end + MARKER_LIFETIME):
+            expires_at = batch.week_end + self._marker_lifetime
+            if not self._marks.claim_digest(recipient.employee_id, batch.week_id, expires_at):
                 logger.info("digest already sent", employee_id=recipient.employee_id, week_id=batch.week_id)
                 already_sent += 1
                 continue

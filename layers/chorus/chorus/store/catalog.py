@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 
 from chorus import clock
 from chorus.domain.content import Content, ContentStatus
-from chorus.domain.employee import Employee
+from chorus.domain.employee import Employee, employee_id_for
 from chorus.domain.listing import Page
 from chorus.errors import NotFound, StoreError
 from chorus.store import keys
@@ -53,6 +53,8 @@ class _Write:
     fields: dict[str, Any]
     # Decides index attributes from what is stored (e.g. a retracted item leaves the listing).
     index_fields: Callable[[dict[str, Any] | None], tuple[dict[str, Any], list[str]]]
+    # For a profile found erased: the write of the same row as the next generation's employee.
+    successor: Callable[[dict[str, Any]], _Write] | None = None
 
 
 def _now() -> str:
@@ -160,6 +162,19 @@ class CatalogStore:
             raise NotFound(f"employee {employee_id} does not exist")
         return Employee.model_validate(item)
 
+    def employee_by_email(self, email: str) -> Employee | None:
+        """The employee a roster upload of this address would update now; once they are erased
+        (and nobody uploaded the address since), their tombstone. None if never uploaded."""
+        root = self._get(keys.employee_pk(employee_id_for(email)), keys.PROFILE)
+        if root is None or "erased_at" not in root:
+            return Employee.model_validate(root) if root else None
+        generation = int(root.get("generation", 1))
+        current = self._get(keys.employee_pk(employee_id_for(email, generation)), keys.PROFILE)
+        if current is not None:
+            return Employee.model_validate(current)
+        previous = self._get(keys.employee_pk(employee_id_for(email, generation - 1)), keys.PROFILE)
+        return Employee.model_validate(previous) if previous else None
+
     def deactivate_employee(self, employee: Employee) -> bool:
         """active -> inactive, leaving the digest roster. True if this call changed it.
 
@@ -212,17 +227,39 @@ class CatalogStore:
                 return {"GSI2PK": keys.ROSTER_ACTIVE, "GSI2SK": employee.employee_id}, []
             return {}, ["GSI2PK", "GSI2SK"]
 
+        def successor(erased: dict[str, Any]) -> _Write:
+            # The erased profile at the address's first id says which generation is current: the
+            # row becomes that employee (a new one), never the erased one again.
+            generation = int(erased.get("generation", 1))
+            return self._employee_write(
+                employee.model_copy(update={"employee_id": employee_id_for(employee.email, generation)})
+            )
+
         return _Write(
             key={"PK": keys.employee_pk(employee.employee_id), "SK": keys.PROFILE},
             fingerprint=employee.fingerprint(),
             fields=fields,
             index_fields=index_fields,
+            successor=successor,
         )
 
     # ------------------------------------------------------------------ upsert engine
     def _classify(self, writes: list[_Write]) -> tuple[list[UpsertResult], list[tuple[_Write, dict[str, Any] | None]]]:
-        """One BatchGetItem: which writes are new, changed (to write) or unchanged (skipped)."""
+        """One BatchGetItem: which writes are new, changed (to write) or unchanged (skipped).
+
+        A row whose profile is erased is the next generation's employee: those rows are read
+        again under that employee's key (a second BatchGetItem only when there are such rows)."""
         stored = self._read_versions([write.key for write in writes])
+        successors = {
+            index: write.successor(current)
+            for index, write in enumerate(writes)
+            if write.successor is not None
+            and (current := stored.get(_key_id(write.key))) is not None
+            and "erased_at" in current
+        }
+        if successors:
+            stored.update(self._read_versions([write.key for write in successors.values()]))
+            writes = [successors.get(index, write) for index, write in enumerate(writes)]
         results: list[UpsertResult] = []
         changed: list[tuple[_Write, dict[str, Any] | None]] = []
         for write in writes:
@@ -292,6 +329,9 @@ class CatalogStore:
         else:
             condition = "#version = :expected"
             values[":expected"] = stored.get("version", 0)
+            if entity == "employee":
+                # An upload never writes into an erased profile (it would bring the person back).
+                condition += " AND attribute_not_exists(erased_at)"
         return {
             "TableName": self._table,
             "Key": to_dynamo(write.key),
@@ -306,7 +346,7 @@ class CatalogStore:
             self._client,
             self._table,
             item_keys,
-            projection="PK, SK, fingerprint, #version, #status",
+            projection="PK, SK, fingerprint, #version, #status, erased_at, generation",
             names={"#version": "version", "#status": "status"},
             consistent=True,
         )

@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from chorus.domain.connection import Connection, ConnectionStatus
+from chorus.domain.connection import Connection, ConnectionStatus, NotOnRoster
 from chorus.domain.content import Network
 from chorus.domain.lengths import InstanceLimits
 from chorus.errors import StoreError
 from chorus.store import keys
 from chorus.store.codec import from_dynamo, to_dynamo
+from chorus.store.transactions import Guarded, TransactionRefused, write_transaction
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -46,6 +47,9 @@ class StoredConnection:
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
+
+# What the save's condition on the profile failing means.
+_NOT_ACTIVE = "employee not active"
 
 # A server's limits are kept this long after they were last asked for (TTL), so an unreachable
 # server still gets its last known limit rather than the default.
@@ -123,6 +127,9 @@ class ConnectionStore:
 
     # ------------------------------------------------------------------ connections
     def save(self, connection: Connection, ciphertext: bytes) -> None:
+        """Stores the sealed tokens, on condition that the employee is still active (one
+        transaction): a connection completed after a deactivation or an erasure stores nothing
+        (NotOnRoster), and one stored before it is deleted by the withdrawal that follows."""
         item: dict[str, Any] = {
             "PK": keys.employee_pk(connection.employee_id),
             "SK": keys.connection_sk(connection.network.value),
@@ -134,10 +141,24 @@ class ConnectionStore:
             # Sparse listing by expiry: the sweeper reminds and expires without a Scan.
             item["GSI2PK"] = keys.CONNECTION_EXPIRY
             item["GSI2SK"] = f"{_iso(connection.expires_at)}#{connection.employee_id}#{connection.network.value}"
+        employee_active = {
+            "ConditionCheck": {
+                "TableName": self._table,
+                "Key": to_dynamo({"PK": keys.employee_pk(connection.employee_id), "SK": keys.PROFILE}),
+                "ConditionExpression": "active = :yes",
+                "ExpressionAttributeValues": {":yes": {"BOOL": True}},
+            }
+        }
+        actions: list[Guarded[str]] = [
+            Guarded({"Put": {"TableName": self._table, "Item": to_dynamo(item)}}),
+            Guarded(employee_active, _NOT_ACTIVE),
+        ]
         try:
-            self._client.put_item(TableName=self._table, Item=to_dynamo(item))
-        except ClientError as exc:
-            raise StoreError("could not save the connection") from exc
+            write_transaction(self._client, actions, failure="could not save the connection")
+        except TransactionRefused as refused:
+            if refused.refused(_NOT_ACTIVE):
+                raise NotOnRoster("you are no longer on your company's roster; nothing was connected") from refused
+            raise StoreError("could not save the connection; try again") from refused
 
     def get(self, employee_id: str, network: Network) -> StoredConnection | None:
         try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -191,6 +191,7 @@ class DecisionStore:
                 put["ExpressionAttributeNames"] = {"#status": "status"}
                 put["ExpressionAttributeValues"] = to_dynamo(values)
             actions.append(Guarded({"Put": put}, _ALREADY_DECIDED))
+            actions.append(Guarded(self._ledger_pointer(item["PK"], item["SK"], approval.approved_at)))
         if daily_limit:
             actions.extend(Guarded(self._count_for_day(approval, daily_limit), _LIMIT) for approval in approvals)
         actions.append(Guarded(self._mark_decided(employee_id, content_id, version), _INACTIVE))
@@ -220,6 +221,7 @@ class DecisionStore:
         self._decide(
             [
                 Guarded(decline_put, _ALREADY_DECIDED),
+                Guarded(self._ledger_pointer(item["PK"], item["SK"], decline.declined_at)),
                 Guarded(
                     self._mark_decided(decline.employee_id, decline.content_id, decline.content_version), _INACTIVE
                 ),
@@ -287,6 +289,12 @@ class DecisionStore:
                 ),
             }
         }
+
+    def _ledger_pointer(self, pk: str, sk: str, decided_at: datetime) -> dict[str, Any]:
+        """Where the retention job finds this record once it is old enough to pseudonymise."""
+        day = decided_at.astimezone(UTC).date().isoformat()
+        pointer = {"PK": keys.ledger_day_pk(day), "SK": keys.ledger_pointer_sk(pk, sk), "entity": "ledger_pointer"}
+        return {"Put": {"TableName": self._table, "Item": to_dynamo(pointer)}}
 
     def _content_is(self, content_id: str, version: int) -> dict[str, Any]:
         return {

@@ -61,7 +61,7 @@ class DigestMarkStore:
                 TableName=self._table,
                 Key=to_dynamo({"PK": keys.employee_pk(employee_id), "SK": keys.PROFILE}),
                 UpdateExpression="SET digest_opt_in = :no, unsubscribed_at = :now, #v = #v + :one",
-                ConditionExpression="attribute_exists(PK)",
+                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(erased_at)",
                 ExpressionAttributeNames={"#v": "version"},
                 ExpressionAttributeValues=to_dynamo({":no": False, ":now": iso_seconds(clock.now()), ":one": 1}),
             )

@@ -34,12 +34,16 @@ def digest_run_pk(week_id: str) -> str:
     return f"DIGESTRUN#{week_id}"
 
 
+DECLINE_PREFIX = "DECLINE#"
+APPROVAL_PREFIX = "APPROVAL#"
+
+
 def decline_sk(content_id: str) -> str:
-    return f"DECLINE#{content_id}"
+    return f"{DECLINE_PREFIX}{content_id}"
 
 
 def approval_sk(content_id: str, network: str) -> str:
-    return f"APPROVAL#{content_id}#{network}"
+    return f"{APPROVAL_PREFIX}{content_id}#{network}"
 
 
 def approvals_of(content_id: str) -> str:
@@ -162,6 +166,21 @@ CENSUS_TOTAL = "TOTAL"
 
 def census_page_sk(number: int) -> str:
     return f"GROUPS#{number:04d}"
+
+
+# The consent ledger by day: a pointer per approval or decline recorded that day (UTC), so the
+# retention job finds what to pseudonymise without a Scan; the job's progress is one item.
+def ledger_day_pk(day: str) -> str:
+    return f"LEDGER#{day}"
+
+
+def ledger_pointer_sk(pk: str, sk: str) -> str:
+    return f"{pk}|{sk}"
+
+
+LEDGER_RETENTION_CURSOR = "RETENTION#ledger"
+# Where the one-off scan that gives records from before the pointers theirs has got to.
+LEDGER_BACKFILL = "RETENTION#ledger-backfill"
 
 
 # The sandbox network's feed (the demo's and tests' network): one partition, a post per key.

@@ -1,13 +1,14 @@
 """DynamoDB access for tracked links (LINK#code / META) and their counted clicks (LINK#code / CLICK#visitor).
 
 The link item is written by the approval transaction; this module only reads it. A click is one
-conditional PutItem: the same visitor counts at most once per ``CLICK_WINDOW``, and the item
-expires (TTL) when the window ends. The scoring function picks clicks up from the table's stream.
+conditional PutItem: the same visitor counts at most once per window (``CLICK_WINDOW`` unless the
+template's VisitorHashRetentionHours says otherwise), and the item expires (TTL) when it ends.
+The scoring function picks clicks up from the table's stream.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
@@ -23,9 +24,11 @@ if TYPE_CHECKING:
 
 
 class LinkStore:
-    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+    def __init__(self, client: DynamoDBClient, table_name: str, *, window: timedelta = CLICK_WINDOW) -> None:
+        """``window``: how long a visitor counts once, and so how long their keyed hash is kept."""
         self._client = client
         self._table = table_name
+        self._window = window
 
     def get(self, code: str) -> TrackedLink | None:
         # Eventually consistent: a link is written once at approval, long before anyone clicks it.
@@ -55,7 +58,7 @@ class LinkStore:
             "network": link.network.value,
             "campaign": link.campaign,
             "clicked_at": clicked_at.isoformat(timespec="seconds"),
-            "expires_at": int((clicked_at + CLICK_WINDOW).timestamp()),  # TTL
+            "expires_at": int((clicked_at + self._window).timestamp()),  # TTL
         }
         try:
             self._client.put_item(

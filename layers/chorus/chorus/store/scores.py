@@ -74,6 +74,7 @@ class _Refusal(Enum):
     CLICK_CAP = "click cap"  # the post reached its click cap
     SCORE_CHANGED = "score changed"  # an overall score is no longer what was read before the award
     CHUNK_WRITTEN = "chunk written"  # this chunk of group items was written by an earlier attempt
+    ERASED = "erased"  # the employee was erased since the award was read: nothing is written
 
 
 _COUNTERS = {AwardKind.APPROVED: "approvals", AwardKind.PUBLISHED: "publications", AwardKind.CLICK: "clicks"}
@@ -161,6 +162,8 @@ class ScoreStore:
                 written = self._written_chunks(award.event_id) if recorded else set()
                 self._write_group_chunks(award, recorded, written=written)
                 return AwardOutcome.ALREADY_AWARDED
+            if refusal.refused(_Refusal.ERASED):
+                return AwardOutcome.ERASED
             if refusal.refused(_Refusal.CLICK_CAP):
                 return AwardOutcome.OVER_CAP
             if not refusal.refused(_Refusal.SCORE_CHANGED) and not _RETRYABLE.intersection(refusal.codes):
@@ -222,7 +225,6 @@ class ScoreStore:
                     ),
                 }
             },
-            self._weekly_impact(award),
         ]
         scores = [
             self._score_update(
@@ -282,6 +284,7 @@ class ScoreStore:
         }
         return [
             Guarded(marker, _Refusal.ALREADY_AWARDED),
+            Guarded(self._weekly_impact(award), _Refusal.ERASED),
             *(Guarded(score, _Refusal.SCORE_CHANGED) for score in scores),
             *(Guarded(action) for action in rest),
             *(Guarded(item) for item in group_items[:taken]),
@@ -450,6 +453,8 @@ class ScoreStore:
                 "TableName": self._table,
                 "Key": to_dynamo({"PK": keys.employee_pk(award.employee_id), "SK": keys.PROFILE}),
                 "UpdateExpression": "ADD #points :points, #clicks :clicks",
+                # An award read before an erasure and written after it adds nothing to the tombstone.
+                "ConditionExpression": "attribute_not_exists(erased_at)",
                 "ExpressionAttributeNames": {"#points": f"impact_{week}_points", "#clicks": f"impact_{week}_clicks"},
                 "ExpressionAttributeValues": to_dynamo({":points": award.points, ":clicks": clicks}),
             }
@@ -797,7 +802,7 @@ class ScoringLookups:
         wanted += [{"PK": keys.employee_pk(e), "SK": keys.points_sk(event)} for e, event in sorted(set(clicks))]
         context = Context(employees={}, hidden=set(), contents={})
         for item in batch_get(self._client, self._table, wanted):
-            if item.get("entity") == "employee":
+            if item.get("entity") == "employee" and "erased_at" not in item:  # the erased earn nothing
                 employee = Employee.model_validate(item)
                 context.employees[employee.employee_id] = employee
                 if item.get("leaderboard_hidden"):

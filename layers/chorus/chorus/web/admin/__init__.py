@@ -18,7 +18,9 @@ from chorus.web.http_errors import register_error_handlers
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
+    from chorus.services.data_export import DataExport
     from chorus.services.digest import DigestPlanner
+    from chorus.services.erasure import ErasureService
     from chorus.services.ingest import IngestService
     from chorus.services.lifecycle import LifecycleService
     from chorus.services.points_reports import PointsReportService
@@ -46,6 +48,8 @@ class AdminDependencies:
     ingest: IngestService
     retraction: RetractionService
     lifecycle: LifecycleService
+    erasure: ErasureService
+    exports: DataExport
     planner: DigestPlanner
     scoring: ScoringService
     reports: PointsReportService
@@ -64,7 +68,9 @@ def build_admin_app(deps: AdminDependencies) -> APIGatewayHttpResolver:
     app.include_router(digests_router(deps.planner), prefix="/admin/digests")
     app.include_router(scores_router(deps.scoring, deps.reports), prefix="/admin")
     app.include_router(rewards_router(deps.rewards), prefix="/admin")
-    app.include_router(employees_router(deps.ingest, deps.lifecycle), prefix="/admin/employees")
+    app.include_router(
+        employees_router(deps.ingest, deps.lifecycle, deps.erasure, deps.exports), prefix="/admin/employees"
+    )
     app.include_router(uploads_router(deps.objects, deps.upload_url_ttl_seconds), prefix="/admin")
     app.include_router(alerts_router(deps.alerts), prefix="/admin/alerts")
     register_error_handlers(app)

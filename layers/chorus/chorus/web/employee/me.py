@@ -1,7 +1,9 @@
-"""/me?t=...: the employee's own page (pending, scheduled with Cancel, published)."""
+"""/me?t=...: the employee's own page (pending, scheduled with Cancel, published), and their
+data: GET shows the "Download my data" button, its POST answers the file."""
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import TYPE_CHECKING, Any
 
@@ -19,14 +21,17 @@ if TYPE_CHECKING:
 
     from chorus.domain.approval import Approval
     from chorus.services.consent import ConsentService
+    from chorus.services.data_export import DataExport
     from chorus.services.rewards import RewardService
     from chorus.services.scoring import ScoringService
 
-ACTIONS = ("hide", "show", "redeem", "cancel")
+ACTIONS = ("hide", "show", "redeem", "cancel", "download")
 ME_FORM = FormSpec(single=frozenset({"form", "action", "content", "network", "reward", "key"}))
 
 
-def me_router(consent: ConsentService, scoring: ScoringService, rewards: RewardService) -> APIGatewayHttpRouter:
+def me_router(
+    consent: ConsentService, scoring: ScoringService, rewards: RewardService, exports: DataExport
+) -> APIGatewayHttpRouter:
     from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
@@ -104,6 +109,8 @@ def me_router(consent: ConsentService, scoring: ScoringService, rewards: RewardS
         if action not in ACTIONS:
             raise FormRejected("this form was not sent from the page; nothing was recorded")
         consent.check_form(claims, form.one("form"), action)
+        if action == "download":
+            return download(exports.document(claims.employee_id))
         try:
             if action in {"hide", "show"}:
                 scoring.hide(claims.employee_id, action == "hide")
@@ -120,3 +127,15 @@ def me_router(consent: ConsentService, scoring: ScoringService, rewards: RewardS
         return Response(status_code=303, headers={"Location": f"/me?t={token}"}, body="")
 
     return router
+
+
+def download(document: dict[str, Any]) -> Response[str]:
+    from aws_lambda_powertools.event_handler import Response
+
+    day = str(document["generated_at"])[:10]
+    return Response(
+        status_code=200,
+        content_type="application/json; charset=utf-8",
+        body=json.dumps(document, ensure_ascii=False, indent=2, default=str),
+        headers={"Content-Disposition": f'attachment; filename="chorus-my-data-{day}.json"'},
+    )
