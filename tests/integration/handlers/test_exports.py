@@ -12,12 +12,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+import requests
+
 import admin_api_handler
+import reports_handler
 import scoring_handler
 import web_handler
 from chorus.adapters.secrets_keys import parse_key_ring
 from chorus.domain.magic_links import activity_scope, form_subject, sign_form, sign_link
 from tests.conftest import MAGIC_LINK_SECRET, TABLE
+from tests.integration.handlers.test_points_reports import call, queued
 from tests.support.http_events import http_event
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.seed import content_id, employee_id, seed
@@ -69,9 +73,15 @@ def test_reports_and_leaderboards_name_people_without_addresses(aws):
     for person in PEOPLE:
         approve(person)
     assert scoring_handler.lambda_handler(stream.event_for("ScoringFunction", "TableChanges"), FakeLambdaContext())
-    # When an admin exports the month's report as CSV and JSON, and reads the leaderboard
-    exported = admin_get("/admin/reports", {"period": "month", "format": "csv"})["body"]
-    document = admin_get("/admin/reports", {"period": "month"})["body"]
+    # When an admin exports the month's report (CSV and JSON files, produced in the background),
+    # and reads the leaderboard
+    status, accepted, _ = call("POST", "/admin/exports", body='{"period": "month"}')
+    assert status == 202
+    [message] = queued(aws)
+    assert reports_handler.lambda_handler({"Records": [message]}, FakeLambdaContext()) == {"batchItemFailures": []}
+    files = call("GET", accepted["location"])[1]["files"]
+    exported = requests.get(files["csv"]["url"], timeout=5).content.decode()
+    document = requests.get(files["json"]["url"], timeout=5).content.decode()
     board = admin_get("/admin/leaderboard", {"period": "month"})["body"]
     # Then no address is in any of them
     for text in (exported, document, board):

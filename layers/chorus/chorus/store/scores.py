@@ -257,7 +257,8 @@ class ScoreStore:
         click = []
         if award.kind is AwardKind.CLICK and award.content_id and award.network:
             click.append(Guarded(self._count_click(award, click_cap), _Refusal.CLICK_CAP))
-        taken = min(len(group_items), MAX_TRANSACTION_ITEMS - 1 - len(scores) - len(rest) - len(click))
+        # Besides the group items: the ledger entry, the weekly impact, the scores, the rest, the click.
+        taken = min(len(group_items), MAX_TRANSACTION_ITEMS - 2 - len(scores) - len(rest) - len(click))
         ledger = {
             "PK": pk,
             "SK": keys.points_sk(award.event_id),
