@@ -26,7 +26,8 @@ NOT_DOWNLOADED = frozenset(
 # proof of consent (who by pseudonymous id, what by hash and snapshot, when, where it went), not
 # the words. Attributes set to a neutral value (the record model needs them), then removed.
 APPROVAL_NEUTRAL_VALUES = {"text": "", "user_agent": "", "timezone": "UTC"}
-APPROVAL_REMOVED = ("external_post_url",)
+# A network's error text may echo the post or the member's handle: those go too.
+APPROVAL_REMOVED = ("external_post_url", "failure_reason", "last_failure", "cancel_reason")
 
 
 @dataclass(frozen=True)

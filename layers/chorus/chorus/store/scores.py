@@ -698,10 +698,17 @@ class ScoreStore:
                     "TableName": self._table,
                     "Key": to_dynamo({"PK": pk, "SK": str(item["SK"])}),
                     "UpdateExpression": expression,
+                    # A score deleted in the meantime (an erasure) is not recreated as a bare item
+                    # on a board, which every reader of the board would then trip over.
+                    "ConditionExpression": "attribute_exists(PK)",
                 }
                 if values:
                     request["ExpressionAttributeValues"] = values
-                self._client.update_item(**request)
+                try:
+                    self._client.update_item(**request)
+                except ClientError as exc:
+                    if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                        raise
         except ClientError as exc:
             raise StoreError("could not change leaderboard visibility") from exc
 
