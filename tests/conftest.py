@@ -38,6 +38,7 @@ ACCOUNT = "123456789012"
 SECRET = "chorus-test-magic-links"
 SCHEDULE_GROUP = "chorus-test-posts"
 DIGEST_QUEUE_URL = f"https://sqs.eu-west-1.amazonaws.com/{ACCOUNT}/chorus-test-digests"
+DIGEST_PLAN_QUEUE_URL = f"https://sqs.eu-west-1.amazonaws.com/{ACCOUNT}/chorus-test-digest-pages"
 ENVIRONMENT = {
     "TABLE_NAME": TABLE,
     "UPLOADS_BUCKET": BUCKET,
@@ -48,6 +49,7 @@ ENVIRONMENT = {
     "POWERTOOLS_SERVICE_NAME": "chorus",
     "POWERTOOLS_METRICS_NAMESPACE": "Chorus/test",
     "DIGEST_QUEUE_URL": DIGEST_QUEUE_URL,
+    "DIGEST_PLAN_QUEUE_URL": DIGEST_PLAN_QUEUE_URL,
     "DIGEST_TIMEZONE": "Europe/Paris",
     "SCHEDULE_GROUP": SCHEDULE_GROUP,
     "PUBLISHER_ARN": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:chorus-test-publisher",
@@ -93,6 +95,7 @@ def _create_resources() -> dict[str, Any]:
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
     sqs = boto3.client("sqs")
     sqs.create_queue(QueueName="chorus-test-digests")
+    sqs.create_queue(QueueName="chorus-test-digest-pages")
     secrets = boto3.client("secretsmanager")
     secrets.create_secret(Name=SECRET, SecretString=MAGIC_LINK_SECRET)
     scheduler = boto3.client("scheduler")

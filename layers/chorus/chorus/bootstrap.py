@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from chorus.adapters.secrets_keys import SecretsKeyRing
     from chorus.edge.deactivations import Deactivations
     from chorus.edge.digest_batches import DigestBatches
+    from chorus.edge.digest_pages import DigestPages
     from chorus.edge.email_feedback import FeedbackEvents
     from chorus.edge.schedules import ScheduledPosts
     from chorus.edge.score_stream import ScoreStream
@@ -316,17 +317,21 @@ def build_digest_planner(
     from chorus.store.digest_runs import DigestRunStore
 
     dynamodb = dynamodb_client or _dynamodb()
+    sqs = sqs_client or _client("sqs")
     return DigestPlanner(
         CatalogStore(dynamodb, settings.table_name),
-        MessageQueue(sqs_client or _client("sqs"), settings.digest_queue_url),
+        MessageQueue(sqs, settings.digest_queue_url),
+        MessageQueue(sqs, settings.digest_plan_queue_url),
         runs=DigestRunStore(dynamodb, settings.table_name),
         timezone=settings.digest_timezone,
     )
 
 
 @cache
-def digest_planner() -> DigestPlanner:
-    return build_digest_planner(DigestPlannerSettings.from_env())
+def digest_pages() -> DigestPages:
+    from chorus.edge.digest_pages import DigestPages
+
+    return DigestPages(build_digest_planner(DigestPlannerSettings.from_env()))
 
 
 def build_digest_sender(
@@ -338,6 +343,7 @@ def build_digest_sender(
     pacer: Any = None,
 ) -> DigestSender:
     from chorus.services.digest import DigestSender, Links, Pacer
+    from chorus.store.catalog import CatalogStore
     from chorus.store.digest_marks import DigestMarkStore
     from chorus.store.digest_runs import DigestRunStore
 
@@ -347,6 +353,7 @@ def build_digest_sender(
         _email_channel(settings, sesv2_client),
         key_ring or _key_ring(settings.magic_link_secret_id, None),
         pacer or Pacer(settings.per_sender_rate),
+        contents=CatalogStore(dynamodb, settings.table_name),
         runs=DigestRunStore(dynamodb, settings.table_name),
         links=Links(settings.public_base_url),
     )
