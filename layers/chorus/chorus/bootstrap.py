@@ -314,6 +314,7 @@ def build_digest_planner(
     from chorus.adapters.sqs_queue import MessageQueue
     from chorus.services.digest import DigestPlanner
     from chorus.store.catalog import CatalogStore
+    from chorus.store.digest_marks import DigestMarkStore
     from chorus.store.digest_runs import DigestRunStore
 
     dynamodb = dynamodb_client or _dynamodb()
@@ -322,6 +323,7 @@ def build_digest_planner(
         CatalogStore(dynamodb, settings.table_name),
         MessageQueue(sqs, settings.digest_queue_url),
         MessageQueue(sqs, settings.digest_plan_queue_url),
+        impacts=DigestMarkStore(dynamodb, settings.table_name),
         runs=DigestRunStore(dynamodb, settings.table_name),
         timezone=settings.digest_timezone,
     )

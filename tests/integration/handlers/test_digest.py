@@ -295,12 +295,14 @@ def test_the_digest_shows_last_weeks_impact(aws):
 
     seed(aws, CONTENT[:1], EMPLOYEES[:1])
     last_week = week_key(datetime.now(UTC) - timedelta(days=7))
-    aws["dynamodb"].update_item(
+    aws["dynamodb"].put_item(
         TableName="chorus-test-table",
-        Key={"PK": {"S": f"EMP#{employee_id('ada@example.com')}"}, "SK": {"S": "PROFILE"}},
-        UpdateExpression="SET #p = :p, #c = :c",
-        ExpressionAttributeNames={"#p": f"impact_{last_week}_points", "#c": f"impact_{last_week}_clicks"},
-        ExpressionAttributeValues={":p": {"N": "35"}, ":c": {"N": "12"}},
+        Item={
+            "PK": {"S": f"EMP#{employee_id('ada@example.com')}"},
+            "SK": {"S": f"IMPACT#{last_week}"},
+            "points": {"N": "35"},
+            "clicks": {"N": "12"},
+        },
     )
     run_digest(aws)
     [message] = sent_messages()

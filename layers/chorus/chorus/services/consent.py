@@ -88,9 +88,15 @@ class DecisionRecords(Protocol):
     def employee_state(self, employee_id: str) -> Any: ...
     def current_content(self, content_id: str) -> Content | None: ...
     def record_approvals(
-        self, approvals: list[Approval], previous_revisions: dict[Network, int], content_id: str, daily_limit: int
+        self,
+        approvals: list[Approval],
+        previous_revisions: dict[Network, int],
+        content_id: str,
+        daily_limit: int,
+        *,
+        content_ends_at: datetime | None,
     ) -> None: ...
-    def record_decline(self, decline: Decline) -> None: ...
+    def record_decline(self, decline: Decline, *, content_ends_at: datetime | None) -> None: ...
     def release_day_slot(self, approval: Approval) -> None: ...
 
 
@@ -298,7 +304,9 @@ class ConsentService:
         content = self._content_as_shown(content_id, request.content_version)
         approvals = self._approvals(claims.employee_id, content, request, now)
         # Recorded first: a schedule never exists without its consent record.
-        self._records.record_approvals(approvals, request.previous_revisions, content_id, self._daily_limit)
+        self._records.record_approvals(
+            approvals, request.previous_revisions, content_id, self._daily_limit, content_ends_at=content.ends_at
+        )
         for approval in approvals:
             try:
                 self._scheduler.schedule_once(
@@ -419,7 +427,8 @@ class ConsentService:
                 reason=reason,
                 declined_at=self._now(),
                 content_version=content.version,
-            )
+            ),
+            content_ends_at=content.ends_at,
         )
         logger.info("declined", employee_id=claims.employee_id, content_id=claims.content_id)
 

@@ -92,6 +92,10 @@ class DigestRuns(Protocol):
     def run(self, week_id: str) -> DigestRun: ...
 
 
+class Impacts(Protocol):
+    def weekly_impacts(self, employee_ids: Sequence[str], week: str) -> dict[str, tuple[int, int]]: ...
+
+
 class ContentReader(Protocol):
     def get_contents(self, content_ids: Sequence[str]) -> list[Content]: ...
 
@@ -196,10 +200,12 @@ class DigestPlanner:
         queue: BatchQueue,
         plan_queue: BatchQueue,
         *,
+        impacts: Impacts,
         runs: DigestRuns,
         timezone: str,
     ) -> None:
         self._listings = listings
+        self._impacts = impacts
         self._queue = queue
         self._plan_queue = plan_queue
         self._runs = runs
@@ -247,10 +253,9 @@ class DigestPlanner:
         roster = self._listings.active_roster_page(ROSTER_PAGE_SIZE, message.start)
         # The middle of the previous week: its ISO week whatever the zone's offset from UTC.
         last_week = week_key(week.start - timedelta(days=4))
-        builder = BatchBuilder(week)
         unsubscribed = 0
         nothing_to_share = 0
-        recipients = 0
+        chosen_for: list[tuple[Employee, list[Content]]] = []
         for employee in roster.items:
             if not employee.wants_digest():
                 unsubscribed += 1
@@ -259,8 +264,12 @@ class DigestPlanner:
             if not chosen:
                 nothing_to_share += 1
                 continue
-            recipients += 1
-            builder.add(_recipient(employee, chosen, last_week))
+            chosen_for.append((employee, chosen))
+        recipients = len(chosen_for)
+        impacts = self._impacts.weekly_impacts([employee.employee_id for employee, _ in chosen_for], last_week)
+        builder = BatchBuilder(week)
+        for employee, chosen in chosen_for:
+            builder.add(_recipient(employee, chosen, impacts.get(employee.employee_id, (0, 0))))
         builder.close()
         if builder.bodies:
             self._queue.send_all(builder.bodies)
@@ -293,11 +302,11 @@ class DigestPlanner:
         return PagePlanned(claim, counts, len(builder.bodies))
 
 
-def _recipient(employee: Employee, chosen: list[Content], last_week: str) -> Recipient:
-    impact = employee.impact.get(last_week, {})
+def _recipient(employee: Employee, chosen: list[Content], last_week_impact: tuple[int, int]) -> Recipient:
+    points, clicks = last_week_impact
     return Recipient(
-        last_week_points=impact.get("points", 0),
-        last_week_clicks=impact.get("clicks", 0),
+        last_week_points=points,
+        last_week_clicks=clicks,
         employee_id=employee.employee_id,
         email=employee.email,
         name=employee.name,

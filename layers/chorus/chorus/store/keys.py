@@ -31,6 +31,10 @@ def digest_run_pk(week_id: str) -> str:
     return f"DIGESTRUN#{week_id}"
 
 
+def impact_sk(week: str) -> str:
+    return f"IMPACT#{week}"
+
+
 def digest_page_sk(run_id: str, page: int) -> str:
     return f"PAGE#{run_id}#{page:07d}"
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,8 @@ class _Refusal(Enum):
     CLICK_CAP = "click cap"  # the post reached its click cap
 
 
+# A week's impact item outlives the week after it, when the digest shows it, then TTL removes it.
+IMPACT_LIFETIME = timedelta(days=28)
 _COUNTERS = {AwardKind.APPROVED: "approvals", AwardKind.PUBLISHED: "publications", AwardKind.CLICK: "clicks"}
 
 
@@ -168,17 +170,24 @@ class ScoreStore:
         }
 
     def _weekly_impact(self, award: Award) -> dict[str, Any]:
-        """Points and visits per ISO week on the profile, which the digest planner already reads
-        from the roster index: last week's impact costs the digest no extra call."""
+        """Points and visits of the week, in an item of their own beside the profile (the profile
+        stays bounded): the digest reads last week's, then TTL removes it."""
         week = week_key(award.occurred_at)
         clicks = 1 if award.kind is AwardKind.CLICK else 0
+        expires_at = award.occurred_at + IMPACT_LIFETIME
         return {
             "Update": {
                 "TableName": self._table,
-                "Key": to_dynamo({"PK": keys.employee_pk(award.employee_id), "SK": keys.PROFILE}),
-                "UpdateExpression": "ADD #points :points, #clicks :clicks",
-                "ExpressionAttributeNames": {"#points": f"impact_{week}_points", "#clicks": f"impact_{week}_clicks"},
-                "ExpressionAttributeValues": to_dynamo({":points": award.points, ":clicks": clicks}),
+                "Key": to_dynamo({"PK": keys.employee_pk(award.employee_id), "SK": keys.impact_sk(week)}),
+                "UpdateExpression": "ADD points :points, clicks :clicks SET entity = :entity, expires_at = :expires",
+                "ExpressionAttributeValues": to_dynamo(
+                    {
+                        ":points": award.points,
+                        ":clicks": clicks,
+                        ":entity": "impact",
+                        ":expires": int(expires_at.timestamp()),
+                    }
+                ),
             }
         }
 
