@@ -143,6 +143,7 @@ bench: $(VENV_STAMP) ## Print benchmark figures (import time, AWS calls of inges
 	$(PY) -m bench.import_time
 	$(PY) -m bench.ingest_scale --rows $(BENCH_ROWS)
 	$(PY) -m bench.consent_calls --employees $(BENCH_ROWS)
+	$(PY) -m bench.digest_scale --employees 5000
 	$(PY) -m bench.due_posts --posts 1000
 	$(PY) -m bench.leaderboard_scale
 
