@@ -47,6 +47,7 @@ def publish_queue_url(name: str) -> str:
     return f"https://sqs.eu-west-1.amazonaws.com/{ACCOUNT}/chorus-test-publish-{name}"
 
 
+DIGEST_PLAN_QUEUE_URL = f"https://sqs.eu-west-1.amazonaws.com/{ACCOUNT}/chorus-test-digest-pages"
 ENVIRONMENT = {
     "TABLE_NAME": TABLE,
     "UPLOADS_BUCKET": BUCKET,
@@ -58,6 +59,7 @@ ENVIRONMENT = {
     "POWERTOOLS_METRICS_NAMESPACE": "Chorus/test",
     "DIGEST_QUEUE_URL": DIGEST_QUEUE_URL,
     "REPORT_QUEUE_URL": REPORT_QUEUE_URL,
+    "DIGEST_PLAN_QUEUE_URL": DIGEST_PLAN_QUEUE_URL,
     "DIGEST_TIMEZONE": "Europe/Paris",
     "SCHEDULE_GROUP": SCHEDULE_GROUP,
     "PUBLISH_QUEUE_ARNS": ",".join(
@@ -112,6 +114,7 @@ def _create_resources() -> dict[str, Any]:
     sqs.create_queue(QueueName="chorus-test-reports")
     for name in (*PUBLISH_QUEUES, "shared"):
         sqs.create_queue(QueueName=f"chorus-test-publish-{name}")
+    sqs.create_queue(QueueName="chorus-test-digest-pages")
     secrets = boto3.client("secretsmanager")
     secrets.create_secret(Name=SECRET, SecretString=MAGIC_LINK_SECRET)
     scheduler = boto3.client("scheduler")

@@ -53,7 +53,7 @@ class _Records:
     def current_content(self, _content_id: str) -> Content:
         return self.content
 
-    def record_approvals(self, approvals: list[Approval], *_: Any) -> None:
+    def record_approvals(self, approvals: list[Approval], *_: Any, **__: Any) -> None:
         self.approved.extend(approvals)
 
 

@@ -124,9 +124,16 @@ def load_demo(cloud: LocalCloud, root: Path) -> None:
     response = requests.post(
         f"{cloud.api_url}/admin/digests", headers={"Authorization": f"Bearer {token}"}, timeout=HTTP_TIMEOUT
     )
-    cloud.settle()
     answer = response.json()
-    print(f"\nWeekly digest ({answer.get('week_id')}): {answer.get('note', answer)}", flush=True)
+    cloud.settle()  # the roster pages are planned and the batches sent
+    week = requests.get(
+        f"{cloud.api_url}/admin/digests", headers={"Authorization": f"Bearer {token}"}, timeout=HTTP_TIMEOUT
+    ).json()
+    print(
+        f"\nWeekly digest ({answer.get('week_id')}): {week.get('queued')} recipients queued, "
+        f"{week.get('sent')} sent ({answer.get('note', answer)})",
+        flush=True,
+    )
     print(f"\nOpen {cloud.api_url}/_local/outbox, click a magic link, approve a post on the sandbox network;")
     print(f"it appears on {cloud.api_url}/_local/feed when its time comes (`chorus local tick --to <time>`).")
     print(f"Admin API token (1 h of the local clock): {token}\n", flush=True)

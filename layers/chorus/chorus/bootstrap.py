@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from chorus.adapters.secrets_keys import SecretsKeyRing
     from chorus.edge.deactivations import Deactivations
     from chorus.edge.digest_batches import DigestBatches
+    from chorus.edge.digest_pages import DigestPages
     from chorus.edge.email_feedback import FeedbackEvents
     from chorus.edge.reports import ReportRequests
     from chorus.edge.schedules import ScheduledPosts
@@ -359,20 +360,26 @@ def build_digest_planner(
     from chorus.adapters.sqs_queue import MessageQueue
     from chorus.services.digest import DigestPlanner
     from chorus.store.catalog import CatalogStore
+    from chorus.store.digest_marks import DigestMarkStore
     from chorus.store.digest_runs import DigestRunStore
 
     dynamodb = dynamodb_client or _dynamodb()
+    sqs = sqs_client or _client("sqs")
     return DigestPlanner(
         CatalogStore(dynamodb, settings.table_name),
-        MessageQueue(sqs_client or _client("sqs"), settings.digest_queue_url),
+        MessageQueue(sqs, settings.digest_queue_url),
+        MessageQueue(sqs, settings.digest_plan_queue_url),
+        impacts=DigestMarkStore(dynamodb, settings.table_name),
         runs=DigestRunStore(dynamodb, settings.table_name),
         timezone=settings.digest_timezone,
     )
 
 
 @cache
-def digest_planner() -> DigestPlanner:
-    return build_digest_planner(DigestPlannerSettings.from_env())
+def digest_pages() -> DigestPages:
+    from chorus.edge.digest_pages import DigestPages
+
+    return DigestPages(build_digest_planner(DigestPlannerSettings.from_env()))
 
 
 def build_digest_sender(
@@ -386,6 +393,7 @@ def build_digest_sender(
     from datetime import timedelta
 
     from chorus.services.digest import DigestSender, Links, Pacer
+    from chorus.store.catalog import CatalogStore
     from chorus.store.digest_marks import DigestMarkStore
     from chorus.store.digest_runs import DigestRunStore
 
@@ -395,6 +403,7 @@ def build_digest_sender(
         _email_channel(settings, sesv2_client),
         key_ring or _key_ring(settings.magic_link_secret_id, None),
         pacer or Pacer(settings.per_sender_rate),
+        contents=CatalogStore(dynamodb, settings.table_name),
         runs=DigestRunStore(dynamodb, settings.table_name),
         links=Links(settings.public_base_url),
         marker_lifetime=timedelta(days=settings.digest_marker_days),

@@ -131,6 +131,7 @@ class IngestSettings(StorageSettings):
 class AdminApiSettings(StorageSettings, ScheduleSettings):
     admin_group: str = Field(alias="ADMIN_GROUP", min_length=1)
     digest_queue_url: str = Field(alias="DIGEST_QUEUE_URL", pattern=r"^https?://")
+    digest_plan_queue_url: str = Field(alias="DIGEST_PLAN_QUEUE_URL", pattern=r"^https?://")
     digest_timezone: str = Field(alias="DIGEST_TIMEZONE", default="Europe/Paris")
     groups_claim: str = Field(alias="GROUPS_CLAIM", min_length=1)
     # How the issuer separates groups when the claim is one string; empty: the string is one group.
@@ -167,6 +168,7 @@ class WebSettings(
 
 class DigestPlannerSettings(TableSettings):
     digest_queue_url: str = Field(alias="DIGEST_QUEUE_URL", pattern=r"^https?://")
+    digest_plan_queue_url: str = Field(alias="DIGEST_PLAN_QUEUE_URL", pattern=r"^https?://")
     digest_timezone: str = Field(alias="DIGEST_TIMEZONE", default="Europe/Paris")
 
 

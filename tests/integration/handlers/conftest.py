@@ -14,7 +14,7 @@ def fresh_runtime(function_env) -> Iterator[None]:
         bootstrap.ingest_events,
         bootstrap.admin_app,
         bootstrap.web_app,
-        bootstrap.digest_planner,
+        bootstrap.digest_pages,
         bootstrap.digest_batches,
         bootstrap.publish_service,
         bootstrap.sweeper,

@@ -15,10 +15,10 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from moto.ses.models import ses_backends
 
 import admin_api_handler
-import digest_planner_handler
 import digest_sender_handler
 from chorus.domain.timing import week_of
 from tests.conftest import ACCOUNT, DIGEST_QUEUE_URL
+from tests.support.digest import plan_digest, plan_pages, sqs_record
 from tests.support.http_events import http_event
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.seed import content_id, employee_id, seed
@@ -62,22 +62,15 @@ def sent_messages() -> list[Message]:
     ]
 
 
-def sqs_record(message: dict) -> dict:
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": {"ApproximateReceiveCount": "1"},
-        "messageAttributes": {},
-        "md5OfBody": message["MD5OfBody"],
-        "eventSource": "aws:sqs",
-        "eventSourceARN": f"arn:aws:sqs:eu-west-1:{ACCOUNT}:chorus-test-digests",
-        "awsRegion": "eu-west-1",
-    }
+def week_run(aws) -> dict:
+    status, week = admin("GET")
+    assert status == 200
+    return week
 
 
 def run_digest(aws) -> dict:
-    planned = digest_planner_handler.lambda_handler({}, FakeLambdaContext())
+    plan_digest(aws["sqs"])
+    planned = week_run(aws)
     messages = aws["sqs"].receive_message(QueueUrl=DIGEST_QUEUE_URL, MaxNumberOfMessages=10).get("Messages", [])
     event = {"Records": [sqs_record(message) for message in messages]}
     result = digest_sender_handler.lambda_handler(event, FakeLambdaContext()) if messages else None
@@ -99,7 +92,7 @@ def test_each_active_employee_gets_their_activities_once(aws):
     # When the weekly digest runs
     outcome = run_digest(aws)
     # Then Ada and Camille get one email each, with only what is meant for them
-    assert outcome["planned"]["recipients"] == 2 and outcome["planned"]["employees"] == 2
+    assert outcome["planned"]["queued"] == 2 and outcome["planned"]["planning"]["employees"] == 2
     assert outcome["result"] == {"batchItemFailures": []}
     by_recipient = {message["To"].split("<")[-1].rstrip(">"): message for message in sent_messages()}
     assert set(by_recipient) == {"ada@example.com", "camille@example.com"}
@@ -166,6 +159,25 @@ def test_a_redelivered_batch_sends_nothing_twice(aws):
     assert len(sent_messages()) == 2
 
 
+@pytest.mark.parametrize("left", ["deactivated", "erased"])
+def test_a_batch_planned_before_someone_left_sends_them_nothing(aws, left):
+    # Given this week's batches planned for Ada and Camille
+    seed(aws, CONTENT, EMPLOYEES)
+    plan_digest(aws["sqs"])
+    # When Ada leaves before the sender takes the batch (the batch still carries her address)
+    change = "SET active = :no" if left == "deactivated" else "SET active = :no, erased_at = :now"
+    values = {":no": {"BOOL": False}} | ({":now": {"S": "2026-11-30T09:05:00+00:00"}} if left == "erased" else {})
+    aws["dynamodb"].update_item(
+        TableName="chorus-test-table",
+        Key={"PK": {"S": f"EMP#{employee_id('ada@example.com')}"}, "SK": {"S": "PROFILE"}},
+        UpdateExpression=change,
+        ExpressionAttributeValues=values,
+    )
+    send_queued(aws)
+    # Then only Camille gets the digest
+    assert [message["To"].addresses[0].addr_spec for message in sent_messages()] == ["camille@example.com"]
+
+
 def test_opted_out_employees_and_employees_with_nothing_new_get_nothing(aws):
     seed(aws, CONTENT[:1], EMPLOYEES[:2])
     aws["dynamodb"].update_item(
@@ -181,8 +193,8 @@ def test_opted_out_employees_and_employees_with_nothing_new_get_nothing(aws):
         ExpressionAttributeValues={":decided": {"SS": [content_id("all")]}},
     )
     outcome = run_digest(aws)
-    assert outcome["planned"]["recipients"] == 0
-    assert outcome["planned"]["not_queued"] == {"unsubscribed": 1, "nothing_to_share": 1}
+    assert outcome["planned"]["queued"] == 0
+    assert outcome["planned"]["planning"]["not_queued"] == {"unsubscribed": 1, "nothing_to_share": 1}
     assert sent_messages() == []
 
 
@@ -200,7 +212,7 @@ def test_a_failed_send_is_retried_alone(aws, monkeypatch):
         return original(self, sender, recipient, message)
 
     monkeypatch.setattr(SesEmailSender, "send_raw", flaky)
-    digest_planner_handler.lambda_handler({}, FakeLambdaContext())
+    plan_digest(aws["sqs"])
     [message] = aws["sqs"].receive_message(QueueUrl=DIGEST_QUEUE_URL, MaxNumberOfMessages=10)["Messages"]
     event = {"Records": [sqs_record(message)]}
     # When Camille's send fails, the whole (one-message) batch fails and SQS will redeliver it
@@ -230,17 +242,69 @@ def test_pacing_never_exceeds_the_rate():
     assert all(b - a == pytest.approx(0.2) for a, b in itertools.pairwise(starts))
 
 
-def test_planner_payload_is_one_message_per_25_recipients(aws):
-    employees = [{"email": f"p{n}@example.com", "name": f"P{n}"} for n in range(60)]
-    seed(aws, CONTENT[:1], employees)
-    planned = digest_planner_handler.lambda_handler({}, FakeLambdaContext())
-    assert planned["batches"] == 3
-    attributes = aws["sqs"].get_queue_attributes(
-        QueueUrl=DIGEST_QUEUE_URL, AttributeNames=["ApproximateNumberOfMessages"]
+def queued_batches(aws) -> list[str]:
+    bodies: list[str] = []
+    while messages := aws["sqs"].receive_message(QueueUrl=DIGEST_QUEUE_URL, MaxNumberOfMessages=10).get("Messages"):
+        bodies.extend(message["Body"] for message in messages)
+        for message in messages:
+            aws["sqs"].delete_message(QueueUrl=DIGEST_QUEUE_URL, ReceiptHandle=message["ReceiptHandle"])
+    return bodies
+
+
+def test_batches_carry_content_ids_and_stay_far_under_the_queues_size_limit(aws):
+    # Given 120 employees with long names and ten content items for all of them
+    contents = [
+        {"id": f"c{n}", "title": "T" * 200, "url": f"https://example.com/{n}", "text": "x" * 2500} for n in range(10)
+    ]
+    employees = [{"email": f"p{n}@example.com", "name": f"Person {n} " + "N" * 180} for n in range(120)]
+    seed(aws, contents, employees)
+    # When the digest is planned
+    plan_digest(aws["sqs"])
+    # Then 50 recipients go per message, with the ids of their content and not the content
+    bodies = queued_batches(aws)
+    assert sorted(len(json.loads(body)["recipients"]) for body in bodies) == [20, 50, 50]
+    first = json.loads(bodies[0])
+    assert "contents" not in first
+    assert sorted(first["recipients"][0]["content_ids"]) == sorted(content_id(f"c{n}") for n in range(10))
+    assert "x" * 2500 not in bodies[0]
+    # And the largest message is a small fraction of the 64 KiB MaximumMessageSize the queue is given
+    assert max(len(body.encode()) for body in bodies) < 48 * 1024
+    assert template_queue_limit("DigestQueue") == 64 * 1024
+
+
+def template_queue_limit(queue: str) -> int:
+    from tests.support.template import resource
+
+    return int(resource(queue)["Properties"]["MaximumMessageSize"])
+
+
+def test_the_sender_reads_the_batchs_content_once_and_leaves_out_content_retracted_since(aws):
+    from bench.aws_calls import count_aws_calls
+
+    seed(aws, CONTENT, EMPLOYEES)
+    plan_digest(aws["sqs"])
+    [body] = queued_batches(aws)
+    # Given the engineering item is retracted after planning
+    aws["dynamodb"].update_item(
+        TableName="chorus-test-table",
+        Key={"PK": {"S": f"CONTENT#{content_id('eng')}"}, "SK": {"S": "META"}},
+        UpdateExpression="SET #s = :r",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues={":r": {"S": "retracted"}},
     )
-    assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "3"
-    body = json.loads(aws["sqs"].receive_message(QueueUrl=DIGEST_QUEUE_URL)["Messages"][0]["Body"])
-    assert len(body["recipients"]) == 25 and list(body["contents"]) == [content_id("all")]
+    # When the batch is sent
+    from chorus.bootstrap import build_digest_sender
+    from chorus.config import DigestSenderSettings
+    from chorus.domain.digest import DigestBatch
+
+    with count_aws_calls() as calls:
+        sender = build_digest_sender(DigestSenderSettings.from_env())
+        sender.send_batch(DigestBatch.model_validate_json(body))
+    # Then the content was read with one BatchGetItem for the whole batch
+    assert calls.by_operation()["dynamodb.BatchGetItem"] == 1
+    # And nobody is offered the retracted item
+    assert all("Engineering only" not in bodies(message)[0] for message in sent_messages())
+    assert len(sent_messages()) == 2
 
 
 def test_the_digest_shows_last_weeks_impact(aws):
@@ -250,12 +314,14 @@ def test_the_digest_shows_last_weeks_impact(aws):
 
     seed(aws, CONTENT[:1], EMPLOYEES[:1])
     last_week = week_key(datetime.now(UTC) - timedelta(days=7))
-    aws["dynamodb"].update_item(
+    aws["dynamodb"].put_item(
         TableName="chorus-test-table",
-        Key={"PK": {"S": f"EMP#{employee_id('ada@example.com')}"}, "SK": {"S": "PROFILE"}},
-        UpdateExpression="SET #p = :p, #c = :c",
-        ExpressionAttributeNames={"#p": f"impact_{last_week}_points", "#c": f"impact_{last_week}_clicks"},
-        ExpressionAttributeValues={":p": {"N": "35"}, ":c": {"N": "12"}},
+        Item={
+            "PK": {"S": f"EMP#{employee_id('ada@example.com')}"},
+            "SK": {"S": f"IMPACT#{last_week}"},
+            "points": {"N": "35"},
+            "clicks": {"N": "12"},
+        },
     )
     run_digest(aws)
     [message] = sent_messages()
@@ -281,25 +347,43 @@ def test_a_second_request_says_what_was_sent_and_what_is_skipped(aws):
     # Given Ada and Camille have something to share this week
     seed(aws, CONTENT, EMPLOYEES)
     week_id = week_of(datetime.now(UTC), "Europe/Paris").week_id
-    # When an admin sends the digest, and the senders send it
+    # When an admin sends the digest
     status, first = admin("POST")
+    # Then the answer says planning started, and nothing is claimed about what is not known yet
     assert status == 202
-    assert first["recipients"] == 2 and first["week"]["sent"] == 0 and first["week"]["requests"] == 1
-    assert first["note"] == "2 recipients queued; each gets this week's digest once."
+    assert first["status"] == "planning" and first["week_id"] == week_id
+    assert first["week"]["requests"] == 1 and first["week"]["queued"] == 0 and first["week"]["sent"] == 0
+    assert first["note"].startswith("Planning started") and "already went out" not in first["note"]
+    # When the roster is planned and the senders send
+    plan_pages(aws["sqs"])
     send_queued(aws)
-    # Then the week's run says both were sent
+    # Then the week's run says both were planned and sent
     status, week = admin("GET")
     assert status == 200
-    assert (week["week_id"], week["sent"], week["skipped"], week["failed"]) == (week_id, 2, {"already_sent": 0}, 0)
+    assert (week["week_id"], week["queued"], week["sent"], week["skipped"], week["failed"]) == (
+        week_id,
+        2,
+        2,
+        {"already_sent": 0},
+        0,
+    )
+    assert week["planning"] == {
+        "runs_planned": 1,
+        "pages": 1,
+        "employees": 2,
+        "not_queued": {"unsubscribed": 0, "nothing_to_share": 0},
+    }
     # When the admin asks again the same week
     status, second = admin("POST")
-    # Then the answer says the two already went out and will be skipped, not that two are sent
+    # Then the answer says the two already went out and will be skipped, not sent twice
     assert status == 202
-    assert second["recipients"] == 2
-    assert (second["week"]["requests"], second["week"]["queued"], second["week"]["sent"]) == (2, 4, 2)
+    assert second["run_id"] != first["run_id"]
+    assert (second["week"]["requests"], second["week"]["queued"], second["week"]["sent"]) == (2, 2, 2)
     assert "2 already went out this week" in second["note"] and "skipped, not sent twice" in second["note"]
+    plan_pages(aws["sqs"])
     send_queued(aws)
     status, week = admin("GET", {"week": week_id})
+    assert (week["requests"], week["planning"]["runs_planned"], week["queued"]) == (2, 2, 4)
     assert (week["sent"], week["skipped"]["already_sent"]) == (2, 2)
     assert len(sent_messages()) == 2  # nobody got a second email
 

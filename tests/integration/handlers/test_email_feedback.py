@@ -13,7 +13,6 @@ import boto3
 import pytest
 from moto.ses.models import ses_backends
 
-import digest_planner_handler
 import email_feedback_handler
 from chorus.bootstrap import build_digest_sender, build_notifier
 from chorus.config import DigestSenderSettings, PublisherSettings
@@ -22,6 +21,7 @@ from chorus.domain.digest import DigestBatch
 from chorus.messages.channel import Notice, NoticeKind
 from chorus.store.codec import from_dynamo
 from tests.conftest import ACCOUNT, DIGEST_QUEUE_URL, ENVIRONMENT, TABLE
+from tests.support.digest import plan_digest
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.seed import employee_id, seed
 
@@ -47,7 +47,7 @@ def profile(aws, email: str) -> dict[str, Any]:
 
 
 def planned_recipients(aws) -> set[str]:
-    digest_planner_handler.lambda_handler({}, FakeLambdaContext())
+    plan_digest(aws["sqs"], new_run=True)
     messages = aws["sqs"].receive_message(QueueUrl=DIGEST_QUEUE_URL, MaxNumberOfMessages=10).get("Messages", [])
     return {
         recipient.email
@@ -167,7 +167,7 @@ def test_the_digest_and_the_notices_are_sent_with_the_configuration_set(aws, rec
     seed(aws, CONTENT, EMPLOYEES)
     assert ENVIRONMENT["SES_CONFIGURATION_SET"]
     # When a digest batch and a notice go out, wired from the functions' own settings
-    digest_planner_handler.lambda_handler({}, FakeLambdaContext())
+    plan_digest(aws["sqs"])
     (message,) = aws["sqs"].receive_message(QueueUrl=DIGEST_QUEUE_URL, MaxNumberOfMessages=10)["Messages"]
     sender = build_digest_sender(
         DigestSenderSettings.from_env(ENVIRONMENT), dynamodb_client=aws["dynamodb"], sesv2_client=client

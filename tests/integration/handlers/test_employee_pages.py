@@ -280,7 +280,9 @@ class TestApproval:
         key = {"PK": {"S": f"EMP#{employee_id(ADA)}"}, "SK": {"S": f"DECLINE#{content_id('lyon')}"}}
         assert world["dynamodb"].get_item(TableName=TABLE, Key=key)["Item"]["reason"]["S"] == "Not my topic"
         profile = world["dynamodb"].get_item(TableName=TABLE, Key={"PK": key["PK"], "SK": {"S": "PROFILE"}})["Item"]
-        assert profile[f"decided#{content_id('lyon')}"] == {"N": "1"}  # the version declined
+        # The version declined, in the set of the month the content ends
+        decided = [value["SS"] for name, value in profile.items() if name.startswith("decided_")]
+        assert decided == [[f"{content_id('lyon')}:1"]]
 
     def test_retracted_content_cancels_its_posts_and_its_links(self, world):
         link = token()

@@ -121,13 +121,18 @@ def test_an_approval_earns_points_once_even_when_the_batch_is_retried(world):
     assert (top.name, top.score) == ("Ada", 10)
     assert service(world)._scores.top(month, "engineering", 5)[0].employee_id == employee_id("ada@example.com")
     assert service(world)._scores.top(month, "sales", 5) == []
-    # the week's impact is kept on the profile, where the digest planner reads it
+    # the week's impact is kept in an item of its own beside the profile (which stays bounded),
+    # where the digest planner reads it, and TTL removes it after the week that shows it
     from chorus.domain.scoring import week_key
 
-    profile = world["dynamodb"].get_item(
-        TableName=TABLE, Key={"PK": {"S": keys.employee_pk(employee_id("ada@example.com"))}, "SK": {"S": keys.PROFILE}}
+    pk = {"S": keys.employee_pk(employee_id("ada@example.com"))}
+    impact = world["dynamodb"].get_item(
+        TableName=TABLE, Key={"PK": pk, "SK": {"S": f"IMPACT#{week_key(datetime.now(UTC))}"}}
     )["Item"]
-    assert profile[f"impact_{week_key(datetime.now(UTC))}_points"]["N"] == "10"
+    assert (impact["points"]["N"], impact["clicks"]["N"]) == ("10", "0")
+    assert int(impact["expires_at"]["N"]) > datetime.now(UTC).timestamp() + 21 * 86400
+    profile = world["dynamodb"].get_item(TableName=TABLE, Key={"PK": pk, "SK": {"S": keys.PROFILE}})["Item"]
+    assert not [name for name in profile if name.startswith("impact")]
 
 
 def test_publication_points_only_when_published(world):

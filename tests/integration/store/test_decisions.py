@@ -69,11 +69,11 @@ def _version(store: DecisionStore) -> int:
 
 def test_already_decided_comes_before_a_changed_content(store):
     version = _version(store)
-    store.record_approvals([_approval(store, version)], {}, content_id("lyon"))
+    store.record_approvals([_approval(store, version)], {}, content_id("lyon"), content_ends_at=None)
 
     # Approving again from a page of an older version: both the approval and the version are refused
     with pytest.raises(AlreadyDecided):
-        store.record_approvals([_approval(store, version - 1)], {}, content_id("lyon"))
+        store.record_approvals([_approval(store, version - 1)], {}, content_id("lyon"), content_ends_at=None)
 
 
 def test_the_daily_limit_comes_before_an_inactive_employee_and_a_changed_content(aws, store):
@@ -92,7 +92,7 @@ def test_the_daily_limit_comes_before_an_inactive_employee_and_a_changed_content
     catalog.deactivate_employee(catalog.get_employee(employee_id(ADA)))
 
     with pytest.raises(DailyLimitReached):
-        store.record_approvals([approval], {}, content_id("lyon"), daily_limit=1)
+        store.record_approvals([approval], {}, content_id("lyon"), daily_limit=1, content_ends_at=None)
 
 
 def test_an_inactive_employee_comes_before_a_changed_content(aws, store):
@@ -100,9 +100,9 @@ def test_an_inactive_employee_comes_before_a_changed_content(aws, store):
     catalog.deactivate_employee(catalog.get_employee(employee_id(ADA)))
 
     with pytest.raises(NotFound, match="not active"):
-        store.record_approvals([_approval(store, _version(store) - 1)], {}, content_id("lyon"))
+        store.record_approvals([_approval(store, _version(store) - 1)], {}, content_id("lyon"), content_ends_at=None)
 
 
 def test_a_changed_content_alone_is_told_as_such(store):
     with pytest.raises(ContentChanged):
-        store.record_approvals([_approval(store, _version(store) - 1)], {}, content_id("lyon"))
+        store.record_approvals([_approval(store, _version(store) - 1)], {}, content_id("lyon"), content_ends_at=None)

@@ -56,6 +56,14 @@ class Runs:
         return None
 
 
+class Contents:
+    def __init__(self, contents: list[Content]) -> None:
+        self._contents = contents
+
+    def get_contents(self, content_ids: Any) -> list[Content]:
+        return [content for content in self._contents if content.content_id in content_ids]
+
+
 class Profiles:
     def get_employee(self, employee_id: str) -> Employee:
         return ADA
@@ -79,7 +87,6 @@ def test_the_digest_reaches_the_channel_with_links_signed_for_the_employee(monke
                 last_week_points=12,
             )
         ],
-        contents={"c-1": content},
     )
     channel = RecordingChannel()
     sender = DigestSender(
@@ -87,6 +94,7 @@ def test_the_digest_reaches_the_channel_with_links_signed_for_the_employee(monke
         channel,
         Keys(),
         Pacer(1000),
+        contents=Contents([content]),
         runs=Runs(),  # type: ignore[arg-type]
         links=Links("https://chorus.example.com"),
         now=lambda: NOW,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -13,8 +14,15 @@ from chorus.domain.content import Content, ContentStatus
 from chorus.domain.employee import Employee
 from chorus.domain.timing import Week, overlaps
 
-# Employees per SQS message: the message carries their content once, well under 256 KB.
-EMPLOYEES_PER_BATCH = 25
+# Employees per SQS message. The message carries content ids, never content (the sender reads the
+# content once per batch): 50 recipients make about 20 KB, and each batch costs the sender two
+# calls besides the two per recipient (one BatchGetItem, one run-counter update), 0.04 a recipient.
+EMPLOYEES_PER_BATCH = 50
+# A batch is also closed before its body passes this many bytes (recipients with long names or
+# many content items): the DigestQueue's MaximumMessageSize (64 KiB) is never approached.
+BATCH_BODY_BUDGET = 48 * 1024
+# The DigestQueue's MaximumMessageSize, set in template.yaml to the same value.
+DIGEST_MESSAGE_LIMIT = 64 * 1024
 
 
 def activities_for(employee: Employee, contents: Iterable[Content], week: Week) -> list[Content]:
@@ -50,7 +58,7 @@ class Recipient(BaseModel):
 
 
 class DigestBatch(BaseModel):
-    """One SQS message: up to EMPLOYEES_PER_BATCH recipients and the content they need."""
+    """One SQS message: up to EMPLOYEES_PER_BATCH recipients and the ids of their content."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -58,21 +66,63 @@ class DigestBatch(BaseModel):
     week_start: datetime
     week_end: datetime
     recipients: list[Recipient]
-    contents: dict[str, Content] = Field(default_factory=dict)
+
+    def content_ids(self) -> list[str]:
+        """Every content id the batch's recipients need, each once, in first-seen order."""
+        return list(dict.fromkeys(content_id for recipient in self.recipients for content_id in recipient.content_ids))
+
+
+class PlanPage(BaseModel):
+    """One SQS message of the plan queue: plan the roster page that starts at ``start``.
+
+    The planner handles one page per message and queues the next page's message, so no
+    invocation holds more than one roster page, whatever the roster's size. ``run_id`` names one
+    request to send the week's digest; (run_id, page) is claimed once, so a redelivered or
+    duplicated page message plans nothing twice and a chain never forks.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    week_id: str
+    run_id: str
+    page: int = Field(ge=0)
+    start: dict[str, Any] | None = None
+
+
+class PageClaim(enum.Enum):
+    CLAIMED = "claimed"  # this message plans the page (first time, or again after failing)
+    DONE = "done"  # the page was planned already: nothing to do
+    TAKEN = "taken"  # another message (a duplicate) is planning it
+
+
+@dataclass(frozen=True)
+class PageCounts:
+    employees: int
+    recipients: int
+    unsubscribed: int
+    nothing_to_share: int
+    last: bool
 
 
 @dataclass(frozen=True)
 class DigestRun:
     """One week's digest as it stands: every request to send it, and what the senders did.
 
-    ``sent`` is exact (each send is claimed once per employee and week). ``already_sent`` counts
-    the times a sender skipped someone who had this week's digest: a second request for the
-    week, or a batch SQS delivered again. ``failed`` counts failed sends; SQS delivers their
-    batch again, so a later success also counts in ``sent``.
+    Planning is counted page by page: ``runs_planned`` equals ``requests`` once every request's
+    last roster page is planned. ``sent`` is exact (each send is claimed once per employee and
+    week). ``already_sent`` counts the times a sender skipped someone who had this week's
+    digest: a second request for the week, or a batch SQS delivered again. ``failed`` counts
+    failed sends; SQS delivers their batch again, so a later success also counts in ``sent``.
     """
 
     week_id: str
     requests: int = 0
+    # Planning, counted once per roster page when the page is done.
+    pages: int = 0
+    employees: int = 0
+    unsubscribed: int = 0
+    nothing_to_share: int = 0
+    runs_planned: int = 0
     queued: int = 0
     sent: int = 0
     already_sent: int = 0
@@ -84,6 +134,12 @@ class DigestRun:
         return {
             "week_id": self.week_id,
             "requests": self.requests,
+            "planning": {
+                "runs_planned": self.runs_planned,
+                "pages": self.pages,
+                "employees": self.employees,
+                "not_queued": {"unsubscribed": self.unsubscribed, "nothing_to_share": self.nothing_to_share},
+            },
             "queued": self.queued,
             "sent": self.sent,
             "skipped": {"already_sent": self.already_sent},

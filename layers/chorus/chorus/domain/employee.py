@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -16,10 +16,30 @@ from chorus.errors import FieldProblem
 
 DEFAULT_TIMEZONE = "UTC"
 DEFAULT_LOCALE = "en"
-# The profile keeps one flat attribute per decided content item, "decided#<content id>", holding
-# the content version decided: deciding a newer version overwrites it, so the item grows by one
-# attribute per content item (as the old set did), not per version.
+# Decisions recorded before the profile was bounded: one attribute per decided content item,
+# "decided#<content id>" = version. Still read; no longer written.
 DECIDED_PREFIX = "decided#"
+# The profile's decisions, bounded: one string set per month in which the decided content ends,
+# "decided_<YYYYMM>" = {"<content id>:<version>", ...}. Every decision removes the sets of the
+# months before its own: their content has ended, and the digest never offers ended content.
+# Content without an end is filed OPEN_ENDED_MONTHS after the decision: if it is still active
+# then, the employee is asked again.
+#
+# Size bound (DynamoDB item size: attribute names plus values), worst case:
+#   uploaded fields and bookkeeping    <= 1,900 B  (email 254, name 200, ten 30-character groups,
+#                                                   time zone, locale, fingerprint, flags, times)
+#   per live decision                      27 B  (content id 22, ":", version up to 3 digits, set)
+#   per monthly set name                   14 B  (at most OPEN_ENDED_MONTHS + 3 sets)
+# A live decision is one on content that ends this month or later (UTC months), or on
+# open-ended content decided within OPEN_ENDED_MONTHS months. PROFILE_SIZE_BOUND holds for 70
+# live decisions: 10 decisions a week on content shown for up to two weeks stays under 60 (a
+# month and a half of them) with room for 10 open-ended ones; a year of it is tested
+# (tests/integration/store/test_profile_bound.py). More content or longer windows raise it by
+# 27 B a decision. Impact (points and visits per week) is not on the profile: weekly items
+# under TTL beside it.
+DECIDED_SET_PREFIX = "decided_"
+OPEN_ENDED_MONTHS = 6
+PROFILE_SIZE_BOUND = 1_900 + 70 * 27 + (OPEN_ENDED_MONTHS + 3) * 14  # 3,916 B
 _EMAIL = re.compile(r"^[^@\s\"'<>(),;:\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
@@ -100,8 +120,6 @@ class Employee(BaseModel):
     decided_versions: dict[str, int] = Field(default_factory=dict)
     # Decisions recorded before versions were kept (a string set of content ids).
     decided: frozenset[str] = frozenset()
-    # Points and visits per ISO week ("2026W48"), kept by the scoring function.
-    impact: dict[str, dict[str, int]] = Field(default_factory=dict)
     # When the address bounced for good (SES feedback): nothing is emailed to it any more.
     undeliverable_at: datetime | None = None
     # When the employee's data was erased (an admin's erasure): a tombstone, never a person again.
@@ -109,23 +127,22 @@ class Employee(BaseModel):
 
     @model_validator(mode="before")
     @classmethod
-    def _collect_flat_attributes(cls, data: Any) -> Any:
-        """The table keeps impact as flat attributes impact_<week>_<points|clicks>, and decisions
-        as decided#<content id> = version."""
-        if isinstance(data, dict) and "impact" not in data:
-            impact: dict[str, dict[str, int]] = {}
-            for name, value in data.items():
-                if isinstance(name, str) and name.startswith("impact_") and name.count("_") == 2:
-                    _, week, measure = name.split("_")
-                    impact.setdefault(week, {})[measure] = int(value)
-            if impact:
-                data = {**data, "impact": impact}
+    def _collect_decisions(cls, data: Any) -> Any:
+        """The table keeps decisions in monthly sets decided_<YYYYMM> of "<content id>:<version>"
+        (and, from before, decided#<content id> = version): the highest version per content."""
         if isinstance(data, dict) and "decided_versions" not in data:
-            versions = {
-                name.removeprefix(DECIDED_PREFIX): int(value)
-                for name, value in data.items()
-                if isinstance(name, str) and name.startswith(DECIDED_PREFIX)
-            }
+            versions: dict[str, int] = {}
+            for name, value in data.items():
+                if not isinstance(name, str):
+                    continue
+                if name.startswith(DECIDED_PREFIX):
+                    pairs = [(name.removeprefix(DECIDED_PREFIX), int(value))]
+                elif name.startswith(DECIDED_SET_PREFIX) and name.removeprefix(DECIDED_SET_PREFIX).isdigit():
+                    pairs = [_decision_entry(entry) for entry in value]
+                else:
+                    continue
+                for content_id, version in pairs:
+                    versions[content_id] = max(version, versions.get(content_id, version))
             if versions:
                 data = {**data, "decided_versions": versions}
         return data
@@ -157,3 +174,39 @@ class Employee(BaseModel):
 # Fields the employee, the approval flow, scoring or email feedback own: an upload never sets
 # them, and they are not part of what tells an uploaded row changed.
 NOT_UPLOADED = frozenset({"digest_opt_in", "decided", "decided_versions", "impact", "undeliverable_at", "erased_at"})
+
+
+def _decision_entry(entry: str) -> tuple[str, int]:
+    content_id, _, version = entry.rpartition(":")
+    return content_id, int(version)
+
+
+def decision_entry(content_id: str, version: int) -> str:
+    return f"{content_id}:{version}"
+
+
+def _month(moment: datetime) -> int:
+    return moment.year * 12 + moment.month - 1
+
+
+def _month_name(ordinal: int) -> str:
+    return f"{DECIDED_SET_PREFIX}{ordinal // 12:04d}{ordinal % 12 + 1:02d}"
+
+
+def decision_set(content_ends_at: datetime | None, decided_at: datetime) -> str:
+    """The monthly set a decision goes in: the month the content ends (UTC), or for content
+    without an end, OPEN_ENDED_MONTHS after the decision."""
+    if content_ends_at is None:
+        return _month_name(_month(decided_at.astimezone(UTC)) + OPEN_ENDED_MONTHS)
+    return _month_name(_month(content_ends_at.astimezone(UTC)))
+
+
+# The first month a decision set can name: the sets a decision removes start here.
+FIRST_DECISION_MONTH = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def ended_decision_sets(decided_at: datetime) -> list[str]:
+    """The sets a decision at ``decided_at`` removes: every month before its own (their content
+    has ended). The names grow by twelve a year, all in one REMOVE."""
+    first_kept = _month(decided_at.astimezone(UTC))
+    return [_month_name(month) for month in range(_month(FIRST_DECISION_MONTH), first_kept)]

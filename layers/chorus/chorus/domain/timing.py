@@ -11,7 +11,7 @@ against it (``check_publish_time``), so the page never offers a time the approva
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from chorus.errors import FieldProblem, InvalidInput
@@ -48,6 +48,13 @@ def week_of(moment: datetime, zone: str) -> Week:
     end = datetime.combine(monday + timedelta(days=7), time.min, tzinfo=ZoneInfo(zone))
     year, week, _ = monday.isocalendar()
     return Week(f"{year}-W{week:02d}", start.astimezone(UTC), end.astimezone(UTC))
+
+
+def week_from_id(week_id: str, zone: str) -> Week:
+    """The week a ``week_of`` id names ("2026-W48"), in the same zone."""
+    year, _, number = week_id.partition("-W")
+    monday = date.fromisocalendar(int(year), int(number), 1)
+    return week_of(datetime.combine(monday, time(12), tzinfo=ZoneInfo(zone)), zone)
 
 
 def overlaps(window_start: datetime | None, window_end: datetime | None, week: Week) -> bool:

@@ -92,9 +92,15 @@ class DecisionRecords(Protocol):
         self, content_id: str, employee_id: str, networks: list[Network]
     ) -> tuple[Content | None, dict[Network, str]]: ...
     def record_approvals(
-        self, approvals: list[Approval], previous_revisions: dict[Network, int], content_id: str, daily_limit: int
+        self,
+        approvals: list[Approval],
+        previous_revisions: dict[Network, int],
+        content_id: str,
+        daily_limit: int,
+        *,
+        content_ends_at: datetime | None,
     ) -> None: ...
-    def record_decline(self, decline: Decline) -> None: ...
+    def record_decline(self, decline: Decline, *, content_ends_at: datetime | None) -> None: ...
     def release_day_slot(self, approval: Approval) -> None: ...
 
 
@@ -306,7 +312,9 @@ class ConsentService:
         content = self._check_shown(stored, request.content_version)
         approvals = self._approvals(claims.employee_id, content, request, now, servers)
         # Recorded first: a schedule never exists without its consent record.
-        self._records.record_approvals(approvals, request.previous_revisions, content_id, self._daily_limit)
+        self._records.record_approvals(
+            approvals, request.previous_revisions, content_id, self._daily_limit, content_ends_at=content.ends_at
+        )
         for approval in approvals:
             try:
                 self._scheduler.schedule_once(
@@ -419,7 +427,8 @@ class ConsentService:
                 reason=reason,
                 declined_at=self._now(),
                 content_version=content.version,
-            )
+            ),
+            content_ends_at=content.ends_at,
         )
         logger.info("declined", employee_id=claims.employee_id, content_id=claims.content_id)
 

@@ -9,8 +9,18 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from chorus import clock
-from chorus.domain.content import Content
-from chorus.domain.digest import EMPLOYEES_PER_BATCH, DigestBatch, DigestRun, Recipient, activities_for
+from chorus.domain.content import Content, ContentStatus
+from chorus.domain.digest import (
+    BATCH_BODY_BUDGET,
+    EMPLOYEES_PER_BATCH,
+    DigestBatch,
+    DigestRun,
+    PageClaim,
+    PageCounts,
+    PlanPage,
+    Recipient,
+    activities_for,
+)
 from chorus.domain.employee import Employee
 from chorus.domain.magic_links import (
     ME_LIFETIME,
@@ -23,13 +33,16 @@ from chorus.domain.magic_links import (
     sign_link,
 )
 from chorus.domain.scoring import week_key
-from chorus.domain.timing import Week, overlaps, week_of
+from chorus.domain.timing import Week, overlaps, week_from_id, week_of
 from chorus.errors import StoreError
 from chorus.messages.channel import Addressee, Channel, Digest, DigestItem
 from chorus.observability import DIGESTS_FAILED, DIGESTS_SENT, DIGESTS_SKIPPED, count, logger
 
 ROSTER_PAGE_SIZE = 500
 CONTENT_PAGE_SIZE = 100
+# A page claim older than this passes to a duplicate of its message: longer than the plan
+# queue's visibility timeout, so a message still being retried keeps its page.
+PAGE_CLAIM_LIFETIME = timedelta(minutes=30)
 # Digest markers outlive the week they stand for, then TTL removes them.
 MARKER_LIFETIME = timedelta(days=60)
 # A week's run record (requests and counts) is the history of sends: kept for a year and more.
@@ -58,11 +71,33 @@ class DigestMarks(Protocol):
 
 
 class DigestRuns(Protocol):
-    def record_plan(self, week_id: str, queued: int, now: datetime, expires_at: datetime) -> DigestRun: ...
+    def record_request(self, week_id: str, now: datetime, expires_at: datetime) -> DigestRun: ...
+    def claim_page(
+        self,
+        week_id: str,
+        run_id: str,
+        page: int,
+        *,
+        owner: str,
+        stale_before: datetime,
+        now: datetime,
+        expires_at: datetime,
+    ) -> PageClaim: ...
+    def finish_page(
+        self, week_id: str, run_id: str, page: int, counts: PageCounts, *, owner: str, now: datetime
+    ) -> bool: ...
     def record_sends(
         self, week_id: str, *, sent: int, already_sent: int, failed: int, expires_at: datetime
     ) -> None: ...
     def run(self, week_id: str) -> DigestRun: ...
+
+
+class Impacts(Protocol):
+    def weekly_impacts(self, employee_ids: Sequence[str], week: str) -> dict[str, tuple[int, int]]: ...
+
+
+class ContentReader(Protocol):
+    def get_contents(self, content_ids: Sequence[str]) -> list[Content]: ...
 
 
 class KeyRingSource(Protocol):
@@ -80,64 +115,148 @@ def _pages[T](fetch: Callable[[dict[str, Any] | None], _Page[T]]) -> Iterator[T]
 
 
 @dataclass(frozen=True)
-class PlanSummary:
-    """What one request to send the week's digest did, and the week's run as it stood after it."""
+class PlanStarted:
+    """What one request to send the week's digest did (queued its first roster page), and the
+    week's run as it stood then: planning goes on page by page in the background."""
 
     week_id: str
-    employees: int
-    recipients: int
-    batches: int
-    unsubscribed: int
-    nothing_to_share: int
+    run_id: str
     week: DigestRun
 
     def as_json(self) -> dict[str, Any]:
         earlier = self.week.sent
         note = (
-            f"{self.recipients} recipients queued. Each employee gets one digest a week: "
-            f"{earlier} already went out this week, and whoever already has it is skipped, not "
-            "sent twice. The week's counts grow as batches are sent (GET /admin/digests)."
+            "Planning started: the roster is read page by page in the background and each page "
+            "queues its digests; GET /admin/digests shows the pages planned, the recipients queued "
+            "and the digests sent as they grow. Each employee gets one digest a week"
+        )
+        note += (
+            f": {earlier} already went out this week, and whoever already has it is skipped, not sent twice."
             if earlier
-            else f"{self.recipients} recipients queued; each gets this week's digest once."
+            else "."
         )
         return {
             "week_id": self.week_id,
-            "employees": self.employees,
-            "recipients": self.recipients,
-            "batches": self.batches,
-            "not_queued": {"unsubscribed": self.unsubscribed, "nothing_to_share": self.nothing_to_share},
+            "run_id": self.run_id,
+            "status": "planning",
             "week": self.week.as_json(),
             "note": note,
         }
 
 
+@dataclass(frozen=True)
+class PagePlanned:
+    """What planning one roster page did (None fields: the page was planned already)."""
+
+    claim: PageClaim
+    counts: PageCounts | None = None
+    batches: int = 0
+
+
+class BatchBuilder:
+    """Recipients into SQS bodies: a batch closes at EMPLOYEES_PER_BATCH recipients or before its
+    body would pass BATCH_BODY_BUDGET bytes."""
+
+    _ENVELOPE = 200  # the week fields and the JSON around the recipients
+
+    def __init__(self, week: Week) -> None:
+        self._week = week
+        self._pending: list[Recipient] = []
+        self._size = self._ENVELOPE
+        self.bodies: list[str] = []
+
+    def add(self, recipient: Recipient) -> None:
+        size = len(recipient.model_dump_json().encode()) + 1
+        if self._pending and (len(self._pending) == EMPLOYEES_PER_BATCH or self._size + size > BATCH_BODY_BUDGET):
+            self.close()
+        self._pending.append(recipient)
+        self._size += size
+
+    def close(self) -> None:
+        if self._pending:
+            batch = DigestBatch(
+                week_id=self._week.week_id,
+                week_start=self._week.start,
+                week_end=self._week.end,
+                recipients=self._pending,
+            )
+            self.bodies.append(batch.model_dump_json())
+        self._pending = []
+        self._size = self._ENVELOPE
+
+
 class DigestPlanner:
-    def __init__(self, listings: Listings, queue: BatchQueue, *, runs: DigestRuns, timezone: str) -> None:
+    """Plans the week's digest one roster page per invocation.
+
+    ``start`` counts the request and queues the first page's message; ``plan_page`` plans one
+    page: the recipients' batches go to the digest queue, the next page's message to the plan
+    queue. A page message planned twice sends nothing twice (the page claim, then the
+    per-employee weekly marker), and one that fails midway is delivered again and resumes there.
+    """
+
+    def __init__(
+        self,
+        listings: Listings,
+        queue: BatchQueue,
+        plan_queue: BatchQueue,
+        *,
+        impacts: Impacts,
+        runs: DigestRuns,
+        timezone: str,
+    ) -> None:
         self._listings = listings
+        self._impacts = impacts
         self._queue = queue
+        self._plan_queue = plan_queue
         self._runs = runs
         self._timezone = timezone
 
     def week(self, now: datetime, week_id: str | None = None) -> DigestRun:
-        """A week's run (this week's by default): requests, sent, skipped, failed."""
+        """A week's run (this week's by default): requests, planning, sent, skipped, failed."""
         return self._runs.run(week_id or week_of(now, self._timezone).week_id)
 
-    def plan(self, now: datetime) -> PlanSummary:
+    def start(self, now: datetime, run_id: str) -> PlanStarted:
+        """Counts a request to send this week's digest and queues its first roster page.
+
+        ``run_id`` names the request: a retried start with the same id plans nothing twice."""
         week = week_of(now, self._timezone)
-        last_week = week_key(now - timedelta(days=7))
+        run = self._runs.record_request(week.week_id, now, week.end + RUN_LIFETIME)
+        self._plan_queue.send_all([PlanPage(week_id=week.week_id, run_id=run_id, page=0).model_dump_json()])
+        logger.info("digest planning started", week_id=week.week_id, run_id=run_id, sent_before=run.sent)
+        return PlanStarted(week.week_id, run_id, run)
+
+    def plan_page(self, message: PlanPage, *, owner: str, now: datetime) -> PagePlanned:
+        week = week_from_id(message.week_id, self._timezone)
+        claim = self._runs.claim_page(
+            message.week_id,
+            message.run_id,
+            message.page,
+            owner=owner,
+            stale_before=now - PAGE_CLAIM_LIFETIME,
+            now=now,
+            expires_at=week.end + RUN_LIFETIME,
+        )
+        if claim is not PageClaim.CLAIMED:
+            logger.info(
+                "roster page skipped",
+                week_id=message.week_id,
+                run_id=message.run_id,
+                page=message.page,
+                claim=claim.value,
+            )
+            return PagePlanned(claim)
         contents = [
             content
             for content in _pages(lambda token: self._listings.list_active_content(CONTENT_PAGE_SIZE, token))
             if overlaps(content.starts_at, content.ends_at, week)
         ]
-        employees = 0
-        recipients = 0
+        roster = self._listings.active_roster_page(ROSTER_PAGE_SIZE, message.start)
+        # The middle of the previous week: its ISO week whatever the zone's offset from UTC.
+        last_week = week_key(week.start - timedelta(days=4))
         unsubscribed = 0
         nothing_to_share = 0
-        bodies: list[str] = []
-        pending: list[tuple[Recipient, list[Content]]] = []
-        for employee in _pages(lambda token: self._listings.active_roster_page(ROSTER_PAGE_SIZE, token)):
-            employees += 1
+        chosen_for: list[tuple[Employee, list[Content]]] = []
+        for employee in roster.items:
             if not employee.wants_digest():
                 unsubscribed += 1
                 continue
@@ -145,53 +264,55 @@ class DigestPlanner:
             if not chosen:
                 nothing_to_share += 1
                 continue
-            recipients += 1
-            pending.append((_recipient(employee, chosen, last_week), chosen))
-            if len(pending) == EMPLOYEES_PER_BATCH:
-                bodies.append(_batch(week, pending).model_dump_json())
-                pending = []
-        if pending:
-            bodies.append(_batch(week, pending).model_dump_json())
-        if bodies:
-            self._queue.send_all(bodies)
-        run = self._runs.record_plan(week.week_id, recipients, now, week.end + RUN_LIFETIME)
-        summary = PlanSummary(week.week_id, employees, recipients, len(bodies), unsubscribed, nothing_to_share, run)
-        logger.info(
-            "digest planned",
-            week_id=week.week_id,
-            employees=employees,
+            chosen_for.append((employee, chosen))
+        recipients = len(chosen_for)
+        impacts = self._impacts.weekly_impacts([employee.employee_id for employee, _ in chosen_for], last_week)
+        builder = BatchBuilder(week)
+        for employee, chosen in chosen_for:
+            builder.add(_recipient(employee, chosen, impacts.get(employee.employee_id, (0, 0))))
+        builder.close()
+        if builder.bodies:
+            self._queue.send_all(builder.bodies)
+        if roster.next_token:
+            following = PlanPage(
+                week_id=message.week_id, run_id=message.run_id, page=message.page + 1, start=roster.next_token
+            )
+            self._plan_queue.send_all([following.model_dump_json()])
+        counts = PageCounts(
+            employees=len(roster.items),
             recipients=recipients,
-            batches=len(bodies),
+            unsubscribed=unsubscribed,
+            nothing_to_share=nothing_to_share,
+            last=roster.next_token is None,
+        )
+        self._runs.finish_page(message.week_id, message.run_id, message.page, counts, owner=owner, now=now)
+        logger.info(
+            "roster page planned",
+            week_id=message.week_id,
+            run_id=message.run_id,
+            page=message.page,
+            employees=counts.employees,
+            recipients=recipients,
+            batches=len(builder.bodies),
             contents=len(contents),
             unsubscribed=unsubscribed,
             nothing_to_share=nothing_to_share,
-            sent_before=run.sent,
+            last=counts.last,
         )
-        return summary
+        return PagePlanned(claim, counts, len(builder.bodies))
 
 
-def _recipient(employee: Employee, chosen: list[Content], last_week: str) -> Recipient:
-    impact = employee.impact.get(last_week, {})
+def _recipient(employee: Employee, chosen: list[Content], last_week_impact: tuple[int, int]) -> Recipient:
+    points, clicks = last_week_impact
     return Recipient(
-        last_week_points=impact.get("points", 0),
-        last_week_clicks=impact.get("clicks", 0),
+        last_week_points=points,
+        last_week_clicks=clicks,
         employee_id=employee.employee_id,
         email=employee.email,
         name=employee.name,
         locale=employee.locale,
         timezone=employee.timezone,
         content_ids=[content.content_id for content in chosen],
-    )
-
-
-def _batch(week: Week, pending: list[tuple[Recipient, list[Content]]]) -> DigestBatch:
-    contents = {content.content_id: content for _, chosen in pending for content in chosen}
-    return DigestBatch(
-        week_id=week.week_id,
-        week_start=week.start,
-        week_end=week.end,
-        recipients=[recipient for recipient, _ in pending],
-        contents=contents,
     )
 
 
@@ -246,6 +367,7 @@ class DigestSender:
         keys: KeyRingSource,
         pacer: Pacer,
         *,
+        contents: ContentReader,
         runs: DigestRuns,
         links: Links,
         marker_lifetime: timedelta = MARKER_LIFETIME,
@@ -253,6 +375,7 @@ class DigestSender:
     ) -> None:
         self._marker_lifetime = marker_lifetime
         self._marks = marks
+        self._contents = contents
         self._runs = runs
         self._channel = channel
         self._keys = keys
@@ -261,11 +384,22 @@ class DigestSender:
         self._now = now
 
     def send_batch(self, batch: DigestBatch) -> int:
-        """Sends each recipient's digest unless already sent this week; returns how many were sent."""
+        """Sends each recipient's digest unless already sent this week; returns how many were sent.
+
+        The batch carries content ids: the content is read here, once per batch (one
+        BatchGetItem), and content retracted since planning is left out."""
+        contents = {
+            content.content_id: content
+            for content in self._contents.get_contents(batch.content_ids())
+            if content.status is ContentStatus.ACTIVE
+        }
         sent = 0
         failures = 0
         already_sent = 0
         for recipient in batch.recipients:
+            if not any(content_id in contents for content_id in recipient.content_ids):
+                logger.info("digest has nothing left to share", employee_id=recipient.employee_id)
+                continue
             expires_at = batch.week_end + self._marker_lifetime
             if not self._marks.claim_digest(recipient.employee_id, batch.week_id, expires_at):
                 logger.info("digest already sent", employee_id=recipient.employee_id, week_id=batch.week_id)
@@ -273,7 +407,7 @@ class DigestSender:
                 continue
             try:
                 self._pacer.wait()
-                self._channel.send_digest(self._digest(batch, recipient))
+                self._channel.send_digest(self._digest(recipient, contents))
             except Exception:
                 # Undo the claim so the redelivered message sends this one; the others stay sent.
                 self._marks.release_digest(recipient.employee_id, batch.week_id)
@@ -301,12 +435,14 @@ class DigestSender:
         except StoreError:
             logger.exception("digest counts not recorded", week_id=batch.week_id, sent=sent)
 
-    def _digest(self, batch: DigestBatch, recipient: Recipient) -> Digest:
+    def _digest(self, recipient: Recipient, contents: dict[str, Content]) -> Digest:
         ring = self._keys.key_ring()
         now = self._now()
         items = []
         for content_id in recipient.content_ids:
-            content = batch.contents[content_id]
+            content = contents.get(content_id)
+            if content is None:
+                continue
             token = sign_link(
                 ring, recipient.employee_id, activity_scope(content_id), activity_link_expiry(now, content.ends_at)
             )

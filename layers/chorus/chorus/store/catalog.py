@@ -88,6 +88,11 @@ class CatalogStore:
             raise NotFound(f"content {content_id} does not exist")
         return _content_from_item(item)
 
+    def get_contents(self, content_ids: Sequence[str]) -> list[Content]:
+        """The content items that exist among ``content_ids`` (BatchGetItem: one call per 100)."""
+        wanted = [{"PK": keys.content_pk(content_id), "SK": keys.META} for content_id in content_ids]
+        return [_content_from_item(item) for item in batch_get(self._client, self._table, wanted)]
+
     def retract_content(self, content_id: str) -> Content:
         """Idempotent: retracting twice leaves the first retraction time in place."""
         try:

@@ -28,7 +28,7 @@ from chorus.domain.approval import (
 )
 from chorus.domain.connection import Connection
 from chorus.domain.content import Content, ContentStatus, Network
-from chorus.domain.employee import DECIDED_PREFIX, Employee
+from chorus.domain.employee import Employee, decision_entry, decision_set, ended_decision_sets
 from chorus.domain.networks import networks
 from chorus.errors import ChorusError, NotFound, StoreError
 from chorus.store import keys
@@ -160,6 +160,8 @@ class DecisionStore:
         previous_revisions: dict[Network, int],
         content_id: str,
         daily_limit: int = 0,
+        *,
+        content_ends_at: datetime | None,
     ) -> None:
         """One transaction: every approval (new, or replacing a cancelled one), the content still
         active and still the version the approvals' snapshots were taken from (every upload
@@ -194,11 +196,12 @@ class DecisionStore:
             actions.append(Guarded(self._ledger_pointer(item["PK"], item["SK"], approval.approved_at)))
         if daily_limit:
             actions.extend(Guarded(self._count_for_day(approval, daily_limit), _LIMIT) for approval in approvals)
-        actions.append(Guarded(self._mark_decided(employee_id, content_id, version), _INACTIVE))
+        decided = self._mark_decided(employee_id, content_id, version, content_ends_at, approvals[0].approved_at)
+        actions.append(Guarded(decided, _INACTIVE))
         actions.append(Guarded(self._content_is(content_id, version), _CHANGED))
         self._decide(actions)
 
-    def record_decline(self, decline: Decline) -> None:
+    def record_decline(self, decline: Decline, *, content_ends_at: datetime | None) -> None:
         """The decline of one content version (a newer version may be declined again)."""
         if decline.content_version is None:
             raise ValueError("record_decline needs the content version")
@@ -223,7 +226,14 @@ class DecisionStore:
                 Guarded(decline_put, _ALREADY_DECIDED),
                 Guarded(self._ledger_pointer(item["PK"], item["SK"], decline.declined_at)),
                 Guarded(
-                    self._mark_decided(decline.employee_id, decline.content_id, decline.content_version), _INACTIVE
+                    self._mark_decided(
+                        decline.employee_id,
+                        decline.content_id,
+                        decline.content_version,
+                        content_ends_at,
+                        decline.declined_at,
+                    ),
+                    _INACTIVE,
                 ),
                 Guarded(self._content_is(decline.content_id, decline.content_version), _CHANGED),
             ]
@@ -307,17 +317,29 @@ class DecisionStore:
             }
         }
 
-    def _mark_decided(self, employee_id: str, content_id: str, version: int) -> dict[str, Any]:
-        """The version decided, in the profile's decided#<content id> attribute (overwritten by a
-        later version's decision, so the profile grows by one attribute per content item)."""
+    def _mark_decided(
+        self, employee_id: str, content_id: str, version: int, content_ends_at: datetime | None, decided_at: datetime
+    ) -> dict[str, Any]:
+        """The version decided, added to the profile's set of the month the content ends; the sets
+        of content that ended before last month are removed in the same update, so the profile
+        stays bounded (chorus.domain.employee.PROFILE_SIZE_BOUND)."""
+        target = decision_set(content_ends_at, decided_at)
+        ended = [name for name in ended_decision_sets(decided_at) if name != target]
+        names = {"#decided": target, **{f"#ended{index}": name for index, name in enumerate(ended)}}
+        expression = "ADD #decided :entry"
+        if ended:
+            expression += " REMOVE " + ", ".join(f"#ended{index}" for index in range(len(ended)))
         return {
             "Update": {
                 "TableName": self._table,
                 "Key": to_dynamo({"PK": keys.employee_pk(employee_id), "SK": keys.PROFILE}),
-                "UpdateExpression": "SET #decided = :version",
+                "UpdateExpression": expression,
                 "ConditionExpression": "active = :yes",
-                "ExpressionAttributeNames": {"#decided": DECIDED_PREFIX + content_id},
-                "ExpressionAttributeValues": {":version": {"N": str(version)}, ":yes": {"BOOL": True}},
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": {
+                    ":entry": {"SS": [decision_entry(content_id, version)]},
+                    ":yes": {"BOOL": True},
+                },
             }
         }
 

@@ -4,6 +4,7 @@ employee's opt-out."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,8 @@ from chorus import clock
 from chorus.errors import NotFound, StoreError
 from chorus.store import keys
 from chorus.store.codec import iso_seconds, to_dynamo
+from chorus.store.reads import batch_get
+from chorus.store.transactions import Guarded, TransactionRefused, write_transaction
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -24,11 +27,13 @@ class DigestMarkStore:
         self._table = table_name
 
     def claim_digest(self, employee_id: str, week_id: str, expires_at: datetime) -> bool:
-        """True if this call is the first to claim the employee's digest for the week."""
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item=to_dynamo(
+        """True if this call is the first to claim the employee's digest for the week, and the
+        employee is still on the roster: a batch planned before a deactivation or an erasure
+        (it carries their name and address) sends them nothing. One transaction, one call."""
+        marker = {
+            "Put": {
+                "TableName": self._table,
+                "Item": to_dynamo(
                     {
                         "PK": keys.employee_pk(employee_id),
                         "SK": keys.digest_sk(week_id),
@@ -37,12 +42,23 @@ class DigestMarkStore:
                         "expires_at": int(expires_at.timestamp()),
                     }
                 ),
-                ConditionExpression="attribute_not_exists(PK)",
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }
+        }
+        still_employed = {
+            "ConditionCheck": {
+                "TableName": self._table,
+                "Key": to_dynamo({"PK": keys.employee_pk(employee_id), "SK": keys.PROFILE}),
+                "ConditionExpression": "active = :yes AND attribute_not_exists(erased_at)",
+                "ExpressionAttributeValues": {":yes": {"BOOL": True}},
+            }
+        }
+        try:
+            write_transaction(
+                self._client, [Guarded(marker), Guarded(still_employed)], failure="could not record the digest"
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise StoreError("could not record the digest") from exc
+        except TransactionRefused:
+            return False  # sent already this week, or no longer on the roster
         return True
 
     def release_digest(self, employee_id: str, week_id: str) -> None:
@@ -54,6 +70,16 @@ class DigestMarkStore:
             )
         except ClientError as exc:
             raise StoreError("could not release the digest marker") from exc
+
+    def weekly_impacts(self, employee_ids: Sequence[str], week: str) -> dict[str, tuple[int, int]]:
+        """(points, visits) of the week per employee who had any, read with BatchGetItem (one
+        call per 100 employees); employees without an item had none."""
+        wanted = [{"PK": keys.employee_pk(employee_id), "SK": keys.impact_sk(week)} for employee_id in employee_ids]
+        found = batch_get(self._client, self._table, wanted, projection="PK, points, clicks")
+        return {
+            str(item["PK"]).removeprefix("EMP#"): (int(item.get("points", 0)), int(item.get("clicks", 0)))
+            for item in found
+        }
 
     def unsubscribe(self, employee_id: str) -> None:
         try:

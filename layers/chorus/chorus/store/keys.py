@@ -38,6 +38,14 @@ DECLINE_PREFIX = "DECLINE#"
 APPROVAL_PREFIX = "APPROVAL#"
 
 
+def impact_sk(week: str) -> str:
+    return f"IMPACT#{week}"
+
+
+def digest_page_sk(run_id: str, page: int) -> str:
+    return f"PAGE#{run_id}#{page:07d}"
+
+
 def decline_sk(content_id: str) -> str:
     return f"{DECLINE_PREFIX}{content_id}"
 

@@ -77,6 +77,8 @@ class _Refusal(Enum):
     ERASED = "erased"  # the employee was erased since the award was read: nothing is written
 
 
+# A week's impact item outlives the week after it, when the digest shows it, then TTL removes it.
+IMPACT_LIFETIME = timedelta(days=28)
 _COUNTERS = {AwardKind.APPROVED: "approvals", AwardKind.PUBLISHED: "publications", AwardKind.CLICK: "clicks"}
 _SCORE_PERIODS = (Period.MONTH, Period.QUARTER, Period.ALL)
 # Reports read counters per month and all time (a quarter report shows its month).
@@ -105,9 +107,9 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def transactions_per_award(groups: int, *, first_items: int = 14) -> int:
+def transactions_per_award(groups: int, *, first_items: int = 15) -> int:
     """Transactions of an award for an employee in ``groups`` groups, when its first transaction
-    holds ``first_items`` items besides group items (14 at most: a click moving three buckets)."""
+    holds ``first_items`` items besides group items (15 at most: a click moving three buckets)."""
     group_items = groups * (len(_SCORE_PERIODS) + len(_STATS_PERIODS))
     left = max(0, group_items - (MAX_TRANSACTION_ITEMS - first_items))
     return 1 + -(-left // _GROUP_ITEMS_PER_CHUNK)
@@ -257,8 +259,9 @@ class ScoreStore:
         click = []
         if award.kind is AwardKind.CLICK and award.content_id and award.network:
             click.append(Guarded(self._count_click(award, click_cap), _Refusal.CLICK_CAP))
-        # Besides the group items: the ledger entry, the weekly impact, the scores, the rest, the click.
-        taken = min(len(group_items), MAX_TRANSACTION_ITEMS - 2 - len(scores) - len(rest) - len(click))
+        # Besides the group items: the ledger entry, the weekly impact, the profile check, the scores,
+        # the rest, the click.
+        taken = min(len(group_items), MAX_TRANSACTION_ITEMS - 3 - len(scores) - len(rest) - len(click))
         ledger = {
             "PK": pk,
             "SK": keys.points_sk(award.event_id),
@@ -285,7 +288,8 @@ class ScoreStore:
         }
         return [
             Guarded(marker, _Refusal.ALREADY_AWARDED),
-            Guarded(self._weekly_impact(award), _Refusal.ERASED),
+            Guarded(self._weekly_impact(award)),
+            Guarded(self._not_erased(award.employee_id), _Refusal.ERASED),
             *(Guarded(score, _Refusal.SCORE_CHANGED) for score in scores),
             *(Guarded(action) for action in rest),
             *(Guarded(item) for item in group_items[:taken]),
@@ -444,20 +448,36 @@ class ScoreStore:
             }
         }
 
+    def _not_erased(self, employee_id: str) -> dict[str, Any]:
+        """An award read before an erasure and written after it writes nothing (the scores it
+        would write are what the erasure deleted)."""
+        return {
+            "ConditionCheck": {
+                "TableName": self._table,
+                "Key": to_dynamo({"PK": keys.employee_pk(employee_id), "SK": keys.PROFILE}),
+                "ConditionExpression": "attribute_not_exists(erased_at)",
+            }
+        }
+
     def _weekly_impact(self, award: Award) -> dict[str, Any]:
-        """Points and visits per ISO week on the profile, which the digest planner already reads
-        from the roster index: last week's impact costs the digest no extra call."""
+        """Points and visits of the week, in an item of their own beside the profile (the profile
+        stays bounded): the digest reads last week's, then TTL removes it."""
         week = week_key(award.occurred_at)
         clicks = 1 if award.kind is AwardKind.CLICK else 0
+        expires_at = award.occurred_at + IMPACT_LIFETIME
         return {
             "Update": {
                 "TableName": self._table,
-                "Key": to_dynamo({"PK": keys.employee_pk(award.employee_id), "SK": keys.PROFILE}),
-                "UpdateExpression": "ADD #points :points, #clicks :clicks",
-                # An award read before an erasure and written after it adds nothing to the tombstone.
-                "ConditionExpression": "attribute_not_exists(erased_at)",
-                "ExpressionAttributeNames": {"#points": f"impact_{week}_points", "#clicks": f"impact_{week}_clicks"},
-                "ExpressionAttributeValues": to_dynamo({":points": award.points, ":clicks": clicks}),
+                "Key": to_dynamo({"PK": keys.employee_pk(award.employee_id), "SK": keys.impact_sk(week)}),
+                "UpdateExpression": "ADD points :points, clicks :clicks SET entity = :entity, expires_at = :expires",
+                "ExpressionAttributeValues": to_dynamo(
+                    {
+                        ":points": award.points,
+                        ":clicks": clicks,
+                        ":entity": "impact",
+                        ":expires": int(expires_at.timestamp()),
+                    }
+                ),
             }
         }
 

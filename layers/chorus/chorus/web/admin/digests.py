@@ -4,6 +4,7 @@ week's run: how many digests were sent, skipped (the employee already had it) or
 from __future__ import annotations
 
 import re
+import uuid
 from typing import TYPE_CHECKING
 
 from aws_lambda_powertools.event_handler import Response
@@ -28,9 +29,10 @@ def digests_router(planner: DigestPlanner) -> APIGatewayHttpRouter:
 
     @router.post("")
     def send_now() -> Response[str]:
-        summary = planner.plan(clock.now())
-        logger.info("digest requested", admin=router.context.get("admin_subject"), week_id=summary.week_id)
-        # 202: batches are queued and sent in the background; the answer says what is known now.
+        summary = planner.start(clock.now(), uuid.uuid4().hex)
+        admin = router.context.get("admin_subject")
+        logger.info("digest requested", admin=admin, week_id=summary.week_id, run_id=summary.run_id)
+        # 202: the roster is planned and sent in the background; the answer says what is known now.
         return json_response(202, summary.as_json())
 
     @router.get("")
