@@ -123,8 +123,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # moto's request log
-    # The story's metrics would fill the output; the measured children keep theirs (own env).
-    os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
 
     from chorus_local.cloud import CloudConfig, LocalCloud
 
@@ -139,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
             )
         )
         cloud.start()
+        # The story's metrics would fill the output; the measured children keep theirs (own env).
+        metrics_before = os.environ.get("POWERTOOLS_METRICS_DISABLED")
+        os.environ["POWERTOOLS_METRICS_DISABLED"] = "true"
         try:
             first_events = record_first_events(cloud)
             return report(
@@ -146,6 +147,10 @@ def main(argv: list[str] | None = None) -> int:
             )
         finally:
             cloud.stop()
+            if metrics_before is None:
+                os.environ.pop("POWERTOOLS_METRICS_DISABLED", None)
+            else:
+                os.environ["POWERTOOLS_METRICS_DISABLED"] = metrics_before
 
 
 def record_first_events(cloud: LocalCloud) -> dict[str, Any]:
