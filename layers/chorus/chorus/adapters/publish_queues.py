@@ -13,21 +13,12 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
+from chorus.adapters.sqs_queue import MessageQueue, QueueError
 from chorus.domain.content import Network
 from chorus.domain.publishing import PublishTarget
-from chorus.errors import StoreError
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
-    from mypy_boto3_sqs.type_defs import SendMessageBatchRequestEntryTypeDef
-
-SEND_BATCH_LIMIT = 10  # SendMessageBatch entries per call
-# A batch's entries SQS could not take are sent again this many times in all.
-SEND_ATTEMPTS = 3
-
-
-class QueueError(StoreError):
-    code = "queue_error"
 
 
 class SqsPublishQueues:
@@ -51,23 +42,5 @@ class SqsPublishQueues:
 
     def send(self, network: Network, targets: Sequence[PublishTarget]) -> int:
         """Every target, ten per call; returns the number of calls made."""
-        calls = 0
-        for start in range(0, len(targets), SEND_BATCH_LIMIT):
-            chunk = targets[start : start + SEND_BATCH_LIMIT]
-            entries: list[SendMessageBatchRequestEntryTypeDef] = [
-                {"Id": str(index), "MessageBody": json.dumps(target.message(), separators=(",", ":"))}
-                for index, target in enumerate(chunk)
-            ]
-            for _attempt in range(SEND_ATTEMPTS):
-                calls += 1
-                try:
-                    response = self._client.send_message_batch(QueueUrl=self._url(network), Entries=entries)
-                except ClientError as exc:
-                    raise QueueError(f"could not enqueue {network.value} posts") from exc
-                failed = {entry["Id"] for entry in response.get("Failed", [])}
-                entries = [entry for entry in entries if entry["Id"] in failed]
-                if not entries:
-                    break
-            if entries:
-                raise QueueError(f"{len(entries)} {network.value} posts could not be enqueued")
-        return calls
+        queue = MessageQueue(self._client, self._url(network), f"{network.value} posts")
+        return queue.send_all([json.dumps(target.message(), separators=(",", ":")) for target in targets])

@@ -1,5 +1,5 @@
 """SQS: the digest planner hands batches of recipients to the sender; the admin API hands report
-requests to the report function."""
+requests to the report function; schedules and the sweeper hand due posts to the publisher."""
 
 from __future__ import annotations
 
@@ -8,15 +8,17 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from chorus.errors import ChorusError
+from chorus.errors import StoreError
 
 if TYPE_CHECKING:
     from mypy_boto3_sqs import SQSClient
 
 SEND_BATCH_LIMIT = 10  # SendMessageBatch entries per call
+# A batch's entries SQS could not take are sent again this many times in all.
+SEND_ATTEMPTS = 3
 
 
-class QueueError(ChorusError):
+class QueueError(StoreError):
     code = "queue_error"
 
 
@@ -32,7 +34,7 @@ class MessageQueue:
         for start in range(0, len(bodies), SEND_BATCH_LIMIT):
             chunk = bodies[start : start + SEND_BATCH_LIMIT]
             entries = [{"Id": str(index), "MessageBody": body} for index, body in enumerate(chunk)]
-            for _attempt in range(3):
+            for _attempt in range(SEND_ATTEMPTS):
                 calls += 1
                 try:
                     response = self._client.send_message_batch(QueueUrl=self._url, Entries=entries)  # type: ignore[arg-type]
