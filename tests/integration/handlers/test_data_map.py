@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 import pytest
 
 import admin_api_handler
+import digest_sender_handler
 import email_feedback_handler
 import publisher_handler
 import retention_handler
@@ -36,9 +37,9 @@ from chorus.store.alerts import AlertStore
 from chorus.store.codec import from_dynamo
 from chorus.store.connections import ConnectionStore, OAuthState
 from chorus.store.digest_marks import DigestMarkStore
-from chorus.store.digest_runs import DigestRunStore
 from chorus.store.rewards import RewardStore
-from tests.conftest import MAGIC_LINK_SECRET, TABLE
+from tests.conftest import DIGEST_QUEUE_URL, MAGIC_LINK_SECRET, TABLE
+from tests.support.digest import plan_digest, sqs_record
 from tests.support.http_events import http_event
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.seed import content_id, employee_id, seed
@@ -207,10 +208,12 @@ def everything_written(aws, monkeypatch) -> list[dict[str, Any]]:
     RewardStore(dynamodb, TABLE).create_reward(Reward(reward_id="r-1", name="Mug", cost=1, stock=3, created_at=NOW))
     assert me(ADA, "redeem", reward="r-1", key="redeem-key-0001")["statusCode"] == 303
     # Digests: a week's run and its markers; an unsubscribe; a bounce
-    runs = DigestRunStore(dynamodb, TABLE)
-    runs.record_plan("2026-W48", 2, NOW, NOW + timedelta(days=90))
-    runs.record_sends("2026-W48", sent=1, already_sent=0, failed=0, expires_at=NOW + timedelta(days=90))
-    DigestMarkStore(dynamodb, TABLE).claim_digest(ada, "2026-W48", NOW + timedelta(days=60))
+    # (the planner's start, its roster pages and the sender, as their triggers run them)
+    plan_digest(aws["sqs"])
+    while messages := aws["sqs"].receive_message(QueueUrl=DIGEST_QUEUE_URL, MaxNumberOfMessages=10).get("Messages"):
+        digest_sender_handler.lambda_handler({"Records": [sqs_record(m) for m in messages]}, FakeLambdaContext())
+        for message in messages:
+            aws["sqs"].delete_message(QueueUrl=DIGEST_QUEUE_URL, ReceiptHandle=message["ReceiptHandle"])
     DigestMarkStore(dynamodb, TABLE).unsubscribe(employee_id(BOB["email"]))
     bounce = json.loads((SES_EVENTS / "bounce_permanent.json").read_text())
     email_feedback_handler.lambda_handler(bounce, FakeLambdaContext())
