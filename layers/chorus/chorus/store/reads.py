@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -56,19 +56,24 @@ def batch_get(
     return found
 
 
-def query_all(client: DynamoDBClient, request: dict[str, Any], *, failure: str) -> list[dict[str, Any]]:
-    """Every item a Query answers, page after page (DynamoDB pages past 1 MB), as typed values."""
-    items: list[dict[str, Any]] = []
+def query_items(client: DynamoDBClient, request: dict[str, Any], *, failure: str) -> Iterator[dict[str, Any]]:
+    """Every item a Query answers, page after page (DynamoDB pages past 1 MB), as DynamoDB typed
+    values, one page in memory at a time."""
     request = dict(request)
     while True:
         try:
             response = client.query(**request)
         except ClientError as exc:
             raise StoreError(failure) from exc
-        items.extend(response.get("Items", []))
+        yield from response.get("Items", [])
         if "LastEvaluatedKey" not in response:
-            return items
+            return
         request["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+
+def query_all(client: DynamoDBClient, request: dict[str, Any], *, failure: str) -> list[dict[str, Any]]:
+    """Every item a Query answers (``query_items``), as a list."""
+    return list(query_items(client, request, failure=failure))
 
 
 def listing_page[T](

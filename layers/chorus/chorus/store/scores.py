@@ -60,7 +60,7 @@ from chorus.domain.scoring import (
 from chorus.errors import NotFound, StoreError
 from chorus.store import keys
 from chorus.store.codec import from_dynamo, to_dynamo
-from chorus.store.reads import batch_get
+from chorus.store.reads import batch_get, query_items
 from chorus.store.transactions import Guarded, TransactionRefused, write_transaction
 
 if TYPE_CHECKING:
@@ -770,12 +770,7 @@ class ScoreStore:
         return list(rows.values())
 
     def _paged(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        while True:
-            response = self._query(request)
-            yield from (from_dynamo(item) for item in response.get("Items", []))
-            if "LastEvaluatedKey" not in response:
-                return
-            request = {**request, "ExclusiveStartKey": response["LastEvaluatedKey"]}
+        return (from_dynamo(item) for item in query_items(self._client, request, failure="could not read scores"))
 
     def _query(self, request: dict[str, Any]) -> dict[str, Any]:
         try:
