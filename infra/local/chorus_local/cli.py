@@ -686,15 +686,22 @@ def _employee_id(args: argparse.Namespace, api_url: str, token: str) -> str:
     return str(response.json()["employee_id"])
 
 
-def cmd_deactivate(args: argparse.Namespace) -> int:
+def _employee_action(args: argparse.Namespace, action: str, failing: str) -> tuple[str, dict[str, Any]]:
+    """POST /admin/employees/{id}/<action> for the employee the arguments name: their id and the
+    answer, or a CliError saying what ``failing`` failed and why."""
     api_url, token = _admin_api(args)
     employee_id = _employee_id(args, api_url, token)
-    response = _admin_post(api_url, token, f"/admin/employees/{employee_id}/deactivate")
+    response = _admin_post(api_url, token, f"/admin/employees/{employee_id}/{action}")
     body = _body(response)
     if response.status_code == 404:
         raise CliError(f"no employee {employee_id}")
     if response.status_code != 200:
-        raise CliError(f"deactivation failed ({response.status_code}): {body.get('message', body)}")
+        raise CliError(f"{failing} failed ({response.status_code}): {body.get('message', body)}")
+    return employee_id, body
+
+
+def cmd_deactivate(args: argparse.Namespace) -> int:
+    employee_id, body = _employee_action(args, "deactivate", "deactivation")
     state = "deactivated" if body.get("deactivated_now") else "already inactive"
     print(
         f"{employee_id}: {state}; {body.get('posts_cancelled', 0)} scheduled posts cancelled, "
@@ -704,14 +711,7 @@ def cmd_deactivate(args: argparse.Namespace) -> int:
 
 
 def cmd_erase(args: argparse.Namespace) -> int:
-    api_url, token = _admin_api(args)
-    employee_id = _employee_id(args, api_url, token)
-    response = _admin_post(api_url, token, f"/admin/employees/{employee_id}/erase")
-    body = _body(response)
-    if response.status_code == 404:
-        raise CliError(f"no employee {employee_id}")
-    if response.status_code != 200:
-        raise CliError(f"erasure failed ({response.status_code}): {body.get('message', body)}")
+    employee_id, body = _employee_action(args, "erase", "erasure")
     state = "erased" if body.get("erased_now") else "already erased"
     print(
         f"{employee_id}: {state}; {body.get('posts_cancelled', 0)} scheduled posts cancelled, "
