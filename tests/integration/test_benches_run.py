@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from pathlib import Path
 
 import pytest
 from bench import cold_start, consent_calls, due_posts, import_time, ingest_scale, leaderboard_scale
+
+from tests.support.local_cloud import clear_runtime_caches
 
 SMALL = {
     "import_time": (import_time.main, ["--repeat", "1"], "x boto3"),
@@ -21,15 +22,6 @@ SMALL = {
 }
 
 
-def _clear_runtime_caches() -> None:
-    """Benchmarks run handlers in this process against their own moto; drop their cached clients."""
-    bootstrap = sys.modules.get("chorus.bootstrap")
-    for value in vars(bootstrap).values() if bootstrap is not None else ():
-        clear = getattr(value, "cache_clear", None)
-        if callable(clear):
-            clear()
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(SMALL))
 def test_the_benchmark_runs_to_its_end_at_a_small_size(name, monkeypatch, capsys):
@@ -37,11 +29,11 @@ def test_the_benchmark_runs_to_its_end_at_a_small_size(name, monkeypatch, capsys
     for variable in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(variable, "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    _clear_runtime_caches()
+    clear_runtime_caches()
     try:
         assert main(argv) == 0
     finally:
-        _clear_runtime_caches()
+        clear_runtime_caches()
     assert printed in capsys.readouterr().out
 
 
@@ -53,11 +45,11 @@ COLD_START_ROW = re.compile(r"^(\w+Function)\s.*\s(PASS|FAIL) (.*)$", flags=re.M
 def test_every_function_starts_cold_and_handles_its_first_event(capsys):
     # Given the template's functions and bench.cold_start's story, which reaches each of them
     # When each is started in a fresh interpreter with the first event it received
-    _clear_runtime_caches()
+    clear_runtime_caches()
     try:
         assert cold_start.main(["--repeat", "1"]) == 0
     finally:
-        _clear_runtime_caches()
+        clear_runtime_caches()
     out = capsys.readouterr().out
     # Then every function was reached and handled its event (an HTTP function answered 2xx), and
     # the benchmark left the process's environment as it found it.

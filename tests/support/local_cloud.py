@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -13,6 +14,16 @@ from aws_lambda_powertools.utilities.parameters import SecretsProvider
 from chorus.adapters.secrets_keys import SecretsKeyRing
 from chorus.domain.magic_links import KeyRing, activity_scope, form_subject, sign_form, sign_link
 from chorus_local.cloud import LocalCloud
+
+
+def clear_runtime_caches() -> None:
+    """Handlers cache their clients per warm container (chorus.bootstrap): a local cloud on new
+    ports, or one a benchmark ran in this process, needs fresh ones."""
+    bootstrap = sys.modules.get("chorus.bootstrap")
+    for value in vars(bootstrap).values() if bootstrap is not None else ():
+        clear = getattr(value, "cache_clear", None)
+        if callable(clear):
+            clear()
 
 
 def eventually[T](check: Callable[[], T], timeout: float = 15.0) -> T:

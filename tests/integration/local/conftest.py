@@ -7,24 +7,15 @@ never run on into other tests' moto state.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from chorus_local.cloud import CloudConfig, LocalCloud
+from tests.support.local_cloud import clear_runtime_caches
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def _clear_runtime_caches() -> None:
-    """Handlers cache their clients per warm container; a cloud on new ports needs fresh ones."""
-    bootstrap = sys.modules.get("chorus.bootstrap")
-    for value in vars(bootstrap).values() if bootstrap is not None else ():
-        clear = getattr(value, "cache_clear", None)
-        if callable(clear):
-            clear()
 
 
 @pytest.fixture(scope="module")
@@ -37,14 +28,14 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloud]:
         poll_interval=0.2,
         retry_delay=0.0,
     )
-    _clear_runtime_caches()
+    clear_runtime_caches()
     local = LocalCloud(config)
     local.start()
     try:
         yield local
     finally:
         local.stop()
-        _clear_runtime_caches()
+        clear_runtime_caches()
 
 
 @pytest.fixture
