@@ -17,7 +17,7 @@ from moto.ses.models import ses_backends
 import admin_api_handler
 import digest_sender_handler
 from chorus.domain.timing import week_of
-from tests.conftest import ACCOUNT, DIGEST_QUEUE_URL
+from tests.conftest import ACCOUNT, DIGEST_QUEUE_URL, ENVIRONMENT
 from tests.support.digest import plan_digest, plan_pages, sqs_record
 from tests.support.http_events import http_event
 from tests.support.lambda_context import FakeLambdaContext
@@ -313,7 +313,10 @@ def test_the_digest_shows_last_weeks_impact(aws):
     from chorus.domain.scoring import week_key
 
     seed(aws, CONTENT[:1], EMPLOYEES[:1])
-    last_week = week_key(datetime.now(UTC) - timedelta(days=7))
+    # The week before this digest's week, which is the company's (Paris) week: on a Sunday after
+    # 23:00 UTC in winter it is already Monday in Paris, and "now minus 7 days" a week too early.
+    this_week = week_of(datetime.now(UTC), ENVIRONMENT["DIGEST_TIMEZONE"])
+    last_week = week_key(this_week.start - timedelta(days=1))
     aws["dynamodb"].put_item(
         TableName="chorus-test-table",
         Item={
