@@ -70,3 +70,14 @@ def send_queued(sqs: Any) -> int:
             sqs.delete_message(QueueUrl=DIGEST_QUEUE_URL, ReceiptHandle=message["ReceiptHandle"])
         handled += len(messages)
     return handled
+
+
+def tick(sqs: Any, scheduled: str) -> dict[str, Any]:
+    """What the quarter-hour schedule does at ``scheduled`` (its <aws.scheduler.scheduled-time>),
+    then the plan queue and the digest queue drained; returns the tick's answer."""
+    import digest_planner_handler
+
+    started = digest_planner_handler.lambda_handler({"scheduled_time": scheduled}, FakeLambdaContext())
+    plan_pages(sqs)
+    send_queued(sqs)
+    return dict(started)

@@ -213,8 +213,7 @@ def due_waves(tick: datetime, zones: Iterable[str], company: DigestTime, company
 def _is_wall_time(tick: datetime, zone: str) -> bool:
     """False for the second pass of a wall time repeated when the clocks go back: the wave
     starts once, the first time."""
-    wall = tick.astimezone(_zone(zone)).replace(tzinfo=None)
-    return datetime.combine(wall.date(), wall.time(), tzinfo=_zone(zone)).astimezone(UTC) == tick.astimezone(UTC)
+    return tick.astimezone(_zone(zone)).fold == 0
 
 
 @cache

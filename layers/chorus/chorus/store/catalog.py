@@ -235,7 +235,7 @@ class CatalogStore:
     def set_digest_slot(self, employee: Employee, slot: str | None) -> None:
         """The employee's own digest time (None: the company's), and their roster index entry
         with it. Refused (Conflict) if the roster changed their zone or status meanwhile."""
-        names = {"#slot": "digest_slot", "#version": "version"}
+        names = {"#slot": "digest_slot", "#version": "version", "#zone": "timezone", "#active": "active"}
         values: dict[str, Any] = {":one": 1, ":zone": employee.timezone, ":active": employee.active}
         assignments = ["#version = #version + :one"]
         removals: list[str] = []
@@ -254,7 +254,7 @@ class CatalogStore:
                 TableName=self._table,
                 Key=to_dynamo({"PK": keys.employee_pk(employee.employee_id), "SK": keys.PROFILE}),
                 UpdateExpression=expression,
-                ConditionExpression="timezone = :zone AND active = :active AND attribute_not_exists(erased_at)",
+                ConditionExpression="#zone = :zone AND #active = :active AND attribute_not_exists(erased_at)",
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=to_dynamo(values),
             )
@@ -332,12 +332,18 @@ class CatalogStore:
                 changed.append((write, current))
         return results, changed
 
-    def _write_transaction(self, group: list[tuple[_Write, dict[str, Any] | None]]) -> None:
-        self._digest_zones.register(
+    def _register_zones(self, group: list[tuple[_Write, dict[str, Any] | None]], registered: set[str]) -> None:
+        """Registers the zones of the group's active employees that this upload has not yet: before
+        they are indexed, so a wave never misses one; once per zone per upload, not per row."""
+        zones = {
             str(write.fields["timezone"])
             for write, _ in group
             if write.fields.get("entity") == "employee" and write.fields.get("active")
-        )
+        } - registered
+        self._digest_zones.register(zones)
+        registered.update(zones)
+
+    def _write_transaction(self, group: list[tuple[_Write, dict[str, Any] | None]]) -> None:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 self._client.transact_write_items(
@@ -434,6 +440,7 @@ class UpsertBatch:
     def __init__(self, store: CatalogStore) -> None:
         self._store = store
         self._pending: list[tuple[_Write, dict[str, Any] | None]] = []
+        self._zones: set[str] = set()
 
     def add_contents(self, contents: Sequence[Content]) -> list[UpsertResult]:
         return self._add([self._store._content_write(content) for content in contents])
@@ -448,14 +455,18 @@ class UpsertBatch:
             results.extend(group_results)
             self._pending.extend(changed)
             while len(self._pending) >= TRANSACTION_SIZE:
-                self._store._write_transaction(self._pending[:TRANSACTION_SIZE])
+                self._write(self._pending[:TRANSACTION_SIZE])
                 del self._pending[:TRANSACTION_SIZE]
         return results
 
     def flush(self) -> None:
         while self._pending:
-            self._store._write_transaction(self._pending[:TRANSACTION_SIZE])
+            self._write(self._pending[:TRANSACTION_SIZE])
             del self._pending[:TRANSACTION_SIZE]
+
+    def _write(self, group: list[tuple[_Write, dict[str, Any] | None]]) -> None:
+        self._store._register_zones(group, self._zones)
+        self._store._write_transaction(group)
 
 
 def _key_id(key: dict[str, Any]) -> str:

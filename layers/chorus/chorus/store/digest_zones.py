@@ -25,8 +25,6 @@ class DigestZoneStore:
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._client = client
         self._table = table_name
-        # Zones this container already registered: an upload adds each zone once, not per row.
-        self._registered: set[str] = set()
 
     def zones(self) -> frozenset[str]:
         try:
@@ -42,7 +40,7 @@ class DigestZoneStore:
 
     def register(self, zones: Iterable[str]) -> None:
         """Adds zones (before their employees are indexed: a wave never misses an employee)."""
-        new = sorted(set(zones) - self._registered)
+        new = sorted(set(zones))
         if not new:
             return
         try:
@@ -54,4 +52,3 @@ class DigestZoneStore:
             )
         except ClientError as exc:
             raise StoreError("could not register the digest zones") from exc
-        self._registered.update(new)
