@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chorus_local.schedules import (
@@ -120,6 +120,7 @@ def test_the_latest_rate_occurrence_is_the_last_one_listed(every: int, after: in
     assert expression.latest(start, until, anchor) == (listed[-1] if listed else None)
 
 
+@settings(deadline=None, max_examples=50)  # listing a quarter-hourly cron over 40 days is slow
 @given(
     st.sampled_from(
         [
