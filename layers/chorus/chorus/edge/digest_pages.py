@@ -1,7 +1,7 @@
-"""The digest planner's two triggers: the wave schedule (every quarter hour) starts the morning
-wave of each zone whose digest time it is, and each SQS message of the plan queue plans one
-roster page, reporting failed messages only (partial batch response): SQS delivers those again,
-and the page claim plans nothing twice."""
+"""The digest planner's two triggers: the wave schedule (every quarter hour) starts the waves of
+the employees whose digest time (theirs, or the company's) it is in their zone, and each SQS
+message of the plan queue plans one roster page, reporting failed messages only (partial batch
+response): SQS delivers those again, and the page claim plans nothing twice."""
 
 from __future__ import annotations
 
