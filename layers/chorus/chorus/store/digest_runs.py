@@ -88,17 +88,17 @@ class DigestRunStore:
             raise StoreError("could not record the digest run") from exc
         return _run(week_id, response.get("Attributes", {}))
 
-    def record_waves(self, week_id: str, zones: list[str], expires_at: datetime) -> None:
-        """Adds the zones whose morning wave started (a set: a retried tick adds nothing)."""
+    def record_waves(self, week_id: str, waves: list[str], expires_at: datetime) -> None:
+        """Adds the waves started ("<zone> <slot>"; a set: a retried tick adds nothing)."""
         try:
             self._client.update_item(
                 TableName=self._table,
                 Key=self._key(week_id),
                 UpdateExpression=(
-                    "ADD waves :zones SET entity = :entity, expires_at = if_not_exists(expires_at, :expires)"
+                    "ADD waves :waves SET entity = :entity, expires_at = if_not_exists(expires_at, :expires)"
                 ),
                 ExpressionAttributeValues={
-                    ":zones": {"SS": zones},
+                    ":waves": {"SS": waves},
                     ":entity": {"S": "digest_run"},
                     ":expires": {"N": str(int(expires_at.timestamp()))},
                 },
