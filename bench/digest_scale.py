@@ -223,12 +223,13 @@ def measured(action: Any, *, memory: bool) -> tuple[Any, float, int]:
 def digest(employees: int, sample_batches: int) -> dict[str, Any]:
     from chorus.adapters.ses_email import SesEmailSender
     from chorus.adapters.sqs_queue import MessageQueue
-    from chorus.domain.digest import DIGEST_MESSAGE_LIMIT, DigestBatch, PlanPage
+    from chorus.domain.digest import DIGEST_MESSAGE_LIMIT, DigestBatch, DigestTime, PlanPage
     from chorus.messages.email import EmailChannel
     from chorus.services.digest import DigestPlanner, DigestSender, Links, Pacer
     from chorus.store.catalog import CatalogStore
     from chorus.store.digest_marks import DigestMarkStore
     from chorus.store.digest_runs import DigestRunStore
+    from chorus.store.digest_zones import DigestZoneStore
 
     dynamodb = FakeDynamoDB(employees)
     sqs = FakeSQS(sample_batches)
@@ -239,6 +240,8 @@ def digest(employees: int, sample_batches: int) -> dict[str, Any]:
         impacts=DigestMarkStore(dynamodb, TABLE),  # type: ignore[arg-type]
         runs=DigestRunStore(dynamodb, TABLE),  # type: ignore[arg-type]
         timezone="Europe/Paris",
+        digest_time=DigestTime.from_cron("cron(0 9 ? * MON *)"),
+        zones=DigestZoneStore(dynamodb, TABLE),  # type: ignore[arg-type]
     )
     # A run over the whole roster, then one invocation per plan-queue message.
     planner.start(NOW, "bench")

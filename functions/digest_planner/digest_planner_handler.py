@@ -1,4 +1,4 @@
-"""Weekly schedule (start a run) or a plan-queue message (plan one roster page)."""
+"""Quarter-hour schedule (start the waves due) or a plan-queue message (plan one roster page)."""
 
 from typing import Any
 

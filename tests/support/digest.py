@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.conftest import ACCOUNT, DIGEST_PLAN_QUEUE_URL
+from tests.conftest import ACCOUNT, DIGEST_PLAN_QUEUE_URL, DIGEST_QUEUE_URL
 from tests.support.lambda_context import FakeLambdaContext
 
 
@@ -40,19 +40,44 @@ def plan_pages(sqs: Any) -> int:
     return handled
 
 
-def plan_digest(sqs: Any, *, new_run: bool = False) -> dict[str, Any]:
-    """The weekly schedule fires (or, ``new_run``, an admin asks again: a run of its own) and every
-    roster page is planned; returns the start's answer."""
-    import digest_planner_handler
+def start_run() -> dict[str, Any]:
+    """What POST /admin/digests does: a run over the whole roster, with an id of its own."""
+    from chorus import clock
+    from chorus.bootstrap import build_digest_planner
+    from chorus.config import DigestPlannerSettings
 
-    if new_run:
-        from chorus import clock
-        from chorus.bootstrap import build_digest_planner
-        from chorus.config import DigestPlannerSettings
+    planner = build_digest_planner(DigestPlannerSettings.from_env())
+    return planner.start(clock.now(), uuid.uuid4().hex).as_json()
 
-        planner = build_digest_planner(DigestPlannerSettings.from_env())
-        started = planner.start(clock.now(), uuid.uuid4().hex).as_json()
-    else:
-        started = digest_planner_handler.lambda_handler({}, FakeLambdaContext())
+
+def plan_digest(sqs: Any) -> dict[str, Any]:
+    """A run over the whole roster is started and every roster page planned; returns the start's
+    answer."""
+    started = start_run()
     plan_pages(sqs)
     return started
+
+
+def send_queued(sqs: Any) -> int:
+    """What the digest queue's event source mapping does with the queued batches; returns how many
+    batches were handled."""
+    import digest_sender_handler
+
+    handled = 0
+    while messages := sqs.receive_message(QueueUrl=DIGEST_QUEUE_URL, MaxNumberOfMessages=10).get("Messages"):
+        digest_sender_handler.lambda_handler({"Records": [sqs_record(m) for m in messages]}, FakeLambdaContext())
+        for message in messages:
+            sqs.delete_message(QueueUrl=DIGEST_QUEUE_URL, ReceiptHandle=message["ReceiptHandle"])
+        handled += len(messages)
+    return handled
+
+
+def tick(sqs: Any, scheduled: str) -> dict[str, Any]:
+    """What the quarter-hour schedule does at ``scheduled`` (its <aws.scheduler.scheduled-time>),
+    then the plan queue and the digest queue drained; returns the tick's answer."""
+    import digest_planner_handler
+
+    started = digest_planner_handler.lambda_handler({"scheduled_time": scheduled}, FakeLambdaContext())
+    plan_pages(sqs)
+    send_queued(sqs)
+    return dict(started)

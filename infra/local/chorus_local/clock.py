@@ -18,16 +18,20 @@ the input as a message.
 
 A jump (``tick_to``) is time passing quickly, as EventBridge would see it:
 
-* the clock stops at every ``at()`` and ``cron()`` occurrence on the way, in time order, fires
-  it and waits for the work it causes (queues, streams, async invocations) before going on. A
-  post approved for Tuesday 10:00 is published with the clock at 10:00, and each Monday's
-  digest crossed is planned as that Monday 09:00, for that week;
-* a ``rate()`` schedule (the sweeper, every 10 minutes) fires once per stop, for its latest
-  occurrence, instead of once per occurrence: it repairs whatever is due "now", so the runs a
-  real week would have between two stops would each find what the next one finds (1,008 sweeps
-  for a week-long jump would only make it slow);
-* at most ``MAX_CATCH_UP`` occurrences of one ``cron()`` schedule per jump, with a warning, so a
-  month-long jump over a minutely cron stays usable.
+* the clock stops at every one-time ``at()`` occurrence on the way, in time order, fires it and
+  waits for the work it causes (queues, streams, async invocations) before going on. A post
+  approved for Tuesday 10:00 is published with the clock at 10:00;
+* a recurring schedule (``rate()`` or ``cron()``: the sweeper, the digest's quarter-hour tick)
+  fires ONCE per jump, at its end, for its latest occurrence up to the target, as if it had been
+  created just before that occurrence: the runs it missed are not caught up. Both repair or
+  start whatever is due "now", so the missed runs would each have found what the latest finds,
+  and a three-month jump over a quarter-hourly cron stays one run instead of ~9,000. Jump to
+  the tick you mean to see (``chorus local tick --to 2026-11-30T08:00:00Z`` starts the digest of
+  the zones whose 09:00 Monday that is); ``POST /admin/digests`` sends everyone's at once.
+
+Schedules created with ``Input`` get EventBridge Scheduler's context attributes substituted
+(``<aws.scheduler.scheduled-time>`` is the occurrence fired, ``<aws.scheduler.schedule-arn>``,
+``<aws.scheduler.execution-id>``, ``<aws.scheduler.attempt-number>``).
 """
 
 from __future__ import annotations
@@ -44,7 +48,6 @@ from chorus_local.invoker import AsyncInvoker
 from chorus_local.log import get_logger
 from chorus_local.problems import Problems
 from chorus_local.schedules import (
-    RateExpression,
     ScheduleExpression,
     ScheduleExpressionError,
     parse_schedule_expression,
@@ -52,8 +55,7 @@ from chorus_local.schedules import (
 
 logger = get_logger(__name__)
 
-MAX_CATCH_UP = 1000
-# Stops of one jump (each fires at least one occurrence): a bound against a runaway loop.
+# Stops of one jump (each fires at least one one-time schedule): a bound against a runaway loop.
 MAX_STOPS = 10_000
 ClientFactory = Callable[[str], Any]
 
@@ -185,7 +187,7 @@ class ScheduleRunner:
                 if stop is None:
                     break
                 self.clock.advance_to(stop)
-                fired.extend(self.fire_due())
+                fired.extend(self.fire_due(one_time_only=True))
                 self.settle()
             else:
                 logger.warning("too many stops in one jump", stops=MAX_STOPS, target=target.isoformat())
@@ -198,11 +200,15 @@ class ScheduleRunner:
                 fired.extend(batch)
             return now, fired
 
-    def fire_due(self) -> list[Fired]:
+    def fire_due(self, *, one_time_only: bool = False) -> list[Fired]:
+        """Fires what is due now: each one-time schedule once, each recurring one (unless
+        ``one_time_only``) for its latest occurrence since it last fired."""
         with self._lock:
             now = self.clock.now()
             due: list[tuple[datetime, ScheduleSpec]] = []
             for spec in self._all_specs():
+                if one_time_only and not spec.expression.one_time:
+                    continue
                 due.extend((moment, spec) for moment in self._due(spec, now))
             due.sort(key=lambda item: item[0])
             fired = [self._fire(spec, moment) for moment, spec in due]
@@ -225,35 +231,20 @@ class ScheduleRunner:
         self._cursors[spec.key] = max(cursor, now)
         if not spec.enabled or until <= cursor:
             return []
-        if isinstance(spec.expression, RateExpression):  # only the latest (module docstring)
-            latest = spec.expression.latest(cursor, until, spec.anchor)
-            return [latest] if latest is not None else []
-        moments: list[datetime] = []
-        for moment in spec.expression.occurrences(cursor, until, spec.anchor):
-            moments.append(moment)
-            if len(moments) >= MAX_CATCH_UP:
-                logger.warning("catch-up capped", schedule=spec.label, cap=MAX_CATCH_UP)
-                break
-        return moments
+        latest = spec.expression.latest(cursor, until, spec.anchor)  # only the latest (module docstring)
+        return [latest] if latest is not None else []
 
     def _all_specs(self) -> list[ScheduleSpec]:
         return [*self._template, *self._moto_schedules()]
 
     def _next_stop(self, target: datetime) -> datetime | None:
-        """The earliest ``at()`` or ``cron()`` occurrence not fired yet, up to ``target``."""
+        """The earliest one-time ``at()`` occurrence not fired yet, up to ``target``."""
         now = self.clock.now()
         earliest: datetime | None = None
         for spec in self._all_specs():
-            if not spec.enabled or isinstance(spec.expression, RateExpression):
+            if not spec.enabled or not spec.expression.one_time or spec.key in self._fired_once:
                 continue
-            if spec.expression.one_time:
-                if spec.key in self._fired_once:
-                    continue
-                moment: datetime | None = getattr(spec.expression, "when", None)
-            else:
-                cursor = max(self._cursors.get(spec.key, spec.anchor), spec.anchor)
-                until = min(target, spec.end) if spec.end is not None else target
-                moment = next(iter(spec.expression.occurrences(cursor, until, spec.anchor)), None)
+            moment: datetime | None = getattr(spec.expression, "when", None)
             if moment is None or moment > target:
                 continue
             moment = max(moment, now)  # due already (created for "now"): fires at this stop
@@ -271,7 +262,7 @@ class ScheduleRunner:
                 result.ok, result.error = False, "unknown target function"
             else:
                 result.target = function.name
-                event = spec.event
+                event = _with_context(spec.event, spec, moment)
                 if isinstance(event, dict) and event.get("detail-type") == "Scheduled Event":
                     event = {**event, "time": moment.strftime("%Y-%m-%dT%H:%M:%SZ")}
                 outcome = self._invoker.invoke_now(function, event)
@@ -279,7 +270,7 @@ class ScheduleRunner:
         elif service == "sqs":
             sqs = self._client("sqs")
             url = sqs.get_queue_url(QueueName=spec.target_arn.split(":")[-1])["QueueUrl"]
-            sqs.send_message(QueueUrl=url, MessageBody=json.dumps(spec.event))
+            sqs.send_message(QueueUrl=url, MessageBody=json.dumps(_with_context(spec.event, spec, moment)))
         else:
             result.ok, result.error = False, f"unsupported target service {service or '?'}"
         if (
@@ -388,6 +379,26 @@ def _as_datetime(value: Any) -> datetime | None:
     if isinstance(value, (int, float)):
         return datetime.fromtimestamp(value, UTC)
     return parse_instant(str(value))
+
+
+def _with_context(event: Any, spec: ScheduleSpec, moment: datetime) -> Any:
+    """The input with EventBridge Scheduler's context attributes filled in (in any string)."""
+    arn = f"arn:aws:scheduler:::schedule/{spec.group or 'default'}/{spec.name or spec.label}"
+    values = {
+        "<aws.scheduler.scheduled-time>": moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "<aws.scheduler.schedule-arn>": arn,
+        "<aws.scheduler.execution-id>": f"local-{spec.key}-{moment.timestamp():.0f}",
+        "<aws.scheduler.attempt-number>": "1",
+    }
+    if isinstance(event, str):
+        for placeholder, value in values.items():
+            event = event.replace(placeholder, value)
+        return event
+    if isinstance(event, dict):
+        return {key: _with_context(value, spec, moment) for key, value in event.items()}
+    if isinstance(event, list):
+        return [_with_context(value, spec, moment) for value in event]
+    return event
 
 
 def _parse_input(raw: Any) -> Any:

@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from chorus.services.connections import ConnectionsService
     from chorus.services.consent import ConsentService
     from chorus.services.data_export import DataExport
-    from chorus.services.digest import DigestPlanner, DigestSender
+    from chorus.services.digest import DigestPlanner, DigestSender, DigestTimes
     from chorus.services.email_feedback import EmailFeedbackService
     from chorus.services.erasure import ErasureService
     from chorus.services.ingest import IngestService
@@ -262,6 +262,7 @@ def web_app() -> APIGatewayHttpResolver:
         rewards=build_reward_service(settings, dynamodb_client=dynamodb),
         scoring=build_scoring_service(settings, dynamodb_client=dynamodb),
         exports=build_data_export(settings, dynamodb_client=dynamodb),
+        digest_times=build_digest_times(settings, dynamodb_client=dynamodb),
     )
 
 
@@ -358,10 +359,12 @@ def build_digest_planner(
     sqs_client: Any = None,
 ) -> DigestPlanner:
     from chorus.adapters.sqs_queue import MessageQueue
+    from chorus.domain.digest import DigestTime
     from chorus.services.digest import DigestPlanner
     from chorus.store.catalog import CatalogStore
     from chorus.store.digest_marks import DigestMarkStore
     from chorus.store.digest_runs import DigestRunStore
+    from chorus.store.digest_zones import DigestZoneStore
 
     dynamodb = dynamodb_client or _dynamodb()
     sqs = sqs_client or _client("sqs")
@@ -372,7 +375,18 @@ def build_digest_planner(
         impacts=DigestMarkStore(dynamodb, settings.table_name),
         runs=DigestRunStore(dynamodb, settings.table_name),
         timezone=settings.digest_timezone,
+        digest_time=DigestTime.from_cron(settings.digest_schedule),
+        zones=DigestZoneStore(dynamodb, settings.table_name),
     )
+
+
+def build_digest_times(settings: WebSettings, *, dynamodb_client: DynamoDBClient | None = None) -> DigestTimes:
+    from chorus.domain.digest import DigestTime
+    from chorus.services.digest import DigestTimes
+    from chorus.store.catalog import CatalogStore
+
+    catalog = CatalogStore(dynamodb_client or _dynamodb(), settings.table_name)
+    return DigestTimes(catalog, DigestTime.from_cron(settings.digest_schedule))
 
 
 @cache

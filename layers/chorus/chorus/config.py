@@ -67,6 +67,16 @@ class StorageSettings(TableSettings):
     uploads_bucket: str = Field(alias="UPLOADS_BUCKET", min_length=3)
 
 
+class DigestTimeSettings(_Settings):
+    # The company's digest weekday and local time (a weekly cron on a quarter hour): each employee
+    # gets it then in their own zone, unless they chose another on /me.
+    digest_schedule: str = Field(
+        alias="DIGEST_SCHEDULE",
+        default="cron(0 9 ? * MON *)",
+        pattern=r"^cron\(([0-5]?[0-9]) ([01]?[0-9]|2[0-3]) \? \* ([A-Za-z]{3}|[1-7]) \*\)$",
+    )
+
+
 class ScheduleSettings(_Settings):
     """Where approved posts are scheduled: the group, the role Scheduler assumes, and where a
     schedule that cannot deliver goes (enough to delete schedules)."""
@@ -128,7 +138,7 @@ class IngestSettings(StorageSettings):
     max_upload_bytes: int = Field(alias="MAX_UPLOAD_BYTES", default=DEFAULT_MAX_UPLOAD_BYTES, gt=0)
 
 
-class AdminApiSettings(StorageSettings, ScheduleSettings):
+class AdminApiSettings(StorageSettings, ScheduleSettings, DigestTimeSettings):
     admin_group: str = Field(alias="ADMIN_GROUP", min_length=1)
     digest_queue_url: str = Field(alias="DIGEST_QUEUE_URL", pattern=r"^https?://")
     digest_plan_queue_url: str = Field(alias="DIGEST_PLAN_QUEUE_URL", pattern=r"^https?://")
@@ -152,7 +162,13 @@ class ClickSettings(_Settings):
 
 
 class WebSettings(
-    TableSettings, PostScheduleSettings, LinkSettings, ConnectionSettings, ClickSettings, NetworkSettings
+    TableSettings,
+    PostScheduleSettings,
+    LinkSettings,
+    ConnectionSettings,
+    ClickSettings,
+    NetworkSettings,
+    DigestTimeSettings,
 ):
     sharing_policy: str = Field(alias="SHARING_POLICY", default="")
     # Org-wide guard rails: posts per employee per network per day (0: no limit), quiet hours.
@@ -166,7 +182,7 @@ class WebSettings(
     visitor_hash_hours: int = Field(alias="VISITOR_HASH_RETENTION_HOURS", default=24, ge=1, le=168)
 
 
-class DigestPlannerSettings(TableSettings):
+class DigestPlannerSettings(TableSettings, DigestTimeSettings):
     digest_queue_url: str = Field(alias="DIGEST_QUEUE_URL", pattern=r"^https?://")
     digest_plan_queue_url: str = Field(alias="DIGEST_PLAN_QUEUE_URL", pattern=r"^https?://")
     digest_timezone: str = Field(alias="DIGEST_TIMEZONE", default="Europe/Paris")

@@ -372,6 +372,7 @@ def test_a_second_request_says_what_was_sent_and_what_is_skipped(aws):
     )
     assert week["planning"] == {
         "runs_planned": 1,
+        "zone_waves": [],
         "pages": 1,
         "employees": 2,
         "not_queued": {"unsubscribed": 0, "nothing_to_share": 0},

@@ -15,7 +15,7 @@ import digest_planner_handler
 import digest_sender_handler
 from chorus.domain.digest import PlanPage
 from tests.conftest import ACCOUNT, DIGEST_PLAN_QUEUE_URL, DIGEST_QUEUE_URL
-from tests.support.digest import plan_pages, sqs_record
+from tests.support.digest import plan_pages, sqs_record, start_run
 from tests.support.http_events import http_event
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.seed import seed
@@ -63,8 +63,8 @@ def sent_to() -> list[str]:
 
 def test_each_invocation_plans_one_roster_page_and_queues_the_next(aws, pages_of_two):
     seed(aws, CONTENT, EMPLOYEES)
-    # When the weekly schedule starts the run
-    started = digest_planner_handler.lambda_handler({}, FakeLambdaContext())
+    # When a run starts
+    started = start_run()
     assert started["status"] == "planning"
     # Then only the first page's message is queued; each page, planned, queues the next one
     first = receive_plan_message(aws)
@@ -87,7 +87,7 @@ def test_each_invocation_plans_one_roster_page_and_queues_the_next(aws, pages_of
 
 def test_a_redelivered_or_duplicated_page_message_plans_nothing_twice(aws, pages_of_two):
     seed(aws, CONTENT, EMPLOYEES)
-    digest_planner_handler.lambda_handler({}, FakeLambdaContext())
+    start_run()
     message = receive_plan_message(aws)
     plan(message)
     # When SQS delivers the same message again (same message id), and a copy arrives as a new
@@ -108,7 +108,7 @@ def test_a_planner_failing_midway_resumes_the_page_without_a_gap_or_a_second_ema
     from chorus.adapters.sqs_queue import MessageQueue, QueueError
 
     seed(aws, CONTENT, EMPLOYEES)
-    digest_planner_handler.lambda_handler({}, FakeLambdaContext())
+    start_run()
     original = MessageQueue.send_all
     failures = {"left": 1}
 

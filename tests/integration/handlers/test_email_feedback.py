@@ -47,7 +47,7 @@ def profile(aws, email: str) -> dict[str, Any]:
 
 
 def planned_recipients(aws) -> set[str]:
-    plan_digest(aws["sqs"], new_run=True)
+    plan_digest(aws["sqs"])
     messages = aws["sqs"].receive_message(QueueUrl=DIGEST_QUEUE_URL, MaxNumberOfMessages=10).get("Messages", [])
     return {
         recipient.email

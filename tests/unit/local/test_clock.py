@@ -107,34 +107,50 @@ def test_a_rate_schedule_fires_once_per_jump_for_its_latest_occurrence(
     assert len(calls) == 1
 
 
-def test_a_jump_stops_at_each_occurrence_with_the_clock_at_its_time(
+def test_a_three_month_jump_fires_a_recurring_schedule_once_and_every_one_time_schedule(
     setup: tuple[ScheduleRunner, FakeScheduler, list[Any]],
 ) -> None:
-    # Given a weekly cron in Paris, two posts at chosen times, and a sweeper
+    # Given the digest's quarter-hour tick, a weekly cron in Paris, and posts at chosen times
     runner, scheduler, _ = setup
-    seen: list[tuple[str, datetime]] = []
-    runner._runtime.override("Publisher", lambda event, _context: seen.append((event["schedule"], runner.clock.now())))
+    seen: list[tuple[str, datetime, dict[str, Any]]] = []
+    runner._runtime.override(
+        "Publisher", lambda event, _context: seen.append((event["schedule"], runner.clock.now(), event))
+    )
     start = datetime(2026, 11, 29, 17, 0, tzinfo=UTC)  # a Sunday
     runner.clock.advance_to(start)
+    quarter = _schedule("quarter", "rate(15 minutes)")
+    quarter["Target"]["Input"] = json.dumps({"schedule": "quarter", "at": "<aws.scheduler.scheduled-time>"})
+    scheduler.schedules["quarter"] = quarter
+    scheduler.schedules["waves"] = _schedule("waves", "cron(0/15 * * * ? *)")
     scheduler.schedules["weekly"] = _schedule("weekly", "cron(0 9 ? * MON *)", "Europe/Paris")
     scheduler.schedules["tuesday"] = _schedule("tuesday", "at(2026-12-01T10:00:00)", "Europe/Paris")
-    scheduler.schedules["wednesday"] = _schedule("wednesday", "at(2026-12-02T15:30:00)", "America/New_York")
-    scheduler.schedules["sweep"] = _schedule("sweep", "rate(10 minutes)")
+    scheduler.schedules["january"] = _schedule("january", "at(2027-01-15T15:30:00)", "America/New_York")
+    scheduler.schedules["february"] = _schedule("february", "at(2027-02-20T08:00:00)", "UTC")
     runner.fire_due()
-    # When the clock jumps two weeks
-    runner.tick_to(start + timedelta(days=14))
-    # Then each occurrence ran in order, with the clock at its own time; the sweeper at each stop
-    # (to the second: real time goes on by microseconds while the jump runs)
-    timed = [(name, moment.replace(microsecond=0)) for name, moment in seen if name != "sweep"]
-    assert timed == [
-        ("weekly", datetime(2026, 11, 30, 8, 0, tzinfo=UTC)),
+    # When the clock jumps three months
+    target = datetime(2027, 3, 1, 8, 7, tzinfo=UTC)
+    runner.tick_to(target)
+    # Then each one-time schedule ran in order, with the clock at its own time (to the second:
+    # real time goes on by microseconds while the jump runs)
+    timed = [(name, moment.replace(microsecond=0)) for name, moment, _ in seen]
+    assert timed[:3] == [
         ("tuesday", datetime(2026, 12, 1, 9, 0, tzinfo=UTC)),
-        ("wednesday", datetime(2026, 12, 2, 20, 30, tzinfo=UTC)),
-        ("weekly", datetime(2026, 12, 7, 8, 0, tzinfo=UTC)),
+        ("january", datetime(2027, 1, 15, 20, 30, tzinfo=UTC)),
+        ("february", datetime(2027, 2, 20, 8, 0, tzinfo=UTC)),
     ]
-    sweeps = [moment for name, moment in seen if name == "sweep"]
-    assert len(sweeps) == 5  # once per stop, and once at the end
-    assert sweeps[-1].replace(microsecond=0) == start + timedelta(days=14)
+    # And each recurring schedule ran once, at the end, for its latest occurrence (not ~8,800
+    # quarter hours nor 13 Mondays)
+    recurring = {name: moment.replace(microsecond=0) for name, moment, _ in seen[3:]}
+    assert len(seen) == 6 and recurring == dict.fromkeys(["quarter", "waves", "weekly"], target)
+    [fired_quarter] = [event for name, _, event in seen if name == "quarter"]
+    latest = datetime.fromisoformat(fired_quarter["at"])
+    assert target - timedelta(minutes=15) < latest <= target
+    waves = [fired for fired in runner.history if fired.schedule == "default/waves"]
+    assert [fired.occurrence for fired in waves] == [datetime(2027, 3, 1, 8, 0, tzinfo=UTC).isoformat()]
+    weekly = [fired for fired in runner.history if fired.schedule == "default/weekly"]
+    assert [fired.occurrence for fired in weekly] == [datetime(2027, 3, 1, 8, 0, tzinfo=UTC).isoformat()]
+    # And the same instant again fires nothing new
+    assert runner.tick_to(target)[1] == []
 
 
 def test_template_schedule_events_are_found() -> None:

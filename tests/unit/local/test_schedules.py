@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chorus_local.schedules import (
@@ -118,3 +118,27 @@ def test_the_latest_rate_occurrence_is_the_last_one_listed(every: int, after: in
     start, until = anchor + timedelta(minutes=after), anchor + timedelta(minutes=after + span)
     listed = list(expression.occurrences(start, until, anchor))
     assert expression.latest(start, until, anchor) == (listed[-1] if listed else None)
+
+
+@settings(deadline=None, max_examples=50)  # listing a quarter-hourly cron over 40 days is slow
+@given(
+    st.sampled_from(
+        [
+            ("cron(0/15 * * * ? *)", "UTC"),
+            ("cron(0 9 ? * MON *)", "Europe/Paris"),
+            ("cron(30 1,2 * * ? *)", "Europe/Paris"),  # 02:30 is skipped in March, repeated in October
+            ("cron(0 12 L * ? *)", "America/New_York"),
+        ]
+    ),
+    st.integers(min_value=0, max_value=60 * 24 * 400),
+    st.integers(min_value=0, max_value=60 * 24 * 40),
+)
+def test_the_latest_cron_occurrence_is_the_last_one_listed(
+    expression_and_zone: tuple[str, str], after: int, span: int
+) -> None:
+    expression = parse_schedule_expression(*expression_and_zone)
+    start = datetime(2026, 1, 1, 0, 7, tzinfo=UTC) + timedelta(minutes=after)
+    until = start + timedelta(minutes=span)
+    listed = list(expression.occurrences(start, until))
+    assert isinstance(expression, CronExpression)
+    assert expression.latest(start, until) == (listed[-1] if listed else None)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
+from functools import cache
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from chorus.domain.content import Content, ContentStatus
-from chorus.domain.employee import Employee
+from chorus.domain.employee import DIGEST_SLOT_PATTERN, Employee
 from chorus.domain.timing import Week, overlaps
 
 # Employees per SQS message. The message carries content ids, never content (the sender reads the
@@ -87,6 +90,142 @@ class PlanPage(BaseModel):
     run_id: str
     page: int = Field(ge=0)
     start: dict[str, Any] | None = None
+    # The time zone and digest slot whose morning wave this is (their employees only); None:
+    # the whole roster.
+    zone: str | None = None
+    slot: str | None = None
+
+
+# The wave of the employees indexed before the roster index was sorted by zone: they get the
+# digest at the company's digest time in DigestTimezone, as before, until their next roster change.
+UNZONED = "(unzoned)"
+# The wave slot of the employees who kept the company's digest time (DigestSchedule): they follow
+# it when an admin changes it.
+COMPANY_SLOT = "company"
+# How often the wave schedule ticks: every UTC offset in use is a multiple of 15 minutes.
+WAVE_INTERVAL = timedelta(minutes=15)
+WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+_CRON_DAYS = {"SUN": 6, "MON": 0, "TUE": 1, "WED": 2, "THU": 3, "FRI": 4, "SAT": 5}
+# What an employee may choose on /me: a working day, a quarter hour from 06:00 to 18:00 local.
+CHOICE_WEEKDAYS = range(5)
+EARLIEST_CHOICE = time(6, 0)
+LATEST_CHOICE = time(18, 0)
+
+
+@dataclass(frozen=True)
+class DigestTime:
+    """When the digest reaches an employee: a weekday and a wall-clock time in their own zone."""
+
+    weekday: int  # Monday is 0
+    at: time
+
+    @classmethod
+    def from_cron(cls, expression: str) -> DigestTime:
+        """The weekday and time of a weekly cron such as ``cron(0 9 ? * MON *)`` (DigestSchedule)."""
+        fields = expression.strip().removeprefix("cron(").removesuffix(")").split()
+        if len(fields) != 6 or not (fields[0].isdigit() and fields[1].isdigit()):
+            raise ValueError("DigestSchedule is a weekly cron such as cron(0 9 ? * MON *)")
+        day = fields[4].upper()
+        if day.isdigit() and 1 <= int(day) <= 7:  # EventBridge numbers Sunday 1
+            weekday = (int(day) + 5) % 7
+        elif day in _CRON_DAYS:
+            weekday = _CRON_DAYS[day]
+        else:
+            raise ValueError("DigestSchedule names one day of the week, such as MON")
+        minute, hour = int(fields[0]), int(fields[1])
+        if minute % 15 or hour > 23:
+            raise ValueError("DigestSchedule's time is on a quarter hour, such as 9:00 or 8:45")
+        return cls(weekday, time(hour, minute))
+
+    @classmethod
+    def from_slot(cls, slot: str) -> DigestTime:
+        """The inverse of ``slot`` ("MON0900")."""
+        if not re.fullmatch(DIGEST_SLOT_PATTERN, slot):
+            raise ValueError("not a digest slot such as MON0900")
+        return cls(WEEKDAYS.index(slot[:3]), time(int(slot[3:5]), int(slot[5:7])))
+
+    @classmethod
+    def local(cls, moment: datetime, zone: str) -> DigestTime:
+        """The weekday and quarter hour ``moment`` is in ``zone``."""
+        wall = moment.astimezone(_zone(zone))
+        return cls(wall.weekday(), time(wall.hour, wall.minute - wall.minute % 15))
+
+    @property
+    def slot(self) -> str:
+        """How the roster index and the profile spell it: "MON0900"."""
+        return f"{WEEKDAYS[self.weekday]}{self.at:%H%M}"
+
+    def is_choice(self) -> bool:
+        """True if an employee may choose it on /me."""
+        return (
+            self.weekday in CHOICE_WEEKDAYS
+            and EARLIEST_CHOICE <= self.at <= LATEST_CHOICE
+            and self.at.minute % 15 == 0
+            and self.at.second == 0
+        )
+
+
+def choices() -> list[DigestTime]:
+    """Every digest time an employee may choose, in the week's order."""
+    first = EARLIEST_CHOICE.hour * 4 + EARLIEST_CHOICE.minute // 15
+    last = LATEST_CHOICE.hour * 4 + LATEST_CHOICE.minute // 15
+    return [
+        DigestTime(day, time(quarter // 4, quarter % 4 * 15))
+        for day in CHOICE_WEEKDAYS
+        for quarter in range(first, last + 1)
+    ]
+
+
+@dataclass(frozen=True)
+class Wave:
+    """The employees of one zone whose digest time (their own, or the company's) is this tick."""
+
+    zone: str
+    slot: str  # a DigestTime.slot, COMPANY_SLOT, or with UNZONED the company's
+
+    @property
+    def run_id(self) -> str:
+        return f"wave-{self.zone}-{self.slot}"
+
+    @property
+    def label(self) -> str:
+        """How the week's run lists it: "Europe/Paris MON0900"."""
+        return f"{self.zone} {self.slot}"
+
+
+def due_waves(tick: datetime, zones: Iterable[str], company: DigestTime, company_zone: str) -> list[Wave]:
+    """The waves a quarter-hour tick starts: in each zone, the employees who chose its local
+    weekday and time, and if it is the company's digest time there, those who kept it."""
+    waves: list[Wave] = []
+    for zone in sorted(zones):
+        if not _is_wall_time(tick, zone):
+            continue
+        local = DigestTime.local(tick, zone)
+        if local.is_choice():
+            waves.append(Wave(zone, local.slot))
+        if local == company:
+            waves.append(Wave(zone, COMPANY_SLOT))
+    if DigestTime.local(tick, company_zone) == company and _is_wall_time(tick, company_zone):
+        waves.append(Wave(UNZONED, company.slot))
+    return waves
+
+
+def _is_wall_time(tick: datetime, zone: str) -> bool:
+    """False for the second pass of a wall time repeated when the clocks go back: the wave
+    starts once, the first time."""
+    return tick.astimezone(_zone(zone)).fold == 0
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    """Every zone in use is looked at each tick: keep them loaded (ZoneInfo keeps only a few)."""
+    return ZoneInfo(name)
+
+
+def wave_tick(moment: datetime) -> datetime:
+    """The quarter hour a tick stands for (the schedule's time, or a late retry of it)."""
+    moment = moment.astimezone(UTC)
+    return moment.replace(minute=moment.minute - moment.minute % 15, second=0, microsecond=0)
 
 
 class PageClaim(enum.Enum):
@@ -108,8 +247,8 @@ class PageCounts:
 class DigestRun:
     """One week's digest as it stands: every request to send it, and what the senders did.
 
-    Planning is counted page by page: ``runs_planned`` equals ``requests`` once every request's
-    last roster page is planned. ``sent`` is exact (each send is claimed once per employee and
+    Planning is counted page by page: ``runs_planned`` equals ``requests`` plus the zone waves
+    started once every run's last roster page is planned. ``sent`` is exact (each send is claimed once per employee and
     week). ``already_sent`` counts the times a sender skipped someone who had this week's
     digest: a second request for the week, or a batch SQS delivered again. ``failed`` counts
     failed sends; SQS delivers their batch again, so a later success also counts in ``sent``.
@@ -123,6 +262,8 @@ class DigestRun:
     unsubscribed: int = 0
     nothing_to_share: int = 0
     runs_planned: int = 0
+    # The waves started this week ("<zone> <slot>", Wave.label).
+    waves: frozenset[str] = frozenset()
     queued: int = 0
     sent: int = 0
     already_sent: int = 0
@@ -136,6 +277,7 @@ class DigestRun:
             "requests": self.requests,
             "planning": {
                 "runs_planned": self.runs_planned,
+                "zone_waves": sorted(self.waves),
                 "pages": self.pages,
                 "employees": self.employees,
                 "not_queued": {"unsubscribed": self.unsubscribed, "nothing_to_share": self.nothing_to_share},

@@ -40,6 +40,8 @@ DECIDED_PREFIX = "decided#"
 DECIDED_SET_PREFIX = "decided_"
 OPEN_ENDED_MONTHS = 6
 PROFILE_SIZE_BOUND = 1_900 + 70 * 27 + (OPEN_ENDED_MONTHS + 3) * 14  # 3,916 B
+# A digest slot: weekday and local quarter hour, "MON0900" (chorus.domain.digest.DigestTime).
+DIGEST_SLOT_PATTERN = r"^(MON|TUE|WED|THU|FRI|SAT|SUN)([01][0-9]|2[0-3])(00|15|30|45)$"
 _EMAIL = re.compile(r"^[^@\s\"'<>(),;:\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
@@ -120,6 +122,9 @@ class Employee(BaseModel):
     decided_versions: dict[str, int] = Field(default_factory=dict)
     # Decisions recorded before versions were kept (a string set of content ids).
     decided: frozenset[str] = frozenset()
+    # The weekday and local time the employee chose on /me for their digest (a DigestTime.slot,
+    # "MON0900"); None: the company's (DigestSchedule). Theirs: an upload never changes it.
+    digest_slot: str | None = Field(default=None, pattern=DIGEST_SLOT_PATTERN)
     # When the address bounced for good (SES feedback): nothing is emailed to it any more.
     undeliverable_at: datetime | None = None
     # When the employee's data was erased (an admin's erasure): a tombstone, never a person again.
@@ -173,7 +178,9 @@ class Employee(BaseModel):
 
 # Fields the employee, the approval flow, scoring or email feedback own: an upload never sets
 # them, and they are not part of what tells an uploaded row changed.
-NOT_UPLOADED = frozenset({"digest_opt_in", "decided", "decided_versions", "impact", "undeliverable_at", "erased_at"})
+NOT_UPLOADED = frozenset(
+    {"digest_opt_in", "digest_slot", "decided", "decided_versions", "impact", "undeliverable_at", "erased_at"}
+)
 
 
 def _decision_entry(entry: str) -> tuple[str, int]:

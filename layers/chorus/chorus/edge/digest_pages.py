@@ -1,9 +1,11 @@
-"""The digest planner's two triggers: the weekly schedule (or POST /admin/digests) starts a run,
-and each SQS message of the plan queue plans one roster page, reporting failed messages only
-(partial batch response): SQS delivers those again, and the page claim plans nothing twice."""
+"""The digest planner's two triggers: the wave schedule (every quarter hour) starts the waves of
+the employees whose digest time (theirs, or the company's) it is in their zone, and each SQS
+message of the plan queue plans one roster page, reporting failed messages only (partial batch
+response): SQS delivers those again, and the page claim plans nothing twice."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
@@ -16,8 +18,14 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
-# The weekly schedule's run: a retried schedule starts the same run, whose pages are claimed once.
-SCHEDULED_RUN = "weekly"
+
+def scheduled_time(event: dict[str, Any]) -> datetime:
+    """The tick's scheduled time (EventBridge Scheduler's <aws.scheduler.scheduled-time>), so a
+    late retry stands for its own quarter hour; the clock when the event does not carry it."""
+    try:
+        return datetime.fromisoformat(str(event["scheduled_time"]).replace("Z", "+00:00")).astimezone(UTC)
+    except (KeyError, ValueError):
+        return clock.now()
 
 
 class DigestPages:
@@ -26,7 +34,7 @@ class DigestPages:
 
     def handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         if "Records" not in event:
-            return self._planner.start(clock.now(), SCHEDULED_RUN).as_json()
+            return self._planner.tick(scheduled_time(event)).as_json()
 
         def plan(record: SQSRecord) -> int:
             message = PlanPage.model_validate_json(record.body)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
         "digest_subject": "Your {count} things to share this week",
@@ -89,6 +91,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "my_data_intro": "Everything Chorus holds about you for your company, in one file: your profile, "
         "what you approved (the exact texts), your publications, points, rewards and visits per post.",
         "download_my_data": "Download my data",
+        "digest_time": "Your weekly email",
+        "digest_time_intro": "It arrives on this day and at this time, in your time zone ({zone}). "
+        "You get it at most once a week, even if you change the day.",
+        "digest_time_day": "Day",
+        "digest_time_at": "Time",
+        "digest_time_company": "(your company's choice)",
+        "digest_time_save": "Save",
+        "digest_time_invalid": "Choose a working day and a time from 6:00 AM to 6:00 PM.",
+        "day_MON": "Monday",
+        "day_TUE": "Tuesday",
+        "day_WED": "Wednesday",
+        "day_THU": "Thursday",
+        "day_FRI": "Friday",
+        "day_SAT": "Saturday",
+        "day_SUN": "Sunday",
     },
     "fr": {
         "digest_subject": "Vos {count} contenus à partager cette semaine",
@@ -182,6 +199,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "my_data_intro": "Tout ce que Chorus conserve sur vous pour votre entreprise, en un fichier : votre "
         "profil, ce que vous avez approuvé (les textes exacts), vos publications, points, récompenses et visites.",
         "download_my_data": "Télécharger mes données",
+        "digest_time": "Votre e-mail de la semaine",
+        "digest_time_intro": "Il arrive ce jour-là à cette heure, dans votre fuseau horaire ({zone}). "
+        "Vous le recevez au plus une fois par semaine, même si vous changez de jour.",
+        "digest_time_day": "Jour",
+        "digest_time_at": "Heure",
+        "digest_time_company": "(le choix de votre entreprise)",
+        "digest_time_save": "Enregistrer",
+        "digest_time_invalid": "Choisissez un jour ouvré et une heure entre 06:00 et 18:00.",
+        "day_MON": "lundi",
+        "day_TUE": "mardi",
+        "day_WED": "mercredi",
+        "day_THU": "jeudi",
+        "day_FRI": "vendredi",
+        "day_SAT": "samedi",
+        "day_SUN": "dimanche",
     },
 }
 
@@ -193,3 +225,11 @@ def language_of(locale: str) -> str:
 
 def translator(locale: str) -> dict[str, str]:
     return MESSAGES[language_of(locale)]
+
+
+def clock_time(at: time, locale: str) -> str:
+    """A wall-clock time as the employee reads it: "9:15 AM" in English, "09:15" in French."""
+    if language_of(locale) == "fr":
+        return f"{at:%H:%M}"
+    hour = at.hour % 12 or 12
+    return f"{hour}:{at:%M} {'AM' if at.hour < 12 else 'PM'}"

@@ -12,14 +12,21 @@ from chorus import clock
 from chorus.domain.content import Content, ContentStatus
 from chorus.domain.digest import (
     BATCH_BODY_BUDGET,
+    COMPANY_SLOT,
     EMPLOYEES_PER_BATCH,
+    UNZONED,
     DigestBatch,
     DigestRun,
+    DigestTime,
     PageClaim,
     PageCounts,
     PlanPage,
     Recipient,
+    Wave,
     activities_for,
+    choices,
+    due_waves,
+    wave_tick,
 )
 from chorus.domain.employee import Employee
 from chorus.domain.magic_links import (
@@ -34,7 +41,7 @@ from chorus.domain.magic_links import (
 )
 from chorus.domain.scoring import week_key
 from chorus.domain.timing import Week, overlaps, week_from_id, week_of
-from chorus.errors import StoreError
+from chorus.errors import FieldProblem, InvalidInput, StoreError
 from chorus.messages.channel import Addressee, Channel, Digest, DigestItem
 from chorus.observability import DIGESTS_FAILED, DIGESTS_SENT, DIGESTS_SKIPPED, count, logger
 
@@ -58,7 +65,13 @@ class _Page[T](Protocol):
 
 class Listings(Protocol):
     def list_active_content(self, limit: int, start: dict[str, Any] | None = None) -> _Page[Content]: ...
-    def active_roster_page(self, limit: int, start: dict[str, Any] | None = None) -> _Page[Employee]: ...
+    def active_roster_page(
+        self, limit: int, start: dict[str, Any] | None = None, *, wave: Wave | None = None
+    ) -> _Page[Employee]: ...
+
+
+class DigestZones(Protocol):
+    def zones(self) -> frozenset[str]: ...
 
 
 class BatchQueue(Protocol):
@@ -72,6 +85,7 @@ class DigestMarks(Protocol):
 
 class DigestRuns(Protocol):
     def record_request(self, week_id: str, now: datetime, expires_at: datetime) -> DigestRun: ...
+    def record_waves(self, week_id: str, waves: list[str], expires_at: datetime) -> None: ...
     def claim_page(
         self,
         week_id: str,
@@ -153,6 +167,55 @@ class PagePlanned:
     batches: int = 0
 
 
+@dataclass(frozen=True)
+class WavesStarted:
+    """What one tick of the wave schedule did: the waves started ("<zone> <slot>"), of those due."""
+
+    tick: datetime
+    waves: list[str]
+    waves_due: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {"tick": self.tick.isoformat(), "waves": self.waves, "waves_due": self.waves_due}
+
+
+class Profiles(Protocol):
+    def get_employee(self, employee_id: str) -> Employee: ...
+    def set_digest_slot(self, employee: Employee, slot: str | None) -> None: ...
+
+
+class DigestTimes:
+    """The weekday and local time an employee gets their digest (/me): the company's
+    (DigestSchedule) unless they chose another. The weekly marker still sends one digest a week
+    whatever they choose and when: a later day the same week finds this week's marker."""
+
+    def __init__(self, profiles: Profiles, company: DigestTime) -> None:
+        self._profiles = profiles
+        self.company = company
+
+    def of(self, employee: Employee) -> DigestTime:
+        return DigestTime.from_slot(employee.digest_slot) if employee.digest_slot else self.company
+
+    def options(self) -> list[DigestTime]:
+        """What the employee may choose: the choices, and the company's time if it is not one."""
+        return sorted({*choices(), self.company}, key=lambda option: (option.weekday, option.at))
+
+    def offers(self, chosen: DigestTime) -> bool:
+        return chosen == self.company or chosen.is_choice()
+
+    def choose(self, employee_id: str, chosen: DigestTime) -> None:
+        """Stores their choice; the company's time is stored as no choice, so they follow it."""
+        if not self.offers(chosen):
+            raise InvalidInput(
+                "not a digest time on offer", [FieldProblem("digest_time", "is a working day, 06:00 to 18:00")]
+            )
+        employee = self._profiles.get_employee(employee_id)
+        slot = None if chosen == self.company else chosen.slot
+        if slot != employee.digest_slot:
+            self._profiles.set_digest_slot(employee, slot)
+            logger.info("digest time chosen", employee_id=employee_id, slot=slot or "company")
+
+
 class BatchBuilder:
     """Recipients into SQS bodies: a batch closes at EMPLOYEES_PER_BATCH recipients or before its
     body would pass BATCH_BODY_BUDGET bytes."""
@@ -203,7 +266,11 @@ class DigestPlanner:
         impacts: Impacts,
         runs: DigestRuns,
         timezone: str,
+        digest_time: DigestTime,
+        zones: DigestZones,
     ) -> None:
+        self._digest_time = digest_time
+        self._zones = zones
         self._listings = listings
         self._impacts = impacts
         self._queue = queue
@@ -225,8 +292,43 @@ class DigestPlanner:
         logger.info("digest planning started", week_id=week.week_id, run_id=run_id, sent_before=run.sent)
         return PlanStarted(week.week_id, run_id, run)
 
+    def tick(self, scheduled: datetime) -> WavesStarted:
+        """Starts the waves of this quarter hour: in each zone in use, the employees whose digest
+        time (their own choice, or the company's DigestSchedule) it is there, local time. One run
+        per wave, reading only its employees; employees indexed before the roster was sorted by
+        zone go with DigestTimezone's company wave. A retried tick starts the same runs, whose
+        pages are claimed once.
+
+        Cost when nobody is due: one GetItem (the zone registry) and one Query of one item per
+        wave that could be due (a zone in use whose local time is a choice, or the company's)."""
+        tick = wave_tick(scheduled)
+        due = due_waves(tick, self._zones.zones(), self._digest_time, self._timezone)
+        # Most waves have nobody: a run started for them would cost a plan message, an
+        # invocation and its writes; one Query of one item tells.
+        waves = [wave for wave in due if self._listings.active_roster_page(1, None, wave=wave).items]
+        by_week: dict[str, list[Wave]] = {}
+        for wave in waves:
+            by_week.setdefault(week_of(tick, self._zone_of(wave.zone)).week_id, []).append(wave)
+        for week_id, week_waves in by_week.items():
+            expires_at = week_from_id(week_id, self._timezone).end + RUN_LIFETIME
+            self._runs.record_waves(week_id, [wave.label for wave in week_waves], expires_at)
+            self._plan_queue.send_all(
+                [
+                    PlanPage(
+                        week_id=week_id, run_id=wave.run_id, page=0, zone=wave.zone, slot=wave.slot
+                    ).model_dump_json()
+                    for wave in week_waves
+                ]
+            )
+        if waves:
+            logger.info("digest waves started", tick=tick.isoformat(), waves=[wave.label for wave in waves])
+        return WavesStarted(tick, [wave.label for wave in waves], len(due))
+
+    def _zone_of(self, wave_zone: str | None) -> str:
+        return self._timezone if wave_zone in (None, UNZONED) else str(wave_zone)
+
     def plan_page(self, message: PlanPage, *, owner: str, now: datetime) -> PagePlanned:
-        week = week_from_id(message.week_id, self._timezone)
+        week = week_from_id(message.week_id, self._zone_of(message.zone))
         claim = self._runs.claim_page(
             message.week_id,
             message.run_id,
@@ -250,7 +352,8 @@ class DigestPlanner:
             for content in _pages(lambda token: self._listings.list_active_content(CONTENT_PAGE_SIZE, token))
             if overlaps(content.starts_at, content.ends_at, week)
         ]
-        roster = self._listings.active_roster_page(ROSTER_PAGE_SIZE, message.start)
+        wave = Wave(message.zone, message.slot or COMPANY_SLOT) if message.zone is not None else None
+        roster = self._listings.active_roster_page(ROSTER_PAGE_SIZE, message.start, wave=wave)
         # The middle of the previous week: its ISO week whatever the zone's offset from UTC.
         last_week = week_key(week.start - timedelta(days=4))
         unsubscribed = 0
@@ -274,9 +377,7 @@ class DigestPlanner:
         if builder.bodies:
             self._queue.send_all(builder.bodies)
         if roster.next_token:
-            following = PlanPage(
-                week_id=message.week_id, run_id=message.run_id, page=message.page + 1, start=roster.next_token
-            )
+            following = message.model_copy(update={"page": message.page + 1, "start": roster.next_token})
             self._plan_queue.send_all([following.model_dump_json()])
         counts = PageCounts(
             employees=len(roster.items),

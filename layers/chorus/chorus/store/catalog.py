@@ -22,11 +22,13 @@ from botocore.exceptions import ClientError
 
 from chorus import clock
 from chorus.domain.content import Content, ContentStatus
+from chorus.domain.digest import COMPANY_SLOT, UNZONED, Wave
 from chorus.domain.employee import Employee, employee_id_for
 from chorus.domain.listing import Page
-from chorus.errors import NotFound, StoreError
+from chorus.errors import Conflict, NotFound, StoreError
 from chorus.store import keys
 from chorus.store.codec import from_dynamo, to_dynamo
+from chorus.store.digest_zones import DigestZoneStore
 from chorus.store.reads import batch_get, listing_page
 
 if TYPE_CHECKING:
@@ -69,6 +71,7 @@ class CatalogStore:
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._client = client
         self._table = table_name
+        self._digest_zones = DigestZoneStore(client, table_name)
 
     # ------------------------------------------------------------------ content
     @contextmanager
@@ -207,11 +210,58 @@ class CatalogStore:
             raise StoreError("could not deactivate the employee") from exc
         return True
 
-    def active_roster_page(self, limit: int, start: dict[str, Any] | None = None) -> Page[Employee]:
-        """One page of the sparse roster index (active employees only): no Scan on any hot path."""
+    def active_roster_page(
+        self, limit: int, start: dict[str, Any] | None = None, *, wave: Wave | None = None
+    ) -> Page[Employee]:
+        """One page of the sparse roster index (active employees only): no Scan on any hot path.
+
+        With ``wave``, only its employees (the index sorts by zone, then digest slot), or with
+        ``UNZONED`` those indexed before it did."""
+        prefix = None
+        if wave is not None:
+            prefix = (
+                keys.UNZONED_ROSTER_PREFIX if wave.zone == UNZONED else keys.roster_wave_prefix(wave.zone, wave.slot)
+            )
         return listing_page(
-            self._client, self._table, keys.ROSTER_ACTIVE, limit=limit, start=start, parse=Employee.model_validate
+            self._client,
+            self._table,
+            keys.ROSTER_ACTIVE,
+            limit=limit,
+            start=start,
+            parse=Employee.model_validate,
+            sort_prefix=prefix,
         )
+
+    def set_digest_slot(self, employee: Employee, slot: str | None) -> None:
+        """The employee's own digest time (None: the company's), and their roster index entry
+        with it. Refused (Conflict) if the roster changed their zone or status meanwhile."""
+        names = {"#slot": "digest_slot", "#version": "version", "#zone": "timezone", "#active": "active"}
+        values: dict[str, Any] = {":one": 1, ":zone": employee.timezone, ":active": employee.active}
+        assignments = ["#version = #version + :one"]
+        removals: list[str] = []
+        if slot is None:
+            removals.append("#slot")
+        else:
+            assignments.append("#slot = :slot")
+            values[":slot"] = slot
+        if employee.active:
+            self._digest_zones.register([employee.timezone])
+            assignments.append("GSI2SK = :entry")
+            values[":entry"] = keys.roster_sk(employee.timezone, slot or COMPANY_SLOT, employee.employee_id)
+        expression = "SET " + ", ".join(assignments) + (" REMOVE " + ", ".join(removals) if removals else "")
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=to_dynamo({"PK": keys.employee_pk(employee.employee_id), "SK": keys.PROFILE}),
+                UpdateExpression=expression,
+                ConditionExpression="#zone = :zone AND #active = :active AND attribute_not_exists(erased_at)",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_dynamo(values),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise Conflict("your profile changed meanwhile; please try again") from exc
+            raise StoreError("could not save the digest time") from exc
 
     def _employee_write(self, employee: Employee) -> _Write:
         fields: dict[str, Any] = {
@@ -227,9 +277,12 @@ class CatalogStore:
             "GSI1SK": keys.PROFILE,
         }
 
-        def index_fields(_stored: dict[str, Any] | None) -> tuple[dict[str, Any], list[str]]:
+        def index_fields(stored: dict[str, Any] | None) -> tuple[dict[str, Any], list[str]]:
             if employee.active:
-                return {"GSI2PK": keys.ROSTER_ACTIVE, "GSI2SK": employee.employee_id}, []
+                # The digest slot is the employee's own choice (/me): an upload keeps it.
+                slot = str((stored or {}).get("digest_slot") or COMPANY_SLOT)
+                entry = keys.roster_sk(employee.timezone, slot, employee.employee_id)
+                return {"GSI2PK": keys.ROSTER_ACTIVE, "GSI2SK": entry}, []
             return {}, ["GSI2PK", "GSI2SK"]
 
         def successor(erased: dict[str, Any]) -> _Write:
@@ -278,6 +331,17 @@ class CatalogStore:
                 results.append(UpsertResult.UPDATED)
                 changed.append((write, current))
         return results, changed
+
+    def _register_zones(self, group: list[tuple[_Write, dict[str, Any] | None]], registered: set[str]) -> None:
+        """Registers the zones of the group's active employees that this upload has not yet: before
+        they are indexed, so a wave never misses one; once per zone per upload, not per row."""
+        zones = {
+            str(write.fields["timezone"])
+            for write, _ in group
+            if write.fields.get("entity") == "employee" and write.fields.get("active")
+        } - registered
+        self._digest_zones.register(zones)
+        registered.update(zones)
 
     def _write_transaction(self, group: list[tuple[_Write, dict[str, Any] | None]]) -> None:
         for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -351,7 +415,7 @@ class CatalogStore:
             self._client,
             self._table,
             item_keys,
-            projection="PK, SK, fingerprint, #version, #status, erased_at, generation",
+            projection="PK, SK, fingerprint, #version, #status, erased_at, generation, digest_slot",
             names={"#version": "version", "#status": "status"},
             consistent=True,
         )
@@ -376,6 +440,7 @@ class UpsertBatch:
     def __init__(self, store: CatalogStore) -> None:
         self._store = store
         self._pending: list[tuple[_Write, dict[str, Any] | None]] = []
+        self._zones: set[str] = set()
 
     def add_contents(self, contents: Sequence[Content]) -> list[UpsertResult]:
         return self._add([self._store._content_write(content) for content in contents])
@@ -390,14 +455,18 @@ class UpsertBatch:
             results.extend(group_results)
             self._pending.extend(changed)
             while len(self._pending) >= TRANSACTION_SIZE:
-                self._store._write_transaction(self._pending[:TRANSACTION_SIZE])
+                self._write(self._pending[:TRANSACTION_SIZE])
                 del self._pending[:TRANSACTION_SIZE]
         return results
 
     def flush(self) -> None:
         while self._pending:
-            self._store._write_transaction(self._pending[:TRANSACTION_SIZE])
+            self._write(self._pending[:TRANSACTION_SIZE])
             del self._pending[:TRANSACTION_SIZE]
+
+    def _write(self, group: list[tuple[_Write, dict[str, Any] | None]]) -> None:
+        self._store._register_zones(group, self._zones)
+        self._store._write_transaction(group)
 
 
 def _key_id(key: dict[str, Any]) -> str:

@@ -42,6 +42,7 @@ def _run(week_id: str, item: dict[str, Any]) -> DigestRun:
         unsubscribed=number("unsubscribed"),
         nothing_to_share=number("nothing_to_share"),
         runs_planned=number("runs_planned"),
+        waves=frozenset(str(zone) for zone in values.get("waves", ())),
         queued=number("queued"),
         sent=number("sent"),
         already_sent=number("already_sent"),
@@ -86,6 +87,24 @@ class DigestRunStore:
         except ClientError as exc:
             raise StoreError("could not record the digest run") from exc
         return _run(week_id, response.get("Attributes", {}))
+
+    def record_waves(self, week_id: str, waves: list[str], expires_at: datetime) -> None:
+        """Adds the waves started ("<zone> <slot>"; a set: a retried tick adds nothing)."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=self._key(week_id),
+                UpdateExpression=(
+                    "ADD waves :waves SET entity = :entity, expires_at = if_not_exists(expires_at, :expires)"
+                ),
+                ExpressionAttributeValues={
+                    ":waves": {"SS": waves},
+                    ":entity": {"S": "digest_run"},
+                    ":expires": {"N": str(int(expires_at.timestamp()))},
+                },
+            )
+        except ClientError as exc:
+            raise StoreError("could not record the digest waves") from exc
 
     def claim_page(
         self,

@@ -8,6 +8,22 @@ ROSTER_ACTIVE = "ROSTER#active"
 CONTENT_ACTIVE = "CONTENT#active"
 
 
+# Roster index entries written before the zone led the sort key: "<employee id>" (always "e-...").
+UNZONED_ROSTER_PREFIX = "e-"
+# The digest's zone registry: every time zone of an employee indexed on the roster (a string set),
+# so the quarter-hour tick looks only at zones in use.
+DIGEST_ZONES = "DIGEST#zones"
+
+
+def roster_sk(zone: str, slot: str, employee_id: str) -> str:
+    """The roster index's sort key: zone, then digest slot, so a wave reads only its employees."""
+    return f"{zone}#{slot}#{employee_id}"
+
+
+def roster_wave_prefix(zone: str, slot: str) -> str:
+    return f"{zone}#{slot}#"
+
+
 def employee_pk(employee_id: str) -> str:
     return f"EMP#{employee_id}"
 

@@ -84,8 +84,10 @@ def listing_page[T](
     limit: int,
     start: dict[str, Any] | None,
     parse: Callable[[dict[str, Any]], T],
+    sort_prefix: str | None = None,
 ) -> Page[T]:
-    """One page of a sparse GSI2 listing (roster, active content, open redemptions...)."""
+    """One page of a sparse GSI2 listing (roster, active content, open redemptions...), or of the
+    part of it whose sort keys begin with ``sort_prefix``."""
     query: dict[str, Any] = {
         "TableName": table,
         "IndexName": "GSI2",
@@ -93,6 +95,9 @@ def listing_page[T](
         "ExpressionAttributeValues": to_dynamo({":pk": partition}),
         "Limit": limit,
     }
+    if sort_prefix is not None:
+        query["KeyConditionExpression"] += " AND begins_with(GSI2SK, :prefix)"
+        query["ExpressionAttributeValues"] = to_dynamo({":pk": partition, ":prefix": sort_prefix})
     if start:
         query["ExclusiveStartKey"] = to_dynamo(start)
     try:

@@ -1,5 +1,6 @@
-"""/admin/digests: send this week's digest now (the weekly schedule does the same), and see a
-week's run: how many digests were sent, skipped (the employee already had it) or failed."""
+"""/admin/digests: send this week's digest now, to everyone at once (the quarter-hour schedule sends
+it in each employee's morning), and see a week's run: how many digests were sent, skipped (the
+employee already had it) or failed."""
 
 from __future__ import annotations
 

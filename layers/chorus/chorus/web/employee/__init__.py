@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from chorus.services.connections import ConnectionsService
     from chorus.services.consent import ConsentService
     from chorus.services.data_export import DataExport
+    from chorus.services.digest import DigestTimes
     from chorus.services.rewards import RewardService
     from chorus.services.scoring import ScoringService
 
@@ -41,13 +42,14 @@ def build_employee_app(
     rewards: RewardService,
     scoring: ScoringService,
     exports: DataExport,
+    digest_times: DigestTimes,
 ) -> APIGatewayHttpResolver:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
     app = APIGatewayHttpResolver()
     app.use(middlewares=[security_headers, same_origin_only])
     app.include_router(activity_router(consent, config.sharing_policy))
-    app.include_router(me_router(consent, scoring, rewards, exports))
+    app.include_router(me_router(consent, scoring, rewards, exports, digest_times))
     app.include_router(unsubscribe_router(consent))
     app.include_router(assets_router())
     app.include_router(connect_router(consent, connections, CallbackBase(config.public_base_url, config.region)))

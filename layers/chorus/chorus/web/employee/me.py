@@ -4,14 +4,18 @@ data: GET shows the "Download my data" button, its POST answers the file."""
 from __future__ import annotations
 
 import json
+import re
 import secrets
+from datetime import time
 from typing import TYPE_CHECKING, Any
 
 from chorus.domain.content import Network
+from chorus.domain.digest import WEEKDAYS, DigestTime
 from chorus.domain.magic_links import LinkRejected, Purpose
 from chorus.domain.networks import profile_of
 from chorus.domain.scoring import Period
-from chorus.errors import ChorusError, FieldProblem
+from chorus.errors import ChorusError, FieldProblem, InvalidInput
+from chorus.messages.i18n import clock_time, translator
 from chorus.web.employee.activity import post_summary
 from chorus.web.pages import FormRejected, FormSpec, page, read_form
 
@@ -20,17 +24,24 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
     from chorus.domain.approval import Approval
+    from chorus.domain.employee import Employee
     from chorus.services.consent import ConsentService
     from chorus.services.data_export import DataExport
+    from chorus.services.digest import DigestTimes
     from chorus.services.rewards import RewardService
     from chorus.services.scoring import ScoringService
 
-ACTIONS = ("hide", "show", "redeem", "cancel", "download")
-ME_FORM = FormSpec(single=frozenset({"form", "action", "content", "network", "reward", "key"}))
+ACTIONS = ("hide", "show", "redeem", "cancel", "download", "digest_time")
+ME_FORM = FormSpec(single=frozenset({"form", "action", "content", "network", "reward", "key", "day", "time"}))
+_QUARTER_HOUR = re.compile(r"^([01][0-9]|2[0-3]):(00|15|30|45)$")
 
 
 def me_router(
-    consent: ConsentService, scoring: ScoringService, rewards: RewardService, exports: DataExport
+    consent: ConsentService,
+    scoring: ScoringService,
+    rewards: RewardService,
+    exports: DataExport,
+    digest_times: DigestTimes,
 ) -> APIGatewayHttpRouter:
     from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
@@ -94,6 +105,7 @@ def me_router(
             redemptions=overview.redemptions,
             redeem_key=secrets.token_urlsafe(16),
             total_clicks=sum(visits(approval) for approval in view.published),
+            digest_time=digest_time_view(digest_times, view.employee),
         )
 
     @router.route("/me", method=["GET", "HEAD"])
@@ -112,7 +124,9 @@ def me_router(
         if action == "download":
             return download(exports.document(claims.employee_id))
         try:
-            if action in {"hide", "show"}:
+            if action == "digest_time":
+                digest_times.choose(claims.employee_id, chosen_digest_time(form.one("day"), form.one("time")))
+            elif action in {"hide", "show"}:
                 scoring.hide(claims.employee_id, action == "hide")
             elif action == "redeem":
                 rewards.redeem(claims.employee_id, form.one("reward"), form.one("key"))
@@ -120,6 +134,8 @@ def me_router(
                 consent.cancel(token, form.one("content") or None, Network(form.one("network")))
         except ValueError:
             return render(token, 422, [FieldProblem("network", "is not a network")])
+        except InvalidInput as error:
+            return render(token, 422, error.problems)
         except ChorusError as error:
             if isinstance(error, LinkRejected):
                 raise
@@ -127,6 +143,47 @@ def me_router(
         return Response(status_code=303, headers={"Location": f"/me?t={token}"}, body="")
 
     return router
+
+
+def chosen_digest_time(day: str, at: str) -> DigestTime:
+    """The posted day and time, strictly: a weekday code and a quarter hour ("MON", "09:15")."""
+    match = _QUARTER_HOUR.match(at)
+    if day not in WEEKDAYS or match is None:
+        raise FormRejected("this form was not sent from the page; nothing was recorded")
+    return DigestTime(WEEKDAYS.index(day), time(int(match.group(1)), int(match.group(2))))
+
+
+def digest_time_view(digest_times: DigestTimes, employee: Employee) -> dict[str, Any]:
+    """The /me section's choices, in the employee's words: the days and times on offer, theirs
+    selected, the company's marked."""
+    words = translator(employee.locale)
+    current, company = digest_times.of(employee), digest_times.company
+    options = digest_times.options()
+    days = sorted({option.weekday for option in options})
+    times = sorted({option.at for option in options})
+
+    def marked(label: str, is_company: bool) -> str:
+        return f"{label} {words['digest_time_company']}" if is_company else label
+
+    return {
+        "zone": employee.timezone,
+        "days": [
+            {
+                "value": WEEKDAYS[day],
+                "label": marked(words[f"day_{WEEKDAYS[day]}"], day == company.weekday),
+                "selected": day == current.weekday,
+            }
+            for day in days
+        ],
+        "times": [
+            {
+                "value": f"{at:%H:%M}",
+                "label": marked(clock_time(at, employee.locale), at == company.at),
+                "selected": at == current.at,
+            }
+            for at in times
+        ],
+    }
 
 
 def download(document: dict[str, Any]) -> Response[str]:
