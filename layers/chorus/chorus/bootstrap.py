@@ -201,6 +201,7 @@ def build_consent_service(
         always_connected=settings.always_connected,
         quiet_hours=QuietHours.parse(settings.quiet_hours),
         max_posts_per_day=settings.max_posts_per_day,
+        disclosure=settings.disclosure_rule,
         length_rules=ServerLengthRules(
             ConnectionStore(dynamodb, settings.table_name),
             lambda instance_url: fetch_instance_limits(instance_url, session),

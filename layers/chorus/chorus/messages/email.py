@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 from chorus.domain.content import Content
 from chorus.domain.employee import Employee
 from chorus.domain.networks import profile_of
 from chorus.messages.channel import Addressee, Digest, NoticeKind, NoticeMessage
-from chorus.messages.i18n import language_of, translator
+from chorus.messages.i18n import counted, language_of, local_date, translator
 from chorus.messages.mime import add_one_click_unsubscribe, display_name, new_message
 from chorus.messages.rendering import render, render_text
 
@@ -20,17 +19,17 @@ class RawMailer(Protocol):
     def send_raw(self, sender: str, recipient: str, message: bytes) -> str: ...
 
 
-def _until(content: Content, zone: str) -> str | None:
+def _until(content: Content, zone: str, locale: str) -> str | None:
     if content.ends_at is None:
         return None
-    return content.ends_at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d")
+    return local_date(content.ends_at, zone, locale)
 
 
 def digest_email(digest: Digest, *, sender: str, sender_name: str) -> bytes:
     """The weekly digest, with RFC 8058 one-click unsubscribe."""
     to = digest.to
     t = translator(to.locale)
-    subject = t["digest_subject"].format(count=len(digest.items))
+    subject = t["digest_subject"].format(posts=counted(to.locale, "posts", len(digest.items)))
     context = {
         "t": t,
         "lang": language_of(to.locale),
@@ -42,14 +41,17 @@ def digest_email(digest: Digest, *, sender: str, sender_name: str) -> bytes:
                 "url": item.content.url,
                 "text": item.content.text,
                 "image_url": item.content.image_url,
-                "until": _until(item.content, to.timezone),
+                "until": _until(item.content, to.timezone, to.locale),
                 "link": item.link,
             }
             for item in digest.items
         ],
         "me_link": digest.me_link,
         "impact": (
-            t["digest_impact"].format(points=digest.last_week_points, clicks=digest.last_week_clicks)
+            t["digest_impact"].format(
+                points=counted(to.locale, "points", digest.last_week_points),
+                visits=counted(to.locale, "visits", digest.last_week_clicks),
+            )
             if digest.last_week_points or digest.last_week_clicks
             else ""
         ),

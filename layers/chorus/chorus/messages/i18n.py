@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
-        "digest_subject": "Your {count} things to share this week",
+        "digest_subject": "Your {posts} to share this week",
         "digest_intro": "Hi {name}, here is what you may share this week. Nothing is posted unless you approve it.",
         "digest_open": "Review and share",
-        "digest_impact": "Last week your posts earned {points} points and brought {clicks} visits. Thank you!",
+        "digest_impact": "Last week your posts earned {points} and brought {visits}. Thank you!",
         "digest_me": "Your page: scheduled and published posts",
         "digest_footer": "You get this email because your company uses Chorus.",
         "unsubscribe": "Unsubscribe from these emails",
@@ -70,19 +73,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "disconnect": "Disconnect",
         "connected_title": "{network} is connected",
         "back": "Back to your page",
-        "points_to_spend": "points to spend",
         "points_earned": "earned in all",
-        "rank_this_month": "#{rank} this month with {score} points",
-        "top_percent_this_month": "Top {percent}% of the {among} people with points this month, with {score} points",
-        "beyond_this_month": "Beyond #{limit} this month, with {score} points",
+        "rank_this_month": "#{rank} this month with {points}",
+        "top_percent_this_month": "Top {percent}% of the {among} people with points this month, with {points}",
+        "beyond_this_month": "Beyond #{limit} this month, with {points}",
         "you": "You",
         "hidden_from_boards": "You are hidden from the leaderboards.",
         "hide_me": "Hide me from leaderboards",
         "show_me": "Show me on leaderboards",
-        "impact_clicks": "Your posts brought {clicks} visits.",
-        "clicks": "{clicks} visits",
+        "impact_clicks": "Your posts brought {visits}.",
         "rewards": "Rewards",
-        "points": "points",
         "out_of_stock": "out of stock",
         "redeem": "Redeem",
         "my_data": "Your data",
@@ -91,13 +91,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "download_my_data": "Download my data",
     },
     "fr": {
-        "digest_subject": "Vos {count} contenus à partager cette semaine",
+        "digest_subject": "{posts} à partager cette semaine",
         "digest_intro": (
             "Bonjour {name}, voici ce que vous pouvez partager cette semaine. Rien n'est publié sans votre accord."
         ),
         "digest_open": "Relire et partager",
-        "digest_impact": "La semaine dernière, vos publications ont rapporté {points} points "
-        "et {clicks} visites. Merci !",
+        "digest_impact": "La semaine dernière, vos publications ont rapporté {points} et {visits}. Merci !",
         "digest_me": "Votre page : publications prévues et publiées",
         "digest_footer": "Vous recevez cet e-mail car votre entreprise utilise Chorus.",
         "unsubscribe": "Se désabonner de ces e-mails",
@@ -162,20 +161,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "disconnect": "Déconnecter",
         "connected_title": "{network} est connecté",
         "back": "Retour à votre page",
-        "points_to_spend": "points à dépenser",
         "points_earned": "gagnés au total",
-        "rank_this_month": "{rank}e ce mois-ci avec {score} points",
+        "rank_this_month": "{rank}e ce mois-ci avec {points}",
         "top_percent_this_month": "Dans les {percent} % premiers des {among} personnes qui ont des points ce mois-ci, "
-        "avec {score} points",
-        "beyond_this_month": "Au-delà de la {limit}e place ce mois-ci, avec {score} points",
+        "avec {points}",
+        "beyond_this_month": "Au-delà de la {limit}e place ce mois-ci, avec {points}",
         "you": "Vous",
         "hidden_from_boards": "Vous êtes masqué des classements.",
         "hide_me": "Me masquer des classements",
         "show_me": "M'afficher dans les classements",
-        "impact_clicks": "Vos publications ont amené {clicks} visites.",
-        "clicks": "{clicks} visites",
+        "impact_clicks": "Vos publications ont amené {visits}.",
         "rewards": "Récompenses",
-        "points": "points",
         "out_of_stock": "épuisé",
         "redeem": "Échanger",
         "my_data": "Vos données",
@@ -184,6 +180,78 @@ MESSAGES: dict[str, dict[str, str]] = {
         "download_my_data": "Télécharger mes données",
     },
 }
+
+
+# Each counted noun, singular then plural. English takes the singular for 1 only, French for 0
+# and 1 ("0 visite", "1 visite", "2 visites": CLDR's plural rule "one" is i = 0,1 in French).
+COUNTED: dict[str, dict[str, tuple[str, str]]] = {
+    "en": {
+        "posts": ("post", "posts"),
+        "visits": ("visit", "visits"),
+        "points": ("point", "points"),
+        "points_to_spend": ("point to spend", "points to spend"),
+        "characters": ("character", "characters"),
+    },
+    "fr": {
+        "posts": ("contenu", "contenus"),
+        "visits": ("visite", "visites"),
+        "points": ("point", "points"),
+        "points_to_spend": ("point à dépenser", "points à dépenser"),
+        "characters": ("caractère", "caractères"),
+    },
+}
+
+
+def plural_word(locale: str, noun: str, count: int) -> str:
+    """The word for ``count`` of ``noun`` in the locale's language."""
+    language = language_of(locale)
+    singular = abs(count) < 2 if language == "fr" else abs(count) == 1
+    one, many = COUNTED[language][noun]
+    return one if singular else many
+
+
+def counted(locale: str, noun: str, count: int) -> str:
+    """``1 visit``, ``2 visits``; ``0 visite``, ``1 visite``, ``2 visites``."""
+    return f"{count} {plural_word(locale, noun, count)}"
+
+
+class Counter:
+    """``counted`` and ``plural_word`` for one locale, as templates call them."""
+
+    def __init__(self, locale: str) -> None:
+        self._locale = locale
+
+    def __call__(self, noun: str, count: int) -> str:
+        return counted(self._locale, noun, count)
+
+    def word(self, noun: str, count: int) -> str:
+        return plural_word(self._locale, noun, count)
+
+
+# Day and month names for dates shown to employees (pages and emails), per language.
+_DAYS = {
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+    "fr": ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."),
+}
+_MONTHS = {
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+    "fr": ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."),
+}
+
+
+def local_datetime(moment: datetime, zone: str, locale: str) -> str:
+    """``Tue 1 Dec 2026, 10:00`` / ``mar. 1 déc. 2026, 10:00``: in the employee's zone, their
+    language's names, 24-hour time (both languages' usual form in a company setting)."""
+    local = moment.astimezone(ZoneInfo(zone))
+    language = language_of(locale)
+    day, month = _DAYS[language][local.weekday()], _MONTHS[language][local.month - 1]
+    return f"{day} {local.day} {month} {local.year}, {local:%H:%M}"
+
+
+def local_date(moment: datetime, zone: str, locale: str) -> str:
+    """``1 Dec 2026`` / ``1 déc. 2026``."""
+    local = moment.astimezone(ZoneInfo(zone))
+    return f"{local.day} {_MONTHS[language_of(locale)][local.month - 1]} {local.year}"
 
 
 def language_of(locale: str) -> str:

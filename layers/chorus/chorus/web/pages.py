@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from chorus.errors import ChorusError, InvalidInput
-from chorus.messages.i18n import language_of, translator
+from chorus.messages.i18n import Counter, language_of, translator
 from chorus.observability import logger
 from chorus.web.rendering import render
 
@@ -43,7 +43,10 @@ def html_response(status_code: int, body: str) -> Response[str]:
 
 
 def page(status_code: int, template: str, locale: str, **context: Any) -> Response[str]:
-    return html_response(status_code, render(template, t=translator(locale), lang=language_of(locale), **context))
+    return html_response(
+        status_code,
+        render(template, t=translator(locale), lang=language_of(locale), counted=Counter(locale), **context),
+    )
 
 
 # The largest form a person can send from our pages: every network's text at its limit, each

@@ -19,6 +19,7 @@ from chorus.domain.magic_links import Purpose
 from chorus.domain.networks import networks, profile_of
 from chorus.domain.timing import offered_window
 from chorus.errors import FieldProblem, InvalidInput
+from chorus.messages.i18n import local_datetime
 from chorus.services.consent import ActivityView, ApprovalRequest, normalise_text
 from chorus.web.pages import Form, FormRejected, FormSpec, page, read_form
 
@@ -46,15 +47,11 @@ def activity_form() -> FormSpec:
     )
 
 
-def local_label(moment: datetime, zone: str) -> str:
-    return moment.astimezone(ZoneInfo(zone)).strftime("%a %d %b %Y, %H:%M")
-
-
 def _input_value(moment: datetime, zone: str) -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")
 
 
-def post_summary(approval: Approval, zone: str, *, outdated: bool = False) -> dict[str, Any]:
+def post_summary(approval: Approval, zone: str, locale: str, *, outdated: bool = False) -> dict[str, Any]:
     """What the employee approved, from the approval's own snapshot (never the current content)."""
     return {
         "title": approval.title,
@@ -63,7 +60,7 @@ def post_summary(approval: Approval, zone: str, *, outdated: bool = False) -> di
         "network": approval.network.value,
         "network_label": profile_of(approval.network).label,
         "publish_at_iso": approval.publish_at.isoformat(),
-        "publish_at_local": local_label(approval.publish_at, zone),
+        "publish_at_local": local_datetime(approval.publish_at, zone, locale),
         "status": approval.status.value.replace("_", " ").lower(),
         "text": approval.text,
         "cancellable": approval.cancellable,
@@ -90,7 +87,7 @@ def activity_context(
         if approval and approval.status in _LOCKED:
             continue
         rule = view.rules.get(network, profile_of(network).length_rule)
-        text = approval.text if approval else content.text_for(network)
+        text = approval.text if approval else view.proposed[network]
         choices.append(
             {
                 "network": network.value,
@@ -107,7 +104,7 @@ def activity_context(
             }
         )
     scheduled = [
-        post_summary(approval, zone, outdated=view.outdated(approval))
+        post_summary(approval, zone, view.employee.locale, outdated=view.outdated(approval))
         for approval in view.approvals.values()
         if approval.status in _LOCKED
     ]
@@ -223,7 +220,7 @@ def activity_router(consent: ConsentService, policy: str) -> APIGatewayHttpRoute
             else:
                 consent.cancel(token, None, Network(form.one("network")))
         except InvalidInput as error:
-            return render(token, 422, error.problems)
+            return render(token, error.http_status, error.problems)
         except DailyLimitReached as error:
             return render(token, 422, [FieldProblem("when", error.message)])
         except ContentChanged as error:
