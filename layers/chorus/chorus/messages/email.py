@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
+from chorus.domain.branding import Brand
 from chorus.domain.content import Content
 from chorus.domain.employee import Employee
 from chorus.domain.networks import profile_of
@@ -25,7 +26,11 @@ def _until(content: Content, zone: str, locale: str) -> str | None:
     return local_date(content.ends_at, zone, locale)
 
 
-def digest_email(digest: Digest, *, sender: str, sender_name: str) -> bytes:
+def _brand_context(brand: Brand) -> dict[str, Any]:
+    return {"brand": brand, "accent": brand.accent_readable}
+
+
+def digest_email(digest: Digest, *, sender: str, sender_name: str, brand: Brand | None = None) -> bytes:
     """The weekly digest, with RFC 8058 one-click unsubscribe."""
     to = digest.to
     t = translator(to.locale)
@@ -56,6 +61,7 @@ def digest_email(digest: Digest, *, sender: str, sender_name: str) -> bytes:
             else ""
         ),
         "unsubscribe_link": digest.unsubscribe_link,
+        **_brand_context(brand or Brand()),
     }
     return _compose(
         to,
@@ -69,13 +75,14 @@ def digest_email(digest: Digest, *, sender: str, sender_name: str) -> bytes:
     )
 
 
-def notice_email(notice_message: NoticeMessage, *, sender: str, sender_name: str) -> bytes:
+def notice_email(notice_message: NoticeMessage, *, sender: str, sender_name: str, brand: Brand | None = None) -> bytes:
     to, notice = notice_message.to, notice_message.notice
     t = translator(to.locale)
     network = profile_of(notice.network).label
     date = notice.until.strftime("%Y-%m-%d") if notice.until else ""
     subject = t[f"notice_{notice.kind.value}_subject"].format(network=network, date=date)
     context = {
+        "t": t,
         "lang": language_of(to.locale),
         "subject": subject,
         "greeting": t["greeting"].format(name=display_name(to.name)),
@@ -87,6 +94,7 @@ def notice_email(notice_message: NoticeMessage, *, sender: str, sender_name: str
             else "notice_action_reconnect"
         ],
         "link": notice_message.link,
+        **_brand_context(brand or Brand()),
     }
     # A notice is about the employee's own posts, not a subscription: it carries no
     # List-Unsubscribe (unsubscribing stops the digest, and a failed post must still be told).
@@ -124,18 +132,20 @@ def _compose(
 
 
 class EmailChannel:
-    def __init__(self, mailer: RawMailer, *, sender: str, sender_name: str) -> None:
+    def __init__(self, mailer: RawMailer, *, sender: str, sender_name: str, brand: Brand | None = None) -> None:
         self._mailer = mailer
         self._sender = sender
-        self._sender_name = sender_name
+        self._brand = brand or Brand()
+        # "Acme via Chorus" when the company is named.
+        self._sender_name = self._brand.sender_name(sender_name)
 
     def reaches(self, employee: Employee) -> bool:
         return employee.can_be_emailed()
 
     def send_digest(self, digest: Digest) -> None:
-        message = digest_email(digest, sender=self._sender, sender_name=self._sender_name)
+        message = digest_email(digest, sender=self._sender, sender_name=self._sender_name, brand=self._brand)
         self._mailer.send_raw(self._sender, digest.to.email, message)
 
     def send_notice(self, message: NoticeMessage) -> None:
-        raw = notice_email(message, sender=self._sender, sender_name=self._sender_name)
+        raw = notice_email(message, sender=self._sender, sender_name=self._sender_name, brand=self._brand)
         self._mailer.send_raw(self._sender, message.to.email, raw)
