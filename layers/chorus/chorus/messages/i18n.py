@@ -92,10 +92,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "logo_alt": "{company} logo",
         "preview": "Preview on {network}",
         "preview_note": "As it will appear; the link is your own short link, which counts your visits.",
-        "disclosure_added": "{disclosure} is added to say you work here and may earn points for sharing "
-        "(as endorsement rules ask). Please keep it.",
-        "disclosure_required": "{disclosure} must stay in your text: your company requires it on every post, "
-        "to say you work here and may earn points for sharing.",
+        "disclosure_added": "added to say you work here and may earn points for sharing (as endorsement "
+        "rules ask). Please keep it.",
+        "disclosure_required": "must stay in your text: your company requires it on every post, to say you "
+        "work here and may earn points for sharing.",
         "disclosure_missing": "Keep {disclosure} in your text: your company requires it.",
         "approved_title": "Done: your post is scheduled",
         "approved_intro": "Nothing else to do. You can still cancel it below until it goes out.",
@@ -191,10 +191,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "logo_alt": "Logo {company}",
         "preview": "Aperçu sur {network}",
         "preview_note": "Tel qu'il apparaîtra ; le lien est votre lien court, qui compte vos visites.",
-        "disclosure_added": "{disclosure} est ajouté pour indiquer que vous travaillez ici et pouvez gagner des "
-        "points en partageant (comme le demandent les règles sur les recommandations). Merci de le garder.",
-        "disclosure_required": "{disclosure} doit rester dans votre texte : votre entreprise l'exige sur chaque "
-        "publication, pour indiquer que vous travaillez ici et pouvez gagner des points en partageant.",
+        "disclosure_added": "ajouté pour indiquer que vous travaillez ici et pouvez gagner des points en "
+        "partageant (comme le demandent les règles sur les recommandations). Merci de le garder.",
+        "disclosure_required": "doit rester dans votre texte : votre entreprise l'exige sur chaque publication, "
+        "pour indiquer que vous travaillez ici et pouvez gagner des points en partageant.",
         "disclosure_missing": "Gardez {disclosure} dans votre texte : votre entreprise l'exige.",
         "approved_title": "C'est fait : votre publication est programmée",
         "approved_intro": "Rien d'autre à faire. Vous pouvez encore l'annuler ci-dessous tant qu'elle "

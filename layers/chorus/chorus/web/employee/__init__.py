@@ -48,7 +48,7 @@ def build_employee_app(
 
     app = APIGatewayHttpResolver()
     app.use(middlewares=[branded(config.brand), security_headers, same_origin_only])
-    app.include_router(activity_router(consent, config.sharing_policy))
+    app.include_router(activity_router(consent, config.sharing_policy, config.public_base_url))
     app.include_router(me_router(consent, scoring, rewards, exports))
     app.include_router(unsubscribe_router(consent))
     app.include_router(assets_router(config.brand))

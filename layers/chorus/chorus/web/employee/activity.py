@@ -97,9 +97,9 @@ def preview(
     }
 
 
-def tracked_link(link_host: str, employee_id: str, content_id: str, network: Network, revision: int) -> str:
+def tracked_link(link_base: str, employee_id: str, content_id: str, network: Network, revision: int) -> str:
     """The short link the post will carry (chorus.services.publish), known before approving."""
-    return f"https://{link_host}/r/{link_code(approval_id_for(employee_id, content_id, network), revision)}"
+    return f"{link_base}/r/{link_code(approval_id_for(employee_id, content_id, network), revision)}"
 
 
 def post_summary(approval: Approval, zone: str, locale: str, *, outdated: bool = False) -> dict[str, Any]:
@@ -128,7 +128,7 @@ def activity_context(
     policy: str,
     now: datetime,
     errors: list[FieldProblem],
-    link_host: str = "",
+    link_base: str = "",
     approved: bool = False,
 ) -> dict[str, Any]:
     zone = view.employee.timezone
@@ -160,7 +160,7 @@ def activity_context(
                     network,
                     rule,
                     text,
-                    tracked_link=tracked_link(link_host, employee_id, content.content_id, network, revision),
+                    tracked_link=tracked_link(link_base, employee_id, content.content_id, network, revision),
                     title=content.title,
                     link_url=content.url,
                     image_url=content.image_url,
@@ -176,7 +176,7 @@ def activity_context(
             approval.network,
             view.rules.get(approval.network, profile_of(approval.network).length_rule),
             approval.text,
-            tracked_link=tracked_link(link_host, employee_id, approval.content_id, approval.network, approval.revision),
+            tracked_link=tracked_link(link_base, employee_id, approval.content_id, approval.network, approval.revision),
             title=approval.title,
             link_url=approval.link_url,
             image_url=approval.image_url,
@@ -252,7 +252,7 @@ def _approval_request(form: Form, user_agent: str) -> ApprovalRequest:
     )
 
 
-def activity_router(consent: ConsentService, policy: str) -> APIGatewayHttpRouter:
+def activity_router(consent: ConsentService, policy: str, public_base_url: str = "") -> APIGatewayHttpRouter:
     from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
@@ -271,8 +271,9 @@ def activity_router(consent: ConsentService, policy: str) -> APIGatewayHttpRoute
             policy=policy,
             now=consent.now(),
             errors=errors or [],
-            # Only shown (the preview's link): the domain API Gateway served this page on.
-            link_host=router.current_event.request_context.domain_name,
+            # Where the posts' short links lead (the publisher's PublicBaseUrl), else the API's
+            # own domain, which served this page; only shown, in the preview.
+            link_base=public_base_url or f"https://{router.current_event.request_context.domain_name}",
             approved=approved,
         )
         return page(
