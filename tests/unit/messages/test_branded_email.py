@@ -9,7 +9,8 @@ from datetime import UTC, datetime
 
 from chorus.domain.branding import Brand
 from chorus.domain.content import Content
-from chorus.messages.channel import Addressee, Digest, DigestItem
+from chorus.domain.networks import Network
+from chorus.messages.channel import Addressee, Digest, DigestItem, Notice, NoticeKind, NoticeMessage
 from chorus.messages.email import EmailChannel
 from tests.unit.messages.test_email import RecordingMailer, header_block
 
@@ -65,3 +66,20 @@ def test_counts_agree_in_both_languages():
     assert email.message_from_bytes(sent_digest(BRAND, "fr"), policy=email.policy.default)["Subject"] == (
         "1 contenu à partager cette semaine"
     )
+
+
+def test_a_notices_date_is_in_the_employees_zone_and_language():
+    mailer = RecordingMailer()
+    until = datetime(2026, 12, 1, 23, 30, tzinfo=UTC)  # already 2 December in Paris
+    EmailChannel(mailer, sender="news@example.com", sender_name="Chorus", brand=BRAND).send_notice(
+        NoticeMessage(
+            to=Addressee(employee_id="e-1", email="c@example.com", name="C", locale="fr-FR", timezone="Europe/Paris"),
+            notice=Notice(NoticeKind.EXPIRING, Network.LINKEDIN, until=until),
+            link="https://chorus.example.com/me?t=tok",
+            sent_at=SENT_AT,
+        )
+    )
+    (raw,) = mailer.sent
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert message["Subject"] == "Votre connexion LinkedIn se termine le 2 déc. 2026"
+    assert header_block(raw).startswith(b"From: Acme via Chorus <news@example.com>\r\n")

@@ -79,7 +79,7 @@ def notice_email(notice_message: NoticeMessage, *, sender: str, sender_name: str
     to, notice = notice_message.to, notice_message.notice
     t = translator(to.locale)
     network = profile_of(notice.network).label
-    date = notice.until.strftime("%Y-%m-%d") if notice.until else ""
+    date = local_date(notice.until, to.timezone, to.locale) if notice.until else ""
     subject = t[f"notice_{notice.kind.value}_subject"].format(network=network, date=date)
     context = {
         "t": t,
