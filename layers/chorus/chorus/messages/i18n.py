@@ -211,14 +211,12 @@ COUNTED: dict[str, dict[str, tuple[str, str]]] = {
         "visits": ("visit", "visits"),
         "points": ("point", "points"),
         "points_to_spend": ("point to spend", "points to spend"),
-        "characters": ("character", "characters"),
     },
     "fr": {
         "posts": ("contenu", "contenus"),
         "visits": ("visite", "visites"),
         "points": ("point", "points"),
         "points_to_spend": ("point à dépenser", "points à dépenser"),
-        "characters": ("caractère", "caractères"),
     },
 }
 
