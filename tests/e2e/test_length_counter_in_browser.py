@@ -87,6 +87,9 @@ def page(aws: Any, function_env: dict[str, str], browser: Any) -> Iterator[Any]:
     opened.on("pageerror", lambda error: errors.append(str(error)))
     opened.route(f"{ORIGIN}/**", serve)
     opened.goto(f"{ORIGIN}/a/{token}")
+    # Only chosen networks show their editor: choose the ones typed into.
+    for network in NETWORKS:
+        opened.check(f'input[name="network"][value="{network.value}"]')
     yield opened
     assert errors == []
     opened.close()

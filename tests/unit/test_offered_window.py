@@ -88,7 +88,9 @@ def _content(now: datetime, starts: timedelta | None, ends: timedelta | None) ->
 
 def _page(now: datetime, zone: str, content: Content) -> dict[str, Any]:
     employee = Employee(employee_id="e1", email="e@example.com", name="E", timezone=zone)
-    view = ActivityView(employee, content, [Network.SANDBOX], set(), {}, declined=False)
+    view = ActivityView(
+        employee, content, [Network.SANDBOX], set(), {}, declined=False, proposed={Network.SANDBOX: content.text}
+    )
     forms = {"approve": "form", "decline": "form", "cancel": "form"}
     page = activity_context(view, "token", forms, connect_token="connect", policy="", now=now, errors=[])
     return page | {"shown": content}

@@ -128,7 +128,7 @@ def _email_channel(settings: NoticeSettings | DigestSenderSettings, sesv2_client
     from chorus.messages.email import EmailChannel
 
     mailer = SesEmailSender(sesv2_client or _client("sesv2"), configuration_set=settings.ses_configuration_set)
-    return EmailChannel(mailer, sender=settings.sender_email, sender_name=settings.sender_name)
+    return EmailChannel(mailer, sender=settings.sender_email, sender_name=settings.sender_name, brand=settings.brand)
 
 
 # ---------------------------------------------------------------- ingest
@@ -201,6 +201,7 @@ def build_consent_service(
         always_connected=settings.always_connected,
         quiet_hours=QuietHours.parse(settings.quiet_hours),
         max_posts_per_day=settings.max_posts_per_day,
+        disclosure=settings.disclosure_rule,
         length_rules=ServerLengthRules(
             ConnectionStore(dynamodb, settings.table_name),
             lambda instance_url: fetch_instance_limits(instance_url, session),
@@ -256,7 +257,10 @@ def web_app() -> APIGatewayHttpResolver:
         build_consent_service(settings, dynamodb_client=dynamodb, secrets=secrets),
         build_connections_service(settings, dynamodb_client=dynamodb, secrets=secrets),
         EmployeePagesConfig(
-            sharing_policy=settings.sharing_policy, public_base_url=settings.public_base_url, region=settings.region
+            sharing_policy=settings.sharing_policy,
+            public_base_url=settings.public_base_url,
+            region=settings.region,
+            brand=settings.brand,
         ),
         clicks=build_click_service(settings, dynamodb_client=dynamodb, secrets=secrets),
         rewards=build_reward_service(settings, dynamodb_client=dynamodb),

@@ -7,12 +7,15 @@ placeholder.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from typing import Annotated, Self
 
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
+from chorus.domain.branding import Brand, https_origin
+from chorus.domain.disclosure import Disclosure
 from chorus.domain.networks import Network, networks, profile_of
 from chorus.domain.privacy import DEFAULT_LEDGER_RETENTION
 
@@ -31,7 +34,8 @@ class _Settings(BaseModel):
             # An empty variable means "not set" (CloudFormation cannot omit one conditionally).
             return cls.model_validate({name: value for name, value in source.items() if value != ""})
         except ValidationError as exc:
-            missing = ", ".join(str(err["loc"][0]) for err in exc.errors())
+            # A rule across settings has no single location: its message names them.
+            missing = ", ".join(str(err["loc"][0]) if err["loc"] else err["msg"] for err in exc.errors())
             raise SettingsError(f"{cls.__name__}: invalid or missing settings: {missing}") from exc
 
 
@@ -57,6 +61,65 @@ QueueArns = Annotated[dict[Network, Annotated[str, Field(pattern=r"^arn:")]], Be
 QueueUrls = Annotated[dict[Network, Annotated[str, Field(pattern=r"^https?://")]], BeforeValidator(_per_network)]
 Concurrency = Annotated[dict[Network, Annotated[int, Field(ge=1)]], BeforeValidator(_per_network)]
 DEFAULT_NETWORKS = frozenset({Network.LINKEDIN, Network.X, Network.MASTODON})
+
+
+def _json_object(value: object) -> object:
+    """A JSON object given as text (a template parameter); empty text is no entry."""
+    if isinstance(value, str):
+        return json.loads(value) if value.strip() else {}
+    return value
+
+
+def _https_url_or_none(value: object) -> object:
+    """An https URL without credentials (ValueError otherwise); empty text is none."""
+    if value == "":
+        return None
+    if isinstance(value, str):
+        https_origin(value)
+    return value
+
+
+# One line of plain text: no control, line or paragraph separator, or bidirectional override.
+_PLAIN_LINE = r"^[^\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]+$"
+DisclosureTexts = Annotated[
+    dict[
+        Annotated[str, Field(pattern=r"^[a-z]{2,3}$")],
+        Annotated[str, Field(min_length=1, max_length=40, pattern=_PLAIN_LINE)],
+    ],
+    BeforeValidator(_json_object),
+]
+
+
+class DisclosureSettings(_Settings):
+    """The disclosure added to proposed posts, per language: ``{"en": "#employee", "fr":
+    "#collaborateur"}``; with REQUIRE_DISCLOSURE an approved text without it is refused."""
+
+    disclosure: DisclosureTexts = Field(alias="DISCLOSURE", default_factory=dict)
+    require_disclosure: bool = Field(alias="REQUIRE_DISCLOSURE", default=False)
+
+    @model_validator(mode="after")
+    def _required_needs_a_text(self) -> Self:
+        if self.require_disclosure and not self.disclosure:
+            raise ValueError("REQUIRE_DISCLOSURE needs a DISCLOSURE")
+        return self
+
+    @property
+    def disclosure_rule(self) -> Disclosure:
+        return Disclosure(dict(self.disclosure), required=self.require_disclosure)
+
+
+class BrandSettings(_Settings):
+    """The company's name, logo (https) and accent colour on employee pages and emails."""
+
+    company_name: str = Field(alias="COMPANY_NAME", default="", max_length=60, pattern=r"^$|" + _PLAIN_LINE)
+    logo_url: Annotated[str | None, BeforeValidator(_https_url_or_none)] = Field(
+        alias="LOGO_URL", default=None, max_length=500
+    )
+    accent_color: str = Field(alias="ACCENT_COLOR", default="#3b5bdb", pattern=r"^#[0-9a-fA-F]{6}$")
+
+    @property
+    def brand(self) -> Brand:
+        return Brand(self.company_name, self.logo_url, self.accent_color)
 
 
 class TableSettings(_Settings):
@@ -121,7 +184,7 @@ class NetworkSettings(_Settings):
         return frozenset(network for network in self.offered_networks if not profile_of(network).needs_connection)
 
 
-class NoticeSettings(LinkSettings):
+class NoticeSettings(LinkSettings, BrandSettings):
     public_base_url: str = Field(alias="PUBLIC_BASE_URL", pattern=r"^https?://[^/]+$")
     sender_email: str = Field(alias="SENDER_EMAIL", pattern=r"^[^@\s]+@[^@\s]+$")
     sender_name: str = Field(alias="SENDER_NAME", default="Chorus")
@@ -169,6 +232,8 @@ class WebSettings(
     ClickSettings,
     NetworkSettings,
     DigestTimeSettings,
+    DisclosureSettings,
+    BrandSettings,
 ):
     sharing_policy: str = Field(alias="SHARING_POLICY", default="")
     # Org-wide guard rails: posts per employee per network per day (0: no limit), quiet hours.
@@ -188,7 +253,7 @@ class DigestPlannerSettings(TableSettings, DigestTimeSettings):
     digest_timezone: str = Field(alias="DIGEST_TIMEZONE", default="Europe/Paris")
 
 
-class DigestSenderSettings(TableSettings, LinkSettings):
+class DigestSenderSettings(TableSettings, LinkSettings, BrandSettings):
     public_base_url: str = Field(alias="PUBLIC_BASE_URL", pattern=r"^https?://[^/]+$")
     sender_email: str = Field(alias="SENDER_EMAIL", pattern=r"^[^@\s]+@[^@\s]+$")
     sender_name: str = Field(alias="SENDER_NAME", default="Chorus")

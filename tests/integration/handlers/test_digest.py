@@ -102,7 +102,8 @@ def test_each_active_employee_gets_their_activities_once(aws):
     assert "Everyone &amp; all" in ada_html
     camille_text, _ = bodies(by_recipient["camille@example.com"])
     assert "Engineering only" not in camille_text and "Last month" not in camille_text
-    assert by_recipient["camille@example.com"]["Subject"] == "Vos 1 contenus à partager cette semaine"
+    # French takes the singular for 0 and 1
+    assert by_recipient["camille@example.com"]["Subject"] == "1 contenu à partager cette semaine"
     # And each has a magic link per activity, a /me link, and RFC 8058 unsubscribe headers
     assert ada_text.count("https://chorus.example.com/a/") == 2
     assert "https://chorus.example.com/me?t=" in ada_text

@@ -147,7 +147,7 @@ class TestApproval:
         link = token()
         text = "Proud of our new Lyon office!\r\nCome visit."
         response = approve(link, network=["sandbox", "x"], text_sandbox=text, text_x="Lyon 🎉", when="now")
-        assert response["statusCode"] == 303 and response["headers"]["Location"] == f"/a/{link}"
+        assert response["statusCode"] == 303 and response["headers"]["Location"] == f"/a/{link}?approved=1"
         record = approval_item(world, "sandbox")
         stored_text = record["text"]["S"]
         assert stored_text == "Proud of our new Lyon office!\nCome visit."

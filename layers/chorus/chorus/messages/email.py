@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
+from chorus.domain.branding import Brand
 from chorus.domain.content import Content
 from chorus.domain.employee import Employee
 from chorus.domain.networks import profile_of
 from chorus.messages.channel import Addressee, Digest, NoticeKind, NoticeMessage
-from chorus.messages.i18n import language_of, translator
+from chorus.messages.i18n import counted, language_of, local_date, translator
 from chorus.messages.mime import add_one_click_unsubscribe, display_name, new_message
 from chorus.messages.rendering import render, render_text
 
@@ -20,17 +20,21 @@ class RawMailer(Protocol):
     def send_raw(self, sender: str, recipient: str, message: bytes) -> str: ...
 
 
-def _until(content: Content, zone: str) -> str | None:
+def _until(content: Content, zone: str, locale: str) -> str | None:
     if content.ends_at is None:
         return None
-    return content.ends_at.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d")
+    return local_date(content.ends_at, zone, locale)
 
 
-def digest_email(digest: Digest, *, sender: str, sender_name: str) -> bytes:
+def _brand_context(brand: Brand) -> dict[str, Any]:
+    return {"brand": brand, "accent": brand.accent_readable}
+
+
+def digest_email(digest: Digest, *, sender: str, sender_name: str, brand: Brand | None = None) -> bytes:
     """The weekly digest, with RFC 8058 one-click unsubscribe."""
     to = digest.to
     t = translator(to.locale)
-    subject = t["digest_subject"].format(count=len(digest.items))
+    subject = t["digest_subject"].format(posts=counted(to.locale, "posts", len(digest.items)))
     context = {
         "t": t,
         "lang": language_of(to.locale),
@@ -42,18 +46,22 @@ def digest_email(digest: Digest, *, sender: str, sender_name: str) -> bytes:
                 "url": item.content.url,
                 "text": item.content.text,
                 "image_url": item.content.image_url,
-                "until": _until(item.content, to.timezone),
+                "until": _until(item.content, to.timezone, to.locale),
                 "link": item.link,
             }
             for item in digest.items
         ],
         "me_link": digest.me_link,
         "impact": (
-            t["digest_impact"].format(points=digest.last_week_points, clicks=digest.last_week_clicks)
+            t["digest_impact"].format(
+                points=counted(to.locale, "points", digest.last_week_points),
+                visits=counted(to.locale, "visits", digest.last_week_clicks),
+            )
             if digest.last_week_points or digest.last_week_clicks
             else ""
         ),
         "unsubscribe_link": digest.unsubscribe_link,
+        **_brand_context(brand or Brand()),
     }
     return _compose(
         to,
@@ -67,13 +75,14 @@ def digest_email(digest: Digest, *, sender: str, sender_name: str) -> bytes:
     )
 
 
-def notice_email(notice_message: NoticeMessage, *, sender: str, sender_name: str) -> bytes:
+def notice_email(notice_message: NoticeMessage, *, sender: str, sender_name: str, brand: Brand | None = None) -> bytes:
     to, notice = notice_message.to, notice_message.notice
     t = translator(to.locale)
     network = profile_of(notice.network).label
-    date = notice.until.strftime("%Y-%m-%d") if notice.until else ""
+    date = local_date(notice.until, to.timezone, to.locale) if notice.until else ""
     subject = t[f"notice_{notice.kind.value}_subject"].format(network=network, date=date)
     context = {
+        "t": t,
         "lang": language_of(to.locale),
         "subject": subject,
         "greeting": t["greeting"].format(name=display_name(to.name)),
@@ -85,6 +94,7 @@ def notice_email(notice_message: NoticeMessage, *, sender: str, sender_name: str
             else "notice_action_reconnect"
         ],
         "link": notice_message.link,
+        **_brand_context(brand or Brand()),
     }
     # A notice is about the employee's own posts, not a subscription: it carries no
     # List-Unsubscribe (unsubscribing stops the digest, and a failed post must still be told).
@@ -122,18 +132,20 @@ def _compose(
 
 
 class EmailChannel:
-    def __init__(self, mailer: RawMailer, *, sender: str, sender_name: str) -> None:
+    def __init__(self, mailer: RawMailer, *, sender: str, sender_name: str, brand: Brand | None = None) -> None:
         self._mailer = mailer
         self._sender = sender
-        self._sender_name = sender_name
+        self._brand = brand or Brand()
+        # "Acme via Chorus" when the company is named.
+        self._sender_name = self._brand.sender_name(sender_name)
 
     def reaches(self, employee: Employee) -> bool:
         return employee.can_be_emailed()
 
     def send_digest(self, digest: Digest) -> None:
-        message = digest_email(digest, sender=self._sender, sender_name=self._sender_name)
+        message = digest_email(digest, sender=self._sender, sender_name=self._sender_name, brand=self._brand)
         self._mailer.send_raw(self._sender, digest.to.email, message)
 
     def send_notice(self, message: NoticeMessage) -> None:
-        raw = notice_email(message, sender=self._sender, sender_name=self._sender_name)
+        raw = notice_email(message, sender=self._sender, sender_name=self._sender_name, brand=self._brand)
         self._mailer.send_raw(self._sender, message.to.email, raw)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
 MESSAGES: dict[str, dict[str, str]] = {
     "en": {
-        "digest_subject": "Your {count} things to share this week",
+        "digest_subject": "Your {posts} to share this week",
         "digest_intro": "Hi {name}, here is what you may share this week. Nothing is posted unless you approve it.",
         "digest_open": "Review and share",
-        "digest_impact": "Last week your posts earned {points} points and brought {clicks} visits. Thank you!",
+        "digest_impact": "Last week your posts earned {points} and brought {visits}. Thank you!",
         "digest_me": "Your page: scheduled and published posts",
         "digest_footer": "You get this email because your company uses Chorus.",
         "unsubscribe": "Unsubscribe from these emails",
@@ -72,19 +73,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "disconnect": "Disconnect",
         "connected_title": "{network} is connected",
         "back": "Back to your page",
-        "points_to_spend": "points to spend",
         "points_earned": "earned in all",
-        "rank_this_month": "#{rank} this month with {score} points",
-        "top_percent_this_month": "Top {percent}% of the {among} people with points this month, with {score} points",
-        "beyond_this_month": "Beyond #{limit} this month, with {score} points",
+        "rank_this_month": "#{rank} this month with {points}",
+        "top_percent_this_month": "Top {percent}% of the {among} people with points this month, with {points}",
+        "beyond_this_month": "Beyond #{limit} this month, with {points}",
         "you": "You",
         "hidden_from_boards": "You are hidden from the leaderboards.",
         "hide_me": "Hide me from leaderboards",
         "show_me": "Show me on leaderboards",
-        "impact_clicks": "Your posts brought {clicks} visits.",
-        "clicks": "{clicks} visits",
+        "impact_clicks": "Your posts brought {visits}.",
         "rewards": "Rewards",
-        "points": "points",
         "out_of_stock": "out of stock",
         "redeem": "Redeem",
         "my_data": "Your data",
@@ -106,15 +104,24 @@ MESSAGES: dict[str, dict[str, str]] = {
         "day_FRI": "Friday",
         "day_SAT": "Saturday",
         "day_SUN": "Sunday",
+        "logo_alt": "{company} logo",
+        "preview": "Preview on {network}",
+        "preview_note": "As it will appear; the link is your own short link, which counts your visits.",
+        "disclosure_added": "added to say you work here and may earn points for sharing (as endorsement "
+        "rules ask). Please keep it.",
+        "disclosure_required": "must stay in your text: your company requires it on every post, to say you "
+        "work here and may earn points for sharing.",
+        "disclosure_missing": "Keep {disclosure} in your text: your company requires it.",
+        "approved_title": "Done: your post is scheduled",
+        "approved_intro": "Nothing else to do. You can still cancel it below until it goes out.",
     },
     "fr": {
-        "digest_subject": "Vos {count} contenus à partager cette semaine",
+        "digest_subject": "{posts} à partager cette semaine",
         "digest_intro": (
             "Bonjour {name}, voici ce que vous pouvez partager cette semaine. Rien n'est publié sans votre accord."
         ),
         "digest_open": "Relire et partager",
-        "digest_impact": "La semaine dernière, vos publications ont rapporté {points} points "
-        "et {clicks} visites. Merci !",
+        "digest_impact": "La semaine dernière, vos publications ont rapporté {points} et {visits}. Merci !",
         "digest_me": "Votre page : publications prévues et publiées",
         "digest_footer": "Vous recevez cet e-mail car votre entreprise utilise Chorus.",
         "unsubscribe": "Se désabonner de ces e-mails",
@@ -179,20 +186,17 @@ MESSAGES: dict[str, dict[str, str]] = {
         "disconnect": "Déconnecter",
         "connected_title": "{network} est connecté",
         "back": "Retour à votre page",
-        "points_to_spend": "points à dépenser",
         "points_earned": "gagnés au total",
-        "rank_this_month": "{rank}e ce mois-ci avec {score} points",
+        "rank_this_month": "{rank}e ce mois-ci avec {points}",
         "top_percent_this_month": "Dans les {percent} % premiers des {among} personnes qui ont des points ce mois-ci, "
-        "avec {score} points",
-        "beyond_this_month": "Au-delà de la {limit}e place ce mois-ci, avec {score} points",
+        "avec {points}",
+        "beyond_this_month": "Au-delà de la {limit}e place ce mois-ci, avec {points}",
         "you": "Vous",
         "hidden_from_boards": "Vous êtes masqué des classements.",
         "hide_me": "Me masquer des classements",
         "show_me": "M'afficher dans les classements",
-        "impact_clicks": "Vos publications ont amené {clicks} visites.",
-        "clicks": "{clicks} visites",
+        "impact_clicks": "Vos publications ont amené {visits}.",
         "rewards": "Récompenses",
-        "points": "points",
         "out_of_stock": "épuisé",
         "redeem": "Échanger",
         "my_data": "Vos données",
@@ -214,8 +218,89 @@ MESSAGES: dict[str, dict[str, str]] = {
         "day_FRI": "vendredi",
         "day_SAT": "samedi",
         "day_SUN": "dimanche",
+        "logo_alt": "Logo {company}",
+        "preview": "Aperçu sur {network}",
+        "preview_note": "Tel qu'il apparaîtra ; le lien est votre lien court, qui compte vos visites.",
+        "disclosure_added": "ajouté pour indiquer que vous travaillez ici et pouvez gagner des points en "
+        "partageant (comme le demandent les règles sur les recommandations). Merci de le garder.",
+        "disclosure_required": "doit rester dans votre texte : votre entreprise l'exige sur chaque publication, "
+        "pour indiquer que vous travaillez ici et pouvez gagner des points en partageant.",
+        "disclosure_missing": "Gardez {disclosure} dans votre texte : votre entreprise l'exige.",
+        "approved_title": "C'est fait : votre publication est programmée",
+        "approved_intro": "Rien d'autre à faire. Vous pouvez encore l'annuler ci-dessous tant qu'elle "
+        "n'est pas partie.",
     },
 }
+
+
+# Each counted noun, singular then plural. English takes the singular for 1 only, French for 0
+# and 1 ("0 visite", "1 visite", "2 visites": CLDR's plural rule "one" is i = 0,1 in French).
+COUNTED: dict[str, dict[str, tuple[str, str]]] = {
+    "en": {
+        "posts": ("post", "posts"),
+        "visits": ("visit", "visits"),
+        "points": ("point", "points"),
+        "points_to_spend": ("point to spend", "points to spend"),
+    },
+    "fr": {
+        "posts": ("contenu", "contenus"),
+        "visits": ("visite", "visites"),
+        "points": ("point", "points"),
+        "points_to_spend": ("point à dépenser", "points à dépenser"),
+    },
+}
+
+
+def plural_word(locale: str, noun: str, count: int) -> str:
+    """The word for ``count`` of ``noun`` in the locale's language."""
+    language = language_of(locale)
+    singular = abs(count) < 2 if language == "fr" else abs(count) == 1
+    one, many = COUNTED[language][noun]
+    return one if singular else many
+
+
+def counted(locale: str, noun: str, count: int) -> str:
+    """``1 visit``, ``2 visits``; ``0 visite``, ``1 visite``, ``2 visites``."""
+    return f"{count} {plural_word(locale, noun, count)}"
+
+
+class Counter:
+    """``counted`` and ``plural_word`` for one locale, as templates call them."""
+
+    def __init__(self, locale: str) -> None:
+        self._locale = locale
+
+    def __call__(self, noun: str, count: int) -> str:
+        return counted(self._locale, noun, count)
+
+    def word(self, noun: str, count: int) -> str:
+        return plural_word(self._locale, noun, count)
+
+
+# Day and month names for dates shown to employees (pages and emails), per language.
+_DAYS = {
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+    "fr": ("lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."),
+}
+_MONTHS = {
+    "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"),
+    "fr": ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."),
+}
+
+
+def local_datetime(moment: datetime, zone: str, locale: str) -> str:
+    """``Tue 1 Dec 2026, 10:00`` / ``mar. 1 déc. 2026, 10:00``: in the employee's zone, their
+    language's names, 24-hour time (both languages' usual form in a company setting)."""
+    local = moment.astimezone(ZoneInfo(zone))
+    language = language_of(locale)
+    day, month = _DAYS[language][local.weekday()], _MONTHS[language][local.month - 1]
+    return f"{day} {local.day} {month} {local.year}, {local:%H:%M}"
+
+
+def local_date(moment: datetime, zone: str, locale: str) -> str:
+    """``1 Dec 2026`` / ``1 déc. 2026``."""
+    local = moment.astimezone(ZoneInfo(zone))
+    return f"{local.day} {_MONTHS[language_of(locale)][local.month - 1]} {local.year}"
 
 
 def language_of(locale: str) -> str:

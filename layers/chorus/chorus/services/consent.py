@@ -35,6 +35,7 @@ from chorus.domain.approval import (
 )
 from chorus.domain.connection import ConnectionStatus
 from chorus.domain.content import Content, ContentStatus, Network
+from chorus.domain.disclosure import Disclosure, proposed_text
 from chorus.domain.employee import Employee
 from chorus.domain.lengths import LengthRule
 from chorus.domain.magic_links import (
@@ -73,6 +74,13 @@ NOW_DELAY = timedelta(minutes=1)
 class ContentGone(LinkRejected):
     http_status = 410
     code = "content_gone"
+
+
+class DisclosureMissing(InvalidInput):
+    """RequireDisclosure is on and an approved text lost the disclosure: nothing is recorded."""
+
+    http_status = 400
+    code = "disclosure_missing"
 
 
 class KeyRingSource(Protocol):
@@ -159,6 +167,11 @@ class ActivityView:
     declined: bool
     # How long each text may be, as its network counts it (the page's counter and limits).
     rules: dict[Network, LengthRule] = field(default_factory=dict)
+    # What the employee is offered per network (chorus.domain.disclosure.proposed_text).
+    proposed: dict[Network, str] = field(default_factory=dict)
+    # The disclosure in the employee's language, and whether an approved text must keep it.
+    disclosure: str | None = None
+    disclosure_required: bool = False
 
     def outdated(self, approval: Approval) -> bool:
         """The approval pinned an earlier version of the content than the one shown now."""
@@ -191,9 +204,11 @@ class ConsentService:
         quiet_hours: QuietHours | None = None,
         max_posts_per_day: int = 0,
         length_rules: LengthRuleSource | None = None,
+        disclosure: Disclosure | None = None,
         now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._length_rules = length_rules or StaticLengthRules()
+        self._disclosure = disclosure or Disclosure()
         self._quiet = quiet_hours
         self._daily_limit = max_posts_per_day
         self._records = records
@@ -284,6 +299,12 @@ class ConsentService:
             approvals=state.approvals,
             declined=state.decline is not None and state.decline.content_version in (None, state.content.version),
             rules=rules,
+            proposed={
+                network: proposed_text(state.content, network, state.employee.locale, self._disclosure)
+                for network in self._networks
+            },
+            disclosure=self._disclosure.for_locale(state.employee.locale),
+            disclosure_required=self._disclosure.required,
         )
 
     def _content_as_shown(self, content_id: str, shown_version: int | None) -> Content:
@@ -360,6 +381,21 @@ class ConsentService:
             texts[network] = text
         if problems:
             raise InvalidInput("check the highlighted fields", problems)
+        if self._disclosure.required:
+            missing = [network for network, text in texts.items() if not self._disclosure.carried_by(text)]
+            if missing:
+                raise DisclosureMissing(
+                    "keep the disclosure in your text",
+                    [
+                        FieldProblem(
+                            f"text_{network.value}",
+                            "must keep the disclosure "
+                            + " or ".join(sorted(set(self._disclosure.by_language.values())))
+                            + ": your company requires it on every post",
+                        )
+                        for network in missing
+                    ],
+                )
         times = self._times(networks, request, now, content)
         for moment in times.values():
             if (content.starts_at and moment < content.starts_at) or (content.ends_at and moment >= content.ends_at):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -12,8 +13,9 @@ from email.policy import HTTP
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
+from chorus.domain.branding import Brand, https_origin
 from chorus.errors import ChorusError, InvalidInput
-from chorus.messages.i18n import language_of, translator
+from chorus.messages.i18n import Counter, language_of, translator
 from chorus.observability import logger
 from chorus.web.rendering import render
 
@@ -22,10 +24,18 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
-CONTENT_SECURITY_POLICY = (
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' https:; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-)
+
+def content_security_policy(image_origins: Iterable[str] = ()) -> str:
+    """Scripts and styles only from us (no inline ones), images from us and the named https
+    origins only: the company's logo, and on an activity page its content's image."""
+    images = " ".join(["'self'", *sorted(set(image_origins))])
+    return (
+        f"default-src 'none'; script-src 'self'; style-src 'self'; img-src {images}; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    )
+
+
+CONTENT_SECURITY_POLICY = content_security_policy()
 PAGE_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
     "Referrer-Policy": "no-referrer",
@@ -42,8 +52,45 @@ def html_response(status_code: int, body: str) -> Response[str]:
     return Response(status_code=status_code, content_type="text/html; charset=utf-8", body=body)
 
 
-def page(status_code: int, template: str, locale: str, **context: Any) -> Response[str]:
-    return html_response(status_code, render(template, t=translator(locale), lang=language_of(locale), **context))
+# The company's brand for the request being answered (a Lambda environment answers one at a
+# time); set by ``branded`` before anything renders, error pages included.
+_UNBRANDED = Brand()  # frozen
+_BRAND: ContextVar[Brand] = ContextVar("chorus_brand", default=_UNBRANDED)
+
+
+def branded(brand: Brand) -> Callable[[APIGatewayHttpResolver, NextMiddleware], Response[str]]:
+    def middleware(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[str]:
+        _BRAND.set(brand)
+        return next_middleware(app)
+
+    return middleware
+
+
+def _origins(urls: Iterable[str]) -> list[str]:
+    origins = []
+    for url in urls:
+        try:
+            origins.append(https_origin(url))
+        except ValueError:
+            continue  # not shown: the CSP does not name it, so the browser does not load it
+    return origins
+
+
+def page(
+    status_code: int, template: str, locale: str, *, image_urls: Iterable[str] = (), **context: Any
+) -> Response[str]:
+    """A page in the employee's language and the company's brand; its CSP names the image
+    origins of the images it shows (``image_urls``)."""
+    brand = _BRAND.get()
+    response = html_response(
+        status_code,
+        render(
+            template, t=translator(locale), lang=language_of(locale), counted=Counter(locale), brand=brand, **context
+        ),
+    )
+    logo = [brand.logo_url] if brand.logo_url else []
+    response.headers["Content-Security-Policy"] = content_security_policy(_origins([*logo, *image_urls]))
+    return response
 
 
 # The largest form a person can send from our pages: every network's text at its limit, each
@@ -148,6 +195,12 @@ def _multipart_pairs(raw: bytes, content_type: str, max_fields: int) -> list[tup
     return pairs
 
 
+def _with_page_headers(response: Response[str]) -> None:
+    """The security headers on a page answered outside the middlewares; its own CSP stays."""
+    for name, value in PAGE_HEADERS.items():
+        response.headers.setdefault(name, value)
+
+
 def request_locale(app: APIGatewayHttpResolver) -> str:
     header = app.current_event.headers.get("accept-language") or "en"
     return header.split(",", 1)[0].strip() or "en"
@@ -187,7 +240,7 @@ def same_origin_only(app: APIGatewayHttpResolver, next_middleware: NextMiddlewar
             message="This form must be sent from the Chorus page.",
             me_link=None,
         )
-        response.headers.update(PAGE_HEADERS)
+        _with_page_headers(response)
         return response
     return next_middleware(app)
 
@@ -205,7 +258,7 @@ def register_page_errors(app: APIGatewayHttpResolver) -> None:
         response = page(
             error.http_status, "pages/message.html.j2", locale, heading=t["error_title"], message=message, me_link=None
         )
-        response.headers.update(PAGE_HEADERS)
+        _with_page_headers(response)
         return response
 
     @app.not_found
@@ -218,5 +271,5 @@ def register_page_errors(app: APIGatewayHttpResolver) -> None:
             message="There is no such page.",
             me_link=None,
         )
-        response.headers.update(PAGE_HEADERS)
+        _with_page_headers(response)
         return response

@@ -165,3 +165,56 @@
     update();
   });
 })();
+
+// Live previews and the disclosure. Without this script the page shows the server's preview of
+// the text as rendered, and the server refuses a text without a required disclosure.
+(function () {
+  "use strict";
+
+  // What the server does to a text before it is approved (consent.normalise_text).
+  var EDGE_SPACE = /^[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\x0b\x0c\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
+
+  function normalise(text) {
+    return text.replace(/\r\n?/g, "\n").normalize("NFC").replace(EDGE_SPACE, "");
+  }
+
+  function escapeRegExp(text) {
+    return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  }
+
+  // As chorus.domain.disclosure: the disclosure as a whole word.
+  function holds(text, disclosure) {
+    return new RegExp("(?<![\\p{L}\\p{N}_])" + escapeRegExp(disclosure) + "(?![\\p{L}\\p{N}_])", "u").test(text);
+  }
+
+  document.querySelectorAll("textarea[data-rule]").forEach(function (area) {
+    var preview = document.querySelector('[data-preview-of="' + area.id + '"] [data-preview-text]');
+    var disclosure = area.getAttribute("data-disclosure");
+    var required = area.hasAttribute("data-disclosure-required");
+    var row = area.closest(".network");
+    var box = row && row.querySelector('input[name="network"]');
+    function update() {
+      // textContent, never HTML: whatever is typed is shown as text.
+      if (preview) preview.textContent = normalise(area.value);
+      if (disclosure && required) {
+        // Only a chosen network's text is sent for approval (and a hidden field cannot be fixed).
+        var missing = (!box || box.checked) && !holds(area.value, disclosure);
+        area.setCustomValidity(missing ? area.getAttribute("data-disclosure-message") : "");
+      }
+    }
+    area.addEventListener("input", update);
+    if (box) box.addEventListener("change", update);
+    update();
+  });
+
+  // Browsers without :has() show every editor; this hides those of networks not chosen.
+  if (!CSS.supports("selector(:has(*))")) {
+    document.querySelectorAll(".network").forEach(function (row) {
+      var box = row.querySelector('input[name="network"]');
+      if (!box) return;
+      function toggle() { row.classList.toggle("unchosen", !box.checked); }
+      box.addEventListener("change", toggle);
+      toggle();
+    });
+  }
+})();

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from chorus.domain.branding import Brand
 from chorus.web.employee.activity import activity_router
 from chorus.web.employee.assets import assets_router
 from chorus.web.employee.connect import CallbackBase, connect_router
 from chorus.web.employee.me import me_router
 from chorus.web.employee.redirect import redirect_router
 from chorus.web.employee.unsubscribe import unsubscribe_router
-from chorus.web.pages import register_page_errors, same_origin_only, security_headers
+from chorus.web.pages import branded, register_page_errors, same_origin_only, security_headers
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
@@ -31,6 +32,7 @@ class EmployeePagesConfig:
     # Where OAuth callbacks return: PublicBaseUrl, else the API's own URL in this region.
     public_base_url: str = ""
     region: str = ""
+    brand: Brand = field(default_factory=Brand)
 
 
 def build_employee_app(
@@ -47,11 +49,11 @@ def build_employee_app(
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
     app = APIGatewayHttpResolver()
-    app.use(middlewares=[security_headers, same_origin_only])
-    app.include_router(activity_router(consent, config.sharing_policy))
+    app.use(middlewares=[branded(config.brand), security_headers, same_origin_only])
+    app.include_router(activity_router(consent, config.sharing_policy, config.public_base_url))
     app.include_router(me_router(consent, scoring, rewards, exports, digest_times))
     app.include_router(unsubscribe_router(consent))
-    app.include_router(assets_router())
+    app.include_router(assets_router(config.brand))
     app.include_router(connect_router(consent, connections, CallbackBase(config.public_base_url, config.region)))
     app.include_router(redirect_router(clicks))
     register_page_errors(app)

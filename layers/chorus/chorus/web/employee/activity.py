@@ -10,15 +10,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from chorus.domain.approval import AlreadyDecided, ApprovalStatus, ContentChanged, DailyLimitReached, When
+from chorus.domain.approval import (
+    AlreadyDecided,
+    ApprovalStatus,
+    ContentChanged,
+    DailyLimitReached,
+    When,
+    approval_id_for,
+)
 from chorus.domain.content import Network
 from chorus.domain.fields import parse_timezone
 from chorus.domain.magic_links import Purpose
 from chorus.domain.networks import networks, profile_of
 from chorus.domain.timing import offered_window
+from chorus.domain.tracking import link_code
 from chorus.errors import FieldProblem, InvalidInput
+from chorus.messages.i18n import local_datetime
 from chorus.services.consent import ActivityView, ApprovalRequest, normalise_text
 from chorus.web.pages import Form, FormRejected, FormSpec, page, read_form
 
@@ -27,6 +37,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
     from chorus.domain.approval import Approval
+    from chorus.domain.lengths import LengthRule
     from chorus.services.consent import ConsentService
 
 _LOCKED = {ApprovalStatus.SCHEDULED, ApprovalStatus.PUBLISHING, ApprovalStatus.PUBLISHED}
@@ -46,15 +57,52 @@ def activity_form() -> FormSpec:
     )
 
 
-def local_label(moment: datetime, zone: str) -> str:
-    return moment.astimezone(ZoneInfo(zone)).strftime("%a %d %b %Y, %H:%M")
-
-
 def _input_value(moment: datetime, zone: str) -> str:
     return moment.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%dT%H:%M")
 
 
-def post_summary(approval: Approval, zone: str, *, outdated: bool = False) -> dict[str, Any]:
+# Networks show a link in a post without its scheme and cut long ones short (X at 23 characters
+# of the original's display form, Mastodon at 30): the preview shows it the longer way.
+SHOWN_LINK_LENGTH = 30
+
+
+def shown_link(url: str) -> str:
+    """A link as a network shows it in a post: no scheme, no ``www.``, cut with an ellipsis."""
+    shown = url.split("://", 1)[-1].removeprefix("www.")
+    return shown if len(shown) <= SHOWN_LINK_LENGTH else shown[: SHOWN_LINK_LENGTH - 1] + "…"
+
+
+def preview(
+    network: Network,
+    rule: LengthRule,
+    text: str,
+    *,
+    tracked_link: str,
+    title: str | None,
+    link_url: str | None,
+    image_url: str | None,
+) -> dict[str, Any]:
+    """The post as its network will show it: the text, the link where the network puts it (in
+    the text after the rule's separator, or only as the card), and the link card. Everything
+    comes from the network's profile and length rule, so a new network needs nothing here."""
+    return {
+        "network": network.value,
+        "label": profile_of(network).label,
+        "text": normalise_text(text),
+        "separator": rule.separator,
+        "link": shown_link(tracked_link),
+        "card_title": title or "",
+        "card_domain": (urlsplit(link_url).hostname or "").removeprefix("www.") if link_url else "",
+        "card_image": image_url,
+    }
+
+
+def tracked_link(link_base: str, employee_id: str, content_id: str, network: Network, revision: int) -> str:
+    """The short link the post will carry (chorus.services.publish), known before approving."""
+    return f"{link_base}/r/{link_code(approval_id_for(employee_id, content_id, network), revision)}"
+
+
+def post_summary(approval: Approval, zone: str, locale: str, *, outdated: bool = False) -> dict[str, Any]:
     """What the employee approved, from the approval's own snapshot (never the current content)."""
     return {
         "title": approval.title,
@@ -63,7 +111,7 @@ def post_summary(approval: Approval, zone: str, *, outdated: bool = False) -> di
         "network": approval.network.value,
         "network_label": profile_of(approval.network).label,
         "publish_at_iso": approval.publish_at.isoformat(),
-        "publish_at_local": local_label(approval.publish_at, zone),
+        "publish_at_local": local_datetime(approval.publish_at, zone, locale),
         "status": approval.status.value.replace("_", " ").lower(),
         "text": approval.text,
         "cancellable": approval.cancellable,
@@ -80,9 +128,12 @@ def activity_context(
     policy: str,
     now: datetime,
     errors: list[FieldProblem],
+    link_base: str = "",
+    approved: bool = False,
 ) -> dict[str, Any]:
     zone = view.employee.timezone
     content = view.content
+    employee_id = view.employee.employee_id
     window = offered_window(now, content.starts_at, content.ends_at)
     choices = []
     for network in view.networks:
@@ -90,7 +141,8 @@ def activity_context(
         if approval and approval.status in _LOCKED:
             continue
         rule = view.rules.get(network, profile_of(network).length_rule)
-        text = approval.text if approval else content.text_for(network)
+        text = approval.text if approval else view.proposed[network]
+        revision = (approval.revision if approval else 0) + 1
         choices.append(
             {
                 "network": network.value,
@@ -104,17 +156,39 @@ def activity_context(
                 "text": text,
                 "previous_revision": approval.revision if approval else None,
                 "last_failure": approval.failure_reason if approval else None,
+                "preview": preview(
+                    network,
+                    rule,
+                    text,
+                    tracked_link=tracked_link(link_base, employee_id, content.content_id, network, revision),
+                    title=content.title,
+                    link_url=content.url,
+                    image_url=content.image_url,
+                ),
             }
         )
-    scheduled = [
-        post_summary(approval, zone, outdated=view.outdated(approval))
-        for approval in view.approvals.values()
-        if approval.status in _LOCKED
-    ]
+    scheduled = []
+    for approval in view.approvals.values():
+        if approval.status not in _LOCKED:
+            continue
+        summary = post_summary(approval, zone, view.employee.locale, outdated=view.outdated(approval))
+        summary["preview"] = preview(
+            approval.network,
+            view.rules.get(approval.network, profile_of(approval.network).length_rule),
+            approval.text,
+            tracked_link=tracked_link(link_base, employee_id, approval.content_id, approval.network, approval.revision),
+            title=approval.title,
+            link_url=approval.link_url,
+            image_url=approval.image_url,
+        )
+        scheduled.append(summary)
     return {
         "content": content,
         "policy": policy,
         "errors": errors,
+        "approved": approved and bool(scheduled),
+        "disclosure": view.disclosure,
+        "disclosure_required": view.disclosure_required,
         "declined": view.declined,
         "scheduled": sorted(scheduled, key=lambda item: item["publish_at_iso"]),
         "choices": choices,
@@ -178,13 +252,15 @@ def _approval_request(form: Form, user_agent: str) -> ApprovalRequest:
     )
 
 
-def activity_router(consent: ConsentService, policy: str) -> APIGatewayHttpRouter:
+def activity_router(consent: ConsentService, policy: str, public_base_url: str = "") -> APIGatewayHttpRouter:
     from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
     router = APIGatewayHttpRouter()
 
-    def render(token: str, status: int = 200, errors: list[FieldProblem] | None = None) -> Response[str]:
+    def render(
+        token: str, status: int = 200, errors: list[FieldProblem] | None = None, *, approved: bool = False
+    ) -> Response[str]:
         view = consent.view(token)
         claims = consent.claims(token, Purpose.ACTIVITY)
         context = activity_context(
@@ -195,15 +271,28 @@ def activity_router(consent: ConsentService, policy: str) -> APIGatewayHttpRoute
             policy=policy,
             now=consent.now(),
             errors=errors or [],
+            # Where the posts' short links lead (the publisher's PublicBaseUrl), else the API's
+            # own domain, which served this page; only shown, in the preview.
+            link_base=public_base_url or f"https://{router.current_event.request_context.domain_name}",
+            approved=approved,
         )
-        return page(status, "pages/activity.html.j2", view.employee.locale, me_link=consent.me_link(claims), **context)
+        return page(
+            status,
+            "pages/activity.html.j2",
+            view.employee.locale,
+            me_link=consent.me_link(claims),
+            image_urls=[content_image for content_image in [view.content.image_url] if content_image],
+            **context,
+        )
 
-    def back_to_page(token: str) -> Response[str]:
-        return Response(status_code=303, headers={"Location": f"/a/{token}"}, body="")
+    def back_to_page(token: str, *, approved: bool = False) -> Response[str]:
+        # "?approved" only says which message to show: the page reads what is recorded.
+        location = f"/a/{token}?approved=1" if approved else f"/a/{token}"
+        return Response(status_code=303, headers={"Location": location}, body="")
 
     @router.route("/a/<token>", method=["GET", "HEAD"])
     def show(token: str) -> Response[str]:
-        return render(token)
+        return render(token, approved=router.current_event.get_query_string_value("approved") == "1")
 
     @router.post("/a/<token>")
     def decide(token: str) -> Response[str]:
@@ -223,7 +312,7 @@ def activity_router(consent: ConsentService, policy: str) -> APIGatewayHttpRoute
             else:
                 consent.cancel(token, None, Network(form.one("network")))
         except InvalidInput as error:
-            return render(token, 422, error.problems)
+            return render(token, error.http_status, error.problems)
         except DailyLimitReached as error:
             return render(token, 422, [FieldProblem("when", error.message)])
         except ContentChanged as error:
@@ -233,6 +322,6 @@ def activity_router(consent: ConsentService, policy: str) -> APIGatewayHttpRoute
             pass  # a double click or a second tab: show what is recorded
         except ValueError:
             return render(token, 422, [FieldProblem("network", "is not a network")])
-        return back_to_page(token)
+        return back_to_page(token, approved=action == "approve")
 
     return router

@@ -67,7 +67,7 @@ def me_router(
             return approval.clicks + past_cap.get((approval.content_id, approval.network.value), 0)
 
         def summary(approval: Approval) -> dict[str, Any]:
-            item = post_summary(approval, zone)
+            item = post_summary(approval, zone, view.employee.locale)
             item["content_id"] = approval.content_id
             item["title"] = titles.get(approval.content_id, "") or approval.content_id
             item["clicks"] = visits(approval)
