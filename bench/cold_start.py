@@ -9,14 +9,20 @@ fired by the clock. The first event each function receives is recorded. Then, fo
 a fresh interpreter laid out like Lambda (the layer, then the function's folder on PYTHONPATH;
 the function's resolved environment, tracing off as the template's default, or on with
 ``--tracing``; the AWS endpoint set to that moto) imports the handler and
-hands it the recorded event, with a Lambda-like context. Three figures per function, each the
-median of ``--repeat`` fresh processes:
+hands it the recorded event, with a Lambda-like context. Figures per function, each the median
+of ``--repeat`` fresh processes:
 
-- import: ``import <handler module>`` (what bench.import_time measures),
-- first event: the handler's first call (settings parsed, clients built, models loaded, the
-  event handled, including its AWS calls),
-- total, and its ratio to ``import boto3`` alone in the same layout, run just before each
-  measured process (the median of those pairs' ratios). Target: at most 1.5x.
+- import: ``import <handler module>`` (what bench.import_time measures; Lambda's INIT phase),
+- init: the handler's ``chorus.bootstrap`` entry point built (settings parsed and validated,
+  services and stores wired, modules they need imported; AWS clients are made on first use, so
+  most land in the next column). A handler builds it on its first call and caches it; the
+  benchmark calls it just before, so the two are timed apart and the work is the same,
+- first event: the handler's first call (clients made, the event handled with its AWS calls),
+- total = import + init + first event, and its ratio to ``import boto3`` alone in the same
+  layout, run just before each measured process (the median of those pairs' ratios).
+  **Target: at most 1.5x.**
+- waiting: of the total, the wall-clock time the process was not on its CPU (moto answering
+  over loopback, and on a busy machine, other processes).
 
 What differs from Lambda, honestly: the AWS calls go to moto over loopback (about a millisecond
 each, where AWS answers in a few); with ``--tracing`` the X-Ray SDK is loaded and patches
@@ -36,6 +42,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -57,13 +64,17 @@ if TYPE_CHECKING:
 TARGET_RATIO = 1.5
 ZONE = "Europe/Paris"
 
-# The child: times the import and the first call, prints both (seconds) as JSON on its last line.
+# The child: times the import, the init (the handler's bootstrap entry point, which a handler
+# otherwise builds on its first call and caches) and the first call; prints the three (seconds,
+# wall clock and this process's CPU) as JSON on its last line.
 _CHILD = """
 import json, sys, time, uuid
 spec = json.load(open(sys.argv[1]))
-t0 = time.perf_counter()
+def now():
+    return time.perf_counter(), time.process_time()
+t0 = now()
 module = __import__(spec["module"], fromlist=["_"])
-t1 = time.perf_counter()
+t1 = now()
 
 class Context:
     function_name = spec["function_name"]
@@ -84,17 +95,28 @@ if spec["profile"]:
     import cProfile
     profiler = cProfile.Profile()
     profiler.enable()
+# The entry point the handler calls (chorus.bootstrap's, imported by name): built here, then
+# found built by the handler, as in a container whose INIT phase built it.
+entry = [value for value in vars(module).values() if getattr(value, "__module__", None) == "chorus.bootstrap"]
+try:
+    for build in entry:
+        build()
+except Exception as exc:
+    error = f"init: {type(exc).__name__}: {exc}"
+t2 = now()
 try:
     answer = getattr(module, spec["attribute"])(spec["event"], Context())
 except Exception as exc:
-    answer, error = None, f"{type(exc).__name__}: {exc}"
-t2 = time.perf_counter()
+    answer, error = None, error or f"{type(exc).__name__}: {exc}"
+t3 = now()
 if profiler is not None:
     import pstats
     profiler.disable()
     pstats.Stats(profiler, stream=sys.stderr).sort_stats("cumulative").print_stats(spec["profile"])
 status = answer.get("statusCode") if isinstance(answer, dict) else None
-print(json.dumps({"import": t1 - t0, "first": t2 - t1, "error": error, "status": status}))
+walls = [b[0] - a[0] for a, b in ((t0, t1), (t1, t2), (t2, t3))]
+cpus = [b[1] - a[1] for a, b in ((t0, t1), (t1, t2), (t2, t3))]
+print(json.dumps({"wall": walls, "cpu": cpus, "entry": len(entry), "error": error, "status": status}))
 """
 
 
@@ -102,7 +124,9 @@ print(json.dumps({"import": t1 - t0, "first": t2 - t1, "error": error, "status":
 class ColdStart:
     function: str
     import_ms: float
+    init_ms: float
     first_ms: float
+    waiting_ms: float  # wall clock not spent on this process's CPU: AWS (moto) answering, and load
     error: str | None
     status: int | None
     ratio: float  # median of (total / import boto3) over pairs run back to back
@@ -110,7 +134,7 @@ class ColdStart:
 
     @property
     def total_ms(self) -> float:
-        return self.import_ms + self.first_ms
+        return self.import_ms + self.init_ms + self.first_ms
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -276,13 +300,21 @@ def measure(
         if profile:
             print(f"--- {spec.logical_id}: where its first event's time goes\n{proc.stderr.strip()}")
         run = json.loads(proc.stdout.strip().splitlines()[-1])
+        if not run["entry"]:
+            raise RuntimeError(f"{spec.logical_id}: its handler imports no entry point from chorus.bootstrap")
         runs.append(run)
         baselines.append(baseline)
-        ratios.append((run["import"] + run["first"]) * 1000 / baseline)
+        ratios.append(sum(run["wall"]) * 1000 / baseline)
+
+    def median_ms(figure: Callable[[dict[str, Any]], float]) -> float:
+        return statistics.median(figure(run) for run in runs) * 1000
+
     return ColdStart(
         function=spec.logical_id,
-        import_ms=statistics.median(run["import"] for run in runs) * 1000,
-        first_ms=statistics.median(run["first"] for run in runs) * 1000,
+        import_ms=median_ms(lambda run: run["wall"][0]),
+        init_ms=median_ms(lambda run: run["wall"][1]),
+        first_ms=median_ms(lambda run: run["wall"][2]),
+        waiting_ms=median_ms(lambda run: sum(run["wall"]) - sum(run["cpu"])),
         error=next((run["error"] for run in runs if run["error"]), None),
         status=runs[-1]["status"],
         ratio=statistics.median(ratios),
@@ -307,7 +339,8 @@ def report(
             f"median of {repeat} fresh processes, {datetime.now(UTC):%Y-%m-%d}"
         )
         print(
-            f"{'function':<24} {'import ms':>10} {'1st event':>10} {'total':>8} {'boto3 ms':>9} {'x boto3':>8}  answer"
+            f"{'function':<24} {'import':>7} {'init':>7} {'1st event':>9} {'total':>7} {'waiting':>7} "
+            f"{'boto3':>7} {'x boto3':>7} {'target':>6}  answer"
         )
         for logical_id in sorted(first_events):
             result = measure(
@@ -318,13 +351,17 @@ def report(
             failed |= not ok
             answer = result.error or (f"HTTP {result.status}" if result.status else "ok")
             print(
-                f"{logical_id:<24} {result.import_ms:>10.1f} {result.first_ms:>10.1f} {result.total_ms:>8.1f} "
-                f"{result.boto3_ms:>9.1f} {ratio:>8.2f}  {'PASS' if ok else 'FAIL'} {answer}"
+                f"{logical_id:<24} {result.import_ms:>7.1f} {result.init_ms:>7.1f} {result.first_ms:>9.1f} "
+                f"{result.total_ms:>7.1f} {result.waiting_ms:>7.1f} {result.boto3_ms:>7.1f} {ratio:>7.2f} "
+                f"{TARGET_RATIO:>6.2f}  {'PASS' if ok else 'FAIL'} {answer}"
             )
     if missing:
         failed = True
         print(f"not reached by the story (no first event recorded): {', '.join(missing)}")
-    print(f"target: total <= {TARGET_RATIO} x import boto3")
+    print(
+        f"target: total (import + init + 1st event) <= {TARGET_RATIO} x import boto3; ms are medians, "
+        "waiting = wall clock off this process's CPU (moto answering over loopback, and other load)"
+    )
     return 1 if (check and failed) else 0
 
 
