@@ -143,6 +143,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help=f"exit 1 if a function exceeds {TARGET_RATIO}x boto3")
     parser.add_argument("--tracing", action="store_true", help="as with the stack's Tracing=Active")
     parser.add_argument(
+        "--without-layer-bytecode",
+        action="store_true",
+        help="as deployed before make build compiled the layer: only the runtime's packages have .pyc",
+    )
+    parser.add_argument(
         "--profile", type=int, default=0, metavar="N", help="also print the N costliest calls of each first event"
     )
     args = parser.parse_args(argv)
@@ -167,7 +172,13 @@ def main(argv: list[str] | None = None) -> int:
         try:
             first_events = record_first_events(cloud)
             return report(
-                cloud, first_events, args.repeat, check=args.check, profile=args.profile, tracing=args.tracing
+                cloud,
+                first_events,
+                args.repeat,
+                check=args.check,
+                profile=args.profile,
+                tracing=args.tracing,
+                layer_bytecode=not args.without_layer_bytecode,
             )
         finally:
             cloud.stop()
@@ -247,8 +258,44 @@ def admin(cloud: LocalCloud) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+# What the Lambda python3.13 runtime provides, compiled (tests/unit/test_packaging.py): the rest
+# of what a function imports comes from the layer.
+RUNTIME_PACKAGES = ("boto3", "botocore", "s3transfer", "dateutil", "six")
+
+
+def runtime_only_bytecode(prefix: Path) -> Path:
+    """A PYTHONPYCACHEPREFIX folder holding .pyc for the standard library and the runtime's
+    packages only: a process using it compiles every layer module from source, as Lambda did
+    before ``make build`` compiled the layer (sam build ships no .pyc, /opt is read-only)."""
+    import importlib.util
+    import sysconfig
+
+    folders = [sysconfig.get_paths()["stdlib"]]
+    for name in RUNTIME_PACKAGES:
+        found = importlib.util.find_spec(name)
+        if found is None or found.origin is None:
+            raise RuntimeError(f"{name} is not installed")
+        folders.append(str(Path(found.origin).parent) if found.submodule_search_locations else found.origin)
+    skip = r"[/\\](test|tests|idlelib|tkinter|turtledemo|lib2to3)[/\\]"
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", "-j", "0", "-x", skip, *folders],
+        env={**os.environ, "PYTHONPYCACHEPREFIX": str(prefix)},  # its workers read it too, not -X
+        check=True,
+        capture_output=True,
+    )
+    return prefix
+
+
 def measure(
-    cloud: LocalCloud, spec: FunctionSpec, event: Any, repeat: int, workdir: str, profile: int = 0, *, tracing: bool
+    cloud: LocalCloud,
+    spec: FunctionSpec,
+    event: Any,
+    repeat: int,
+    workdir: str,
+    profile: int = 0,
+    *,
+    tracing: bool,
+    bytecode_prefix: Path | None = None,
 ) -> ColdStart:
     from chorus_local.functions import LambdaContext
 
@@ -265,6 +312,8 @@ def measure(
             "POWERTOOLS_TRACE_DISABLED": "false" if tracing else "true",
         }
     )
+    if bytecode_prefix is not None:
+        env.update({"PYTHONPYCACHEPREFIX": str(bytecode_prefix), "PYTHONDONTWRITEBYTECODE": "1"})
     job = Path(workdir) / f"{spec.logical_id}.json"
     job.write_text(
         json.dumps(
@@ -330,12 +379,15 @@ def report(
     check: bool,
     profile: int = 0,
     tracing: bool = False,
+    layer_bytecode: bool = True,
 ) -> int:
     failed = False
     missing = sorted(set(cloud.functions) - set(first_events))
     with tempfile.TemporaryDirectory(prefix="chorus-cold-run-") as workdir:
+        prefix = None if layer_bytecode else runtime_only_bytecode(Path(workdir) / "runtime-bytecode")
         print(
-            f"Cold start per function, tracing {'on' if tracing else 'off'}: "
+            f"Cold start per function, tracing {'on' if tracing else 'off'}, "
+            f"{'layer compiled (make build)' if layer_bytecode else 'layer NOT compiled (sam build alone)'}: "
             f"median of {repeat} fresh processes, {datetime.now(UTC):%Y-%m-%d}"
         )
         print(
@@ -344,7 +396,14 @@ def report(
         )
         for logical_id in sorted(first_events):
             result = measure(
-                cloud, cloud.functions[logical_id], first_events[logical_id], repeat, workdir, profile, tracing=tracing
+                cloud,
+                cloud.functions[logical_id],
+                first_events[logical_id],
+                repeat,
+                workdir,
+                profile,
+                tracing=tracing,
+                bytecode_prefix=prefix,
             )
             ratio = result.ratio
             ok = ratio <= TARGET_RATIO and result.error is None
