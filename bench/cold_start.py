@@ -22,7 +22,9 @@ of ``--repeat`` fresh processes:
   layout, run just before each measured process (the median of those pairs' ratios).
   **Target: at most 1.5x.**
 - waiting: of the total, the wall-clock time the process was not on its CPU (moto answering
-  over loopback, and on a busy machine, other processes).
+  over loopback, and on a busy machine, other processes),
+- x CPU: the ratio of CPU times (the process's, ``import boto3``'s). On a shared machine the
+  wall-clock ratio moves with the load; this one hardly does, and leaves out moto's answers.
 
 What differs from Lambda, honestly: the AWS calls go to moto over loopback (about a millisecond
 each, where AWS answers in a few); with ``--tracing`` the X-Ray SDK is loaded and patches
@@ -55,7 +57,7 @@ for folder in ("layers/chorus", "infra/local", "."):
     if str(ROOT / folder) not in sys.path:
         sys.path.insert(0, str(ROOT / folder))
 
-from bench.import_time import LAYER, lambda_like_env, time_import  # noqa: E402
+from bench.import_time import LAYER, lambda_like_env  # noqa: E402
 
 if TYPE_CHECKING:
     from chorus_local.cloud import LocalCloud
@@ -120,6 +122,29 @@ print(json.dumps({"wall": walls, "cpu": cpus, "entry": len(entry), "error": erro
 """
 
 
+# The baseline: ``import boto3`` in a fresh interpreter laid out like Lambda (wall, then CPU).
+_BASELINE = (
+    "import time\nwall, cpu = time.perf_counter(), time.process_time()\nimport boto3\n"
+    "print(time.perf_counter() - wall, time.process_time() - cpu)\n"
+)
+
+
+def import_boto3(workdir: str) -> tuple[float, float]:
+    """Seconds of wall clock and of CPU that ``import boto3`` takes."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _BASELINE],
+        env=lambda_like_env([LAYER]),
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"import boto3 failed:\n{proc.stderr.strip()}")
+    wall, cpu = proc.stdout.split()
+    return float(wall), float(cpu)
+
+
 @dataclass(frozen=True)
 class ColdStart:
     function: str
@@ -130,6 +155,7 @@ class ColdStart:
     error: str | None
     status: int | None
     ratio: float  # median of (total / import boto3) over pairs run back to back
+    cpu_ratio: float  # the same with CPU time: what load on this machine changes least
     boto3_ms: float
 
     @property
@@ -222,7 +248,8 @@ def run_story(cloud: LocalCloud) -> None:
         cloud,
         "content",
         "cold.csv",
-        f"id,title,url,text,ends_at\ncold,Cold,https://example.com/cold,Share me,{ends}\n",
+        # A sentence, as a real post has: its "." makes the page's X counter look for URLs.
+        f"id,title,url,text,ends_at\ncold,Cold,https://example.com/cold,We opened in Lyon. Come and see!,{ends}\n",
     )
     answer = requests.post(f"{cloud.api_url}/admin/digests", headers=admin(cloud), json={}, timeout=60)
     answer.raise_for_status()
@@ -331,11 +358,12 @@ def measure(
     )
     runs: list[dict[str, Any]] = []
     ratios: list[float] = []
+    cpu_ratios: list[float] = []
     baselines: list[float] = []
     for _ in range(repeat):
         # Each run is paired with a baseline run just before it: on a busy machine, the load
         # that slows one slows the other, and their ratio stays meaningful.
-        baseline = time_import("boto3", [LAYER], 1, workdir).median_ms
+        baseline_wall, baseline_cpu = import_boto3(workdir)
         proc = subprocess.run(
             [sys.executable, "-c", _CHILD, str(job)],
             env=env,
@@ -352,8 +380,9 @@ def measure(
         if not run["entry"]:
             raise RuntimeError(f"{spec.logical_id}: its handler imports no entry point from chorus.bootstrap")
         runs.append(run)
-        baselines.append(baseline)
-        ratios.append(sum(run["wall"]) * 1000 / baseline)
+        baselines.append(baseline_wall * 1000)
+        ratios.append(sum(run["wall"]) / baseline_wall)
+        cpu_ratios.append(sum(run["cpu"]) / baseline_cpu)
 
     def median_ms(figure: Callable[[dict[str, Any]], float]) -> float:
         return statistics.median(figure(run) for run in runs) * 1000
@@ -367,6 +396,7 @@ def measure(
         error=next((run["error"] for run in runs if run["error"]), None),
         status=runs[-1]["status"],
         ratio=statistics.median(ratios),
+        cpu_ratio=statistics.median(cpu_ratios),
         boto3_ms=statistics.median(baselines),
     )
 
@@ -392,7 +422,7 @@ def report(
         )
         print(
             f"{'function':<24} {'import':>7} {'init':>7} {'1st event':>9} {'total':>7} {'waiting':>7} "
-            f"{'boto3':>7} {'x boto3':>7} {'target':>6}  answer"
+            f"{'boto3':>7} {'x boto3':>7} {'x CPU':>6} {'target':>6}  answer"
         )
         for logical_id in sorted(first_events):
             result = measure(
@@ -412,14 +442,15 @@ def report(
             print(
                 f"{logical_id:<24} {result.import_ms:>7.1f} {result.init_ms:>7.1f} {result.first_ms:>9.1f} "
                 f"{result.total_ms:>7.1f} {result.waiting_ms:>7.1f} {result.boto3_ms:>7.1f} {ratio:>7.2f} "
-                f"{TARGET_RATIO:>6.2f}  {'PASS' if ok else 'FAIL'} {answer}"
+                f"{result.cpu_ratio:>6.2f} {TARGET_RATIO:>6.2f}  {'PASS' if ok else 'FAIL'} {answer}"
             )
     if missing:
         failed = True
         print(f"not reached by the story (no first event recorded): {', '.join(missing)}")
     print(
-        f"target: total (import + init + 1st event) <= {TARGET_RATIO} x import boto3; ms are medians, "
-        "waiting = wall clock off this process's CPU (moto answering over loopback, and other load)"
+        f"target: total (import + init + 1st event) <= {TARGET_RATIO} x import boto3 (wall clock); ms are medians; "
+        "waiting = wall clock off this process's CPU (moto answering over loopback, and other load); "
+        "x CPU = the ratio of CPU times, which a busy machine changes least"
     )
     return 1 if (check and failed) else 0
 
