@@ -150,6 +150,7 @@ demo: $(VENV_STAMP) ## Start the local cloud with sample data and print its URLs
 bench: $(VENV_STAMP) ## Print benchmark figures (import time, cold starts, AWS calls of ingest, digest, consent, publishing, scoring)
 	$(PY) -m bench.import_time
 	$(PY) -m bench.cold_start
+	$(PY) -m bench.cold_start_parts
 	$(PY) -m bench.ingest_scale --rows $(BENCH_ROWS)
 	$(PY) -m bench.consent_calls --employees $(BENCH_ROWS)
 	$(PY) -m bench.digest_scale --employees 5000
