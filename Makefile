@@ -116,8 +116,16 @@ cfn-lint: $(TOOLS_STAMP) ## cfn-lint template.yaml, and the template CloudFormat
 # PIP_NO_DEPS: the layer gets exactly the pins of its requirements.txt (the whole runtime closure,
 # tests/unit/test_packaging.py), never what pip would add: aws-xray-sdk names botocore, which the
 # Lambda runtime provides and a copy in the layer would shadow (~30 MB, another version).
-build: $(TOOLS_STAMP) ## sam build (arm64 layer from layers/chorus/requirements.txt) into .aws-sam/build
+#
+# Then the bytecode: sam build ships no .pyc (it leaves __pycache__ out), and Lambda's /opt and
+# /var/task are read-only, so every cold start compiled the layer (pydantic, Powertools, Jinja2,
+# chorus) from source again: about 4x the CPU of the imports themselves (bench/README.md). The
+# .pyc are for the tools' Python, 3.13 as the runtime; unchecked-hash, since a deployed layer
+# never changes, and a default .pyc is checked against its source's modification time, which a
+# zip round trip need not keep.
+build: $(TOOLS_STAMP) ## sam build (arm64 layer from layers/chorus/requirements.txt) into .aws-sam/build, bytecode compiled
 	PIP_NO_DEPS=1 $(SAM) build --template-file template.yaml --build-dir $(BUILD_DIR) --cache-dir $(SAM_CACHE_DIR)
+	$(TOOLS)/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash $(BUILD_DIR)
 
 .PHONY: pytest
 pytest: $(VENV_STAMP) ## Only the pytest suite (PYTEST_ARGS="-k ..." to select)
@@ -142,6 +150,7 @@ demo: $(VENV_STAMP) ## Start the local cloud with sample data and print its URLs
 bench: $(VENV_STAMP) ## Print benchmark figures (import time, cold starts, AWS calls of ingest, digest, consent, publishing, scoring)
 	$(PY) -m bench.import_time
 	$(PY) -m bench.cold_start
+	$(PY) -m bench.cold_start_parts
 	$(PY) -m bench.ingest_scale --rows $(BENCH_ROWS)
 	$(PY) -m bench.consent_calls --employees $(BENCH_ROWS)
 	$(PY) -m bench.digest_scale --employees 5000

@@ -9,12 +9,13 @@ import re
 from pathlib import Path
 
 import pytest
-from bench import cold_start, consent_calls, due_posts, import_time, ingest_scale, leaderboard_scale
+from bench import cold_start, cold_start_parts, consent_calls, due_posts, import_time, ingest_scale, leaderboard_scale
 
 from tests.support.local_cloud import clear_runtime_caches
 
 SMALL = {
     "import_time": (import_time.main, ["--repeat", "1"], "x boto3"),
+    "cold_start_parts": (cold_start_parts.main, ["--repeat", "1"], "all of them"),
     "ingest_scale": (ingest_scale.main, ["--rows", "200"], "calls"),
     "consent_calls": (consent_calls.main, ["--employees", "30"], "calls"),
     "due_posts": (due_posts.main, ["--posts", "10"], "duplicates"),

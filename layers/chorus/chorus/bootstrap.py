@@ -10,8 +10,10 @@ boto3 alone. The ``build_*`` functions take clients so tests and benchmarks can 
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from chorus.config import (
     AdminApiSettings,
@@ -39,6 +41,7 @@ if TYPE_CHECKING:
 
     from chorus.adapters.scheduler import PostScheduler
     from chorus.adapters.secrets_keys import SecretsKeyRing
+    from chorus.domain.lengths import InstanceLimits
     from chorus.edge.deactivations import Deactivations
     from chorus.edge.digest_batches import DigestBatches
     from chorus.edge.digest_pages import DigestPages
@@ -70,6 +73,33 @@ if TYPE_CHECKING:
 # ---------------------------------------------------------------- clients
 
 
+class _OnFirstUse:
+    """Stands for an object that is made when it is first used, once (thread-safe: the publisher
+    uses its clients from several threads).
+
+    A function wires every client and session its routes or records may need, but its first
+    event uses only some: each client costs its service model's load (5-20 ms, the first one
+    about 50 ms), ``requests`` and OAuthlib about 50 ms. Those are paid when used, not at init
+    (bench/cold_start.py).
+    """
+
+    def __init__(self, make: Callable[[], object]) -> None:
+        self._make: Callable[[], object] | None = make
+        self._made: object = None
+        self._lock = threading.Lock()
+
+    def _target(self) -> object:
+        if self._make is not None:
+            with self._lock:
+                if self._make is not None:
+                    self._made = self._make()
+                    self._make = None
+        return self._made
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._target(), name)
+
+
 def _client_config() -> Config:
     from botocore.config import Config
 
@@ -77,23 +107,27 @@ def _client_config() -> Config:
 
 
 def _client(service: str) -> Any:
-    import boto3
+    def make() -> object:
+        import boto3
 
-    return boto3.client(service, config=_client_config())  # type: ignore[call-overload]
+        return boto3.client(service, config=_client_config())  # type: ignore[call-overload]
+
+    return _OnFirstUse(make)
 
 
 def _dynamodb() -> DynamoDBClient:
-    import boto3
-
-    return boto3.client("dynamodb", config=_client_config())
+    return cast("DynamoDBClient", _client("dynamodb"))
 
 
 def _s3() -> S3Client:
-    import boto3
-    from botocore.config import Config
+    def make() -> object:
+        import boto3
+        from botocore.config import Config
 
-    # SigV4 is the only signature presigned URLs may use in newer regions and with SSE-KMS.
-    return boto3.client("s3", config=_client_config().merge(Config(signature_version="s3v4")))
+        # SigV4 is the only signature presigned URLs may use in newer regions and with SSE-KMS.
+        return boto3.client("s3", config=_client_config().merge(Config(signature_version="s3v4")))
+
+    return cast("S3Client", _OnFirstUse(make))
 
 
 def _scheduler(settings: ScheduleSettings) -> PostScheduler:
@@ -176,8 +210,6 @@ def build_consent_service(
     secrets: SecretsProvider | None = None,
     http_session: Any = None,
 ) -> ConsentService:
-    from chorus.adapters.networks.egress import PublicSession
-    from chorus.adapters.networks.mastodon import fetch_instance_limits
     from chorus.domain.timing import QuietHours
     from chorus.services.consent import ConsentService
     from chorus.services.length_rules import ServerLengthRules
@@ -189,7 +221,7 @@ def build_consent_service(
 
     dynamodb = dynamodb_client or _dynamodb()
     # The employee's Mastodon server is theirs to choose: its limits are read through the guard.
-    session = http_session or PublicSession()
+    session = http_session or _OnFirstUse(_public_session)
     return ConsentService(
         DecisionStore(dynamodb, settings.table_name),
         key_ring or _key_ring(settings.magic_link_secret_id, secrets),
@@ -204,7 +236,7 @@ def build_consent_service(
         disclosure=settings.disclosure_rule,
         length_rules=ServerLengthRules(
             ConnectionStore(dynamodb, settings.table_name),
-            lambda instance_url: fetch_instance_limits(instance_url, session),
+            lambda instance_url: _instance_limits(instance_url, session),
         ),
     )
 
@@ -233,7 +265,6 @@ def build_connections_service(
     oauth_client: Any = None,
 ) -> ConnectionsService:
     from chorus.adapters.kms_tokens import TokenVault
-    from chorus.adapters.oauth import RequestsOAuthClient
     from chorus.adapters.oauth_clients import SecretsOAuthClients
     from chorus.services.connections import ConnectionsService
     from chorus.store.connections import ConnectionStore
@@ -241,9 +272,27 @@ def build_connections_service(
     return ConnectionsService(
         ConnectionStore(dynamodb_client or _dynamodb(), settings.table_name),
         TokenVault(kms_client or _client("kms"), settings.token_key_id),
-        oauth_client or RequestsOAuthClient(),
+        oauth_client or _OnFirstUse(_requests_oauth_client),
         SecretsOAuthClients(secrets or _secrets(), settings.oauth_clients_secret_id),
     )
+
+
+def _public_session() -> object:
+    from chorus.adapters.networks.egress import PublicSession
+
+    return PublicSession()
+
+
+def _instance_limits(instance_url: str, session: Any) -> InstanceLimits:
+    from chorus.adapters.networks.mastodon import fetch_instance_limits
+
+    return fetch_instance_limits(instance_url, session)
+
+
+def _requests_oauth_client() -> object:
+    from chorus.adapters.oauth import RequestsOAuthClient
+
+    return RequestsOAuthClient()
 
 
 @cache

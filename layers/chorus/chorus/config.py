@@ -25,7 +25,9 @@ class SettingsError(RuntimeError):
 
 
 class _Settings(BaseModel):
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
+    # A function reads one of these models: its validator is built when first used, not for
+    # every model at import (about 20 ms of each cold start, bench/cold_start.py).
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore", defer_build=True)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Self:

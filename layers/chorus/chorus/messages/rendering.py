@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 EMAIL_TEMPLATES = "chorus.messages"
 
@@ -14,6 +15,10 @@ EMAIL_TEMPLATES = "chorus.messages"
 @cache
 def environment(package: str) -> Environment:
     """The templates under ``<package>/templates``: emails here, pages in ``chorus.web``."""
+    # Imported on the first render: the publisher and the sweeper wire an email channel but
+    # rarely send (about 15 ms of their cold start, bench/cold_start.py).
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
     return Environment(
         loader=PackageLoader(package, "templates"),
         # Plain-text mail is escaped too: nothing in a .txt template is HTML, but a title with

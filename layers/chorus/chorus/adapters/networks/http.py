@@ -15,13 +15,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 
-import requests
-
-from chorus.adapters.networks.egress import AddressRefused, HostNotFound
 from chorus.domain.publishing import FailureKind, PublishFailed, Quota
+
+if TYPE_CHECKING:
+    import requests
 
 Timeout = float | tuple[float, float]
 # (connect, read) seconds: a Lambda invocation must not hang on a slow network.
@@ -131,6 +131,12 @@ def send(
     body: bytes | None = None,
 ) -> requests.Response:
     """One request, never following redirects (a redirect could lead anywhere, token attached)."""
+    # Imported here: a page that only validates an instance URL never loads requests (about
+    # 50 ms of the employee page's cold start, bench/cold_start.py).
+    import requests
+
+    from chorus.adapters.networks.egress import AddressRefused, HostNotFound
+
     try:
         return session.request(method, url, headers=dict(headers), data=body, timeout=timeout, allow_redirects=False)
     except AddressRefused as exc:  # an employee-chosen host that leads to a private address
