@@ -21,7 +21,15 @@ from typing import Any, ClassVar, Literal
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import CoreSchema, core_schema
 
-from chorus.domain.lengths import LITTLE_TEXT_RESERVED, MASTODON_DEFAULT_LIMIT, Counting, LengthRule, UrlCounting
+from chorus.domain.lengths import (
+    BLUESKY_LIMIT,
+    BLUESKY_LINK_RESERVE,
+    LITTLE_TEXT_RESERVED,
+    MASTODON_DEFAULT_LIMIT,
+    Counting,
+    LengthRule,
+    UrlCounting,
+)
 
 TokenAuth = Literal["basic", "body"]
 
@@ -36,6 +44,7 @@ class Network(str):
     LINKEDIN: ClassVar[Network]
     X: ClassVar[Network]
     MASTODON: ClassVar[Network]
+    BLUESKY: ClassVar[Network]
     SANDBOX: ClassVar[Network]
 
     def __new__(cls, name: object) -> Network:
@@ -194,6 +203,23 @@ Network.MASTODON = register(
         on_employee_server=True,
         # "Idempotency-Key: ... to prevent duplicate submissions of the same status ...
         # Idempotency keys are stored for up to 1 hour" (docs.joinmastodon.org/methods/statuses/).
+        idempotency_window=timedelta(hours=1),
+    )
+)
+Network.BLUESKY = register(
+    NetworkProfile(
+        name="bluesky",
+        label="Bluesky",
+        # 300 graphemes; the post is the text, a blank line, the tracked link as written.
+        length_rule=LengthRule(BLUESKY_LIMIT, Counting.GRAPHEMES, separator="\n\n", url_cost=BLUESKY_LINK_RESERVE),
+        upload_column="text_bluesky",
+        # Employees connect with an app password (chorus.adapters.networks.bluesky): AT Protocol
+        # OAuth is not wired yet, so there is no OAuthSpec and connecting is its own form.
+        oauth=None,
+        # The record key is a TID derived from the attempt (chorus.adapters.networks.bluesky): a
+        # repeat of a stalled attempt either creates the post or meets the one the first attempt
+        # created, which getRecord confirms. A post key is accepted only near the current time
+        # (the PDS refuses a stale TID), so a stalled attempt is asked again only within the hour.
         idempotency_window=timedelta(hours=1),
     )
 )

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 import requests
 
+from chorus.adapters.networks.bluesky import BlueskyPublisher
 from chorus.adapters.networks.http import DEFAULT_TIMEOUT, Timeout
 from chorus.adapters.networks.linkedin import LinkedInPublisher
 from chorus.adapters.networks.mastodon import MastodonPublisher
@@ -57,6 +58,7 @@ ADAPTERS: dict[Network, NetworkAdapter] = {
     ),
     Network.X: NetworkAdapter(lambda options: XPublisher(options.http_session), x_member_id),
     Network.MASTODON: NetworkAdapter(lambda options: MastodonPublisher(options.http_session), mastodon_member_id),
+    Network.BLUESKY: NetworkAdapter(lambda options: BlueskyPublisher(options.http_session)),
     Network.SANDBOX: NetworkAdapter(lambda options: SandboxNetwork(options.sandbox_feed)),
 }
 
