@@ -87,8 +87,11 @@ class NetworkProfile:
     length_rule: LengthRule
     # The upload column of the network's own text (``text_<name>``); None: the shared text only.
     upload_column: str | None = None
-    # None: employees need no connection (the network is always connected).
+    # None: employees connect without OAuth (``app_password``) or need no connection at all.
     oauth: OAuthSpec | None = None
+    # Employees connect by giving an app password the network issues for one app (Bluesky's),
+    # sealed like a token; never their main password.
+    app_password: bool = False
     # The employee names their own server (Mastodon): connecting asks for it, the OAuth app is
     # registered on it, its own length limit applies, and every request to it is guarded.
     on_employee_server: bool = False
@@ -105,7 +108,7 @@ class NetworkProfile:
 
     @property
     def needs_connection(self) -> bool:
-        return self.oauth is not None
+        return self.oauth is not None or self.app_password
 
 
 _PROFILES: dict[str, NetworkProfile] = {}
@@ -214,8 +217,8 @@ Network.BLUESKY = register(
         length_rule=LengthRule(BLUESKY_LIMIT, Counting.GRAPHEMES, separator="\n\n", url_cost=BLUESKY_LINK_RESERVE),
         upload_column="text_bluesky",
         # Employees connect with an app password (chorus.adapters.networks.bluesky): AT Protocol
-        # OAuth is not wired yet, so there is no OAuthSpec and connecting is its own form.
-        oauth=None,
+        # OAuth is not wired yet. The account's own server (PDS) is found from the handle.
+        app_password=True,
         # The record key is a TID derived from the attempt (chorus.adapters.networks.bluesky): a
         # repeat of a stalled attempt either creates the post or meets the one the first attempt
         # created, which getRecord confirms. A post key is accepted only near the current time

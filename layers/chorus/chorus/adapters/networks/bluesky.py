@@ -25,7 +25,10 @@ UNAUTHORIZED: one refresh, then the employee is asked to reconnect.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -51,6 +54,7 @@ from chorus.adapters.networks.http import (
     validate_instance_url,
 )
 from chorus.clock import timestamp
+from chorus.domain.connection import AppPasswordSession, ConnectFailed
 from chorus.domain.lengths import BLUESKY_MAX_BYTES, grapheme_count, url_spans
 from chorus.domain.networks import Network, profile_of
 from chorus.domain.publishing import FailureKind, PostRequest, Published, PublishFailed
@@ -82,12 +86,12 @@ def tid(microseconds: int, clock_id: int) -> str:
 
 
 def record_key(post: PostRequest) -> str:
-    """The same for every repeat of one attempt: its start, and a clock id from the post's key
-    (two employees' posts started in the same microsecond still differ in all likelihood, and
-    are in different repositories anyway)."""
+    """The same for every repeat of one attempt: the second it started (what the approval record
+    keeps of it), then microseconds and a clock id drawn from the post's key, so that two posts
+    of one account started in the same second still differ."""
     started = _started(post)
-    clock_id = int.from_bytes(hashlib.sha256(post.idempotency_key.encode()).digest()[:2], "big") % 1024
-    return tid(int(started.timestamp()) * 1_000_000 + started.microsecond, clock_id)
+    digest = int.from_bytes(hashlib.sha256(post.idempotency_key.encode()).digest()[:8], "big")
+    return tid(int(started.timestamp()) * 1_000_000 + digest % 1_000_000, (digest >> 32) % 1024)
 
 
 def post_text(post: PostRequest) -> str:
@@ -142,9 +146,11 @@ def post_record(post: PostRequest, thumb: Mapping[str, Any] | None = None) -> di
 
 
 def _started(post: PostRequest) -> datetime:
+    """The attempt's start to the second: the approval record keeps no finer, and a repeat of
+    the attempt must send the same record."""
     if post.created_at is None:
         raise ValueError("a Bluesky post needs the attempt's start (PostRequest.created_at)")
-    return post.created_at.astimezone(UTC)
+    return post.created_at.astimezone(UTC).replace(microsecond=0)
 
 
 def _iso(when: datetime) -> str:
@@ -285,3 +291,155 @@ def _published(body: Any, did: str, rkey: str) -> Published:
         # The record is ours by its key whatever the answer says; a retry meets it and confirms.
         raise PublishFailed(FailureKind.TRANSIENT, f"{NETWORK}: success without the record's uri")
     return Published(external_id=expected, url=f"https://bsky.app/profile/{did}/post/{rkey}")
+
+
+# ---------------------------------------------------------------- connecting with an app password
+# AT Protocol OAuth (PAR, PKCE, DPoP) is what Bluesky recommends and is not wired yet; until then
+# employees connect with an app password (Settings > Privacy and security > App passwords), which
+# can post but cannot change the account, and which they can revoke on its own. A main password is
+# never sent: only the app-password shape is accepted, and a session that is not an app
+# password's (its token's scope says so) is ended at once and refused.
+
+APP_PASSWORD = re.compile(r"^[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}-[a-z2-7]{4}$")
+HANDLE = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]([a-z0-9-]{0,61}[a-z0-9])?$")
+DID = re.compile(r"^did:(plc:[a-z2-7]{24}|web:[a-z0-9.-]{1,253})$")
+PLC_DIRECTORY = "https://plc.directory"
+# Resolves a handle whatever way it is published (DNS TXT or HTTPS): the Lambda has no TXT lookup.
+APPVIEW = "https://public.api.bsky.app"
+APP_PASSWORD_SCOPES = frozenset({"com.atproto.appPass", "com.atproto.appPassPrivileged"})
+IDENTITY_TIMEOUT: Timeout = (3.05, 5.0)
+
+
+def normalise_handle(raw: str) -> str:
+    handle = raw.strip().removeprefix("@").lower()
+    if not HANDLE.match(handle) or handle.endswith((".local", ".localhost", ".internal", ".arpa", ".invalid")):
+        raise ConnectFailed("enter your Bluesky handle, like alice.bsky.social")
+    return handle
+
+
+def token_claims(jwt: str) -> dict[str, Any]:
+    """The payload of a JWT the PDS just gave us over TLS (read, not verified: it is our own
+    session's token, and the PDS verifies it on every use)."""
+    try:
+        payload = jwt.split(".")[1]
+        decoded = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError) as exc:
+        raise ConnectFailed("Bluesky answered with a session Chorus cannot read; try again") from exc
+    return decoded if isinstance(decoded, dict) else {}
+
+
+class BlueskySessions:
+    """Handle -> DID -> PDS, then an app-password session on that PDS, and its refresh. Every
+    request goes through the SSRF guard: handles, DID documents and PDSes are the employee's."""
+
+    def __init__(self, session: PublicSession | None = None, timeout: Timeout = IDENTITY_TIMEOUT) -> None:
+        self._session = session if session is not None else PublicSession()
+        self._timeout = timeout
+
+    def login(self, raw_handle: str, app_password: str) -> AppPasswordSession:
+        handle = normalise_handle(raw_handle)
+        password = app_password.strip().lower()
+        if not APP_PASSWORD.match(password):
+            raise ConnectFailed("that is not an app password (xxxx-xxxx-xxxx-xxxx); never enter your main password")
+        did = self.resolve_handle(handle)
+        pds = self.pds_of(did, handle)
+        response = self._call(
+            "POST", f"{pds}/xrpc/com.atproto.server.createSession", {"identifier": did, "password": password}
+        )
+        session = self._session_from(response, pds, expected_did=did)
+        scope = token_claims(session.access_token).get("scope")
+        if scope not in APP_PASSWORD_SCOPES:
+            self._end(session)
+            raise ConnectFailed("that was not an app password: create one in Bluesky's settings and use it here")
+        return session
+
+    def refresh(self, server: str, refresh_token: str) -> AppPasswordSession:
+        """A new pair (the refresh token rotates: the old one is spent)."""
+        try:
+            pds = validate_instance_url(server)
+        except PublishFailed as exc:
+            raise ConnectFailed("the stored Bluesky server is not one Chorus may reach; reconnect") from exc
+        response = self._call("POST", f"{pds}/xrpc/com.atproto.server.refreshSession", None, token=refresh_token)
+        return self._session_from(response, pds, expected_did=None)
+
+    def resolve_handle(self, handle: str) -> str:
+        for url in (f"https://{handle}/.well-known/atproto-did", None):
+            if url is None:
+                body = json_body(
+                    self._call("GET", f"{APPVIEW}/xrpc/com.atproto.identity.resolveHandle?handle={handle}")
+                )
+                did = body.get("did") if isinstance(body, Mapping) else None
+            else:
+                try:
+                    answer = self._call("GET", url)
+                except ConnectFailed:
+                    continue
+                did = answer.text.strip() if answer.status_code == 200 else None
+            if isinstance(did, str) and DID.match(did):
+                return did
+        raise ConnectFailed(f"{handle} is not a Bluesky handle Chorus can find")
+
+    def pds_of(self, did: str, handle: str) -> str:
+        """The PDS the DID document names, once the document confirms the handle (both ways)."""
+        if did.startswith("did:plc:"):
+            url = f"{PLC_DIRECTORY}/{did}"
+        else:
+            url = f"https://{did.removeprefix('did:web:')}/.well-known/did.json"
+        document = json_body(self._call("GET", url))
+        if not isinstance(document, Mapping) or f"at://{handle}" not in (document.get("alsoKnownAs") or []):
+            raise ConnectFailed(f"the account of {handle} does not confirm that handle")
+        for service in document.get("service") or []:
+            if isinstance(service, Mapping) and str(service.get("id", "")).endswith("#atproto_pds"):
+                endpoint = service.get("serviceEndpoint")
+                try:
+                    return validate_instance_url(endpoint if isinstance(endpoint, str) else None)
+                except PublishFailed as exc:
+                    raise ConnectFailed(f"the server of {handle} is not one Chorus may reach") from exc
+        raise ConnectFailed(f"the account of {handle} names no server")
+
+    def _session_from(self, response: requests.Response, pds: str, expected_did: str | None) -> AppPasswordSession:
+        body = json_body(response)
+        if response.status_code != 200 or not isinstance(body, Mapping):
+            error = xrpc_error(response)
+            if error in {"AuthFactorTokenRequired", "AccountTakedown"}:
+                raise ConnectFailed("Bluesky refused this sign-in for this account; check it in the Bluesky app")
+            raise ConnectFailed("Bluesky refused the handle or app password; check both, or create a new app password")
+        access, refresh, did = body.get("accessJwt"), body.get("refreshJwt"), body.get("did")
+        if not (isinstance(access, str) and isinstance(refresh, str) and isinstance(did, str) and DID.match(did)):
+            raise ConnectFailed("Bluesky answered without a session; try again")
+        if expected_did is not None and did != expected_did:
+            raise ConnectFailed("the server answered for another account; nothing was stored")
+        expires = token_claims(access).get("exp")
+        expires_at = datetime.fromtimestamp(expires, UTC) if isinstance(expires, int) else None
+        return AppPasswordSession(
+            member_id=did, server=pds, access_token=access, refresh_token=refresh, expires_at=expires_at
+        )
+
+    def _end(self, session: AppPasswordSession) -> None:
+        try:
+            self._call(
+                "POST", f"{session.server}/xrpc/com.atproto.server.deleteSession", None, token=session.refresh_token
+            )
+        except ConnectFailed:
+            logger.warning("bluesky session not ended")
+
+    def _call(
+        self, method: str, url: str, payload: Mapping[str, Any] | None = None, *, token: str | None = None
+    ) -> requests.Response:
+        headers = {"Accept": "application/json"}
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        if payload is not None:
+            headers["Content-Type"] = "application/json"
+        try:
+            return send(
+                self._session,
+                method,
+                url,
+                network=NETWORK,
+                timeout=self._timeout,
+                headers=headers,
+                body=encode_json(payload, NETWORK) if payload is not None else None,
+            )
+        except PublishFailed as exc:
+            raise ConnectFailed(f"Bluesky could not be reached ({exc.kind.value}); try again") from exc
