@@ -3,6 +3,8 @@ thumb, the record key that makes a repeat the same request, and failure kinds.""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -15,8 +17,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chorus.adapters.networks.bluesky import (
+    APP_PASSWORD,
     THUMB_MAX_BYTES,
     BlueskyPublisher,
+    BlueskySessions,
     link_facets,
     post_text,
     record_key,
@@ -24,6 +28,7 @@ from chorus.adapters.networks.bluesky import (
 )
 from chorus.adapters.networks.egress import PublicSession
 from chorus.adapters.networks.http import NetworkCredentials
+from chorus.domain.connection import ConnectFailed
 from chorus.domain.content import Network
 from chorus.domain.lengths import BLUESKY_LINK_RESERVE, grapheme_count
 from chorus.domain.networks import profile_of
@@ -363,3 +368,124 @@ class TestFailures:
             BlueskyPublisher(PublicSession(dns)).publish(skeet(), connected())
         assert failed.value.kind is FailureKind.REJECTED
         assert not rsps.calls
+
+
+# ---------------------------------------------------------------- connecting with an app password
+HANDLE = "ada.example.org"
+HANDLE_DID = "did:plc:ewvi7nxzyoun6zhxrhs64oiz"
+WELL_KNOWN = f"https://{HANDLE}/.well-known/atproto-did"
+RESOLVE = "https://public.api.bsky.app/xrpc/com.atproto.identity.resolveHandle"
+PLC = f"https://plc.directory/{HANDLE_DID}"
+LOGIN = f"{PDS}/xrpc/com.atproto.server.createSession"
+
+
+def did_document(handle: str = HANDLE, pds: str = PDS) -> dict[str, Any]:
+    return {
+        "id": HANDLE_DID,
+        "alsoKnownAs": [f"at://{handle}"],
+        "service": [{"id": "#atproto_pds", "type": "AtprotoPersonalDataServer", "serviceEndpoint": pds}],
+    }
+
+
+def session_jwt(scope: str, exp: int = 1796036400) -> str:
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'ES256K'})}.{part({'scope': scope, 'sub': HANDLE_DID, 'exp': exp})}.c2ln"
+
+
+def sessions(**hosts: list[list[str]]) -> BlueskySessions:
+    table = {
+        HANDLE: [[PUBLIC]],
+        "plc.directory": [[PUBLIC]],
+        "public.api.bsky.app": [[PUBLIC]],
+        "morel.us-east.host.bsky.network": [[PUBLIC]],
+        **hosts,
+    }
+    return BlueskySessions(PublicSession(FakeDns(table)))
+
+
+def logged_in(scope: str = "com.atproto.appPass") -> dict[str, Any]:
+    access, refresh = session_jwt(scope), session_jwt("com.atproto.refresh")
+    return {"did": HANDLE_DID, "handle": HANDLE, "accessJwt": access, "refreshJwt": refresh}
+
+
+class TestSignIn:
+    def test_handle_to_did_to_pds_then_a_session_with_the_app_password(self, rsps: responses.RequestsMock) -> None:
+        rsps.add("GET", WELL_KNOWN, body=HANDLE_DID + "\n", content_type="text/plain")
+        rsps.add("GET", PLC, json=did_document())
+        rsps.add("POST", LOGIN, json=logged_in())
+        session = sessions().login(" @Ada.Example.org", "ABCD-efgh-ijkl-mnop")
+        assert sent_json(rsps, 2) == {"identifier": HANDLE_DID, "password": "abcd-efgh-ijkl-mnop"}
+        assert (session.member_id, session.server) == (HANDLE_DID, PDS)
+        assert session.expires_at == datetime.fromtimestamp(1796036400, UTC)
+        assert session.access_token not in repr(session)
+
+    def test_a_handle_published_in_dns_is_resolved_by_the_appview(self, rsps: responses.RequestsMock) -> None:
+        rsps.add("GET", WELL_KNOWN, status=404)
+        rsps.add("GET", f"{RESOLVE}?handle={HANDLE}", json={"did": HANDLE_DID})
+        assert sessions().resolve_handle(HANDLE) == HANDLE_DID
+
+    def test_a_did_document_that_does_not_name_the_handle_is_refused(self, rsps: responses.RequestsMock) -> None:
+        rsps.add("GET", WELL_KNOWN, body=HANDLE_DID)
+        rsps.add("GET", PLC, json=did_document(handle="mallory.example.com"))
+        with pytest.raises(ConnectFailed, match="does not confirm"):
+            sessions().login(HANDLE, "abcd-efgh-ijkl-mnop")
+        assert len(rsps.calls) == 2  # no password was sent
+
+    @pytest.mark.parametrize("pds", ["http://pds.example.net", "https://10.0.0.1", "https://pds.internal"])
+    def test_a_pds_chorus_may_not_reach_gets_no_password(self, rsps: responses.RequestsMock, pds: str) -> None:
+        rsps.add("GET", WELL_KNOWN, body=HANDLE_DID)
+        rsps.add("GET", PLC, json=did_document(pds=pds))
+        with pytest.raises(ConnectFailed, match="not one Chorus may reach"):
+            sessions().login(HANDLE, "abcd-efgh-ijkl-mnop")
+
+    def test_a_pds_whose_name_leads_to_a_private_address_gets_no_password(self, rsps: responses.RequestsMock) -> None:
+        rsps.add("GET", WELL_KNOWN, body=HANDLE_DID)
+        rsps.add("GET", PLC, json=did_document())
+        with pytest.raises(ConnectFailed):
+            sessions(**{"morel.us-east.host.bsky.network": [["127.0.0.1"]]}).login(HANDLE, "abcd-efgh-ijkl-mnop")
+        assert len(rsps.calls) == 2
+
+    @pytest.mark.parametrize("handle", ["localhost", "ada", "ada.local", "a..b.com", "ada@example.com", ""])
+    def test_what_is_not_a_handle_is_refused_before_any_request(
+        self, rsps: responses.RequestsMock, handle: str
+    ) -> None:
+        with pytest.raises(ConnectFailed, match="handle"):
+            sessions().login(handle, "abcd-efgh-ijkl-mnop")
+
+    @given(st.text(max_size=40).filter(lambda text: not APP_PASSWORD.match(text.strip().lower())))
+    def test_only_the_app_password_shape_is_ever_sent(self, password: str) -> None:
+        with responses.RequestsMock() as rsps:
+            with pytest.raises(ConnectFailed, match="app password"):
+                sessions().login(HANDLE, password)
+            assert not rsps.calls
+
+    def test_a_main_password_session_is_ended_and_refused(self, rsps: responses.RequestsMock) -> None:
+        rsps.add("GET", WELL_KNOWN, body=HANDLE_DID)
+        rsps.add("GET", PLC, json=did_document())
+        rsps.add("POST", LOGIN, json=logged_in(scope="com.atproto.access"))
+        rsps.add("POST", f"{PDS}/xrpc/com.atproto.server.deleteSession", status=200)
+        with pytest.raises(ConnectFailed, match="not an app password"):
+            sessions().login(HANDLE, "abcd-efgh-ijkl-mnop")
+        ended = rsps.calls[3].request
+        assert ended.headers["Authorization"] == f"Bearer {logged_in()['refreshJwt']}"
+
+    def test_a_session_for_another_account_is_refused(self, rsps: responses.RequestsMock) -> None:
+        rsps.add("GET", WELL_KNOWN, body=HANDLE_DID)
+        rsps.add("GET", PLC, json=did_document())
+        rsps.add("POST", LOGIN, json={**logged_in(), "did": "did:plc:aaaaaaaaaaaaaaaaaaaaaaaa"})
+        with pytest.raises(ConnectFailed, match="another account"):
+            sessions().login(HANDLE, "abcd-efgh-ijkl-mnop")
+
+    def test_refresh_sends_the_refresh_token_and_returns_the_rotated_pair(self, rsps: responses.RequestsMock) -> None:
+        rsps.add("POST", f"{PDS}/xrpc/com.atproto.server.refreshSession", json=logged_in())
+        session = sessions().refresh(PDS, "old-refresh")
+        assert rsps.calls[0].request.headers["Authorization"] == "Bearer old-refresh"
+        assert rsps.calls[0].request.body is None
+        assert session.refresh_token == logged_in()["refreshJwt"]
+
+    def test_a_refused_refresh_is_connect_failed(self, rsps: responses.RequestsMock) -> None:
+        rsps.add("POST", f"{PDS}/xrpc/com.atproto.server.refreshSession", json={"error": "ExpiredToken"}, status=400)
+        with pytest.raises(ConnectFailed):
+            sessions().refresh(PDS, "old-refresh")

@@ -185,7 +185,7 @@ class BlueskyPublisher:
 
     def publish(self, post: PostRequest, credentials: CredentialsLike | None) -> Published:
         token = require_token(credentials, NETWORK)
-        pds = validate_instance_url(credentials.instance_url if credentials is not None else None)
+        pds = validate_instance_url(credentials.instance_url if credentials is not None else None, NETWORK)
         did = credentials.member_id if credentials is not None else None
         if not did or not did.startswith("did:"):
             raise PublishFailed(FailureKind.UNAUTHORIZED, f"{NETWORK}: the connection has no account, reconnect")
@@ -356,7 +356,7 @@ class BlueskySessions:
     def refresh(self, server: str, refresh_token: str) -> AppPasswordSession:
         """A new pair (the refresh token rotates: the old one is spent)."""
         try:
-            pds = validate_instance_url(server)
+            pds = validate_instance_url(server, NETWORK)
         except PublishFailed as exc:
             raise ConnectFailed("the stored Bluesky server is not one Chorus may reach; reconnect") from exc
         response = self._call("POST", f"{pds}/xrpc/com.atproto.server.refreshSession", None, token=refresh_token)
@@ -392,7 +392,7 @@ class BlueskySessions:
             if isinstance(service, Mapping) and str(service.get("id", "")).endswith("#atproto_pds"):
                 endpoint = service.get("serviceEndpoint")
                 try:
-                    return validate_instance_url(endpoint if isinstance(endpoint, str) else None)
+                    return validate_instance_url(endpoint if isinstance(endpoint, str) else None, NETWORK)
                 except PublishFailed as exc:
                     raise ConnectFailed(f"the server of {handle} is not one Chorus may reach") from exc
         raise ConnectFailed(f"the account of {handle} names no server")
