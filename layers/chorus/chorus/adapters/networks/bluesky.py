@@ -307,7 +307,11 @@ PLC_DIRECTORY = "https://plc.directory"
 # Resolves a handle whatever way it is published (DNS TXT or HTTPS): the Lambda has no TXT lookup.
 APPVIEW = "https://public.api.bsky.app"
 APP_PASSWORD_SCOPES = frozenset({"com.atproto.appPass", "com.atproto.appPassPrivileged"})
-IDENTITY_TIMEOUT: Timeout = (3.05, 5.0)
+# Signing in runs in the web function (25 s): up to five calls in a row (the handle's host, the
+# AppView, the DID directory, the PDS, and ending a refused session) must fit in it.
+IDENTITY_TIMEOUT: Timeout = (2.0, 3.0)
+# The handle's own host is often no web server at all (handles published in DNS): asked briefly.
+WELL_KNOWN_TIMEOUT: Timeout = (1.5, 2.0)
 
 
 def normalise_handle(raw: str) -> str:
@@ -371,7 +375,7 @@ class BlueskySessions:
                 did = body.get("did") if isinstance(body, Mapping) else None
             else:
                 try:
-                    answer = self._call("GET", url)
+                    answer = self._call("GET", url, timeout=WELL_KNOWN_TIMEOUT)
                 except ConnectFailed:
                     continue
                 did = answer.text.strip() if answer.status_code == 200 else None
@@ -424,7 +428,13 @@ class BlueskySessions:
             logger.warning("bluesky session not ended")
 
     def _call(
-        self, method: str, url: str, payload: Mapping[str, Any] | None = None, *, token: str | None = None
+        self,
+        method: str,
+        url: str,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        token: str | None = None,
+        timeout: Timeout | None = None,
     ) -> requests.Response:
         headers = {"Accept": "application/json"}
         if token is not None:
@@ -437,7 +447,7 @@ class BlueskySessions:
                 method,
                 url,
                 network=NETWORK,
-                timeout=self._timeout,
+                timeout=timeout or self._timeout,
                 headers=headers,
                 body=encode_json(payload, NETWORK) if payload is not None else None,
             )
