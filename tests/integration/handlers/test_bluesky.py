@@ -24,7 +24,7 @@ from chorus.config import PublisherSettings, SweeperSettings
 from chorus.domain.content import Network
 from chorus.domain.magic_links import activity_scope, connect_scope, form_subject, sign_form, sign_link
 from chorus.edge.schedules import ScheduledPosts
-from chorus.services.publish import PUBLISHING_LEASE, Outcome, PublishTarget
+from chorus.services.publish import MIN_RETRY_DELAY, PUBLISHING_LEASE, RESUME_SPREAD, Outcome, PublishTarget
 from tests.conftest import ENVIRONMENT, MAGIC_LINK_SECRET, TABLE
 from tests.support.fake_dns import FakeDns
 from tests.support.http_events import http_event
@@ -332,6 +332,44 @@ class TestPublishing:
         assert publisher(world).publish(TARGET) is Outcome.NEEDS_RECONNECT
         assert not pds.records
         assert approval_item(world)["status"]["S"] == "NEEDS_RECONNECT"
+
+
+class TestRefusals:
+    def test_a_429_waits_for_ratelimit_reset_and_nothing_is_posted(self, world: Any, pds: FakePds) -> None:
+        assert connect()["statusCode"] == 303
+        approve_bluesky("Plus tard")
+        now = datetime.now(UTC)
+        reset = datetime.fromtimestamp(int((now + timedelta(minutes=20)).timestamp()), UTC)
+        pds.mock.replace(
+            "POST",
+            f"{PDS}/xrpc/com.atproto.repo.createRecord",
+            status=429,
+            headers={"ratelimit-remaining": "0", "ratelimit-reset": str(int(reset.timestamp()))},
+            json={"error": "RateLimitExceeded", "message": "Rate Limit Exceeded"},
+        )
+        assert publisher(world, at=now).publish(TARGET) is Outcome.RESCHEDULED
+        item = approval_item(world)
+        assert item["status"]["S"] == "SCHEDULED" and item["last_failure"]["S"] == "rate_limited"
+        assert reset <= datetime.fromisoformat(item["publish_at"]["S"]) <= reset + RESUME_SPREAD
+        assert not pds.records
+        assert not sent_to_pds(pds, "com.atproto.repo.getRecord")  # a 429 was never processed
+
+    def test_an_outage_is_checked_then_retried_later(self, world: Any, pds: FakePds) -> None:
+        assert connect()["statusCode"] == 303
+        approve_bluesky("Après la panne")
+        pds.mock.replace(
+            "POST",
+            f"{PDS}/xrpc/com.atproto.repo.createRecord",
+            status=502,
+            json={"error": "UpstreamFailure", "message": "Upstream Failure"},
+        )
+        now = datetime.now(UTC)
+        assert publisher(world, at=now).publish(TARGET) is Outcome.RESCHEDULED
+        assert len(sent_to_pds(pds, "com.atproto.repo.getRecord")) == 1  # not there: safe to retry
+        item = approval_item(world)
+        assert item["status"]["S"] == "SCHEDULED" and item["last_failure"]["S"] == "transient"
+        assert datetime.fromisoformat(item["publish_at"]["S"]) >= now + MIN_RETRY_DELAY
+        assert not pds.records
 
 
 def sqs_event(messages: list[dict[str, Any]]) -> dict[str, Any]:

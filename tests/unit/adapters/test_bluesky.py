@@ -206,6 +206,12 @@ class TestLength:
         assert not rule.fits(family * (rule.room + 1))
         assert rule.room == 300 - 2 - BLUESKY_LINK_RESERVE
 
+    @given(_TEXTS)
+    def test_never_more_graphemes_than_code_points_nor_fewer_than_one_per_cluster(self, text: str) -> None:
+        count = grapheme_count(text)
+        assert count <= len(text)
+        assert (count == 0) == (text == "")
+
     def test_combining_marks_count_once(self) -> None:
         assert grapheme_count("e\u0301te\u0301") == 3  # "été"
 
