@@ -293,6 +293,20 @@ class TestExactlyOnce:
             f"{GET_RECORD}?repo=did%3Aplc%3Az72i7hdynmk6r22z27h6tvur&collection=app.bsky.feed.post&rkey={record_key(post)}"
         )
 
+    def test_no_answer_in_time_but_the_record_is_there_is_the_post(self, rsps: responses.RequestsMock) -> None:
+        post = skeet()
+        rsps.add("POST", CREATE, body=requests.exceptions.ReadTimeout("slow"))
+        uri = f"at://{DID}/app.bsky.feed.post/{record_key(post)}"
+        rsps.add("GET", GET_RECORD, status=200, json={"uri": uri, "cid": "bafy", "value": {"text": post_text(post)}})
+        assert publisher().publish(post, connected()).external_id == uri
+
+    def test_no_answer_in_time_and_no_record_is_transient(self, rsps: responses.RequestsMock) -> None:
+        rsps.add("POST", CREATE, body=requests.exceptions.ReadTimeout("slow"))
+        replay(rsps, "GET", GET_RECORD, "bluesky_record_not_found")
+        with pytest.raises(PublishFailed) as failed:
+            publisher().publish(skeet(), connected())
+        assert failed.value.kind is FailureKind.TRANSIENT
+
     def test_a_record_at_our_key_with_other_text_is_not_our_post(self, rsps: responses.RequestsMock) -> None:
         post = skeet()
         replay(rsps, "POST", CREATE, "bluesky_record_exists")

@@ -13,8 +13,10 @@ content has an image that fits the lexicon's 1,000,000-byte `thumb`, a blob uplo
 Exactly once: the record key is a TID (https://atproto.com/specs/tid) derived from the attempt
 (its start, and a clock id from the idempotency key), so a repeat of the request names the same
 record. A record key that exists already is refused (today with a 500, soon with an explicit
-error), and any refusal that is not plainly about the request itself is checked with
-`com.atproto.repo.getRecord`: a record at our key with our text is the post, published.
+error), and any refusal that is not plainly about the request itself, or no answer in time, is
+checked with `com.atproto.repo.getRecord`: a record at our key with our text is the post,
+published. (A write still in flight when that check runs is not seen; the next attempt has a
+key of its own. That window is the one residual way to post twice.)
 
 The PDS is employee-chosen (self-hosted ones exist): it passes `validate_instance_url` and every
 request goes through a `PublicSession` (egress.py), as for Mastodon. So does fetching the image.
@@ -199,7 +201,17 @@ class BlueskyPublisher:
         rkey = record_key(post)
         thumb = self._thumb(pds, token, post.image_url)
         body = {"repo": did, "collection": COLLECTION, "rkey": rkey, "record": post_record(post, thumb)}
-        response = self._xrpc(pds, token, "POST", "com.atproto.repo.createRecord", body=encode_json(body, NETWORK))
+        try:
+            response = self._xrpc(pds, token, "POST", "com.atproto.repo.createRecord", body=encode_json(body, NETWORK))
+        except PublishFailed as failed:
+            # No answer in time: the PDS may have written it. The next attempt has a key of its
+            # own, so the record must be looked for now, not then.
+            existing = (
+                self._existing(pds, token, did, rkey, post_text(post)) if failed.kind is FailureKind.TRANSIENT else None
+            )
+            if existing is None:
+                raise
+            return existing
         if 200 <= response.status_code < 300:
             return _published(json_body(response), did, rkey)
         error = xrpc_error(response)
