@@ -221,8 +221,9 @@ Network.BLUESKY = register(
         app_password=True,
         # The record key is a TID derived from the attempt (chorus.adapters.networks.bluesky): a
         # repeat of a stalled attempt either creates the post or meets the one the first attempt
-        # created, which getRecord confirms. A post key is accepted only near the current time
-        # (the PDS refuses a stale TID), so a stalled attempt is asked again only within the hour.
+        # created, which getRecord confirms. A PDS has been reported to take a caller's post key
+        # only near its own clock, so a stalled attempt is asked again only within the hour (a
+        # refused stale key is checked, then fails: never a second post).
         idempotency_window=timedelta(hours=1),
     )
 )
