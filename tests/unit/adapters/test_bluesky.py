@@ -212,6 +212,22 @@ class TestLength:
         assert count <= len(text)
         assert (count == 0) == (text == "")
 
+    @pytest.mark.parametrize(
+        "base",
+        [
+            "https://a1b2c3d4e5.execute-api.ap-southeast-2.amazonaws.com",  # the API's own URL, longest region
+            "https://a1b2c3d4e5.execute-api.cn-northwest-1.amazonaws.com.cn",
+            "https://" + "s" * 45 + ".example.com",  # a PublicBaseUrl of 65 characters
+        ],
+    )
+    def test_the_tracked_link_of_any_default_deployment_fits_its_reserve(self, base: str) -> None:
+        # Given a text that fills the room the page offers, and the tracked link the publisher adds
+        rule = profile_of(Network.BLUESKY).length_rule
+        link = f"{base}/r/Kq7mWx2PzR4t"
+        post = skeet("é" * rule.room, link=link)
+        # Then the post fits Bluesky's 300 graphemes
+        assert grapheme_count(post_text(post)) <= 300
+
     def test_combining_marks_count_once(self) -> None:
         assert grapheme_count("e\u0301te\u0301") == 3  # "été"
 

@@ -62,9 +62,9 @@ MAX_SERVER_URL_COST = 1_000
 # app.bsky.feed.post text: at most 300 grapheme clusters and 3,000 UTF-8 bytes.
 BLUESKY_LIMIT = 300
 BLUESKY_MAX_BYTES = 3_000
-# What the post keeps for the tracked link as written (``https://<host>/r/<12 letters>``): a
-# public base URL of up to 40 characters fits.
-BLUESKY_LINK_RESERVE = 60
+# What the post keeps for the tracked link as written (``<PublicBaseUrl>/r/<12 letters>``): a
+# base URL of up to 65 characters fits, the API's own execute-api URL (at most 62) included.
+BLUESKY_LINK_RESERVE = 80
 
 
 class Counting(StrEnum):
