@@ -2,9 +2,10 @@
 
 The page is the real one (the web handler renders it in-process on moto; Chromium fetches it and
 /assets/*.js through a route), so what is tested is the JavaScript an employee runs, fed the
-rules and patterns the server sends. Each text is typed into X's, Mastodon's and LinkedIn's
-textareas and the shown count must equal `LengthRule.length` of the text as the server would
-store it: twitter-text's conformance texts, tricky strings, and seeded random mixes.
+rules and patterns the server sends. Each text is typed into X's, Mastodon's, LinkedIn's and
+Bluesky's (graphemes, Intl.Segmenter) textareas and the shown count must equal
+`LengthRule.length` of the text as the server would store it: twitter-text's conformance
+texts, tricky strings, and seeded random mixes.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ pytestmark = pytest.mark.e2e
 
 ORIGIN = "http://chorus.test"
 CONFORMANCE = Path(__file__).resolve().parents[1] / "fixtures" / "twitter_text"
-NETWORKS = (Network.X, Network.MASTODON, Network.LINKEDIN)
+NETWORKS = (Network.X, Network.MASTODON, Network.LINKEDIN, Network.BLUESKY)
 ADA = "ada@example.com"
 
 TRICKY = [
@@ -76,7 +77,8 @@ def serve(route: Any) -> None:
 
 
 @pytest.fixture
-def page(aws: Any, function_env: dict[str, str], browser: Any) -> Iterator[Any]:
+def page(aws: Any, function_env: dict[str, str], browser: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.setenv("NETWORKS", ",".join(network.value for network in NETWORKS))
     bootstrap.web_app.cache_clear()  # wired to this test's moto backend
     content = {"id": "lyon", "title": "Lyon", "url": "https://example.com/lyon", "text": "We opened in Lyon"}
     seed(aws, [content], [{"email": ADA, "name": "Ada", "timezone": "Europe/Paris", "locale": "en"}])

@@ -265,6 +265,7 @@ def build_connections_service(
     oauth_client: Any = None,
 ) -> ConnectionsService:
     from chorus.adapters.kms_tokens import TokenVault
+    from chorus.adapters.networks.registry import app_password_sessions
     from chorus.adapters.oauth_clients import SecretsOAuthClients
     from chorus.services.connections import ConnectionsService
     from chorus.store.connections import ConnectionStore
@@ -274,6 +275,7 @@ def build_connections_service(
         TokenVault(kms_client or _client("kms"), settings.token_key_id),
         oauth_client or _OnFirstUse(_requests_oauth_client),
         SecretsOAuthClients(secrets or _secrets(), settings.oauth_clients_secret_id),
+        app_passwords=app_password_sessions(settings.offered_networks),
     )
 
 

@@ -148,7 +148,7 @@ class TestComposedPosts:
 
 class TestRules:
     def test_every_network_has_one(self) -> None:
-        assert {network.value for network in networks()} == {"linkedin", "x", "mastodon", "sandbox"}
+        assert {network.value for network in networks()} == {"linkedin", "x", "mastodon", "bluesky", "sandbox"}
         assert all(profile_of(network).length_rule.limit > 0 for network in networks())
 
     def test_what_each_network_counts(self) -> None:

@@ -53,7 +53,7 @@ class TestContentRow:
         assert problems_of(ContentRow, {"title": " "}) == {
             ("title", "is required"),
             ("url", "is required"),
-            ("text", "is required (or one of text_linkedin, text_x, text_mastodon)"),
+            ("text", "is required (or one of text_linkedin, text_x, text_mastodon, text_bluesky)"),
         }
 
     def test_network_limits(self):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -43,6 +43,17 @@ class Credentials:
     access_token: str
     member_id: str
     instance_url: str | None
+
+
+@dataclass(frozen=True)
+class AppPasswordSession:
+    """A session opened with an app password (Bluesky): the account, its server, the tokens."""
+
+    member_id: str
+    server: str
+    access_token: str = field(repr=False)
+    refresh_token: str = field(repr=False)
+    expires_at: datetime | None
 
 
 class ConnectionStatus(StrEnum):

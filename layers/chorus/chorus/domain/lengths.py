@@ -19,6 +19,10 @@ approval validation, the approval page's live counter (the page gets `LengthRule
 - LinkedIn: 3,000 characters of `commentary` as sent, that is after little-text escaping (each
   reserved character gains a backslash), counted in UTF-16 code units as LinkedIn's Java
   services count strings. The link goes in the article card, not in the text.
+- Bluesky: 300 grapheme clusters (`app.bsky.feed.post` text: maxGraphemes 300, maxLength 3,000
+  UTF-8 bytes), the text as written: a URL costs what it is, no shortening. The post is the text,
+  a blank line, then the tracked link as written; `BLUESKY_LINK_RESERVE` graphemes are kept for
+  it, and the adapter refuses, before sending, a post that does not fit after all.
 - Sandbox: 3,000 code points.
 """
 
@@ -29,9 +33,12 @@ import unicodedata
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chorus.domain import twitter_text_data
+
+if TYPE_CHECKING:
+    import regex
 
 # twitter-text v3 config (config/v3.json): weights are scaled by 100.
 WEIGHT_SCALE = 100
@@ -52,12 +59,19 @@ MAX_SERVER_LIMIT = 100_000
 # form (web.pages.MAX_FORM_BYTES) must hold every network's text at its limit.
 MAX_HONOURED_LIMIT = 5_000
 MAX_SERVER_URL_COST = 1_000
+# app.bsky.feed.post text: at most 300 grapheme clusters and 3,000 UTF-8 bytes.
+BLUESKY_LIMIT = 300
+BLUESKY_MAX_BYTES = 3_000
+# What the post keeps for the tracked link as written (``<PublicBaseUrl>/r/<12 letters>``): a
+# base URL of up to 65 characters fits, the API's own execute-api URL (at most 62) included.
+BLUESKY_LINK_RESERVE = 80
 
 
 class Counting(StrEnum):
     WEIGHTED = "weighted"  # twitter-text v3
     CODE_POINTS = "code_points"
     UTF16 = "utf16"
+    GRAPHEMES = "graphemes"  # extended grapheme clusters (UAX #29), as Bluesky counts
 
 
 class UrlCounting(StrEnum):
@@ -201,6 +215,21 @@ def _utf16_units(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
+@cache
+def _grapheme_pattern() -> regex.Pattern[str]:
+    # Imported on first use: `regex` costs about 50 ms to import, which only Bluesky needs.
+    import regex
+
+    return regex.compile(r"\X")
+
+
+def grapheme_count(text: str) -> int:
+    """Extended grapheme clusters: what a reader sees as one character (an emoji ZWJ sequence,
+    a letter and its combining marks, a flag). The page counts with Intl.Segmenter, the same
+    UAX #29 rules."""
+    return sum(1 for _ in _grapheme_pattern().finditer(text))
+
+
 @dataclass(frozen=True)
 class LengthRule:
     """A network's length rule. `room` is what the employee may write: the limit less the link
@@ -233,7 +262,10 @@ class LengthRule:
             spans = url_spans(text, without_protocol=False)
         count = self.url_cost * len(spans)
         kept = "".join(text[start:end] for start, end in _gaps(spans, len(text)))
-        count += _utf16_units(kept) if self.counting is Counting.UTF16 else len(kept)
+        if self.counting is Counting.GRAPHEMES:
+            count += grapheme_count(kept)
+        else:
+            count += _utf16_units(kept) if self.counting is Counting.UTF16 else len(kept)
         return count + sum(1 for char in kept if char in self.escaped)
 
     def fits(self, text: str) -> bool:

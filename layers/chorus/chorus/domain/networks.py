@@ -21,7 +21,15 @@ from typing import Any, ClassVar, Literal
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import CoreSchema, core_schema
 
-from chorus.domain.lengths import LITTLE_TEXT_RESERVED, MASTODON_DEFAULT_LIMIT, Counting, LengthRule, UrlCounting
+from chorus.domain.lengths import (
+    BLUESKY_LIMIT,
+    BLUESKY_LINK_RESERVE,
+    LITTLE_TEXT_RESERVED,
+    MASTODON_DEFAULT_LIMIT,
+    Counting,
+    LengthRule,
+    UrlCounting,
+)
 
 TokenAuth = Literal["basic", "body"]
 
@@ -36,6 +44,7 @@ class Network(str):
     LINKEDIN: ClassVar[Network]
     X: ClassVar[Network]
     MASTODON: ClassVar[Network]
+    BLUESKY: ClassVar[Network]
     SANDBOX: ClassVar[Network]
 
     def __new__(cls, name: object) -> Network:
@@ -78,8 +87,11 @@ class NetworkProfile:
     length_rule: LengthRule
     # The upload column of the network's own text (``text_<name>``); None: the shared text only.
     upload_column: str | None = None
-    # None: employees need no connection (the network is always connected).
+    # None: employees connect without OAuth (``app_password``) or need no connection at all.
     oauth: OAuthSpec | None = None
+    # Employees connect by giving an app password the network issues for one app (Bluesky's),
+    # sealed like a token; never their main password.
+    app_password: bool = False
     # The employee names their own server (Mastodon): connecting asks for it, the OAuth app is
     # registered on it, its own length limit applies, and every request to it is guarded.
     on_employee_server: bool = False
@@ -96,7 +108,7 @@ class NetworkProfile:
 
     @property
     def needs_connection(self) -> bool:
-        return self.oauth is not None
+        return self.oauth is not None or self.app_password
 
 
 _PROFILES: dict[str, NetworkProfile] = {}
@@ -194,6 +206,24 @@ Network.MASTODON = register(
         on_employee_server=True,
         # "Idempotency-Key: ... to prevent duplicate submissions of the same status ...
         # Idempotency keys are stored for up to 1 hour" (docs.joinmastodon.org/methods/statuses/).
+        idempotency_window=timedelta(hours=1),
+    )
+)
+Network.BLUESKY = register(
+    NetworkProfile(
+        name="bluesky",
+        label="Bluesky",
+        # 300 graphemes; the post is the text, a blank line, the tracked link as written.
+        length_rule=LengthRule(BLUESKY_LIMIT, Counting.GRAPHEMES, separator="\n\n", url_cost=BLUESKY_LINK_RESERVE),
+        upload_column="text_bluesky",
+        # Employees connect with an app password (chorus.adapters.networks.bluesky): AT Protocol
+        # OAuth is not wired yet. The account's own server (PDS) is found from the handle.
+        app_password=True,
+        # The record key is a TID derived from the attempt (chorus.adapters.networks.bluesky): a
+        # repeat of a stalled attempt either creates the post or meets the one the first attempt
+        # created, which getRecord confirms. A PDS has been reported to take a caller's post key
+        # only near its own clock, so a stalled attempt is asked again only within the hour (a
+        # refused stale key is checked, then fails: never a second post).
         idempotency_window=timedelta(hours=1),
     )
 )

@@ -55,6 +55,12 @@ class PostRequest:
     text: str
     link: str
     title: str
+    # What some networks put in the post besides (Bluesky's card and record): the snapshot's
+    # image, the card's description, the employee's locale, and when this attempt started.
+    image_url: str | None = None
+    description: str = ""
+    locale: str | None = None
+    created_at: datetime | None = None
 
 
 class QuotaScope(StrEnum):

@@ -70,6 +70,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "connect_intro": "You will sign in on {network} and allow Chorus to post what you approve, and only that.",
         "connect_button": "Continue to {network}",
         "mastodon_instance": "Your Mastodon server",
+        "app_password_intro": "Chorus posts to {network} with an app password: a password {network} makes for one "
+        "app, which can post but cannot change your account, and which you can revoke at any time. Never enter "
+        "your main password here.",
+        "app_password_howto": "In {network}, open Settings, then Privacy and security, then App passwords; add one "
+        "named Chorus and paste it below. It looks like xxxx-xxxx-xxxx-xxxx.",
+        "account_handle": "Your {network} handle",
+        "app_password": "App password",
+        "app_password_button": "Connect {network}",
         "disconnect": "Disconnect",
         "connected_title": "{network} is connected",
         "back": "Back to your page",
@@ -183,6 +191,15 @@ MESSAGES: dict[str, dict[str, str]] = {
         "approuvez, et seulement cela.",
         "connect_button": "Continuer vers {network}",
         "mastodon_instance": "Votre serveur Mastodon",
+        "app_password_intro": "Chorus publie sur {network} avec un mot de passe d'application : un mot de passe "
+        "que {network} crée pour une seule application, qui peut publier mais pas modifier votre compte, et que "
+        "vous pouvez révoquer à tout moment. N'entrez jamais ici votre mot de passe principal.",
+        "app_password_howto": "Dans {network}, ouvrez Paramètres, puis Confidentialité et sécurité, puis Mots de "
+        "passe d'application ; ajoutez-en un nommé Chorus et collez-le ci-dessous. Il a la forme "
+        "xxxx-xxxx-xxxx-xxxx.",
+        "account_handle": "Votre identifiant {network}",
+        "app_password": "Mot de passe d'application",
+        "app_password_button": "Connecter {network}",
         "disconnect": "Déconnecter",
         "connected_title": "{network} est connecté",
         "back": "Retour à votre page",

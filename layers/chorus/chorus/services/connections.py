@@ -1,5 +1,5 @@
-"""Social connections: OAuth 2.0 connect (PKCE where the network supports it), tokens sealed
-with KMS, refresh with rotation, disconnect.
+"""Social connections: OAuth 2.0 connect (PKCE where the network supports it) or an app
+password (Bluesky), tokens sealed with KMS, refresh with rotation, disconnect.
 
 The PKCE verifier waits in the table under ``state`` (10 minutes) because the callback runs in
 another invocation; the state is single use, and bound to the browser that started the flow:
@@ -13,11 +13,13 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
+
+from pydantic import SecretStr
 
 from chorus import clock
 from chorus.adapters.networks.http import validate_instance_url
@@ -37,6 +39,9 @@ from chorus.domain.publishing import PublishFailed
 from chorus.errors import FieldProblem, InvalidInput
 from chorus.observability import logger
 from chorus.store.connections import OAuthState, StoredConnection
+
+if TYPE_CHECKING:
+    from chorus.adapters.networks.registry import AppPasswordSessions
 
 STATE_LIFETIME = timedelta(minutes=10)
 
@@ -147,12 +152,14 @@ class ConnectionsService:
         oauth: OAuthClient,
         clients: ClientSource,
         *,
+        app_passwords: Mapping[Network, AppPasswordSessions] | None = None,
         now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._records = records
         self._vault = vault
         self._oauth = oauth
         self._clients = clients
+        self._app_passwords = dict(app_passwords or {})
         self._now = now
 
     # ------------------------------------------------------------------ connect
@@ -245,6 +252,32 @@ class ConnectionsService:
         logger.info("connected", employee_id=pending.employee_id, network=network.value)
         return pending
 
+    def connect_with_app_password(self, employee_id: str, network: Network, *, handle: str, app_password: str) -> None:
+        """Signs in with the app password and keeps the session it opens (sealed), never the
+        password itself: the refresh token renews the session, and the employee can revoke the
+        app password in the network's settings at any time."""
+        sessions = self._app_passwords.get(network)
+        if sessions is None or not profile_of(network).app_password:
+            raise ConnectFailed(f"{network.value} is not connected with an app password")
+        session = sessions.login(handle, app_password)
+        tokens = Tokens(
+            access_token=SecretStr(session.access_token),
+            refresh_token=SecretStr(session.refresh_token),
+            expires_at=session.expires_at,
+        )
+        connection = Connection(
+            employee_id=employee_id,
+            network=network,
+            status=ConnectionStatus.CONNECTED,
+            member_id=session.member_id,
+            instance_url=session.server,
+            expires_at=None,
+            token_version=1,
+            connected_at=self._now(),
+        )
+        self._records.save(connection, self._vault.seal(tokens.plaintext(), employee_id, network.value))
+        logger.info("connected", employee_id=employee_id, network=network.value, method="app_password")
+
     def abandon(self, network: Network, *, state: str, browser_secret: str | None) -> str | None:
         """The employee said no at the provider: the attempt is used up. Where they came from."""
         if not browser_secret or not state:
@@ -297,18 +330,12 @@ class ConnectionsService:
         connection = stored.connection
         if tokens.refresh_token is None:
             return None
-        client = self._clients.client(connection.network)
-        if client is None:
-            return None
         try:
-            fresh = self._oauth.refresh(
-                connection.network,
-                client,
-                refresh_token=tokens.refresh_token.get_secret_value(),
-                instance_url=connection.instance_url,
-            )
+            fresh = self._fresh_tokens(connection, tokens.refresh_token.get_secret_value())
         except ConnectFailed:
             logger.warning("refresh refused", employee_id=connection.employee_id, network=connection.network.value)
+            return None
+        if fresh is None:
             return None
         if fresh.refresh_token is None:  # some providers keep the old refresh token
             fresh = fresh.model_copy(update={"refresh_token": tokens.refresh_token})
@@ -322,6 +349,24 @@ class ConnectionsService:
             return None
         return Tokens.from_plaintext(
             self._vault.open(again.ciphertext, connection.employee_id, connection.network.value)
+        )
+
+    def _fresh_tokens(self, connection: Connection, refresh_token: str) -> Tokens | None:
+        sessions = self._app_passwords.get(connection.network)
+        if sessions is not None and connection.instance_url:
+            session = sessions.refresh(connection.instance_url, refresh_token)
+            if session.member_id != connection.member_id:
+                raise ConnectFailed("the server answered for another account")
+            return Tokens(
+                access_token=SecretStr(session.access_token),
+                refresh_token=SecretStr(session.refresh_token),
+                expires_at=session.expires_at,
+            )
+        client = self._clients.client(connection.network)
+        if client is None:
+            return None
+        return self._oauth.refresh(
+            connection.network, client, refresh_token=refresh_token, instance_url=connection.instance_url
         )
 
     # ------------------------------------------------------------------ helpers

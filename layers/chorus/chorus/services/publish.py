@@ -248,7 +248,7 @@ class PublishService:
         network = self._networks.get(approval.network)
         if network is None:
             return self._fail(started, "this network is not enabled", notify=True)
-        return self._attempt(started, snapshot, network, state.connection)
+        return self._attempt(started, snapshot, network, state.connection, _locale(state))
 
     # ------------------------------------------------------------------ an attempt that stopped
     def _resume(self, approval: Approval, state: PublishState, now: datetime) -> Outcome:
@@ -273,7 +273,7 @@ class PublishService:
                 logger.info("stalled attempt taken over by another invocation; nothing done")
                 return Outcome.SKIPPED
             logger.warning("attempt stalled; asking the network again with the same idempotency key")
-            return self._attempt(taken, snapshot, network, state.connection)
+            return self._attempt(taken, snapshot, network, state.connection, _locale(state))
         return self._unconfirm(approval, now, notify=employee_active)
 
     @staticmethod
@@ -369,10 +369,15 @@ class PublishService:
         return Outcome.FAILED
 
     def _attempt(
-        self, approval: Approval, snapshot: PostSnapshot, network: NetworkPublisher, stored: StoredConnection | None
+        self,
+        approval: Approval,
+        snapshot: PostSnapshot,
+        network: NetworkPublisher,
+        stored: StoredConnection | None,
+        locale: str | None,
     ) -> Outcome:
         tracked = f"{self._link_base_url}/r/{link_code(approval.approval_id, approval.revision)}"
-        post = _post_request(approval, snapshot, tracked)
+        post = _post_request(approval, snapshot, tracked, locale)
         needs_credentials = profile_of(approval.network).needs_connection
         credentials = None
         if needs_credentials and stored is not None:
@@ -497,9 +502,14 @@ def _unchanged_since_approval(approval: Approval, content: Content) -> PostSnaps
     return snapshot_of(content, approval.text)
 
 
-def _post_request(approval: Approval, snapshot: PostSnapshot, tracked_link: str) -> PostRequest:
+def _locale(state: PublishState) -> str | None:
+    return state.employee.locale if state.employee is not None else None
+
+
+def _post_request(approval: Approval, snapshot: PostSnapshot, tracked_link: str, locale: str | None) -> PostRequest:
     """The approved snapshot, and only it; the link is the employee's tracked short link, which
-    redirects to the snapshot's url."""
+    redirects to the snapshot's url. The attempt's start (kept when a stalled attempt is taken
+    over) makes a repeat of the request the same request."""
     return PostRequest(
         network=approval.network,
         idempotency_key=f"{approval.approval_id}-r{approval.revision}",
@@ -507,4 +517,7 @@ def _post_request(approval: Approval, snapshot: PostSnapshot, tracked_link: str)
         text=snapshot.text,
         link=tracked_link,
         title=snapshot.title,
+        image_url=snapshot.image_url,
+        locale=locale,
+        created_at=approval.publishing_at,
     )

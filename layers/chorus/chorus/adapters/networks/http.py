@@ -216,15 +216,16 @@ def seconds_until_iso(value: str | None, now: float) -> int | None:
     return _bounded(when.timestamp() - now)
 
 
-def validate_instance_url(url: str | None) -> str:
-    """An employee-supplied Mastodon instance, reduced to `https://host`, or REJECTED.
+def validate_instance_url(url: str | None, network: str = "mastodon") -> str:
+    """An employee-supplied server (a Mastodon instance, a Bluesky PDS), reduced to
+    `https://host`, or REJECTED.
 
     SSRF guard, first half: https only; a public DNS name (no IP literal, no localhost or
     internal suffix, no single-label host, ASCII/punycode only); no userinfo; port absent or 443;
     no path beyond "/", no query, no fragment. The second half is `egress.PublicSession`: every
     request resolves the name, refuses private addresses and connects to the checked one.
     """
-    rejected = PublishFailed(FailureKind.REJECTED, "mastodon: the instance address is not an allowed https host")
+    rejected = PublishFailed(FailureKind.REJECTED, f"{network}: the server address is not an allowed https host")
     if not url or len(url) > 300 or not url.isascii() or any(c.isspace() or ord(c) < 32 for c in url):
         raise rejected
     try:

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 import requests
 
+from chorus.adapters.networks.bluesky import BlueskyPublisher, BlueskySessions
 from chorus.adapters.networks.http import DEFAULT_TIMEOUT, Timeout
 from chorus.adapters.networks.linkedin import LinkedInPublisher
 from chorus.adapters.networks.mastodon import MastodonPublisher
@@ -23,13 +24,20 @@ from chorus.adapters.networks.oauth_providers import (
 )
 from chorus.adapters.networks.sandbox import Feed, SandboxNetwork
 from chorus.adapters.networks.x import XPublisher
-from chorus.domain.connection import Credentials
+from chorus.domain.connection import AppPasswordSession, Credentials
 from chorus.domain.networks import Network
 from chorus.domain.publishing import PostRequest, Published
 
 
 class Publisher(Protocol):
     def publish(self, post: PostRequest, credentials: Credentials | None) -> Published: ...
+
+
+class AppPasswordSessions(Protocol):
+    """Signing in with an app password, and refreshing the session (ConnectFailed when refused)."""
+
+    def login(self, handle: str, app_password: str) -> AppPasswordSession: ...
+    def refresh(self, server: str, refresh_token: str) -> AppPasswordSession: ...
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,8 @@ class NetworkAdapter:
     publisher: Callable[[PublisherOptions], Publisher]
     # Who a fresh access token belongs to (None: the network needs no connection).
     member_id: MemberIdLookup | None = None
+    # How employees sign in with an app password (networks whose profile says ``app_password``).
+    app_password_sessions: Callable[[], AppPasswordSessions] | None = None
 
 
 ADAPTERS: dict[Network, NetworkAdapter] = {
@@ -57,6 +67,9 @@ ADAPTERS: dict[Network, NetworkAdapter] = {
     ),
     Network.X: NetworkAdapter(lambda options: XPublisher(options.http_session), x_member_id),
     Network.MASTODON: NetworkAdapter(lambda options: MastodonPublisher(options.http_session), mastodon_member_id),
+    Network.BLUESKY: NetworkAdapter(
+        lambda options: BlueskyPublisher(options.http_session), app_password_sessions=BlueskySessions
+    ),
     Network.SANDBOX: NetworkAdapter(lambda options: SandboxNetwork(options.sandbox_feed)),
 }
 
@@ -64,6 +77,13 @@ ADAPTERS: dict[Network, NetworkAdapter] = {
 def publishers(enabled: tuple[Network, ...], options: PublisherOptions) -> dict[Network, Publisher]:
     """A publisher for each enabled network."""
     return {network: ADAPTERS[network].publisher(options) for network in enabled}
+
+
+def app_password_sessions(enabled: tuple[Network, ...]) -> dict[Network, AppPasswordSessions]:
+    """The app-password sign-in of each enabled network that has one."""
+    return {
+        network: sessions() for network in enabled if (sessions := ADAPTERS[network].app_password_sessions) is not None
+    }
 
 
 def member_id_for(

@@ -19,6 +19,20 @@
     return Array.from(text).length;
   }
 
+  // Extended grapheme clusters (UAX #29), as the server counts them with regex's \X (Bluesky).
+  // A browser without Intl.Segmenter counts code points: never fewer, so never a false "fits".
+  function graphemeCount(text) {
+    if (typeof Intl === "undefined" || !Intl.Segmenter) return codePointCount(text);
+    var count = 0;
+    for (var _ of new Intl.Segmenter(undefined, { granularity: "grapheme" }).segment(text)) count++;
+    return count;
+  }
+
+  function plainCount(rule, text) {
+    if (rule.counting === "utf16") return text.length;
+    return rule.counting === "graphemes" ? graphemeCount(text) : codePointCount(text);
+  }
+
   // RFC 3492 encoding of one label, as punycode.js and Python's "punycode" codec do.
   function punycode(label) {
     var points = Array.from(label).map(function (c) { return c.codePointAt(0); });
@@ -147,7 +161,7 @@
       position = span[1];
     });
     kept += text.slice(position);
-    var count = rule.url_cost * spans.length + (rule.counting === "utf16" ? kept.length : codePointCount(kept));
+    var count = rule.url_cost * spans.length + plainCount(rule, kept);
     Array.from(kept).forEach(function (c) { if (rule.escaped.indexOf(c) >= 0) count++; });
     return count;
   }

@@ -1,5 +1,6 @@
 """/connect/{network}?t=... (GET: explain, POST: go to the network or disconnect) and the OAuth
-callback /oauth/callback/{network}.
+callback /oauth/callback/{network}. A network connected with an app password (Bluesky) takes
+the handle and app password in the POST instead, and connects there.
 
 Connect links are minted on the pages that show them (the activity page, /me) and lead back only
 to that page. GET only shows a page. The POST starts OAuth (state + PKCE verifier stored for 10
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
     from chorus.services.connections import ConnectionsService
     from chorus.services.consent import ConsentService
 
-CONNECT_FORM = FormSpec(single=frozenset({"form", "action", "instance"}))
+CONNECT_FORM = FormSpec(single=frozenset({"form", "action", "instance", "handle", "app_password"}))
 ACTIONS = ("connect", "disconnect")
 # __Host-: the browser keeps it only if Secure, Path=/ and without Domain, so no sibling host can
 # plant or read it. One per network, so connecting two networks in two tabs works.
@@ -81,6 +82,18 @@ def cookie_value(event: APIGatewayProxyEventV2, name: str) -> str | None:
     return None
 
 
+def link_token(event: APIGatewayProxyEventV2) -> str:
+    token = (event.query_string_parameters or {}).get("t")
+    if not token:
+        raise LinkRejected("this page needs the link from your email")
+    return token
+
+
+def action_of(action: str, network: Network) -> str:
+    """What a connect page's form token is signed for."""
+    return f"{action}:{network.value}"
+
+
 def connect_router(
     consent: ConsentService, connections: ConnectionsService, callback_base: CallbackBase
 ) -> APIGatewayHttpRouter:
@@ -90,17 +103,11 @@ def connect_router(
     router = APIGatewayHttpRouter()
 
     def token_param() -> str:
-        token = (router.current_event.query_string_parameters or {}).get("t")
-        if not token:
-            raise LinkRejected("this page needs the link from your email")
-        return token
+        return link_token(router.current_event)
 
     def redirect_uri(network: Network) -> str:
         context = router.current_event.request_context
         return f"{callback_base.url(context.api_id, context.stage)}/oauth/callback/{network.value}"
-
-    def action_of(action: str, network: Network) -> str:
-        return f"{action}:{network.value}"
 
     @router.route("/connect/<name>", method=["GET", "HEAD"])
     def explain(name: str) -> Response[str]:
@@ -115,6 +122,7 @@ def connect_router(
             network=network.value,
             label=profile_of(network).label,
             asks_server=profile_of(network).on_employee_server,
+            asks_app_password=profile_of(network).app_password,
             connected=connected,
             action=f"/connect/{network.value}?t={token}",
             form_token=consent.form_token(claims, action_of("disconnect" if connected else "connect", network)),
@@ -135,6 +143,12 @@ def connect_router(
         if action == "disconnect":
             connections.disconnect(claims.employee_id, network)
             consent.cancel_network(claims.employee_id, network)
+            return Response(status_code=303, headers={"Location": back}, body="")
+        if profile_of(network).app_password:
+            # No trip to the network's site: the employee gave an app password on this page.
+            connections.connect_with_app_password(
+                claims.employee_id, network, handle=form.one("handle"), app_password=form.one("app_password")
+            )
             return Response(status_code=303, headers={"Location": back}, body="")
         start = connections.begin(
             claims.employee_id,
