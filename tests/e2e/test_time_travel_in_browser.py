@@ -90,7 +90,9 @@ def test_approve_for_next_tuesday_then_tick_past_it(cloud: LocalCloudProcess, br
     posts = requests.get(f"{cloud.api_url}/_local/feed.json", timeout=30).json()["posts"]
     [post] = [item for item in posts if RUN in item["text"]]
     assert post["text"] == words
-    assert datetime.fromisoformat(post["published_at"]) == tuesday
+    # (the local clock runs on from the stop at 10:00 while the queue hands the post over: a
+    # loaded machine takes a second or two)
+    assert tuesday <= datetime.fromisoformat(post["published_at"]) < tuesday + timedelta(minutes=1)
     page.goto(f"{cloud.api_url}/_local/feed")
     article = page.locator("article.post", has_text=words)
     assert re.search(rf"{tuesday:%a %d %b %Y}, 10:00 Europe/Paris", article.inner_text())
