@@ -12,6 +12,7 @@ from chorus.web.employee.me import me_router
 from chorus.web.employee.redirect import redirect_router
 from chorus.web.employee.unsubscribe import unsubscribe_router
 from chorus.web.pages import register_page_errors, same_origin_only, security_headers
+from chorus.web.slack.interactions import slack_router
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from chorus.services.data_export import DataExport
     from chorus.services.rewards import RewardService
     from chorus.services.scoring import ScoringService
+    from chorus.services.slack import SlackRequests
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,7 @@ def build_employee_app(
     rewards: RewardService,
     scoring: ScoringService,
     exports: DataExport,
+    slack: SlackRequests | None = None,
 ) -> APIGatewayHttpResolver:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
@@ -52,5 +55,7 @@ def build_employee_app(
     app.include_router(assets_router())
     app.include_router(connect_router(consent, connections, CallbackBase(config.public_base_url, config.region)))
     app.include_router(redirect_router(clicks))
+    if slack is not None:
+        app.include_router(slack_router(slack))
     register_page_errors(app)
     return app
