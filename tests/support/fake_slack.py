@@ -83,7 +83,7 @@ def running_fake_slack(slack: FakeSlack | None = None) -> Iterator[FakeSlack]:
     fake = slack or FakeSlack()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+        def do_POST(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             received = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, self.rfile.read(length))
             fake.requests.append(received)
