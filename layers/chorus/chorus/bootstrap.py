@@ -69,7 +69,7 @@ if TYPE_CHECKING:
     from chorus.services.retraction import RetractionService
     from chorus.services.rewards import RewardService
     from chorus.services.scoring import ScoringService
-    from chorus.services.slack import SlackOneClick, SlackRequests
+    from chorus.services.slack import ChannelChoice, SlackOneClick, SlackRequests
     from chorus.services.sweeper import Sweeper
 
 
@@ -288,7 +288,20 @@ def web_app() -> APIGatewayHttpResolver:
         scoring=build_scoring_service(settings, dynamodb_client=dynamodb),
         exports=build_data_export(settings, dynamodb_client=dynamodb),
         slack=build_slack_requests(settings, dynamodb_client=dynamodb, secrets=secrets),
+        channels=build_channel_choice(settings, dynamodb_client=dynamodb),
     )
+
+
+def build_channel_choice(
+    settings: WebSettings, *, dynamodb_client: DynamoDBClient | None = None
+) -> ChannelChoice | None:
+    """The digest channel choice on /me; None (email only, no choice shown) without Slack."""
+    if not settings.slack_enabled:
+        return None
+    from chorus.services.slack import ChannelChoice
+    from chorus.store.slack import SlackStore
+
+    return ChannelChoice(SlackStore(dynamodb_client or _dynamodb(), settings.table_name))
 
 
 def build_slack_requests(

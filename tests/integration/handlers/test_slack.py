@@ -23,13 +23,15 @@ from slack_sdk.webhook import WebhookClient
 import digest_sender_handler
 import publisher_handler
 import web_handler
-from chorus.adapters.slack_api import RetryAfter, SlackWebApi
+from chorus.adapters.secrets_keys import parse_key_ring
+from chorus.adapters.slack_api import RetryAfter, SlackUnavailable, SlackWebApi
 from chorus.bootstrap import build_slack_one_click
 from chorus.config import SlackActionsSettings
+from chorus.domain.magic_links import ME_SCOPE, form_subject, sign_form, sign_link
 from chorus.domain.slack import DigestChannel
 from chorus.edge.slack_clicks import SlackClicks
 from chorus.store.slack import SlackStore
-from tests.conftest import ACCOUNT, DIGEST_QUEUE_URL, TABLE
+from tests.conftest import ACCOUNT, DIGEST_QUEUE_URL, MAGIC_LINK_SECRET, TABLE
 from tests.support.digest import plan_digest, sqs_record
 from tests.support.fake_slack import BOT_TOKEN, FakeSlack, running_fake_slack
 from tests.support.http_events import http_event
@@ -257,3 +259,100 @@ def test_the_first_digest_matches_by_email_and_goes_by_email_until_slack_is_chos
     store = SlackStore(aws["dynamodb"], TABLE)
     assert store.slack_identity(employee_id(ADA)).slack_user_id == ADA_SLACK
     assert store.slack_identity(employee_id("bob@example.com")) is None
+
+
+# ---------------------------------------------------------------- /me: where the digest goes
+
+RING = parse_key_ring(MAGIC_LINK_SECRET)
+
+
+def me_link(email: str = ADA) -> str:
+    return sign_link(RING, employee_id(email), ME_SCOPE, datetime.now(UTC) + timedelta(days=1))
+
+
+def me_page(token: str) -> dict[str, Any]:
+    event = http_event("GET", "/me", claims=None, query={"t": token})
+    return web_handler.lambda_handler(event, FakeLambdaContext())
+
+
+def choose(token: str, email: str, channel: str) -> dict[str, Any]:
+    subject = form_subject(employee_id(email), ME_SCOPE, "channel")
+    fields = {"form": sign_form(RING, subject, datetime.now(UTC) - timedelta(minutes=1)), "action": "channel"}
+    body = urlencode({**fields, "channel": channel})
+    event = http_event(
+        "POST",
+        "/me",
+        claims=None,
+        query={"t": token},
+        body=body,
+        headers={"content-type": "application/x-www-form-urlencoded", "host": "api.example.com"},
+    )
+    return web_handler.lambda_handler(event, FakeLambdaContext())
+
+
+def profile(aws, email: str) -> dict[str, Any]:
+    key = {"PK": {"S": f"EMP#{employee_id(email)}"}, "SK": {"S": "PROFILE"}}
+    return aws["dynamodb"].get_item(TableName=TABLE, Key=key)["Item"]
+
+
+def test_a_matched_employee_chooses_both_and_gets_the_digest_by_email_and_in_slack(aws, slack):
+    seed(aws, [CONTENT], [{"email": ADA, "name": "Ada"}])
+    SlackStore(aws["dynamodb"], TABLE).record_slack_lookup(employee_id(ADA), ADA_SLACK, datetime.now(UTC))
+    token = me_link()
+    page = me_page(token)["body"]
+    assert 'id="digest-channel"' in page and 'value="email" checked' in page
+    assert choose(token, ADA, "both")["statusCode"] == 303
+    assert profile(aws, ADA)["digest_channel"]["S"] == "both"
+    assert 'value="both" checked' in me_page(token)["body"]
+    send_digest(aws)
+    assert len(emails()) == 1 and item_message(slack)["channel"] == f"D{ADA_SLACK}"
+
+
+def test_slack_is_not_offered_to_someone_slack_does_not_know_and_cannot_be_forced(aws, slack):
+    seed(aws, [CONTENT], [{"email": "bob@example.com", "name": "Bob"}])
+    token = me_link("bob@example.com")
+    assert 'id="digest-channel"' not in me_page(token)["body"]
+    response = choose(token, "bob@example.com", "slack")
+    assert response["statusCode"] == 422 and "Slack" in response["body"]
+    assert "digest_channel" not in profile(aws, "bob@example.com")
+
+
+@pytest.mark.parametrize("channel", ["sms", "", "Slack", "email,slack"])
+def test_an_unknown_channel_is_refused(aws, ada_on_slack, channel):
+    response = choose(me_link(), ADA, channel)
+    assert response["statusCode"] == 422
+    assert profile(aws, ADA)["digest_channel"]["S"] == "slack"
+
+
+def test_without_slack_configured_there_is_no_choice_and_no_interactivity_route(aws):
+    seed(aws, [CONTENT], [{"email": ADA, "name": "Ada"}])
+    SlackStore(aws["dynamodb"], TABLE).record_slack_lookup(employee_id(ADA), ADA_SLACK, datetime.now(UTC))
+    token = me_link()
+    assert 'id="digest-channel"' not in me_page(token)["body"]
+    assert choose(token, ADA, "slack")["statusCode"] == 400
+    assert "digest_channel" not in profile(aws, ADA)
+    body = click_body("k1.x.y")
+    assert post_interaction(body, signed(body))["statusCode"] == 404
+
+
+# ---------------------------------------------------------------- Slack's rate limits
+
+
+def test_a_429_is_waited_out_for_as_long_as_retry_after_says(slack):
+    waits: list[float] = []
+    client = WebClient(base_url=slack.api_url(), retry_handlers=[RetryAfter(sleep=waits.append)])
+    api = SlackWebApi(client, lambda: BOT_TOKEN)
+    slack.rate_limited, slack.retry_after = 2, "7"
+    assert api.user_id_by_email(ADA) == ADA_SLACK
+    assert waits == [7.0, 7.0] and len(slack.calls("users.lookupByEmail")) == 3
+    assert api.user_id_by_email("nobody@example.com") is None
+
+
+def test_a_wait_longer_than_an_invocation_should_sleep_fails_for_a_later_retry(slack):
+    waits: list[float] = []
+    client = WebClient(base_url=slack.api_url(), retry_handlers=[RetryAfter(sleep=waits.append)])
+    api = SlackWebApi(client, lambda: BOT_TOKEN)
+    slack.rate_limited, slack.retry_after = 1, "120"
+    with pytest.raises(SlackUnavailable, match="ratelimited"):
+        api.open_direct_message(ADA_SLACK)
+    assert waits == []

@@ -32,12 +32,13 @@ from chorus.domain.slack import (
     LOOKUP_RETRY_AFTER,
     MAX_REQUEST_AGE,
     ButtonClick,
+    DigestChannel,
     SlackIdentity,
     SlackRequestRejected,
     parse_interaction,
     verify_request,
 )
-from chorus.errors import ChorusError
+from chorus.errors import ChorusError, FieldProblem, InvalidInput
 from chorus.messages.channel import Addressee, Channel, Digest, NoticeMessage
 from chorus.messages.i18n import translator
 from chorus.messages.slack import Block, SlackChannel, SlackOffer, local_time, outcome_blocks
@@ -269,3 +270,24 @@ class SlackOneClick:
         link = self._activity_link(self._consent.activity_token(employee_id, content))
         blocks = outcome_blocks(content, message, link, t["slack_open_page"])
         self._responder.replace_message(click.response_url, message, blocks)
+
+
+class ChannelProfiles(Protocol):
+    def slack_identity(self, employee_id: str) -> SlackIdentity | None: ...
+    def choose_digest_channel(self, employee_id: str, channel: DigestChannel) -> None: ...
+
+
+class ChannelChoice:
+    """The employee's choice of where the weekly digest goes (their /me page)."""
+
+    def __init__(self, profiles: ChannelProfiles) -> None:
+        self._profiles = profiles
+
+    def choose(self, employee_id: str, channel: DigestChannel) -> None:
+        if channel.by_slack and self._profiles.slack_identity(employee_id) is None:
+            raise InvalidInput(
+                "Slack is not available for you",
+                [FieldProblem("channel", "we did not find your address in your company's Slack")],
+            )
+        self._profiles.choose_digest_channel(employee_id, channel)
+        logger.info("digest channel chosen", employee_id=employee_id, channel=channel.value)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from chorus.services.data_export import DataExport
     from chorus.services.rewards import RewardService
     from chorus.services.scoring import ScoringService
-    from chorus.services.slack import SlackRequests
+    from chorus.services.slack import ChannelChoice, SlackRequests
 
 
 @dataclass(frozen=True)
@@ -44,13 +44,14 @@ def build_employee_app(
     scoring: ScoringService,
     exports: DataExport,
     slack: SlackRequests | None = None,
+    channels: ChannelChoice | None = None,
 ) -> APIGatewayHttpResolver:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
     app = APIGatewayHttpResolver()
     app.use(middlewares=[security_headers, same_origin_only])
     app.include_router(activity_router(consent, config.sharing_policy))
-    app.include_router(me_router(consent, scoring, rewards, exports))
+    app.include_router(me_router(consent, scoring, rewards, exports, channels))
     app.include_router(unsubscribe_router(consent))
     app.include_router(assets_router())
     app.include_router(connect_router(consent, connections, CallbackBase(config.public_base_url, config.region)))

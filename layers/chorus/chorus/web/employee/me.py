@@ -11,7 +11,8 @@ from chorus.domain.content import Network
 from chorus.domain.magic_links import LinkRejected, Purpose
 from chorus.domain.networks import profile_of
 from chorus.domain.scoring import Period
-from chorus.errors import ChorusError, FieldProblem
+from chorus.domain.slack import DigestChannel
+from chorus.errors import ChorusError, FieldProblem, InvalidInput
 from chorus.web.employee.activity import post_summary
 from chorus.web.pages import FormRejected, FormSpec, page, read_form
 
@@ -20,17 +21,23 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
     from chorus.domain.approval import Approval
+    from chorus.domain.employee import Employee
     from chorus.services.consent import ConsentService
     from chorus.services.data_export import DataExport
     from chorus.services.rewards import RewardService
     from chorus.services.scoring import ScoringService
+    from chorus.services.slack import ChannelChoice
 
-ACTIONS = ("hide", "show", "redeem", "cancel", "download")
-ME_FORM = FormSpec(single=frozenset({"form", "action", "content", "network", "reward", "key"}))
+ACTIONS = ("hide", "show", "redeem", "cancel", "download", "channel")
+ME_FORM = FormSpec(single=frozenset({"form", "action", "content", "network", "reward", "key", "channel"}))
 
 
 def me_router(
-    consent: ConsentService, scoring: ScoringService, rewards: RewardService, exports: DataExport
+    consent: ConsentService,
+    scoring: ScoringService,
+    rewards: RewardService,
+    exports: DataExport,
+    channels: ChannelChoice | None = None,
 ) -> APIGatewayHttpRouter:
     from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
@@ -94,6 +101,7 @@ def me_router(
             redemptions=overview.redemptions,
             redeem_key=secrets.token_urlsafe(16),
             total_clicks=sum(visits(approval) for approval in view.published),
+            channel_choice=_channel_choice(view.employee, channels),
         )
 
     @router.route("/me", method=["GET", "HEAD"])
@@ -114,6 +122,10 @@ def me_router(
         try:
             if action in {"hide", "show"}:
                 scoring.hide(claims.employee_id, action == "hide")
+            elif action == "channel":
+                if channels is None:
+                    raise FormRejected("this form was not sent from the page; nothing was recorded")
+                channels.choose(claims.employee_id, parse_channel(form.one("channel")))
             elif action == "redeem":
                 rewards.redeem(claims.employee_id, form.one("reward"), form.one("key"))
             else:
@@ -127,6 +139,20 @@ def me_router(
         return Response(status_code=303, headers={"Location": f"/me?t={token}"}, body="")
 
     return router
+
+
+def _channel_choice(employee: Employee, channels: ChannelChoice | None) -> dict[str, str] | None:
+    """The digest channel section: only when the stack has Slack and the employee was found there."""
+    if channels is None or employee.slack_user_id is None:
+        return None
+    return {"current": employee.digest_channel.value}
+
+
+def parse_channel(raw: str) -> DigestChannel:
+    try:
+        return DigestChannel(raw)
+    except ValueError:
+        raise InvalidInput("choose a channel", [FieldProblem("channel", "choose email, Slack or both")]) from None
 
 
 def download(document: dict[str, Any]) -> Response[str]:
