@@ -80,7 +80,7 @@ def test_mrkdwn_control_characters_are_escaped_and_nothing_else():
 def test_an_item_shows_each_network_text_escaped_and_the_two_buttons():
     offer = SlackOffer(texts={Network.LINKEDIN: "Proud <of> us & you", Network.X: "<!channel> ping"}, token="k1.t.s")
     blocks = item_blocks(CONTENT, offer, EDIT, "en")
-    assert sections(blocks)[0] == "*Q3 &lt;report&gt; &amp; more*\nhttps://example.com/q3?a=1&amp;b=2"
+    assert sections(blocks)[0] == "Q3 &lt;report&gt; &amp; more\nhttps://example.com/q3?a=1&amp;b=2"
     assert shown_text(blocks, "LinkedIn") == "Proud <of> us & you"
     assert "&lt;!channel&gt; ping" in sections(blocks)
     (actions,) = [block for block in blocks if block["type"] == "actions"]
@@ -92,6 +92,14 @@ def test_an_item_shows_each_network_text_escaped_and_the_two_buttons():
         "Post as shown",
     )
     assert (edit["text"]["text"], edit["url"]) == ("Edit first", EDIT)
+
+
+def test_post_texts_and_titles_are_plain_text_so_slack_formats_nothing_in_them():
+    text = "*Not bold* _not italic_ ~kept~ `code` :smile: > no quote"
+    blocks = item_blocks(CONTENT, SlackOffer(texts={Network.X: text}, token="k1.t.s"), EDIT, "en")
+    shown = [block["text"] for block in blocks if block["type"] == "section"]
+    assert all(part["type"] == "plain_text" and part["emoji"] is False for part in shown)
+    assert shown[1]["text"] == "*Not bold* _not italic_ ~kept~ `code` :smile: &gt; no quote"
 
 
 def test_without_a_connected_network_the_button_is_connect_first_and_carries_no_token():

@@ -2,10 +2,14 @@
 that a click replaces only its own item.
 
 Each item shows, per network, the exact text the employee would post (the approval page's
-proposal), a "Post as shown" button whose value is a signed token binding those texts, and an
-"Edit first" link to the approval page. Slack's limits (https://api.slack.com/reference/block-kit)
-are kept: at most 50 blocks a message, 3,000 characters of section text (a longer text is
-split over several sections, never cut), 2,000 characters of button value, 75 of button label.
+proposal) as ``plain_text``, so that Slack shows every character as it will be posted (in
+``mrkdwn``, ``*word*`` would show as a bold word without its asterisks), escaped as Slack asks
+for every text object (``&``, ``<``, ``>``: a text cannot mention ``@channel`` or link
+elsewhere); then a "Post as shown" button whose value is a signed token binding those texts, and
+an "Edit first" link to the approval page. Slack's limits
+(https://api.slack.com/reference/block-kit) are kept: at most 50 blocks a message, 3,000
+characters of section text (a longer text is split over several sections, never cut), 2,000
+characters of button value, 75 of button label.
 """
 
 from __future__ import annotations
@@ -74,6 +78,11 @@ def _section(text: str) -> Block:
     return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
+def _plain_section(text: str) -> Block:
+    """Shown exactly: no formatting, and ``:smile:`` stays those characters (emoji false)."""
+    return {"type": "section", "text": {"type": "plain_text", "text": text, "emoji": False}}
+
+
 def _button(label: str, action_id: str, **extra: Any) -> Block:
     return {
         "type": "button",
@@ -84,7 +93,8 @@ def _button(label: str, action_id: str, **extra: Any) -> Block:
 
 
 def _title_block(content: Content) -> Block:
-    return _section(f"*{escape(content.title)}*\n{escape(content.url)}")
+    # Plain text too: the title and link are the post's link card, shown as they will be posted.
+    return _plain_section(f"{escape(content.title)}\n{escape(content.url)}")
 
 
 def item_blocks(content: Content, offer: SlackOffer, edit_link: str, locale: str) -> list[Block]:
@@ -93,7 +103,7 @@ def item_blocks(content: Content, offer: SlackOffer, edit_link: str, locale: str
     blocks: list[Block] = [_title_block(content)]
     for network, text in offer.texts.items():
         blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": escape(profile_of(network).label)}]})
-        blocks.extend(_section(piece) for piece in _pieces(escape(text)))
+        blocks.extend(_plain_section(piece) for piece in _pieces(escape(text)))
     if offer.token is not None:
         if len(offer.token) > MAX_BUTTON_VALUE:
             raise ValueError("a Post as shown token is longer than Slack's 2,000-character button value")
