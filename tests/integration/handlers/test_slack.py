@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from bench.aws_calls import count_aws_calls, default_session
 from moto.ses.models import ses_backends
 from slack_sdk import WebClient
 from slack_sdk.webhook import WebhookClient
@@ -35,6 +36,7 @@ from tests.conftest import ACCOUNT, DIGEST_QUEUE_URL, MAGIC_LINK_SECRET, TABLE
 from tests.support.digest import plan_digest, sqs_record
 from tests.support.fake_slack import BOT_TOKEN, FakeSlack, running_fake_slack
 from tests.support.http_events import http_event
+from tests.support.iam import denied
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.seed import content_id, employee_id, seed
 
@@ -356,3 +358,34 @@ def test_a_wait_longer_than_an_invocation_should_sleep_fails_for_a_later_retry(s
     with pytest.raises(SlackUnavailable, match="ratelimited"):
         api.open_direct_message(ADA_SLACK)
     assert waits == []
+
+
+# ---------------------------------------------------------------- least privilege
+
+
+def table_and_queue_calls(calls: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, dict[str, Any]]]:
+    return [(operation, params) for operation, params in calls if operation.split(".")[0] in {"dynamodb", "sqs"}]
+
+
+def test_each_function_may_make_every_table_and_queue_call_it_makes_for_slack(aws, ada_on_slack):
+    seed(aws, [], [{"email": "bob@example.com", "name": "Bob"}])  # not matched yet: looked up
+    plan_digest(aws["sqs"])
+    messages = aws["sqs"].receive_message(QueueUrl=DIGEST_QUEUE_URL, MaxNumberOfMessages=10).get("Messages", [])
+    with count_aws_calls(keep_requests=True) as sender:
+        digest_sender_handler.lambda_handler({"Records": [sqs_record(m) for m in messages]}, FakeLambdaContext())
+    body = click_body(button(item_message(ada_on_slack), "post_as_shown")["value"])
+    with count_aws_calls(keep_requests=True) as web:
+        assert post_interaction(body, signed(body))["statusCode"] == 200
+        assert choose(me_link(), ADA, "both")["statusCode"] == 303
+    clicks = queued_clicks(aws)
+    # The click handler here uses the test's table client; its other clients are the default session's.
+    with count_aws_calls(aws["dynamodb"], default_session(), keep_requests=True) as actions:
+        handle_clicks(aws, ada_on_slack, clicks)
+    assert approval(aws) is not None
+    assert len(ada_on_slack.calls("users.lookupByEmail")) == 1
+    assert {"dynamodb.BatchGetItem", "dynamodb.UpdateItem"} <= {op for op, _ in sender.requests}
+    assert {"dynamodb.BatchGetItem", "dynamodb.TransactWriteItems"} <= {op for op, _ in actions.requests}
+    assert {"dynamodb.PutItem", "sqs.SendMessageBatch", "dynamodb.UpdateItem"} <= {op for op, _ in web.requests}
+    assert denied("DigestSenderFunction", table_and_queue_calls(sender.requests)) == []
+    assert denied("WebFunction", table_and_queue_calls(web.requests)) == []
+    assert denied("SlackActionsFunction", table_and_queue_calls(actions.requests)) == []
