@@ -389,3 +389,22 @@ def test_each_function_may_make_every_table_and_queue_call_it_makes_for_slack(aw
     assert denied("DigestSenderFunction", table_and_queue_calls(sender.requests)) == []
     assert denied("WebFunction", table_and_queue_calls(web.requests)) == []
     assert denied("SlackActionsFunction", table_and_queue_calls(actions.requests)) == []
+
+
+def test_what_the_page_would_refuse_is_refused_in_slack_too_and_said(aws, ada_on_slack, monkeypatch):
+    # Given the company allows one post per network per day, and two items this week
+    monkeypatch.setenv("MAX_POSTS_PER_DAY", "1")
+    seed(aws, [{**CONTENT, "id": "paris", "title": "Paris", "url": "https://example.com/paris"}], [])
+    send_digest(aws)
+    items = [message for message in ada_on_slack.messages() if message["blocks"][-1]["type"] == "actions"]
+    tokens = [button(message, "post_as_shown")["value"] for message in items]
+    assert len(tokens) == 2
+    # When Ada posts both as shown
+    for number, token in enumerate(tokens):
+        body = click_body(token, trigger=f"trigger-{number}")
+        assert post_interaction(body, signed(body))["statusCode"] == 200
+    assert handle_clicks(aws, ada_on_slack, queued_clicks(aws)) == {"batchItemFailures": []}
+    # Then one is approved, and the other says why nothing was posted (no retry, no alarm)
+    texts = sorted(replacement["text"] for replacement in ada_on_slack.replacements())
+    assert texts[0].startswith("Approved: posted as shown on Sandbox")
+    assert texts[1].startswith("Nothing was posted: ") and "Open the page" in texts[1]

@@ -38,7 +38,7 @@ from chorus.domain.slack import (
     parse_interaction,
     verify_request,
 )
-from chorus.errors import ChorusError, FieldProblem, InvalidInput
+from chorus.errors import ChorusError, Conflict, FieldProblem, InvalidInput
 from chorus.messages.channel import Addressee, Channel, Digest, NoticeMessage
 from chorus.messages.i18n import translator
 from chorus.messages.slack import Block, SlackChannel, SlackOffer, local_time, outcome_blocks
@@ -264,6 +264,11 @@ class SlackOneClick:
             message = t["slack_changed"]
         except AlreadyDecided:
             message = t["slack_already"]
+        except (InvalidInput, Conflict, LinkRejected) as error:
+            # What the page would show as an error (a text too long for the employee's Mastodon
+            # server, the day's limit reached, the content's window over): nothing recorded.
+            reasons = [problem.reason for problem in error.problems] if isinstance(error, InvalidInput) else []
+            message = t["slack_refused"].format(reason="; ".join(reasons) or error.message)
         logger.info("Slack click handled", employee_id=employee_id, content_id=shown.content_id)
         if content is None:
             return
