@@ -408,3 +408,12 @@ def test_what_the_page_would_refuse_is_refused_in_slack_too_and_said(aws, ada_on
     texts = sorted(replacement["text"] for replacement in ada_on_slack.replacements())
     assert texts[0].startswith("Approved: posted as shown on Sandbox")
     assert texts[1].startswith("Nothing was posted: ") and "Open the page" in texts[1]
+
+
+def test_the_sample_click_event_is_refused_by_the_handler_without_slack_configured(aws):
+    import slack_actions_handler
+    from tests.support.http_events import ROOT
+
+    event = json.loads((ROOT / "events/slack_actions/click.json").read_text())
+    assert slack_actions_handler.lambda_handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
+    assert aws["dynamodb"].scan(TableName=TABLE)["Count"] == 0
