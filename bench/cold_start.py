@@ -274,6 +274,10 @@ def run_story(cloud: LocalCloud) -> None:
     cloud.settle()
     complaint = json.loads((ROOT / "events" / "email_feedback" / "complaint.json").read_text(encoding="utf-8"))
     cloud.runtime.invoke(cloud.functions["EmailFeedbackFunction"], complaint)
+    # Slack is off on the local cloud: a click whose token is not one of ours starts the Slack
+    # actions function, which refuses it (nothing recorded, Slack never called).
+    click = json.loads((ROOT / "events" / "slack_actions" / "click.json").read_text(encoding="utf-8"))
+    cloud.runtime.invoke(cloud.functions["SlackActionsFunction"], click)
     # Past next Monday's digest time: the weekly planner fires (and the daily census).
     cloud.scheduler.tick_to(cloud.clock.now() + timedelta(days=7))
     cloud.settle()

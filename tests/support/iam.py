@@ -17,7 +17,11 @@ from tests.support.template import resource
 
 REGION = "eu-west-1"
 TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{TABLE}"
-QUEUES = {"ReportQueue": "chorus-test-reports", "DigestQueue": "chorus-test-digests"}
+QUEUES = {
+    "ReportQueue": "chorus-test-reports",
+    "DigestQueue": "chorus-test-digests",
+    "SlackClickQueue": "chorus-test-slack-clicks",
+}
 _TRANSACT_ACTIONS = {
     "Put": "PutItem",
     "Update": "UpdateItem",

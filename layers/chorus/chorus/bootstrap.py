@@ -27,6 +27,8 @@ from chorus.config import (
     ReportSettings,
     RetentionSettings,
     ScheduleSettings,
+    SlackActionsSettings,
+    SlackSettings,
     SweeperSettings,
     TableSettings,
     WebSettings,
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
 
     from chorus.adapters.scheduler import PostScheduler
     from chorus.adapters.secrets_keys import SecretsKeyRing
+    from chorus.adapters.slack_api import SlackSecrets, SlackWebApi
     from chorus.domain.lengths import InstanceLimits
     from chorus.edge.deactivations import Deactivations
     from chorus.edge.digest_batches import DigestBatches
@@ -49,7 +52,9 @@ if TYPE_CHECKING:
     from chorus.edge.reports import ReportRequests
     from chorus.edge.schedules import ScheduledPosts
     from chorus.edge.score_stream import ScoreStream
+    from chorus.edge.slack_clicks import SlackClicks
     from chorus.edge.uploads import UploadEvents
+    from chorus.messages.channel import Channel
     from chorus.messages.email import EmailChannel
     from chorus.services.clicks import ClickService
     from chorus.services.connections import ConnectionsService
@@ -67,6 +72,7 @@ if TYPE_CHECKING:
     from chorus.services.retraction import RetractionService
     from chorus.services.rewards import RewardService
     from chorus.services.scoring import ScoringService
+    from chorus.services.slack import ChannelChoice, SlackOneClick, SlackRequests
     from chorus.services.sweeper import Sweeper
 
 
@@ -163,6 +169,25 @@ def _email_channel(settings: NoticeSettings | DigestSenderSettings, sesv2_client
 
     mailer = SesEmailSender(sesv2_client or _client("sesv2"), configuration_set=settings.ses_configuration_set)
     return EmailChannel(mailer, sender=settings.sender_email, sender_name=settings.sender_name, brand=settings.brand)
+
+
+def _slack_secrets(settings: SlackSettings, secrets: SecretsProvider | None) -> SlackSecrets:
+    from chorus.adapters.slack_api import SlackSecrets
+
+    return SlackSecrets(
+        secrets or _secrets(),
+        bot_token_secret_id=settings.slack_bot_token_secret_id,
+        signing_secret_id=settings.slack_signing_secret_id,
+    )
+
+
+def build_slack_api(settings: SlackSettings, *, secrets: SecretsProvider | None = None) -> SlackWebApi:
+    from slack_sdk import WebClient
+
+    from chorus.adapters.slack_api import RetryAfter, SlackWebApi
+
+    client = WebClient(base_url=settings.slack_api_url, timeout=10, retry_handlers=[RetryAfter()])
+    return SlackWebApi(client, _slack_secrets(settings, secrets).bot_token)
 
 
 # ---------------------------------------------------------------- ingest
@@ -318,7 +343,73 @@ def web_app() -> APIGatewayHttpResolver:
         scoring=build_scoring_service(settings, dynamodb_client=dynamodb),
         exports=build_data_export(settings, dynamodb_client=dynamodb),
         digest_times=build_digest_times(settings, dynamodb_client=dynamodb),
+        slack=build_slack_requests(settings, dynamodb_client=dynamodb, secrets=secrets),
+        channels=build_channel_choice(settings, dynamodb_client=dynamodb),
     )
+
+
+def build_channel_choice(
+    settings: WebSettings, *, dynamodb_client: DynamoDBClient | None = None
+) -> ChannelChoice | None:
+    """The digest channel choice on /me; None (email only, no choice shown) without Slack."""
+    if not settings.slack_enabled:
+        return None
+    from chorus.services.slack import ChannelChoice
+    from chorus.store.slack import SlackStore
+
+    return ChannelChoice(SlackStore(dynamodb_client or _dynamodb(), settings.table_name))
+
+
+def build_slack_requests(
+    settings: WebSettings,
+    *,
+    dynamodb_client: DynamoDBClient | None = None,
+    sqs_client: Any = None,
+    secrets: SecretsProvider | None = None,
+) -> SlackRequests | None:
+    """The interactivity endpoint's service; None (no route) when Slack is not configured."""
+    if not settings.slack_enabled:
+        return None
+    from chorus.adapters.sqs_queue import MessageQueue
+    from chorus.services.slack import SlackRequests
+    from chorus.store.slack import SlackStore
+
+    return SlackRequests(
+        _slack_secrets(settings, secrets),
+        SlackStore(dynamodb_client or _dynamodb(), settings.table_name),
+        MessageQueue(sqs_client or _client("sqs"), settings.slack_click_queue_url, "Slack clicks"),
+    )
+
+
+def build_slack_one_click(
+    settings: SlackActionsSettings,
+    *,
+    consent: ConsentService | None = None,
+    dynamodb_client: DynamoDBClient | None = None,
+    slack_api: Any = None,
+    secrets: SecretsProvider | None = None,
+) -> SlackOneClick:
+    from chorus.services.digest import Links
+    from chorus.services.slack import SlackOneClick
+    from chorus.store.decisions import DecisionStore
+    from chorus.store.slack import SlackStore
+
+    dynamodb = dynamodb_client or _dynamodb()
+    secrets = secrets or _secrets()
+    return SlackOneClick(
+        consent or build_consent_service(settings, dynamodb_client=dynamodb, secrets=secrets),
+        SlackStore(dynamodb, settings.table_name),
+        DecisionStore(dynamodb, settings.table_name),
+        slack_api or build_slack_api(settings, secrets=secrets),
+        activity_link=Links(settings.public_base_url).activity,
+    )
+
+
+@cache
+def slack_clicks() -> SlackClicks:
+    from chorus.edge.slack_clicks import SlackClicks
+
+    return SlackClicks(build_slack_one_click(SlackActionsSettings.from_env()))
 
 
 def build_data_export(settings: TableSettings, *, dynamodb_client: DynamoDBClient | None = None) -> DataExport:
@@ -458,6 +549,7 @@ def build_digest_sender(
     sesv2_client: Any = None,
     key_ring: Any = None,
     pacer: Any = None,
+    slack_api: Any = None,
 ) -> DigestSender:
     from datetime import timedelta
 
@@ -467,16 +559,40 @@ def build_digest_sender(
     from chorus.store.digest_runs import DigestRunStore
 
     dynamodb = dynamodb_client or _dynamodb()
+    secrets = _secrets()
+    keys = key_ring or _key_ring(settings.magic_link_secret_id, secrets)
+    channel: Channel = _email_channel(settings, sesv2_client)
+    if settings.slack_enabled:
+        slack_api = slack_api or build_slack_api(settings, secrets=secrets)
+        channel = _chosen_channels(settings, channel, keys, dynamodb, slack_api)
     return DigestSender(
         DigestMarkStore(dynamodb, settings.table_name),
-        _email_channel(settings, sesv2_client),
-        key_ring or _key_ring(settings.magic_link_secret_id, None),
+        channel,
+        keys,
         pacer or Pacer(settings.per_sender_rate),
         contents=CatalogStore(dynamodb, settings.table_name),
         runs=DigestRunStore(dynamodb, settings.table_name),
         links=Links(settings.public_base_url),
         marker_lifetime=timedelta(days=settings.digest_marker_days),
     )
+
+
+def _chosen_channels(
+    settings: DigestSenderSettings, email: Channel, keys: Any, dynamodb: DynamoDBClient, slack_api: Any
+) -> Channel:
+    from chorus.messages.slack import SlackChannel
+    from chorus.services.slack import ChosenChannels, OneClickOffers
+    from chorus.store.decisions import DecisionStore
+    from chorus.store.slack import SlackStore
+
+    offers = OneClickOffers(
+        DecisionStore(dynamodb, settings.table_name),
+        keys,
+        networks=settings.offered_networks,
+        disclosure=settings.disclosure_rule,
+        always_connected=settings.always_connected,
+    )
+    return ChosenChannels(email, SlackChannel(slack_api, offers), slack_api, SlackStore(dynamodb, settings.table_name))
 
 
 @cache

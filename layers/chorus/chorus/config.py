@@ -226,6 +226,22 @@ class ClickSettings(_Settings):
     click_secret_id: str = Field(alias="CLICK_SECRET_ID", min_length=1)
 
 
+class SlackSettings(_Settings):
+    """Slack is on when both secrets are named (template parameters SlackBotTokenSecretArn and
+    SlackSigningSecretArn); the secrets themselves are read through the secrets provider."""
+
+    slack_bot_token_secret_id: str = Field(alias="SLACK_BOT_TOKEN_SECRET_ID", default="")
+    slack_signing_secret_id: str = Field(alias="SLACK_SIGNING_SECRET_ID", default="")
+    # Where the interactivity endpoint queues clicks for the Slack actions function.
+    slack_click_queue_url: str = Field(alias="SLACK_CLICK_QUEUE_URL", default="", pattern=r"^(https?://.+)?$")
+    # slack_sdk's base URL (tests and the local cloud point it at a fake Slack Web API).
+    slack_api_url: str = Field(alias="SLACK_API_URL", default="https://slack.com/api/", pattern=r"^https?://")
+
+    @property
+    def slack_enabled(self) -> bool:
+        return bool(self.slack_bot_token_secret_id and self.slack_signing_secret_id)
+
+
 class WebSettings(
     TableSettings,
     PostScheduleSettings,
@@ -236,6 +252,7 @@ class WebSettings(
     DigestTimeSettings,
     DisclosureSettings,
     BrandSettings,
+    SlackSettings,
 ):
     sharing_policy: str = Field(alias="SHARING_POLICY", default="")
     # Org-wide guard rails: posts per employee per network per day (0: no limit), quiet hours.
@@ -255,7 +272,9 @@ class DigestPlannerSettings(TableSettings, DigestTimeSettings):
     digest_timezone: str = Field(alias="DIGEST_TIMEZONE", default="Europe/Paris")
 
 
-class DigestSenderSettings(TableSettings, LinkSettings, BrandSettings):
+class DigestSenderSettings(
+    TableSettings, LinkSettings, BrandSettings, DisclosureSettings, SlackSettings, NetworkSettings
+):
     public_base_url: str = Field(alias="PUBLIC_BASE_URL", pattern=r"^https?://[^/]+$")
     sender_email: str = Field(alias="SENDER_EMAIL", pattern=r"^[^@\s]+@[^@\s]+$")
     sender_name: str = Field(alias="SENDER_NAME", default="Chorus")
@@ -270,6 +289,13 @@ class DigestSenderSettings(TableSettings, LinkSettings, BrandSettings):
     def per_sender_rate(self) -> float:
         """Each concurrent sender gets an equal share, so together they stay under the SES rate."""
         return self.ses_max_send_rate / self.sender_concurrency
+
+
+class SlackActionsSettings(WebSettings):
+    """The Slack actions function: approves a clicked "Post as shown" as the web function would,
+    then replaces the message; its links lead to the employee pages."""
+
+    public_base_url: str = Field(alias="PUBLIC_BASE_URL", pattern=r"^https?://[^/]+$")
 
 
 class PublisherSettings(TableSettings, ConnectionSettings, NoticeSettings, PostScheduleSettings, NetworkSettings):

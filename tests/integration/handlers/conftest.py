@@ -23,6 +23,7 @@ def fresh_runtime(function_env) -> Iterator[None]:
         bootstrap.deactivations,
         bootstrap.email_feedback,
         bootstrap.ledger_retention,
+        bootstrap.slack_clicks,
     )
     for runtime in runtimes:
         runtime.cache_clear()

@@ -25,6 +25,7 @@ from chorus.domain.magic_links import (
     UNSUBSCRIBE_SCOPE,
     LinkClaims,
     Purpose,
+    ShownPosts,
     activity_scope,
     connect_scope,
     form_subject,
@@ -45,6 +46,8 @@ SCOPES = {
     Purpose.ME: ME_SCOPE,
     Purpose.UNSUBSCRIBE: UNSUBSCRIBE_SCOPE,
     Purpose.CONNECT: connect_scope(activity_scope(content_id("lyon"))),
+    # A Slack "Post as shown" button: it approves only through the Slack actions function.
+    Purpose.SLACK_APPROVE: ShownPosts(content_id("lyon"), 1, {"sandbox": "0" * 64}).scope(),
 }
 
 

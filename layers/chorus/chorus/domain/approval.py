@@ -147,6 +147,8 @@ class Approval(BaseModel):
     schedule_name: str
     approved_at: datetime
     user_agent: str = ""
+    # Where the employee approved: "page" (the approval page) or "slack" (a "Post as shown" button).
+    channel: str = "page"
     cancelled_at: datetime | None = None
     # Unique human clicks on the post's tracked link (counted by the scoring function).
     clicks: int = 0

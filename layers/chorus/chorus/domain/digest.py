@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from chorus.domain.content import Content, ContentStatus
 from chorus.domain.employee import DIGEST_SLOT_PATTERN, Employee
+from chorus.domain.slack import DigestChannel
 from chorus.domain.timing import Week, overlaps
 
 # Employees per SQS message. The message carries content ids, never content (the sender reads the
@@ -58,6 +59,10 @@ class Recipient(BaseModel):
     # Last week's impact (points, visits), shown at the top of the digest when there was some.
     last_week_points: int = 0
     last_week_clicks: int = 0
+    # Slack: where they want the digest, their Slack user, when we last looked them up.
+    digest_channel: DigestChannel = DigestChannel.EMAIL
+    slack_user_id: str | None = None
+    slack_checked_at: datetime | None = None
 
 
 class DigestBatch(BaseModel):

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from chorus.domain.fields import Flag, Line, Locale, NameList, TimeZoneName
 from chorus.domain.report import echo
+from chorus.domain.slack import LOOKUP_RETRY_AFTER, DigestChannel
 from chorus.errors import FieldProblem
 
 DEFAULT_TIMEZONE = "UTC"
@@ -26,8 +27,9 @@ DECIDED_PREFIX = "decided#"
 # then, the employee is asked again.
 #
 # Size bound (DynamoDB item size: attribute names plus values), worst case:
-#   uploaded fields and bookkeeping    <= 1,900 B  (email 254, name 200, ten 30-character groups,
-#                                                   time zone, locale, fingerprint, flags, times)
+#   uploaded fields and bookkeeping    <= 2,000 B  (email 254, name 200, ten 30-character groups,
+#                                                   time zone, locale, fingerprint, flags, times,
+#                                                   Slack user id, lookup time and digest channel)
 #   per live decision                      27 B  (content id 22, ":", version up to 3 digits, set)
 #   per monthly set name                   14 B  (at most OPEN_ENDED_MONTHS + 3 sets)
 # A live decision is one on content that ends this month or later (UTC months), or on
@@ -39,7 +41,7 @@ DECIDED_PREFIX = "decided#"
 # under TTL beside it.
 DECIDED_SET_PREFIX = "decided_"
 OPEN_ENDED_MONTHS = 6
-PROFILE_SIZE_BOUND = 1_900 + 70 * 27 + (OPEN_ENDED_MONTHS + 3) * 14  # 3,916 B
+PROFILE_SIZE_BOUND = 2_050 + 70 * 27 + (OPEN_ENDED_MONTHS + 3) * 14  # 4,066 B
 # A digest slot: weekday and local quarter hour, "MON0900" (chorus.domain.digest.DigestTime).
 DIGEST_SLOT_PATTERN = r"^(MON|TUE|WED|THU|FRI|SAT|SUN)([01][0-9]|2[0-3])(00|15|30|45)$"
 _EMAIL = re.compile(r"^[^@\s\"'<>(),;:\\]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
@@ -129,6 +131,11 @@ class Employee(BaseModel):
     undeliverable_at: datetime | None = None
     # When the employee's data was erased (an admin's erasure): a tombstone, never a person again.
     erased_at: datetime | None = None
+    # Slack: the employee's Slack user id found by their address, when we last looked (found or
+    # not), and where they want the digest (their own choice on /me).
+    slack_user_id: str | None = None
+    slack_checked_at: datetime | None = None
+    digest_channel: DigestChannel = DigestChannel.EMAIL
 
     @model_validator(mode="before")
     @classmethod
@@ -172,6 +179,12 @@ class Employee(BaseModel):
     def can_be_emailed(self) -> bool:
         return self.undeliverable_at is None and self.erased_at is None
 
+    def slack_lookup_due(self, now: datetime) -> bool:
+        """Whether to look the employee up in Slack: never looked, or not found a while ago."""
+        if self.slack_user_id is not None:
+            return False
+        return self.slack_checked_at is None or now - self.slack_checked_at >= LOOKUP_RETRY_AFTER
+
     def wants_digest(self) -> bool:
         return self.active and self.digest_opt_in and self.can_be_emailed()
 
@@ -179,7 +192,18 @@ class Employee(BaseModel):
 # Fields the employee, the approval flow, scoring or email feedback own: an upload never sets
 # them, and they are not part of what tells an uploaded row changed.
 NOT_UPLOADED = frozenset(
-    {"digest_opt_in", "digest_slot", "decided", "decided_versions", "impact", "undeliverable_at", "erased_at"}
+    {
+        "digest_opt_in",
+        "digest_slot",
+        "decided",
+        "decided_versions",
+        "impact",
+        "undeliverable_at",
+        "erased_at",
+        "slack_user_id",
+        "slack_checked_at",
+        "digest_channel",
+    }
 )
 
 

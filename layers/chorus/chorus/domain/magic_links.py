@@ -23,7 +23,10 @@ The scope says what the link may do (its purpose), and every page names the purp
 - ``unsub``: the digest's unsubscribe link, which mail providers' machines handle (UNSUBSCRIBE);
   it only unsubscribes;
 - ``k:<content id>`` or ``k:`` (from /me): connecting or disconnecting a network, minted on the
-  page that shows the link, and leading back only to that page (CONNECT).
+  page that shows the link, and leading back only to that page (CONNECT);
+- ``s:<content id>|<version>|<network>=<sha256>,...``: a Slack "Post as shown" button
+  (SLACK_APPROVE): the employee, the content version and the SHA-256 of each network's exact text
+  the message showed. It approves only those texts, and only if the content is still that version.
 
 Forms carry their own token (``sign_form``), bound to the page, the employee and the action.
 """
@@ -53,6 +56,7 @@ ME_SCOPE = "me"
 UNSUBSCRIBE_SCOPE = "unsub"
 _ACTIVITY_PREFIX = "c:"
 _CONNECT_PREFIX = "k:"
+_SLACK_APPROVE_PREFIX = "s:"
 
 
 class Purpose(StrEnum):
@@ -60,6 +64,7 @@ class Purpose(StrEnum):
     ME = "me"
     UNSUBSCRIBE = "unsubscribe"
     CONNECT = "connect"
+    SLACK_APPROVE = "slack_approve"
 
 
 class LinkRejected(ChorusError):
@@ -117,6 +122,44 @@ class LinkClaims:
         content_id = self.scope.removeprefix(_CONNECT_PREFIX)
         return activity_scope(content_id) if content_id else ME_SCOPE
 
+    @property
+    def shown(self) -> ShownPosts:
+        """What a SLACK_APPROVE button showed (LinkRejected for any other link)."""
+        if self.purpose is not Purpose.SLACK_APPROVE:
+            raise LinkRejected("this link is meant for another page")
+        return ShownPosts.from_scope(self.scope)
+
+
+@dataclass(frozen=True)
+class ShownPosts:
+    """One content version and the SHA-256 of each network's text exactly as a message showed it."""
+
+    content_id: str
+    version: int
+    text_sha256: dict[str, str]
+
+    def scope(self) -> str:
+        hashes = ",".join(f"{network}={digest}" for network, digest in sorted(self.text_sha256.items()))
+        return f"{_SLACK_APPROVE_PREFIX}{self.content_id}|{self.version}|{hashes}"
+
+    @classmethod
+    def from_scope(cls, scope: str) -> ShownPosts:
+        # The content id is an uploaded id and may hold "|": the two last fields are ours.
+        content_id, _, rest = scope.removeprefix(_SLACK_APPROVE_PREFIX).rpartition("|")
+        content_id, _, version = content_id.rpartition("|")
+        try:
+            hashes = dict(pair.split("=", 1) for pair in rest.split(","))
+            shown = cls(content_id=content_id, version=int(version), text_sha256=hashes)
+        except ValueError:
+            raise LinkRejected("this link is not valid") from None
+        if not content_id or not hashes or not all(_is_sha256(digest) for digest in hashes.values()):
+            raise LinkRejected("this link is not valid")
+        return shown
+
+
+def _is_sha256(digest: str) -> bool:
+    return len(digest) == 64 and all(char in "0123456789abcdef" for char in digest)
+
 
 def activity_scope(content_id: str) -> str:
     return f"{_ACTIVITY_PREFIX}{content_id}"
@@ -141,6 +184,8 @@ def purpose_of(scope: str) -> Purpose | None:
         return Purpose.ACTIVITY
     if scope.startswith(_CONNECT_PREFIX):
         return Purpose.CONNECT
+    if scope.startswith(_SLACK_APPROVE_PREFIX) and len(scope) > len(_SLACK_APPROVE_PREFIX):
+        return Purpose.SLACK_APPROVE
     return None
 
 

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from chorus.domain.content import Content, Network
 from chorus.domain.employee import Employee
+from chorus.domain.slack import DigestChannel
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,10 @@ class Addressee:
     name: str
     locale: str
     timezone: str
+    # Where the employee wants the digest, and their Slack user when they were matched.
+    digest_channel: DigestChannel = DigestChannel.EMAIL
+    slack_user_id: str | None = None
+    slack_checked_at: datetime | None = None
 
 
 @dataclass(frozen=True)

@@ -144,6 +144,27 @@ def normalise_text(text: str) -> str:
     return unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
 
 
+def offered_text(content: Content, network: Network, locale: str, disclosure: Disclosure) -> str:
+    """The text an employee is offered for a network (``chorus.domain.disclosure.proposed_text``:
+    the content's text and the disclosure in their language), as it would be approved unedited:
+    the approval page fills its editor with it, and a one-click approval in Slack approves exactly
+    this."""
+    return normalise_text(proposed_text(content, network, locale, disclosure))
+
+
+def connected_networks(
+    connections: dict[Network, Any], always_connected: frozenset[Network], now: datetime
+) -> set[Network]:
+    """The networks the employee can post to now: connected and not expired, or needing no
+    connection (the sandbox)."""
+    return set(always_connected) | {
+        network
+        for network, connection in connections.items()
+        if connection.status is ConnectionStatus.CONNECTED
+        and (connection.expires_at is None or connection.expires_at > now)
+    }
+
+
 @dataclass(frozen=True)
 class ApprovalRequest:
     networks: list[Network]
@@ -155,6 +176,13 @@ class ApprovalRequest:
     # The content version the page showed (None: a form from before versions, or tampered).
     content_version: int | None = None
     previous_revisions: dict[Network, int] = field(default_factory=dict)
+    channel: str = "page"
+
+
+class NotConnected(ContentChanged):
+    """A network the message offered is not connected any more: nothing was recorded."""
+
+    code = "not_connected"
 
 
 @dataclass
@@ -278,13 +306,7 @@ class ConsentService:
             raise LinkRejected("this link is not valid any more")
         if state.content is None or state.content.status is not ContentStatus.ACTIVE:
             raise ContentGone("this content has been withdrawn and can no longer be shared")
-        now = self._now()
-        connected = set(self._always_connected) | {
-            network
-            for network, connection in state.connections.items()
-            if connection.status is ConnectionStatus.CONNECTED
-            and (connection.expires_at is None or connection.expires_at > now)
-        }
+        connected = self._connected(state.connections)
         rules = {
             network: self._length_rules.rule_for(
                 network, connection.instance_url if (connection := state.connections.get(network)) else None
@@ -300,7 +322,7 @@ class ConsentService:
             declined=state.decline is not None and state.decline.content_version in (None, state.content.version),
             rules=rules,
             proposed={
-                network: proposed_text(state.content, network, state.employee.locale, self._disclosure)
+                network: offered_text(state.content, network, state.employee.locale, self._disclosure)
                 for network in self._networks
             },
             disclosure=self._disclosure.for_locale(state.employee.locale),
@@ -324,14 +346,60 @@ class ConsentService:
         content_id = claims.content_id
         if content_id is None:
             raise LinkRejected("this link is meant for another page")
+        return self._record(claims.employee_id, content_id, request)
+
+    # ------------------------------------------------------------------ one click (Slack)
+    def approve_as_shown(self, token: str, *, channel: str) -> tuple[LinkClaims, list[Approval]]:
+        """Approves exactly the texts a message showed, posted now (or at the next allowed time),
+        provided the content is still that version, each text is still what the approval page
+        proposes, and each network is still connected. Otherwise nothing is recorded
+        (ContentChanged, NotConnected, ContentGone)."""
+        claims = self.claims(token, Purpose.SLACK_APPROVE)
+        shown = claims.shown
+        state = self._records.activity(claims.employee_id, shown.content_id)
+        if state.employee is None or not state.employee.active:
+            raise LinkRejected("this link is not valid any more")
+        content = self._check_shown(state.content, shown.version)
+        connected = self._connected(state.connections)
+        texts: dict[Network, str] = {}
+        for name, digest in shown.text_sha256.items():
+            try:
+                network = Network(name)
+            except ValueError:
+                raise LinkRejected("this link is not valid") from None
+            if network not in self._networks or network not in connected:
+                raise NotConnected(f"{profile_of(network).label} is not connected any more")
+            text = offered_text(content, network, state.employee.locale, self._disclosure)
+            if text_sha256(text) != digest:
+                raise ContentChanged("this content was updated; review the new version")
+            texts[network] = text
+        request = ApprovalRequest(
+            networks=list(texts),
+            texts=texts,
+            when=When.NOW,
+            at_local=None,
+            timezone=state.employee.timezone,
+            user_agent=channel,
+            content_version=shown.version,
+            previous_revisions={
+                network: approval.revision for network, approval in state.approvals.items() if network in texts
+            },
+            channel=channel,
+        )
+        return claims, self._record(claims.employee_id, shown.content_id, request)
+
+    def _connected(self, connections: dict[Network, Any]) -> set[Network]:
+        return connected_networks(connections, self._always_connected, self._now())
+
+    def _record(self, employee_id: str, content_id: str, request: ApprovalRequest) -> list[Approval]:
         now = self._now()
         on_servers = [network for network in request.networks if profile_of(network).on_employee_server]
         if on_servers:
-            stored, servers = self._records.content_and_servers(content_id, claims.employee_id, on_servers)
+            stored, servers = self._records.content_and_servers(content_id, employee_id, on_servers)
         else:
             stored, servers = self._records.current_content(content_id), {}
         content = self._check_shown(stored, request.content_version)
-        approvals = self._approvals(claims.employee_id, content, request, now, servers)
+        approvals = self._approvals(employee_id, content, request, now, servers)
         # Recorded first: a schedule never exists without its consent record.
         self._records.record_approvals(
             approvals, request.previous_revisions, content_id, self._daily_limit, content_ends_at=content.ends_at
@@ -354,6 +422,7 @@ class ConsentService:
                 network=approval.network.value,
                 publish_at=approval.publish_at.isoformat(),
                 when=approval.when.value,
+                channel=approval.channel,
             )
             count({APPROVALS: 1}, network=approval.network.value)
         return approvals
@@ -416,6 +485,7 @@ class ConsentService:
                 schedule_name=schedule_name_for(approval_id, revision),
                 approved_at=now,
                 user_agent=request.user_agent[:300],
+                channel=request.channel,
             ).with_snapshot(snapshot_of(content, texts[network]), content.version)
             for network in networks
         ]

@@ -414,6 +414,9 @@ def _recipient(employee: Employee, chosen: list[Content], last_week_impact: tupl
         locale=employee.locale,
         timezone=employee.timezone,
         content_ids=[content.content_id for content in chosen],
+        digest_channel=employee.digest_channel,
+        slack_user_id=employee.slack_user_id,
+        slack_checked_at=employee.slack_checked_at,
     )
 
 
@@ -557,6 +560,9 @@ class DigestSender:
                 name=recipient.name,
                 locale=recipient.locale,
                 timezone=recipient.timezone,
+                digest_channel=recipient.digest_channel,
+                slack_user_id=recipient.slack_user_id,
+                slack_checked_at=recipient.slack_checked_at,
             ),
             items=items,
             me_link=self._links.me(me_token),

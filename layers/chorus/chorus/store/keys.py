@@ -213,3 +213,8 @@ SANDBOX_FEED = "SANDBOX#feed"
 
 def sandbox_post_sk(idempotency_key: str) -> str:
     return f"POST#{idempotency_key}"
+
+
+def slack_request_pk(signature_digest: str) -> str:
+    """A Slack request seen (the SHA-256 of its signature): refused if it comes again."""
+    return f"SLACKREQ#{signature_digest}"

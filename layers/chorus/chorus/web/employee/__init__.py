@@ -13,6 +13,7 @@ from chorus.web.employee.me import me_router
 from chorus.web.employee.redirect import redirect_router
 from chorus.web.employee.unsubscribe import unsubscribe_router
 from chorus.web.pages import branded, register_page_errors, same_origin_only, security_headers
+from chorus.web.slack.interactions import slack_router
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from chorus.services.digest import DigestTimes
     from chorus.services.rewards import RewardService
     from chorus.services.scoring import ScoringService
+    from chorus.services.slack import ChannelChoice, SlackRequests
 
 
 @dataclass(frozen=True)
@@ -45,16 +47,20 @@ def build_employee_app(
     scoring: ScoringService,
     exports: DataExport,
     digest_times: DigestTimes,
+    slack: SlackRequests | None = None,
+    channels: ChannelChoice | None = None,
 ) -> APIGatewayHttpResolver:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
     app = APIGatewayHttpResolver()
     app.use(middlewares=[branded(config.brand), security_headers, same_origin_only])
     app.include_router(activity_router(consent, config.sharing_policy, config.public_base_url))
-    app.include_router(me_router(consent, scoring, rewards, exports, digest_times))
+    app.include_router(me_router(consent, scoring, rewards, exports, digest_times=digest_times, channels=channels))
     app.include_router(unsubscribe_router(consent))
     app.include_router(assets_router(config.brand))
     app.include_router(connect_router(consent, connections, CallbackBase(config.public_base_url, config.region)))
     app.include_router(redirect_router(clicks))
+    if slack is not None:
+        app.include_router(slack_router(slack))
     register_page_errors(app)
     return app

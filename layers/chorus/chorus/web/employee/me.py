@@ -14,10 +14,11 @@ from chorus.domain.digest import WEEKDAYS, DigestTime
 from chorus.domain.magic_links import LinkRejected, Purpose
 from chorus.domain.networks import profile_of
 from chorus.domain.scoring import Period
+from chorus.domain.slack import DigestChannel
 from chorus.errors import ChorusError, FieldProblem, InvalidInput
 from chorus.messages.i18n import clock_time, translator
 from chorus.web.employee.activity import post_summary
-from chorus.web.pages import FormRejected, FormSpec, page, read_form
+from chorus.web.pages import Form, FormRejected, FormSpec, page, read_form
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import Response
@@ -30,9 +31,12 @@ if TYPE_CHECKING:
     from chorus.services.digest import DigestTimes
     from chorus.services.rewards import RewardService
     from chorus.services.scoring import ScoringService
+    from chorus.services.slack import ChannelChoice
 
-ACTIONS = ("hide", "show", "redeem", "cancel", "download", "digest_time")
-ME_FORM = FormSpec(single=frozenset({"form", "action", "content", "network", "reward", "key", "day", "time"}))
+ACTIONS = ("hide", "show", "redeem", "cancel", "download", "digest_time", "channel")
+ME_FORM = FormSpec(
+    single=frozenset({"form", "action", "content", "network", "reward", "key", "day", "time", "channel"})
+)
 _QUARTER_HOUR = re.compile(r"^([01][0-9]|2[0-3]):(00|15|30|45)$")
 
 
@@ -41,7 +45,9 @@ def me_router(
     scoring: ScoringService,
     rewards: RewardService,
     exports: DataExport,
+    *,
     digest_times: DigestTimes,
+    channels: ChannelChoice | None = None,
 ) -> APIGatewayHttpRouter:
     from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
@@ -106,6 +112,7 @@ def me_router(
             redeem_key=secrets.token_urlsafe(16),
             total_clicks=sum(visits(approval) for approval in view.published),
             digest_time=digest_time_view(digest_times, view.employee),
+            channel_choice=_channel_choice(view.employee, channels),
         )
 
     @router.route("/me", method=["GET", "HEAD"])
@@ -124,8 +131,8 @@ def me_router(
         if action == "download":
             return download(exports.document(claims.employee_id))
         try:
-            if action == "digest_time":
-                digest_times.choose(claims.employee_id, chosen_digest_time(form.one("day"), form.one("time")))
+            if action in {"digest_time", "channel"}:
+                _choose_delivery(action, claims.employee_id, form, digest_times, channels)
             elif action in {"hide", "show"}:
                 scoring.hide(claims.employee_id, action == "hide")
             elif action == "redeem":
@@ -143,6 +150,18 @@ def me_router(
         return Response(status_code=303, headers={"Location": f"/me?t={token}"}, body="")
 
     return router
+
+
+def _choose_delivery(
+    action: str, employee_id: str, form: Form, digest_times: DigestTimes, channels: ChannelChoice | None
+) -> None:
+    """The employee's choice of when (day and time) or where (email, Slack, both) the digest arrives."""
+    if action == "digest_time":
+        digest_times.choose(employee_id, chosen_digest_time(form.one("day"), form.one("time")))
+        return
+    if channels is None:  # the channel form is only on the page when Slack is configured
+        raise FormRejected("this form was not sent from the page; nothing was recorded")
+    channels.choose(employee_id, parse_channel(form.one("channel")))
 
 
 def chosen_digest_time(day: str, at: str) -> DigestTime:
@@ -184,6 +203,20 @@ def digest_time_view(digest_times: DigestTimes, employee: Employee) -> dict[str,
             for at in times
         ],
     }
+
+
+def _channel_choice(employee: Employee, channels: ChannelChoice | None) -> dict[str, str] | None:
+    """The digest channel section: only when the stack has Slack and the employee was found there."""
+    if channels is None or employee.slack_user_id is None:
+        return None
+    return {"current": employee.digest_channel.value}
+
+
+def parse_channel(raw: str) -> DigestChannel:
+    try:
+        return DigestChannel(raw)
+    except ValueError:
+        raise InvalidInput("choose a channel", [FieldProblem("channel", "choose email, Slack or both")]) from None
 
 
 def download(document: dict[str, Any]) -> Response[str]:

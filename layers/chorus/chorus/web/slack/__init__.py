@@ -1,0 +1,1 @@
+"""Slack's interactivity endpoint: POST /slack/interactions."""
