@@ -222,3 +222,21 @@ class RetentionSettings(TableSettings):
     ledger_retention_days: int = Field(
         alias="LEDGER_RETENTION_DAYS", default=DEFAULT_LEDGER_RETENTION.days, ge=30, le=3653
     )
+
+
+class ConsoleSettings(TableSettings):
+    """The admin console: the issuer it signs in with (the admin API's), its public client id, and
+    the admin API's group rule."""
+
+    oidc_issuer: str = Field(alias="OIDC_ISSUER", pattern=r"^https?://[^\s]+$")
+    oidc_client_id: str = Field(alias="OIDC_CLIENT_ID", min_length=1)
+    admin_group: str = Field(alias="ADMIN_GROUP", min_length=1)
+    groups_claim: str = Field(alias="GROUPS_CLAIM", min_length=1)
+    groups_claim_delimiter: str = Field(alias="GROUPS_CLAIM_DELIMITER", default="", pattern=r"^(,|;|\||space)?$")
+    # Where the issuer sends the browser back (a custom domain); empty: the API's execute-api URL.
+    public_base_url: str = Field(alias="PUBLIC_BASE_URL", default="", pattern=r"^(https?://[^/]+)?$")
+    region: str = Field(validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"), default="")
+
+    @property
+    def groups_delimiter(self) -> str:
+        return " " if self.groups_claim_delimiter == "space" else self.groups_claim_delimiter

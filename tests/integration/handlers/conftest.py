@@ -23,6 +23,7 @@ def fresh_runtime(function_env) -> Iterator[None]:
         bootstrap.deactivations,
         bootstrap.email_feedback,
         bootstrap.ledger_retention,
+        bootstrap.console_app,
     )
     for runtime in runtimes:
         runtime.cache_clear()

@@ -197,3 +197,16 @@ SANDBOX_FEED = "SANDBOX#feed"
 
 def sandbox_post_sk(idempotency_key: str) -> str:
     return f"POST#{idempotency_key}"
+
+
+# The admin console: a sign-in in progress (by the hash of its OIDC state) and a session (by the
+# hash of its id). Both expire by TTL; the console function's IAM is limited to this prefix.
+CONSOLE_PREFIX = "CONSOLE#"
+
+
+def console_sign_in_pk(state_hash: str) -> str:
+    return f"{CONSOLE_PREFIX}SIGNIN#{state_hash}"
+
+
+def console_session_pk(session_hash: str) -> str:
+    return f"{CONSOLE_PREFIX}SESSION#{session_hash}"
