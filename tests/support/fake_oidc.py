@@ -37,6 +37,8 @@ class FakeIssuer:
     token_requests: list[dict[str, str]] = field(default_factory=list)
     # Changes to the next ID token's claims (a wrong nonce, another audience...).
     tamper: dict[str, Any] = field(default_factory=dict)
+    # Signs with another key than the one the JWKS publishes (under the same key id).
+    key_for_signing: Any = None
 
     def install(self, mock: responses.RequestsMock) -> None:
         mock.add(responses.GET, f"{self.issuer}/.well-known/openid-configuration", json=self.discovery())
@@ -72,7 +74,8 @@ class FakeIssuer:
         now = int(time.time())
         payload = {"iss": self.issuer, "aud": self.client_id, "iat": now, "exp": now + 3600, "nonce": nonce, **claims}
         payload.update(self.tamper)
-        return jwt.encode(payload, key or self.key, algorithm="RS256", headers={"kid": kid or self.kid})
+        signing_key = key or self.key_for_signing or self.key
+        return jwt.encode(payload, signing_key, algorithm="RS256", headers={"kid": kid or self.kid})
 
     def _token(self, request: Any) -> tuple[int, dict[str, str], str]:
         form = dict(parse_qsl(request.body if isinstance(request.body, str) else request.body.decode()))

@@ -343,11 +343,16 @@ def build_console_auth(
     def admin(claims: Any) -> bool:
         return is_admin(claims, settings.admin_group, settings.groups_claim, settings.groups_delimiter)
 
-    return ConsoleAuth(
-        ConsoleSessionStore(dynamodb_client or _dynamodb(), settings.table_name),
-        issuer or OidcIssuer(settings.oidc_issuer, settings.oidc_client_id),
-        admin,
-    )
+    if issuer is None:
+        client_id = settings.oidc_client_id
+        if not client_id:
+            from chorus.adapters.cognito_clients import client_id_by_name
+
+            client_id = client_id_by_name(
+                _client("cognito-idp"), settings.cognito_user_pool_id, settings.console_client_name
+            )
+        issuer = OidcIssuer(settings.oidc_issuer, client_id)
+    return ConsoleAuth(ConsoleSessionStore(dynamodb_client or _dynamodb(), settings.table_name), issuer, admin)
 
 
 def build_console_app(

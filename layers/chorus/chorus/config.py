@@ -11,7 +11,7 @@ import os
 from collections.abc import Mapping
 from typing import Annotated, Self
 
-from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from chorus.domain.networks import Network, networks, profile_of
 from chorus.domain.privacy import DEFAULT_LEDGER_RETENTION
@@ -31,7 +31,8 @@ class _Settings(BaseModel):
             # An empty variable means "not set" (CloudFormation cannot omit one conditionally).
             return cls.model_validate({name: value for name, value in source.items() if value != ""})
         except ValidationError as exc:
-            missing = ", ".join(str(err["loc"][0]) for err in exc.errors())
+            # A rule across settings (a model validator) has no location: its message says which.
+            missing = ", ".join(str(err["loc"][0]) if err["loc"] else err["msg"] for err in exc.errors())
             raise SettingsError(f"{cls.__name__}: invalid or missing settings: {missing}") from exc
 
 
@@ -229,7 +230,11 @@ class ConsoleSettings(TableSettings):
     the admin API's group rule."""
 
     oidc_issuer: str = Field(alias="OIDC_ISSUER", pattern=r"^https?://[^\s]+$")
-    oidc_client_id: str = Field(alias="OIDC_CLIENT_ID", min_length=1)
+    # Another issuer's console client id; with the stack's Cognito pool, the pool and the client's
+    # name instead (the id is read at cold start: adapters/cognito_clients.py says why).
+    oidc_client_id: str = Field(alias="OIDC_CLIENT_ID", default="")
+    cognito_user_pool_id: str = Field(alias="COGNITO_USER_POOL_ID", default="")
+    console_client_name: str = Field(alias="CONSOLE_CLIENT_NAME", default="")
     admin_group: str = Field(alias="ADMIN_GROUP", min_length=1)
     groups_claim: str = Field(alias="GROUPS_CLAIM", min_length=1)
     groups_claim_delimiter: str = Field(alias="GROUPS_CLAIM_DELIMITER", default="", pattern=r"^(,|;|\||space)?$")
@@ -240,3 +245,9 @@ class ConsoleSettings(TableSettings):
     @property
     def groups_delimiter(self) -> str:
         return " " if self.groups_claim_delimiter == "space" else self.groups_claim_delimiter
+
+    @model_validator(mode="after")
+    def _names_a_client(self) -> Self:
+        if not self.oidc_client_id and not (self.cognito_user_pool_id and self.console_client_name):
+            raise ValueError("OIDC_CLIENT_ID, or COGNITO_USER_POOL_ID and CONSOLE_CLIENT_NAME, must be set")
+        return self

@@ -356,3 +356,49 @@ def test_the_csv_needs_a_session(issuer, aws):
     response = Browser().call("GET", "/console/overview.csv")
 
     assert response["statusCode"] == 303
+
+
+def test_an_expired_id_token_is_refused(issuer, aws):
+    issuer.tamper = {"exp": 1_700_000_000, "iat": 1_699_990_000}
+
+    response = sign_in(Browser(), issuer)
+
+    assert response["statusCode"] == 400
+    assert console_items(aws, "SESSION") == []
+
+
+def test_an_id_token_signed_by_a_key_the_issuer_does_not_publish_is_refused(issuer, aws):
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    issuer.key_for_signing = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    response = sign_in(Browser(), issuer)
+
+    assert response["statusCode"] == 400
+    assert console_items(aws, "SESSION") == []
+
+
+def test_with_cognito_the_console_finds_its_app_client_by_name(aws):
+    import boto3
+
+    from chorus.adapters.cognito_clients import client_id_by_name
+
+    cognito = boto3.client("cognito-idp")
+    pool = cognito.create_user_pool(PoolName="chorus-test-admins")["UserPool"]["Id"]
+    cognito.create_user_pool_client(UserPoolId=pool, ClientName="chorus-test-admin")
+    console = cognito.create_user_pool_client(UserPoolId=pool, ClientName="chorus-test-console")["UserPoolClient"]
+
+    assert client_id_by_name(cognito, pool, "chorus-test-console") == console["ClientId"]
+
+
+def test_the_console_settings_need_a_client_id_or_the_cognito_pool_and_client_name(function_env):
+    from chorus.config import ConsoleSettings, SettingsError
+
+    without_client = {name: value for name, value in function_env.items() if name != "OIDC_CLIENT_ID"}
+
+    with pytest.raises(SettingsError):
+        ConsoleSettings.from_env(without_client)
+    cognito = ConsoleSettings.from_env(
+        {**without_client, "COGNITO_USER_POOL_ID": "eu-west-1_x", "CONSOLE_CLIENT_NAME": "chorus-dev-console"}
+    )
+    assert cognito.console_client_name == "chorus-dev-console"
