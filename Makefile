@@ -154,6 +154,7 @@ bench: $(VENV_STAMP) ## Print benchmark figures (import time, cold starts, AWS c
 	$(PY) -m bench.cold_start
 	$(PY) -m bench.ingest_scale --rows $(BENCH_ROWS)
 	$(PY) -m bench.consent_calls --employees $(BENCH_ROWS)
+	$(PY) -m bench.console_calls --employees $(BENCH_ROWS)
 	$(PY) -m bench.digest_scale --employees 5000
 	$(PY) -m bench.due_posts --posts 1000
 	$(PY) -m bench.publish_fanout --posts 1000 --orphans 10000 --workers 8

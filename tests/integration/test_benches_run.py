@@ -9,7 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
-from bench import cold_start, consent_calls, due_posts, import_time, ingest_scale, leaderboard_scale
+from bench import cold_start, consent_calls, console_calls, due_posts, import_time, ingest_scale, leaderboard_scale
 
 from tests.support.local_cloud import clear_runtime_caches
 
@@ -17,6 +17,7 @@ SMALL = {
     "import_time": (import_time.main, ["--repeat", "1"], "x boto3"),
     "ingest_scale": (ingest_scale.main, ["--rows", "200"], "calls"),
     "consent_calls": (consent_calls.main, ["--employees", "30"], "calls"),
+    "console_calls": (console_calls.main, ["--employees", "30"], "most calls of a console request"),
     "due_posts": (due_posts.main, ["--posts", "10"], "duplicates"),
     "leaderboard_scale": (leaderboard_scale.main, ["--sizes", "200"], "200"),
 }
