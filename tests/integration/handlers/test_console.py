@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -402,3 +403,62 @@ def test_the_console_settings_need_a_client_id_or_the_cognito_pool_and_client_na
         {**without_client, "COGNITO_USER_POOL_ID": "eu-west-1_x", "CONSOLE_CLIENT_NAME": "chorus-dev-console"}
     )
     assert cognito.console_client_name == "chorus-dev-console"
+
+
+def test_no_secret_of_the_flow_reaches_the_logs(issuer, aws, caplog):
+    browser = Browser()
+    answer = issuer.authorize(start_sign_in(browser), ADMIN)
+    browser.call("GET", "/console/callback", query=answer)
+    page = browser.call("GET", "/console")["body"]
+    browser.call("POST", "/console/signout", body=urlencode({"csrf": "wrong"}))
+    browser.call("POST", "/console/signout", body=urlencode({"csrf": csrf_of(page)}))
+
+    logs = json.dumps([record.__dict__ for record in caplog.records], default=str)
+    assert "console signed in" in logs and "console signed out" in logs
+    for secret in (answer["code"], answer["state"], csrf_of(page), "ada@example.com", "Ada Admin"):
+        assert secret not in logs
+    for set_cookie in browser.set_cookies:
+        value = set_cookie.split(";", 1)[0].partition("=")[2]
+        assert not value or value not in logs
+
+
+def test_a_form_posted_from_another_site_is_refused(issuer, aws):
+    browser = Browser()
+    sign_in(browser, issuer)
+    page = browser.call("GET", "/console")["body"]
+    event_headers = {"sec-fetch-site": "cross-site"}
+
+    response = console_handler.lambda_handler(
+        http_event(
+            "POST",
+            "/console/signout",
+            route="/console/{proxy+}",
+            claims=None,
+            body=urlencode({"csrf": csrf_of(page)}),
+            headers={
+                "host": "chorus.example.com",
+                "content-type": "application/x-www-form-urlencoded",
+                **event_headers,
+            },
+            cookies=[f"{name}={value}" for name, value in browser.jar.items()],
+        ),
+        FakeLambdaContext(),
+    )
+
+    assert response["statusCode"] == 403
+    assert len(console_items(aws, "SESSION")) == 1
+
+
+def test_an_unknown_console_page_is_a_404_page_with_the_security_headers(issuer, aws):
+    response = Browser().call("GET", "/console/nope")
+
+    assert response["statusCode"] == 404
+    assert response["headers"]["Content-Type"].startswith("text/html")
+    assert response["headers"]["X-Frame-Options"] == "DENY"
+
+
+def test_the_console_stylesheet_is_served_beside_the_pages(issuer, aws):
+    response = Browser().call("GET", "/console/assets/console.css")
+
+    assert response["statusCode"] == 200
+    assert response["headers"]["Content-Type"] == "text/css; charset=utf-8"
