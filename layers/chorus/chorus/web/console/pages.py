@@ -31,8 +31,13 @@ FLASHES = {
 
 
 def console_page(status_code: int, template: str, session: ConsoleSession | None, **context: Any) -> Response[str]:
-    shell = {"lang": "en", "session": session, "csrf_token": session.csrf_token if session else "", "flash": None}
-    shell["nav"] = ""
+    shell: dict[str, Any] = {
+        "lang": "en",
+        "session": session,
+        "csrf_token": session.csrf_token if session else "",
+        "flash": None,
+        "nav": "",
+    }
     body = render(template, **(shell | context))
     return html_response(status_code, body)
 
