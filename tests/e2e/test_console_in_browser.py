@@ -88,7 +88,7 @@ def test_an_admin_signs_in_sees_the_overview_and_signs_out(
         page.keyboard.press("Enter")
 
         # Then the session is gone: back on the sign-in page, and the console asks to sign in again
-        page.wait_for_url(f"{cloud.api_url}/console/signin?done=signed-out")
+        page.wait_for_url(f"{cloud.api_url}/console/signed-out")
         assert page.get_by_role("status").inner_text() == "You are signed out."
         assert "__Host-chorus-console" not in {cookie["name"] for cookie in context.cookies()}
         page.goto(f"{cloud.api_url}/console")

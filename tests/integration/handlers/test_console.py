@@ -178,9 +178,10 @@ def test_an_admin_signs_in_sees_the_overview_and_signs_out(issuer, aws):
     assert signed_out["statusCode"] == 303
     logout = urlsplit(location(signed_out))
     assert f"{logout.scheme}://{logout.netloc}{logout.path}" == "https://issuer.example.com/logout"
-    assert parse_qs(logout.query)["post_logout_redirect_uri"] == [
-        "https://chorus.example.com/console/signin?done=signed-out"
-    ]
+    # The OpenID parameter, and Cognito's name for it.
+    assert parse_qs(logout.query)["post_logout_redirect_uri"] == ["https://chorus.example.com/console/signed-out"]
+    assert parse_qs(logout.query)["logout_uri"] == ["https://chorus.example.com/console/signed-out"]
+    assert parse_qs(logout.query)["client_id"] == ["chorus-console"]
     assert console_items(aws, "SESSION") == []
     assert "__Host-chorus-console" not in browser.jar
     assert location(browser.call("GET", "/console")) == "/console/signin"
@@ -197,8 +198,8 @@ def test_sign_out_without_an_end_session_endpoint_returns_to_the_sign_in_page(aw
 
         signed_out = browser.call("POST", "/console/signout", body=urlencode({"csrf": csrf_of(page)}))
 
-    assert location(signed_out) == "/console/signin?done=signed-out"
-    assert "You are signed out." in Browser().call("GET", "/console/signin", query={"done": "signed-out"})["body"]
+    assert location(signed_out) == "/console/signed-out"
+    assert "You are signed out." in Browser().call("GET", "/console/signed-out")["body"]
 
 
 def test_a_forged_state_is_refused_and_nothing_is_stored(issuer, aws):

@@ -194,5 +194,8 @@ class ConsoleAuth:
             return None
         if not end_session:
             return None
-        query = urlencode({"client_id": self._issuer.client_id, "post_logout_redirect_uri": return_to})
+        # post_logout_redirect_uri is OpenID's; Cognito's /logout reads logout_uri instead.
+        query = urlencode(
+            {"client_id": self._issuer.client_id, "post_logout_redirect_uri": return_to, "logout_uri": return_to}
+        )
         return f"{end_session}{'&' if '?' in end_session else '?'}{query}"

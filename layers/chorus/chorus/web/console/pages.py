@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 SESSION_COOKIE = "__Host-chorus-console"
 SIGN_IN_COOKIE = "__Host-chorus-console-signin"
 SIGN_IN_PATH = "/console/signin"
+SIGNED_OUT_PATH = "/console/signed-out"
 # Messages a redirect may ask the next page to show: keys only, never text from the URL.
 FLASHES = {
     "signed-out": "You are signed out.",

@@ -16,7 +16,7 @@ from chorus.services.console_auth import NotSignedIn, SignInRefused
 from chorus.web.console.pages import (
     FLASHES,
     SIGN_IN_COOKIE,
-    SIGN_IN_PATH,
+    SIGNED_OUT_PATH,
     console_page,
     message_page,
     session_cookie,
@@ -55,6 +55,11 @@ def signin_router(auth: ConsoleAuth, callback_base: CallbackBase) -> APIGatewayH
         done = (router.current_event.query_string_parameters or {}).get("done", "")
         return console_page(200, "pages/console/signin.html.j2", None, flash=FLASHES.get(done))
 
+    # Where the issuer's end-session returns (no query: Cognito matches its sign-out URLs exactly).
+    @router.route("/signed-out", method=["GET", "HEAD"])
+    def signed_out_page() -> Response[str]:
+        return console_page(200, "pages/console/signin.html.j2", None, flash=FLASHES["signed-out"])
+
     @router.post("/signin")
     def start() -> Response[str]:
         read_form(router.current_event, SIGN_IN_FORM)
@@ -90,11 +95,11 @@ def signin_router(auth: ConsoleAuth, callback_base: CallbackBase) -> APIGatewayH
         try:
             session = auth.current(session_id(router.current_event))
         except NotSignedIn:
-            response = redirect(f"{SIGN_IN_PATH}?done=signed-out")
+            response = redirect(SIGNED_OUT_PATH)
             response.cookies.append(session_cookie(""))
             return response
-        end_session = auth.sign_out(session, form.one("csrf"), return_to=f"{base_url()}{SIGN_IN_PATH}?done=signed-out")
-        response = redirect(end_session or f"{SIGN_IN_PATH}?done=signed-out")
+        end_session = auth.sign_out(session, form.one("csrf"), return_to=f"{base_url()}{SIGNED_OUT_PATH}")
+        response = redirect(end_session or SIGNED_OUT_PATH)
         response.cookies.append(session_cookie(""))
         return response
 
