@@ -463,3 +463,15 @@ def test_the_console_stylesheet_is_served_beside_the_pages(issuer, aws):
 
     assert response["statusCode"] == 200
     assert response["headers"]["Content-Type"] == "text/css; charset=utf-8"
+
+
+def test_signing_in_again_in_the_same_browser_ends_the_previous_session(issuer, aws):
+    browser = Browser()
+    sign_in(browser, issuer)
+    first = browser.jar["__Host-chorus-console"]
+
+    sign_in(browser, issuer)
+
+    [session] = console_items(aws, "SESSION")
+    assert session["PK"]["S"] == f"CONSOLE#SESSION#{hashed(browser.jar['__Host-chorus-console'])}"
+    assert browser.jar["__Host-chorus-console"] != first

@@ -163,6 +163,11 @@ class ConsoleAuth:
         logger.info("console signed in", subject=subject)
         return OpenedSession(session_id, session)
 
+    def replace(self, old_session_id: str | None) -> None:
+        """A new sign-in in a browser that had a session ends the old one (one session per cookie)."""
+        if old_session_id:
+            self._sessions.end_session(hashed(old_session_id))
+
     def current(self, session_id: str | None) -> ConsoleSession:
         """The browser's live session (NotSignedIn otherwise), its idle end moved forward."""
         if not session_id:

@@ -79,6 +79,7 @@ def signin_router(auth: ConsoleAuth, callback_base: CallbackBase) -> APIGatewayH
             if not code or not state:
                 raise SignInRefused("this sign-in answer is incomplete; sign in again")
             opened = auth.complete(code=code, state=state, browser_secret=browser_secret)
+            auth.replace(session_id(router.current_event))
         except (SignInRefused, NotAllowed) as error:
             heading = "Not an administrator" if isinstance(error, NotAllowed) else "Not signed in"
             refused = message_page(error.http_status, heading, error.message)
