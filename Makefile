@@ -50,6 +50,8 @@ PYTEST_ARGS ?=
 BENCH_ROWS ?= 10000
 # The browser of the e2e suite (Playwright drives this binary; tests/e2e/conftest.py).
 CHROMIUM ?= /usr/bin/chromium
+# axe-core, injected into the console pages by the e2e suite, pinned in tools/axe/package-lock.json.
+AXE := tools/axe/node_modules/axe-core/axe.min.js
 
 .PHONY: help
 help: ## List the targets
@@ -136,9 +138,17 @@ pytest: $(VENV_STAMP) ## Only the pytest suite (PYTEST_ARGS="-k ..." to select)
 check-chromium:
 	@[[ -x "$(CHROMIUM)" ]] || { echo "error: Chromium not found at $(CHROMIUM), the browser tests need it: sudo apt-get install chromium" >&2; exit 1; }
 
+$(AXE): tools/axe/package.json tools/axe/package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm not found, the accessibility checks need it to install axe-core: sudo apt-get install npm" >&2; exit 1; }
+	npm ci --prefix tools/axe --no-audit --no-fund --ignore-scripts
+	@touch $@
+
+.PHONY: axe
+axe: $(AXE) ## Install axe-core (npm, pinned) for the console's accessibility checks
+
 # Everything CI runs, cheapest first.
 .PHONY: test
-test: check-chromium lint typecheck cfn-lint build ## lint, typecheck, cfn-lint, sam build, then the whole pytest suite
+test: check-chromium $(AXE) lint typecheck cfn-lint build ## lint, typecheck, cfn-lint, sam build, then the whole pytest suite
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # ---------------------------------------------------------------- run
@@ -153,6 +163,7 @@ bench: $(VENV_STAMP) ## Print benchmark figures (import time, cold starts, AWS c
 	$(PY) -m bench.cold_start_parts
 	$(PY) -m bench.ingest_scale --rows $(BENCH_ROWS)
 	$(PY) -m bench.consent_calls --employees $(BENCH_ROWS)
+	$(PY) -m bench.console_calls --employees $(BENCH_ROWS)
 	$(PY) -m bench.digest_scale --employees 5000
 	$(PY) -m bench.due_posts --posts 1000
 	$(PY) -m bench.publish_fanout --posts 1000 --orphans 10000 --workers 8

@@ -266,6 +266,7 @@ def run_story(cloud: LocalCloud) -> None:
     cloud.scheduler.tick_to(cloud.clock.now() + timedelta(hours=1))  # publishes; the sweeper runs
     cloud.settle()
 
+    requests.get(f"{cloud.api_url}/console/signin", timeout=60).raise_for_status()
     requests.post(f"{cloud.api_url}/admin/exports", headers=admin(cloud), json={}, timeout=60).raise_for_status()
     leaving = employee_id_for("leaving@example.com")
     requests.post(

@@ -84,6 +84,8 @@ ENVIRONMENT = {
     "TOKEN_KEY_ID": "alias/chorus-test-tokens",
     "OAUTH_CLIENTS_SECRET_ID": "chorus-test-oauth-clients",
     "CLICK_SECRET_ID": "chorus-test-clicks",
+    "OIDC_ISSUER": "https://issuer.example.com",
+    "OIDC_CLIENT_ID": "chorus-console",
 }
 OAUTH_CLIENTS = {
     "linkedin": {"client_id": "li-client", "client_secret": "li-secret"},

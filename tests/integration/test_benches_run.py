@@ -9,7 +9,16 @@ import re
 from pathlib import Path
 
 import pytest
-from bench import cold_start, cold_start_parts, consent_calls, due_posts, import_time, ingest_scale, leaderboard_scale
+from bench import (
+    cold_start,
+    cold_start_parts,
+    consent_calls,
+    console_calls,
+    due_posts,
+    import_time,
+    ingest_scale,
+    leaderboard_scale,
+)
 
 from tests.support.local_cloud import clear_runtime_caches
 
@@ -18,6 +27,7 @@ SMALL = {
     "cold_start_parts": (cold_start_parts.main, ["--repeat", "1"], "all of them"),
     "ingest_scale": (ingest_scale.main, ["--rows", "200"], "calls"),
     "consent_calls": (consent_calls.main, ["--employees", "30"], "calls"),
+    "console_calls": (console_calls.main, ["--employees", "30"], "most calls of a console request"),
     "due_posts": (due_posts.main, ["--posts", "10"], "duplicates"),
     "leaderboard_scale": (leaderboard_scale.main, ["--sizes", "200"], "200"),
 }

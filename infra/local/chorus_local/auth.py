@@ -86,11 +86,17 @@ class LocalIssuer:
         return {"keys": [jwk]}
 
     def openid_configuration(self) -> dict[str, Any]:
+        # /token (JSON) mints admin API tokens for scripts; the console's code flow uses the rest.
         return {
             "issuer": self.issuer,
             "jwks_uri": f"{self.issuer}/.well-known/jwks.json",
-            "token_endpoint": f"{self.issuer}/token",
-            "response_types_supported": ["id_token"],
+            "authorization_endpoint": f"{self.issuer}/authorize",
+            "token_endpoint": f"{self.issuer}/oauth2/token",
+            "end_session_endpoint": f"{self.issuer}/logout",
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code"],
+            "code_challenge_methods_supported": ["S256"],
+            "scopes_supported": ["openid", "email", "profile"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
         }

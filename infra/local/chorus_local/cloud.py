@@ -23,6 +23,7 @@ from botocore.config import Config
 from chorus import clock as chorus_clock
 from chorus_local.auth import LocalIssuer
 from chorus_local.clock import ScheduleRunner, VirtualClock, moto_backend_schedules, template_schedules
+from chorus_local.console_login import CONSOLE_CLIENT_ID, ConsoleLogins, demo_admin
 from chorus_local.functions import FunctionRuntime, FunctionSpec, Handler, load_functions
 from chorus_local.gateway import GatewayApp, gateway_server
 from chorus_local.http_api import Route, routes_from_template
@@ -223,6 +224,12 @@ class LocalCloud:
         reset_moto()
         self._moto.start()
         self.issuer = LocalIssuer(self.config.state_dir / KEY_FILE, issuer=f"{self.api_url}/_local")
+        self.console_logins = ConsoleLogins(
+            demo_admin(self.config.state_dir),
+            redirect_uri=f"{self.api_url}/console/callback",
+            claims=lambda: {"sub": "local-console-admin", self.groups_claim: [self.admin_group]},
+            issue=self.issuer.issue,
+        )
         self.stack.set_attribute("HttpApi", "ApiEndpoint", self.api_url)
         preliminary = load_functions(self.stack, self.config.root, with_environment=False)
         self.resources = Provisioner(self.stack, self.client, preliminary).provision()
@@ -234,6 +241,11 @@ class LocalCloud:
             # cloud sets it as PublicBaseUrl, as an operator does for a custom domain.
             if spec.environment.get("PUBLIC_BASE_URL") == "":
                 spec.environment["PUBLIC_BASE_URL"] = self.api_url
+            # The console signs in with this cloud's issuer (as the admin API trusts it), its own client.
+            if "OIDC_ISSUER" in spec.environment:
+                spec.environment.update(
+                    {"OIDC_ISSUER": self.issuer.issuer, "OIDC_CLIENT_ID": CONSOLE_CLIENT_ID, "COGNITO_USER_POOL_ID": ""}
+                )
         self._verify_senders()
         self.runtime = FunctionRuntime(
             self.functions, {"AWS_REGION": self.stack.region, "AWS_DEFAULT_REGION": self.stack.region}

@@ -24,6 +24,7 @@ from chorus.domain.employee import Employee
 from chorus.domain.report import IngestReport, UploadKind
 from chorus.domain.tabular import UploadFormat
 from chorus.services.ingest import IngestService
+from chorus_local.console_login import DEMO_ADMIN_FILE
 
 if TYPE_CHECKING:
     from chorus_local.cloud import LocalCloud
@@ -136,4 +137,11 @@ def load_demo(cloud: LocalCloud, root: Path) -> None:
     )
     print(f"\nOpen {cloud.api_url}/_local/outbox, click a magic link, approve a post on the sandbox network;")
     print(f"it appears on {cloud.api_url}/_local/feed when its time comes (`chorus local tick --to <time>`).")
-    print(f"Admin API token (1 h of the local clock): {token}\n", flush=True)
+    print(f"Admin API token (1 h of the local clock): {token}", flush=True)
+    admin = cloud.console_logins.admin
+    print(f"\nAdmin console: {cloud.api_url}/console", flush=True)
+    print(
+        f"  sign in as {admin.username} / {admin.password} (local-only demo admin, kept in "
+        f"{cloud.config.state_dir / DEMO_ADMIN_FILE})\n",
+        flush=True,
+    )

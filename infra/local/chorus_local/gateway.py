@@ -21,6 +21,7 @@ from werkzeug.wrappers import Request, Response
 
 from chorus_local.auth import Unauthorized, authorizer_context
 from chorus_local.clock import parse_instant
+from chorus_local.console_login import LoginRefused
 from chorus_local.feed import FeedPost, feed_posts
 from chorus_local.http_api import (
     INTERNAL_ERROR,
@@ -44,6 +45,17 @@ if TYPE_CHECKING:
 
 logger = get_logger(__name__)
 
+# What the console's authorization request carries, kept through the login form.
+AUTHORIZE_PARAMS = (
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+)
 _templates = Environment(
     loader=PackageLoader("chorus_local", "static/templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
@@ -141,6 +153,13 @@ class GatewayApp:
             return self._json(issuer.jwks())
         if path == "/_local/token" and method == "POST":
             return self._token(request)
+        if path == "/_local/authorize" and method in {"GET", "HEAD", "POST"}:
+            return self._authorize(request)
+        if path == "/_local/oauth2/token" and method == "POST":
+            status, answer = self.cloud.console_logins.token(request.form.to_dict())
+            return self._json(answer, status)
+        if path == "/_local/logout" and method in {"GET", "HEAD"}:
+            return self._logout(request)
         if path == "/_local/clock" and method == "POST":
             return self._clock(request)
         if path == "/_local/clock" and method == "GET":
@@ -184,6 +203,31 @@ class GatewayApp:
         ttl = int(body.get("ttl_seconds") or 3600)
         return self._json({"token": self.cloud.issuer.issue(claims, ttl), "expires_in": ttl})
 
+    def _authorize(self, request: Request) -> Response:
+        """The console's sign-in page at this issuer: GET shows the form, POST checks the demo admin."""
+        source = request.form if request.method == "POST" else request.args
+        params = {name: source.get(name, "") for name in AUTHORIZE_PARAMS if source.get(name)}
+        logins = self.cloud.console_logins
+        try:
+            logins.check(params)
+        except LoginRefused as refused:
+            return self._html(
+                "login.html", params=None, error=f"This sign-in request is refused: {refused}", status=400
+            )
+        if request.method != "POST":
+            return self._html("login.html", params=params, error=None)
+        location = logins.log_in(params, request.form.get("username", ""), request.form.get("password", ""))
+        if location is None:
+            return self._html("login.html", params=params, error="Wrong email or password.", status=401)
+        return Response(status=303, headers={"Location": location})
+
+    def _logout(self, request: Request) -> Response:
+        # This issuer keeps no session of its own: it only sends the browser back to the console.
+        back = request.args.get("post_logout_redirect_uri", "")
+        if back.startswith(f"{self.cloud.api_url}/console/"):
+            return Response(status=303, headers={"Location": back})
+        return self._json({"message": "signed out"})
+
     def _clock(self, request: Request) -> Response:
         try:
             body = json.loads(request.get_data() or b"{}")
@@ -198,8 +242,8 @@ class GatewayApp:
         return Response(json.dumps(payload, indent=2, default=str), status=status, mimetype="application/json")
 
     @staticmethod
-    def _html(template: str, **context: Any) -> Response:
-        return Response(_templates.get_template(template).render(**context), mimetype="text/html")
+    def _html(template: str, status: int = 200, **context: Any) -> Response:
+        return Response(_templates.get_template(template).render(**context), status=status, mimetype="text/html")
 
 
 def gateway_server(app: GatewayApp, host: str, port: int) -> ThreadedServer:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from chorus.config import (
     AdminApiSettings,
+    ConsoleSettings,
     DigestPlannerSettings,
     DigestSenderSettings,
     IngestSettings,
@@ -59,6 +60,7 @@ if TYPE_CHECKING:
     from chorus.services.clicks import ClickService
     from chorus.services.connections import ConnectionsService
     from chorus.services.consent import ConsentService
+    from chorus.services.console_auth import ConsoleAuth
     from chorus.services.data_export import DataExport
     from chorus.services.digest import DigestPlanner, DigestSender, DigestTimes
     from chorus.services.email_feedback import EmailFeedbackService
@@ -472,6 +474,56 @@ def admin_app() -> APIGatewayHttpResolver:
             alerts=AlertStore(dynamodb, settings.table_name),
         )
     )
+
+
+# ---------------------------------------------------------------- admin console
+
+
+def build_console_auth(
+    settings: ConsoleSettings, *, dynamodb_client: DynamoDBClient | None = None, issuer: Any = None
+) -> ConsoleAuth:
+    from chorus.adapters.oidc import OidcIssuer
+    from chorus.services.console_auth import ConsoleAuth
+    from chorus.store.console_sessions import ConsoleSessionStore
+    from chorus.web.admin.auth import is_admin
+
+    def admin(claims: Any) -> bool:
+        return is_admin(claims, settings.admin_group, settings.groups_claim, settings.groups_delimiter)
+
+    if issuer is None:
+        client_id = settings.oidc_client_id
+        if not client_id:
+            from chorus.adapters.cognito_clients import client_id_by_name
+
+            client_id = client_id_by_name(
+                _client("cognito-idp"), settings.cognito_user_pool_id, settings.console_client_name
+            )
+        issuer = OidcIssuer(settings.oidc_issuer, client_id)
+    return ConsoleAuth(ConsoleSessionStore(dynamodb_client or _dynamodb(), settings.table_name), issuer, admin)
+
+
+def build_console_app(
+    settings: ConsoleSettings, *, dynamodb_client: DynamoDBClient | None = None, issuer: Any = None
+) -> APIGatewayHttpResolver:
+    from chorus.services.overview import OverviewService
+    from chorus.store.console_figures import ConsoleFigures
+    from chorus.web.console import ConsoleDependencies
+    from chorus.web.console import build_console_app as build_app
+    from chorus.web.employee.connect import CallbackBase
+
+    dynamodb = dynamodb_client or _dynamodb()
+    return build_app(
+        ConsoleDependencies(
+            auth=build_console_auth(settings, dynamodb_client=dynamodb, issuer=issuer),
+            overview=OverviewService(ConsoleFigures(dynamodb, settings.table_name)),
+            callback_base=CallbackBase(settings.public_base_url, settings.region),
+        )
+    )
+
+
+@cache
+def console_app() -> APIGatewayHttpResolver:
+    return build_console_app(ConsoleSettings.from_env())
 
 
 def build_erasure_service(

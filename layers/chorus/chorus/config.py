@@ -36,7 +36,7 @@ class _Settings(BaseModel):
             # An empty variable means "not set" (CloudFormation cannot omit one conditionally).
             return cls.model_validate({name: value for name, value in source.items() if value != ""})
         except ValidationError as exc:
-            # A rule across settings has no single location: its message names them.
+            # A rule across settings (a model validator) has no location: its message says which.
             missing = ", ".join(str(err["loc"][0]) if err["loc"] else err["msg"] for err in exc.errors())
             raise SettingsError(f"{cls.__name__}: invalid or missing settings: {missing}") from exc
 
@@ -331,3 +331,31 @@ class RetentionSettings(TableSettings):
     ledger_retention_days: int = Field(
         alias="LEDGER_RETENTION_DAYS", default=DEFAULT_LEDGER_RETENTION.days, ge=30, le=3653
     )
+
+
+class ConsoleSettings(TableSettings):
+    """The admin console: the issuer it signs in with (the admin API's), its public client id, and
+    the admin API's group rule."""
+
+    oidc_issuer: str = Field(alias="OIDC_ISSUER", pattern=r"^https?://[^\s]+$")
+    # Another issuer's console client id; with the stack's Cognito pool, the pool and the client's
+    # name instead (the id is read at cold start: adapters/cognito_clients.py says why).
+    oidc_client_id: str = Field(alias="OIDC_CLIENT_ID", default="")
+    cognito_user_pool_id: str = Field(alias="COGNITO_USER_POOL_ID", default="")
+    console_client_name: str = Field(alias="CONSOLE_CLIENT_NAME", default="")
+    admin_group: str = Field(alias="ADMIN_GROUP", min_length=1)
+    groups_claim: str = Field(alias="GROUPS_CLAIM", min_length=1)
+    groups_claim_delimiter: str = Field(alias="GROUPS_CLAIM_DELIMITER", default="", pattern=r"^(,|;|\||space)?$")
+    # Where the issuer sends the browser back (a custom domain); empty: the API's execute-api URL.
+    public_base_url: str = Field(alias="PUBLIC_BASE_URL", default="", pattern=r"^(https?://[^/]+)?$")
+    region: str = Field(validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"), default="")
+
+    @property
+    def groups_delimiter(self) -> str:
+        return " " if self.groups_claim_delimiter == "space" else self.groups_claim_delimiter
+
+    @model_validator(mode="after")
+    def _names_a_client(self) -> Self:
+        if not self.oidc_client_id and not (self.cognito_user_pool_id and self.console_client_name):
+            raise ValueError("OIDC_CLIENT_ID, or COGNITO_USER_POOL_ID and CONSOLE_CLIENT_NAME, must be set")
+        return self

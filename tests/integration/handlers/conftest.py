@@ -24,6 +24,7 @@ def fresh_runtime(function_env) -> Iterator[None]:
         bootstrap.email_feedback,
         bootstrap.ledger_retention,
         bootstrap.slack_clicks,
+        bootstrap.console_app,
     )
     for runtime in runtimes:
         runtime.cache_clear()

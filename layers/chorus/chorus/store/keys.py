@@ -218,3 +218,16 @@ def sandbox_post_sk(idempotency_key: str) -> str:
 def slack_request_pk(signature_digest: str) -> str:
     """A Slack request seen (the SHA-256 of its signature): refused if it comes again."""
     return f"SLACKREQ#{signature_digest}"
+
+
+# The admin console: a sign-in in progress (by the hash of its OIDC state) and a session (by the
+# hash of its id). Both expire by TTL; the console function's IAM is limited to this prefix.
+CONSOLE_PREFIX = "CONSOLE#"
+
+
+def console_sign_in_pk(state_hash: str) -> str:
+    return f"{CONSOLE_PREFIX}SIGNIN#{state_hash}"
+
+
+def console_session_pk(session_hash: str) -> str:
+    return f"{CONSOLE_PREFIX}SESSION#{session_hash}"

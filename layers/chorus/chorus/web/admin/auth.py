@@ -75,6 +75,11 @@ def _is_the_validated_token(payload: Mapping[str, Any], validated: Mapping[str, 
     return all(_rendered(payload.get(name)) == str(validated[name]) for name in _IDENTIFYING if name in validated)
 
 
+def is_admin(claims: Mapping[str, Any], admin_group: str, groups_claim: str, delimiter: str = "") -> bool:
+    """The one rule for the admin API and the console: ``admin_group`` among the token's groups."""
+    return admin_group in groups_from_claim(claims.get(groups_claim), delimiter)
+
+
 def require_admin(
     admin_group: str, groups_claim: str, delimiter: str = ""
 ) -> Callable[[APIGatewayHttpResolver, NextMiddleware], Response[str]]:
@@ -86,7 +91,7 @@ def require_admin(
         payload = token_payload(app.current_event.headers.get("authorization"))
         if not _is_the_validated_token(payload, claims):
             raise NotAuthenticated("the bearer token is not the one the authorizer checked")
-        if admin_group not in groups_from_claim(payload.get(groups_claim), delimiter):
+        if not is_admin(payload, admin_group, groups_claim, delimiter):
             raise NotAllowed(f"only members of the '{admin_group}' group may use the admin API")
         app.append_context(admin_subject=str(claims.get("sub", "")))
         return next_middleware(app)

@@ -1,0 +1,97 @@
+"""The admin console in headless Chromium on the local cloud: sign in through the local issuer
+(code + PKCE), see the Overview, sign out. Screenshots at 1280 px and 390 px go to
+test-artifacts/; axe-core (tools/axe, `make axe`) must find no serious or critical violation on
+any console page, and no page may scroll sideways at phone width."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import ARTIFACTS, ROOT, LocalCloudProcess, shot
+
+pytestmark = pytest.mark.e2e
+
+AXE = ROOT / "tools/axe/node_modules/axe-core/axe.min.js"
+WIDTHS = {"desktop": 1280, "phone": 390}
+
+
+def axe_violations(page: Any, name: str) -> list[dict[str, Any]]:
+    """Serious and critical violations axe-core finds on the page (all results kept as an artifact)."""
+    if not AXE.exists():
+        pytest.fail(f"axe-core not found at {AXE}: run `make axe` (npm ci in tools/axe)", pytrace=False)
+    # Evaluated through the DevTools protocol, which the page's CSP (script-src 'self') allows.
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / f"axe-{name}.json").write_text(json.dumps(results["violations"], indent=2), encoding="utf-8")
+    return [
+        {"id": found["id"], "impact": found["impact"], "nodes": [node["target"] for node in found["nodes"]]}
+        for found in results["violations"]
+        if found["impact"] in {"serious", "critical"}
+    ]
+
+
+def check_page(page: Any, name: str) -> None:
+    """Accessible, no sideways scrolling at either width, and a screenshot at each."""
+    assert axe_violations(page, name) == []
+    for label, width in WIDTHS.items():
+        page.set_viewport_size({"width": width, "height": 900})
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {width}px"
+        shot(page, f"console-{name}-{label}")
+
+
+def test_an_admin_signs_in_sees_the_overview_and_signs_out(
+    local_cloud_process: LocalCloudProcess, browser: Any, tmp_path: Path
+) -> None:
+    cloud = local_cloud_process
+    admin = json.loads((cloud.state_dir / "console-admin.json").read_text(encoding="utf-8"))
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        # Given no session, the console sends the browser to its sign-in page
+        page.goto(f"{cloud.api_url}/console")
+        assert page.url == f"{cloud.api_url}/console/signin"
+        check_page(page, "signin")
+
+        # When the admin signs in on the local issuer's page
+        page.get_by_role("button", name="Sign in").click()
+        assert page.url.startswith(f"{cloud.api_url}/_local/authorize?")
+        assert "code_challenge_method=S256" in page.url
+        page.get_by_label("Email").fill(admin["username"])
+        page.get_by_label("Password").fill(admin["password"])
+        page.get_by_role("button", name="Sign in").click()
+
+        # Then the Overview shows, with the session in an HttpOnly cookie no script can read
+        page.wait_for_url(f"{cloud.api_url}/console")
+        assert page.get_by_role("heading", name="Overview", level=1).is_visible()
+        assert page.get_by_role("img", name="Approvals per month").count() == 1
+        assert page.get_by_role("table").count() == 1
+        cookies = {cookie["name"]: cookie for cookie in context.cookies()}
+        assert cookies["__Host-chorus-console"]["httpOnly"] is True
+        assert cookies["__Host-chorus-console"]["sameSite"] == "Lax"
+        assert "chorus-console" not in page.evaluate("() => document.cookie")
+        check_page(page, "overview")
+
+        # And the chart's figures download as CSV
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Download these figures (CSV)").click()
+        assert download.value.suggested_filename == "chorus-overview.csv"
+        assert Path(download.value.path()).read_text(encoding="utf-8").startswith("month,approvals,participants")
+
+        # When the admin signs out (keyboard only)
+        page.get_by_role("button", name="Sign out").focus()
+        page.keyboard.press("Enter")
+
+        # Then the session is gone: back on the sign-in page, and the console asks to sign in again
+        page.wait_for_url(f"{cloud.api_url}/console/signed-out")
+        assert page.get_by_role("status").inner_text() == "You are signed out."
+        assert "__Host-chorus-console" not in {cookie["name"] for cookie in context.cookies()}
+        page.goto(f"{cloud.api_url}/console")
+        assert page.url == f"{cloud.api_url}/console/signin"
+    finally:
+        context.close()
