@@ -102,7 +102,10 @@ def test_after_a_tick_everything_follows_the_virtual_clock(local_cloud: LocalClo
     # Then the feed is stamped at the scheduled minute of the virtual clock
     feed = requests.get(f"{cloud.api_url}/_local/feed.json", timeout=30).json()["posts"]
     [post] = [item for item in feed if run in item["text"]]
-    assert datetime.fromisoformat(post["published_at"]) == publish_at.replace(microsecond=0)
+    # (the virtual clock runs on from the stop while the queue hands the post over: a loaded
+    # machine takes a second or two)
+    published_at = datetime.fromisoformat(post["published_at"])
+    assert publish_at.replace(microsecond=0) <= published_at < publish_at + timedelta(minutes=1)
     # And the publication is scored at that time too (the stream record is dated by the clock)
     awarded = eventually(lambda: _item(cloud, f"EMP#{employee}", f"POINTS#published#{approval['approval_id']}"))
     assert awarded, "the publication was not scored"
