@@ -259,22 +259,28 @@ class CronExpression:
         last_year = min(max(self.years), local_day.year + _MAX_SEARCH_YEARS)
         hours, minutes = sorted(self.hours), sorted(self.minutes)
         while local_day.year <= last_year:
-            if (
-                local_day.year in self.years
-                and local_day.month in self.months
-                and self.day_of_month(local_day)
-                and self.day_of_week(local_day)
-            ):
-                for hour in hours:
-                    for minute in minutes:
-                        wall = datetime(local_day.year, local_day.month, local_day.day, hour, minute, tzinfo=self.zone)
-                        moment = wall.astimezone(UTC)
-                        if moment.astimezone(self.zone).replace(tzinfo=None) != wall.replace(tzinfo=None):
-                            continue  # skipped by a daylight-saving jump
-                        if moment > after:
-                            return moment
+            for moment in self._moments_on(local_day, hours, minutes):
+                if moment > after:
+                    return moment
             local_day += timedelta(days=1)
         return None
+
+    def _moments_on(self, local_day: date, hours: list[int], minutes: list[int]) -> Iterator[datetime]:
+        """The schedule's moments on one local day, in the order of ``hours`` and ``minutes``:
+        none on a day it does not run, none for a wall time a daylight-saving jump skips."""
+        if not (
+            local_day.year in self.years
+            and local_day.month in self.months
+            and self.day_of_month(local_day)
+            and self.day_of_week(local_day)
+        ):
+            return
+        for hour in hours:
+            for minute in minutes:
+                wall = datetime(local_day.year, local_day.month, local_day.day, hour, minute, tzinfo=self.zone)
+                moment = wall.astimezone(UTC)
+                if moment.astimezone(self.zone).replace(tzinfo=None) == wall.replace(tzinfo=None):
+                    yield moment
 
     def latest(self, after: datetime, until: datetime, anchor: datetime | None = None) -> datetime | None:
         """The last of ``occurrences(after, until)``, walking days back from ``until`` instead of
@@ -284,22 +290,11 @@ class CronExpression:
         first_day = after.astimezone(self.zone).date()
         hours, minutes = sorted(self.hours, reverse=True), sorted(self.minutes, reverse=True)
         while local_day >= first_day:
-            if (
-                local_day.year in self.years
-                and local_day.month in self.months
-                and self.day_of_month(local_day)
-                and self.day_of_week(local_day)
-            ):
-                for hour in hours:
-                    for minute in minutes:
-                        wall = datetime(local_day.year, local_day.month, local_day.day, hour, minute, tzinfo=self.zone)
-                        moment = wall.astimezone(UTC)
-                        if moment.astimezone(self.zone).replace(tzinfo=None) != wall.replace(tzinfo=None):
-                            continue  # skipped by a daylight-saving jump
-                        if moment <= after:
-                            return None
-                        if moment <= until:
-                            return moment
+            for moment in self._moments_on(local_day, hours, minutes):
+                if moment <= after:
+                    return None
+                if moment <= until:
+                    return moment
             local_day -= timedelta(days=1)
         return None
 
