@@ -135,7 +135,12 @@ class Form:
 
 def read_form(event: APIGatewayProxyEventV2, spec: FormSpec) -> Form:
     """The posted form, checked against ``spec`` before anything reads it (FormRejected, 400)."""
-    raw = _body_bytes(event)
+    raw = body_bytes(
+        event,
+        MAX_FORM_BYTES,
+        too_large=FormRejected("this form is too large; nothing was recorded"),
+        unreadable=FormRejected("this form could not be read; nothing was recorded"),
+    )
     content_type = (event.headers.get("content-type") or "").strip()
     media_type = content_type.split(";", 1)[0].strip().lower()
     if media_type in {"", "application/x-www-form-urlencoded"}:
@@ -154,17 +159,19 @@ def read_form(event: APIGatewayProxyEventV2, spec: FormSpec) -> Form:
     return Form(fields)
 
 
-def _body_bytes(event: APIGatewayProxyEventV2) -> bytes:
+def body_bytes(event: APIGatewayProxyEventV2, max_bytes: int, *, too_large: Exception, unreadable: Exception) -> bytes:
+    """The request body exactly as the client sent it (API Gateway's base64 undone), refused with
+    ``too_large`` past ``max_bytes`` and with ``unreadable`` when it cannot be decoded."""
     body = event.body or ""
     # Checked before decoding too: base64 is 4/3 of the bytes it carries.
-    if len(body) > MAX_FORM_BYTES * 4 // 3 + 4:
-        raise FormRejected("this form is too large; nothing was recorded")
+    if len(body) > max_bytes * 4 // 3 + 4:
+        raise too_large
     try:
         raw = base64.b64decode(body, validate=True) if event.is_base64_encoded else body.encode("utf-8")
     except (binascii.Error, ValueError):
-        raise FormRejected("this form could not be read; nothing was recorded") from None
-    if len(raw) > MAX_FORM_BYTES:
-        raise FormRejected("this form is too large; nothing was recorded")
+        raise unreadable from None
+    if len(raw) > max_bytes:
+        raise too_large
     return raw
 
 

@@ -8,12 +8,11 @@ sign, stale, altered or replayed is answered 401 and nothing is queued.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from typing import TYPE_CHECKING
 
 from chorus.domain.slack import SlackRequestRejected
 from chorus.observability import logger
+from chorus.web.pages import body_bytes
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import Response
@@ -30,16 +29,12 @@ PATH = "/slack/interactions"
 
 def raw_body(event: APIGatewayProxyEventV2) -> bytes:
     """The body exactly as Slack sent it (the signature covers these bytes)."""
-    body = event.body or ""
-    if len(body) > MAX_BODY_BYTES * 4 // 3 + 4:
-        raise SlackRequestRejected("request too large")
-    try:
-        raw = base64.b64decode(body, validate=True) if event.is_base64_encoded else body.encode("utf-8")
-    except (binascii.Error, ValueError):
-        raise SlackRequestRejected("unreadable body") from None
-    if len(raw) > MAX_BODY_BYTES:
-        raise SlackRequestRejected("request too large")
-    return raw
+    return body_bytes(
+        event,
+        MAX_BODY_BYTES,
+        too_large=SlackRequestRejected("request too large"),
+        unreadable=SlackRequestRejected("unreadable body"),
+    )
 
 
 def slack_router(requests: SlackRequests) -> APIGatewayHttpRouter:
