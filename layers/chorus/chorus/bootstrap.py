@@ -644,7 +644,8 @@ def _chosen_channels(
         disclosure=settings.disclosure_rule,
         always_connected=settings.always_connected,
     )
-    return ChosenChannels(email, SlackChannel(slack_api, offers), slack_api, SlackStore(dynamodb, settings.table_name))
+    slack_store = SlackStore(dynamodb, settings.table_name)
+    return ChosenChannels(email, SlackChannel(slack_api, offers), slack_api, slack_store, slack_store)
 
 
 @cache

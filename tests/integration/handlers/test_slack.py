@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingError
 from bench.aws_calls import count_aws_calls, default_session
 from moto.ses.models import ses_backends
 from slack_sdk import WebClient
@@ -328,6 +329,38 @@ def test_a_matched_employee_chooses_both_and_gets_the_digest_by_email_and_in_sla
     assert 'value="both" checked' in me_page(token)["body"]
     send_digest(aws)
     assert len(emails()) == 1 and item_message(slack)["channel"] == f"D{ADA_SLACK}"
+
+
+def test_with_both_a_failed_email_is_retried_alone_and_the_slack_messages_are_not_sent_again(
+    aws, ada_on_slack, monkeypatch
+):
+    # Given Ada chose both channels, and SES refuses her email once
+    from chorus.adapters.ses_email import EmailError, SesEmailSender
+
+    SlackStore(aws["dynamodb"], TABLE).choose_digest_channel(employee_id(ADA), DigestChannel.BOTH)
+    original, refusals = SesEmailSender.send_raw, {"left": 1}
+
+    def refused_once(self, sender, recipient, message):
+        if refusals["left"]:
+            refusals["left"] -= 1
+            raise EmailError("throttled")
+        return original(self, sender, recipient, message)
+
+    monkeypatch.setattr(SesEmailSender, "send_raw", refused_once)
+    plan_digest(aws["sqs"])
+    [message] = aws["sqs"].receive_message(QueueUrl=DIGEST_QUEUE_URL, MaxNumberOfMessages=10)["Messages"]
+    event = {"Records": [sqs_record(message)]}
+    # When the batch fails (the email), SQS redelivers it and the sender runs again
+    with pytest.raises(BatchProcessingError):
+        digest_sender_handler.lambda_handler(event, FakeLambdaContext())
+    slack_messages = len(ada_on_slack.messages())
+    assert slack_messages == 2 and emails() == []
+    digest_sender_handler.lambda_handler(event, FakeLambdaContext())
+    # Then the retry sends the email only: Slack already has the week's messages
+    assert len(emails()) == 1 and len(ada_on_slack.messages()) == slack_messages
+    # And a third delivery of the same message sends nothing at all
+    digest_sender_handler.lambda_handler(event, FakeLambdaContext())
+    assert len(emails()) == 1 and len(ada_on_slack.messages()) == slack_messages
 
 
 def test_slack_is_not_offered_to_someone_slack_does_not_know_and_cannot_be_forced(aws, slack):

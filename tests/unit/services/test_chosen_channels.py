@@ -58,14 +58,36 @@ class Profiles:
         return None
 
 
+class Deliveries:
+    """The week's Slack marks, as the table keeps them."""
+
+    def __init__(self) -> None:
+        self.marked: set[tuple[str, str]] = set()
+
+    def claim_slack_digest(self, employee_id: str, week_id: str, expires_at: datetime) -> bool:
+        if (employee_id, week_id) in self.marked:
+            return False
+        self.marked.add((employee_id, week_id))
+        return True
+
+    def release_slack_digest(self, employee_id: str, week_id: str) -> None:
+        self.marked.discard((employee_id, week_id))
+
+
 def digest(**to: Any) -> Digest:
     addressee = replace(Addressee("e-1", "ada@example.com", "Ada", "en", "UTC"), **to)
-    return Digest(addressee, [DigestItem(CONTENT, "https://c/a/1")], "https://c/me", "https://c/u", NOW)
+    items = [DigestItem(CONTENT, "https://c/a/1")]
+    return Digest(addressee, items, "https://c/me", "https://c/u", NOW, week_id="2026-W49")
 
 
-def channels(slack: FakeSlack) -> tuple[ChosenChannels, RecordingChannel, Profiles]:
+Channels = tuple[ChosenChannels, RecordingChannel, Profiles]
+
+
+def channels(slack: FakeSlack, deliveries: Deliveries | None = None) -> Channels:
     email, profiles = RecordingChannel(), Profiles()
-    chosen = ChosenChannels(email, SlackChannel(slack, Offers()), slack, profiles, now=lambda: NOW)
+    chosen = ChosenChannels(
+        email, SlackChannel(slack, Offers()), slack, profiles, deliveries or Deliveries(), now=lambda: NOW
+    )
     return chosen, email, profiles
 
 
@@ -104,3 +126,29 @@ def test_someone_slack_did_not_know_is_asked_again_only_after_a_while(ago, asked
     chosen.send_digest(digest(slack_checked_at=NOW - ago))
     assert (slack.lookups == ["ada@example.com"]) is asked
     assert profiles.recorded == ([("e-1", None, NOW)] if asked else [])
+
+
+def test_with_both_a_week_already_sent_on_slack_goes_by_email_only():
+    # Given the week's Slack messages went out before the email failed
+    slack, deliveries = FakeSlack({}), Deliveries()
+    deliveries.marked.add(("e-1", "2026-W49"))
+    chosen, email, _ = channels(slack, deliveries)
+    # When the digest is sent again
+    chosen.send_digest(digest(digest_channel=DigestChannel.BOTH, slack_user_id="U1"))
+    # Then only the email goes
+    assert (len(email.digests), slack.posted) == (1, [])
+
+
+def test_with_both_a_failed_slack_send_leaves_no_mark_and_goes_by_email():
+    slack, deliveries = FakeSlack({}, down=True), Deliveries()
+    chosen, email, _ = channels(slack, deliveries)
+    chosen.send_digest(digest(digest_channel=DigestChannel.BOTH, slack_user_id="U1"))
+    assert len(email.digests) == 1 and deliveries.marked == set()
+
+
+@pytest.mark.parametrize(("choice", "week_id"), [(DigestChannel.SLACK, "2026-W49"), (DigestChannel.BOTH, None)])
+def test_slack_alone_or_a_digest_outside_a_week_marks_nothing(choice, week_id):
+    slack, deliveries = FakeSlack({}), Deliveries()
+    chosen, _, _ = channels(slack, deliveries)
+    chosen.send_digest(replace(digest(digest_channel=choice, slack_user_id="U1"), week_id=week_id))
+    assert len(slack.posted) == 2 and deliveries.marked == set()

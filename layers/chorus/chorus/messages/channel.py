@@ -48,6 +48,8 @@ class Digest:
     sent_at: datetime
     last_week_points: int = 0
     last_week_clicks: int = 0
+    # The ISO week of a weekly digest; None for a digest that is not one (a preview, a test).
+    week_id: str | None = None
 
 
 class NoticeKind(StrEnum):

@@ -511,7 +511,7 @@ class DigestSender:
                 continue
             try:
                 self._pacer.wait()
-                self._channel.send_digest(self._digest(recipient, contents))
+                self._channel.send_digest(self._digest(recipient, contents, batch.week_id))
             except Exception:
                 # Undo the claim so the redelivered message sends this one; the others stay sent.
                 self._marks.release_digest(recipient.employee_id, batch.week_id)
@@ -539,7 +539,7 @@ class DigestSender:
         except StoreError:
             logger.exception("digest counts not recorded", week_id=batch.week_id, sent=sent)
 
-    def _digest(self, recipient: Recipient, contents: dict[str, Content]) -> Digest:
+    def _digest(self, recipient: Recipient, contents: dict[str, Content], week_id: str) -> Digest:
         ring = self._keys.key_ring()
         now = self._now()
         items = []
@@ -570,4 +570,5 @@ class DigestSender:
             sent_at=now,
             last_week_points=recipient.last_week_points,
             last_week_clicks=recipient.last_week_clicks,
+            week_id=week_id,
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from chorus import clock
@@ -62,6 +62,15 @@ class SlackProfiles(Protocol):
     def slack_identity(self, employee_id: str) -> SlackIdentity | None: ...
 
 
+# A retried digest batch arrives within the queue's retention (14 days at most in SQS).
+SLACK_MARK_LIFETIME = timedelta(days=14)
+
+
+class SlackDeliveries(Protocol):
+    def claim_slack_digest(self, employee_id: str, week_id: str, expires_at: datetime) -> bool: ...
+    def release_slack_digest(self, employee_id: str, week_id: str) -> None: ...
+
+
 class SigningSecret(Protocol):
     def signing_secret(self) -> bytes: ...
 
@@ -96,6 +105,7 @@ class ChosenChannels:
         slack: SlackChannel,
         directory: SlackDirectory,
         profiles: SlackProfiles,
+        deliveries: SlackDeliveries,
         *,
         now: Callable[[], datetime] = clock.now,
     ) -> None:
@@ -103,6 +113,7 @@ class ChosenChannels:
         self._slack = slack
         self._directory = directory
         self._profiles = profiles
+        self._deliveries = deliveries
         self._now = now
 
     def reaches(self, employee: Employee) -> bool:
@@ -112,14 +123,30 @@ class ChosenChannels:
         to = self._matched(digest)
         by_slack = to.digest_channel.by_slack and to.slack_user_id is not None
         sent_by_slack = False
-        if by_slack:
+        if by_slack and self._first_slack_delivery(digest, to):
             try:
                 self._slack.send_digest(dataclasses.replace(digest, to=to))
                 sent_by_slack = True
             except ChorusError:
+                self._release_slack_delivery(digest, to)
                 logger.exception("digest not sent on Slack; sending it by email", employee_id=to.employee_id)
+        elif by_slack:
+            logger.info("digest already sent on Slack this week", employee_id=to.employee_id)
+            sent_by_slack = True
         if to.digest_channel.by_email or not sent_by_slack:
             self._email.send_digest(digest)
+
+    def _first_slack_delivery(self, digest: Digest, to: Addressee) -> bool:
+        """With both channels, the Slack messages are marked sent before the email goes: when the
+        email fails and the sender retries the digest, the retry sends the email only. (With Slack
+        alone nothing can fail after the messages, so nothing is marked.)"""
+        if digest.week_id is None or not to.digest_channel.by_email:
+            return True
+        return self._deliveries.claim_slack_digest(to.employee_id, digest.week_id, digest.sent_at + SLACK_MARK_LIFETIME)
+
+    def _release_slack_delivery(self, digest: Digest, to: Addressee) -> None:
+        if digest.week_id is not None and to.digest_channel.by_email:
+            self._deliveries.release_slack_digest(to.employee_id, digest.week_id)
 
     def send_notice(self, message: NoticeMessage) -> None:
         self._email.send_notice(message)

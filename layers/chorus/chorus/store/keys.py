@@ -46,6 +46,10 @@ def digest_sk(week_id: str) -> str:
     return f"DIGEST#{week_id}"
 
 
+def digest_slack_sk(week_id: str) -> str:
+    return f"DIGEST#{week_id}#SLACK"
+
+
 def digest_run_pk(week_id: str) -> str:
     return f"DIGESTRUN#{week_id}"
 

@@ -45,6 +45,36 @@ class SlackStore:
             raise StoreError("could not record the Slack request") from exc
         return True
 
+    def claim_slack_digest(self, employee_id: str, week_id: str, expires_at: datetime) -> bool:
+        """True if the week's digest was not yet sent to the employee on Slack; marks it sent."""
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_dynamo(
+                    {
+                        "PK": keys.employee_pk(employee_id),
+                        "SK": keys.digest_slack_sk(week_id),
+                        "entity": "slack_digest",
+                        "expires_at": int(expires_at.timestamp()),
+                    }
+                ),
+                ConditionExpression="attribute_not_exists(PK)",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise StoreError("could not mark the Slack digest") from exc
+        return True
+
+    def release_slack_digest(self, employee_id: str, week_id: str) -> None:
+        try:
+            self._client.delete_item(
+                TableName=self._table,
+                Key=to_dynamo({"PK": keys.employee_pk(employee_id), "SK": keys.digest_slack_sk(week_id)}),
+            )
+        except ClientError as exc:
+            raise StoreError("could not release the Slack digest mark") from exc
+
     def slack_identity(self, employee_id: str) -> SlackIdentity | None:
         """The employee's Slack user (None if not matched, erased or unknown), read consistently:
         a click is checked against the profile as it is now."""
