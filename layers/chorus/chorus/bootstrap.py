@@ -625,6 +625,7 @@ def build_digest_sender(
         contents=CatalogStore(dynamodb, settings.table_name),
         runs=DigestRunStore(dynamodb, settings.table_name),
         links=Links(settings.public_base_url),
+        disclosure=settings.disclosure_rule,
         marker_lifetime=timedelta(days=settings.digest_marker_days),
     )
 

@@ -112,6 +112,21 @@ def test_each_active_employee_gets_their_activities_once(aws):
     assert by_recipient["ada@example.com"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
+def test_the_digest_quotes_each_text_with_the_disclosure_in_the_employees_language(aws, monkeypatch):
+    # Given a company that discloses its employees' posts, in English and French
+    monkeypatch.setenv("DISCLOSURE", '{"en": "#employee", "fr": "#collaborateur"}')
+    seed(aws, CONTENT, EMPLOYEES)
+    # When the weekly digest runs
+    run_digest(aws)
+    # Then each email quotes the text as the approval page offers it, disclosure included
+    by_recipient = {message["To"].split("<")[-1].rstrip(">"): message for message in sent_messages()}
+    ada_text, ada_html = bodies(by_recipient["ada@example.com"])
+    assert "  Everyone & all\n\n  #employee\n" in ada_text.replace("\r\n", "\n")
+    assert "Everyone &amp; all\n\n#employee</div>" in ada_html.replace("\r\n", "\n")
+    camille_text, _ = bodies(by_recipient["camille@example.com"])
+    assert "#collaborateur" in camille_text and "#employee" not in camille_text
+
+
 def raw_sent() -> list[bytes]:
     """The messages as SES received them (moto keeps the raw data as text)."""
     backend = ses_backends[ACCOUNT]["eu-west-1"]

@@ -58,7 +58,12 @@ def _holds(text: str, disclosure: str) -> bool:
 def proposed_text(content: Content, network: Network, locale: str, disclosure: Disclosure) -> str:
     """What the employee is offered to post: the content's text for the network, then the
     disclosure for their language unless the text already holds it."""
-    text = content.text_for(network).strip()
+    return disclosed(content.text_for(network), locale, disclosure)
+
+
+def disclosed(text: str, locale: str, disclosure: Disclosure) -> str:
+    """The text followed by the disclosure for the locale, unless it already holds it."""
+    text = text.strip()
     tag = disclosure.for_locale(locale)
     if tag is None or _holds(text, tag):
         return text

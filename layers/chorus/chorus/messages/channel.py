@@ -35,6 +35,13 @@ class Addressee:
 class DigestItem:
     content: Content
     link: str
+    # What the message quotes: the content's text with the disclosure the employee's posts carry
+    # (None: the content's text as uploaded).
+    text: str | None = None
+
+    @property
+    def shown_text(self) -> str:
+        return self.content.text if self.text is None else self.text
 
 
 @dataclass(frozen=True)

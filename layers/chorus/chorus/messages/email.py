@@ -44,7 +44,7 @@ def digest_email(digest: Digest, *, sender: str, sender_name: str, brand: Brand 
             {
                 "title": item.content.title,
                 "url": item.content.url,
-                "text": item.content.text,
+                "text": item.shown_text,
                 "image_url": item.content.image_url,
                 "until": _until(item.content, to.timezone, to.locale),
                 "link": item.link,

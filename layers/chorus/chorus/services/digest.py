@@ -28,6 +28,7 @@ from chorus.domain.digest import (
     due_waves,
     wave_tick,
 )
+from chorus.domain.disclosure import Disclosure, disclosed
 from chorus.domain.employee import Employee
 from chorus.domain.magic_links import (
     ME_LIFETIME,
@@ -474,9 +475,11 @@ class DigestSender:
         contents: ContentReader,
         runs: DigestRuns,
         links: Links,
+        disclosure: Disclosure | None = None,
         marker_lifetime: timedelta = MARKER_LIFETIME,
         now: Callable[[], datetime] = clock.now,
     ) -> None:
+        self._disclosure = disclosure or Disclosure({})
         self._marker_lifetime = marker_lifetime
         self._marks = marks
         self._contents = contents
@@ -550,7 +553,9 @@ class DigestSender:
             token = sign_link(
                 ring, recipient.employee_id, activity_scope(content_id), activity_link_expiry(now, content.ends_at)
             )
-            items.append(DigestItem(content=content, link=self._links.activity(token)))
+            # The same disclosure the approval page and Slack add: the email quotes what is offered.
+            text = disclosed(content.text, recipient.locale, self._disclosure)
+            items.append(DigestItem(content=content, link=self._links.activity(token), text=text))
         me_token = sign_link(ring, recipient.employee_id, ME_SCOPE, now + ME_LIFETIME)
         unsubscribe_token = sign_link(ring, recipient.employee_id, UNSUBSCRIBE_SCOPE, now + UNSUBSCRIBE_LIFETIME)
         return Digest(
