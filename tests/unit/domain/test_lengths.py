@@ -165,3 +165,17 @@ class TestRules:
         for source in patterns.values():
             assert source.isascii() and not re.search(r"\\U[0-9a-fA-F]{8}", source)
         assert "\\u{1f468}" in patterns["emoji"]
+
+
+def test_the_longest_public_base_url_the_template_accepts_fits_the_bluesky_link_reserve():
+    # Given the longest PublicBaseUrl a stack can be deployed with
+    from chorus.domain.lengths import BLUESKY_LINK_RESERVE, grapheme_count
+    from chorus.domain.tracking import link_code
+    from tests.support.template import template
+
+    longest = template()["Parameters"]["PublicBaseUrl"]["MaxLength"]
+    base = "https://" + "a" * (longest - len("https://"))
+    # When a post's tracked link is written with it
+    link = f"{base}/r/{link_code('approval-1')}"
+    # Then it fits what a Bluesky post keeps for its link
+    assert grapheme_count(link) <= BLUESKY_LINK_RESERVE
