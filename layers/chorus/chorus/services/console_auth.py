@@ -169,7 +169,11 @@ class ConsoleAuth:
             self._sessions.end_session(hashed(old_session_id))
 
     def current(self, session_id: str | None) -> ConsoleSession:
-        """The browser's live session (NotSignedIn otherwise), its idle end moved forward."""
+        """The browser's live session (NotSignedIn otherwise), its idle end moved forward.
+
+        Pages are GETs, and this writes: the session's own bookkeeping (its last use, at most once
+        a minute, and the removal of an ended one), which the admin neither asks for nor sees, as
+        RFC 9110 (9.2.1) allows of a safe method. No page's GET changes anything the console shows."""
         if not session_id:
             raise NotSignedIn("sign in to use the console")
         session = self._sessions.session(hashed(session_id))
