@@ -40,7 +40,7 @@ from urllib.parse import urlencode, urlsplit
 from pydantic import SecretStr
 
 from chorus import clock
-from chorus.adapters.networks.bluesky import DID, IDENTITY_TIMEOUT, NETWORK, BlueskySessions, normalise_handle
+from chorus.adapters.networks.bluesky import DID, NETWORK, BlueskySessions, normalise_handle
 from chorus.adapters.networks.dpop import DpopKey, DpopNonces, send_with_dpop
 from chorus.adapters.networks.egress import PublicSession
 from chorus.adapters.networks.http import Timeout, json_body, send, validate_instance_url
@@ -52,6 +52,12 @@ if TYPE_CHECKING:
     import requests
 
 _FORM = "application/x-www-form-urlencoded"
+# (connect, read) seconds per call. The callback makes at most CALLBACK_CALLS in a row (the
+# server's metadata, the token request and its nonce retry, the sub's DID document and its PDS's
+# protected-resource metadata): with the AWS calls they fit the web function's timeout, so the
+# employee whose single-use state is spent always gets a page back (tests/unit/test_time_budget.py).
+OAUTH_TIMEOUT: Timeout = (1.5, 2.5)
+CALLBACK_CALLS = 5
 
 
 @dataclass(frozen=True)
@@ -134,7 +140,7 @@ class BlueskyOAuth:
         self,
         session: PublicSession | None = None,
         *,
-        timeout: Timeout = IDENTITY_TIMEOUT,
+        timeout: Timeout = OAUTH_TIMEOUT,
         now: Callable[[], datetime] = clock.now,
         nonces: DpopNonces | None = None,
     ) -> None:
@@ -220,6 +226,10 @@ class BlueskyOAuth:
 
     def server_of(self, pds: str) -> AuthorizationServer:
         """The authorization server the PDS names, its metadata checked."""
+        return self._server(self.issuer_of(pds))
+
+    def issuer_of(self, pds: str) -> str:
+        """The one authorization server the PDS's protected-resource metadata names."""
         resource = json_body(self._get(f"{pds}/.well-known/oauth-protected-resource"))
         servers = resource.get("authorization_servers") if isinstance(resource, Mapping) else None
         if not isinstance(servers, list) or len(servers) != 1 or not isinstance(servers[0], str):
@@ -230,7 +240,7 @@ class BlueskyOAuth:
             raise ConnectFailed("this Bluesky server names a sign-in server Chorus may not reach") from exc
         if issuer != servers[0]:
             raise ConnectFailed("this Bluesky server names its sign-in server wrongly; try again later")
-        return self._server(issuer)
+        return issuer
 
     def _server(self, issuer: str) -> AuthorizationServer:
         try:
@@ -259,7 +269,7 @@ class BlueskyOAuth:
         ):
             raise ConnectFailed("Bluesky answered with a session Chorus cannot use; nothing was stored")
         pds = self._identity.pds_of(sub, None)
-        if self.server_of(pds).issuer != server.issuer:
+        if self.issuer_of(pds) != server.issuer:
             # The spec's identity check: this server may only speak for accounts hosted behind it.
             raise ConnectFailed("that sign-in server does not host this Bluesky account; nothing was stored")
         expires_in = body.get("expires_in")
