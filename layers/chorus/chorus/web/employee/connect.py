@@ -207,7 +207,7 @@ def client_metadata_router(connections: ConnectionsService) -> APIGatewayHttpRou
 
     router = APIGatewayHttpRouter()
 
-    @router.route(ATPROTO_CLIENT_METADATA_PATH, method=["GET", "HEAD"])
+    @router.get(ATPROTO_CLIENT_METADATA_PATH)
     def bluesky_client_metadata() -> Response[str]:
         metadata = connections.atproto_client_metadata()
         if metadata is None:
