@@ -21,6 +21,9 @@ import pytest
 import responses
 
 import web_handler
+from chorus import bootstrap
+from chorus.config import PublisherSettings
+from chorus.domain.connection import Tokens
 from chorus.domain.magic_links import activity_scope, connect_scope, form_subject, sign_form
 from chorus.services.publish import Outcome
 from tests.conftest import TABLE
@@ -497,3 +500,28 @@ class TestPosting:
         assert publisher(world).publish(TARGET) is Outcome.NEEDS_RECONNECT
         assert not pds.records
         assert approval_item(world)["status"]["S"] == "NEEDS_RECONNECT"
+
+
+class TestConcurrentRefresh:
+    def test_tokens_rotated_by_the_claim_holder_are_used_not_refreshed_again(self, world: Any, servers: Any) -> None:
+        server, pds, mock = servers
+        connected(world, servers)
+        approve_bluesky("Avec les jetons de l'autre")
+        service = bootstrap.build_connections_service(
+            PublisherSettings.from_env(ENV), dynamodb_client=world["dynamodb"]
+        )
+        stored = service._records.get(employee_id(ADA), TARGET.network)
+        # Given another invocation claimed the refresh and has rotated the tokens since we read them
+        server.access_tokens.clear()
+        winner = service.credentials(employee_id(ADA), TARGET.network, force_refresh=True)
+        assert winner is not None and connection_item(world)["token_version"]["N"] == "2"
+        refreshes = len([r for r in sent(mock, f"{ISSUER}/oauth/token") if b"refresh_token=" in r.body])
+        # When this invocation, holding the old read, needs a refresh
+        assert stored is not None
+        loser = service._refresh(
+            stored, Tokens.from_plaintext(service._vault.open(stored.ciphertext, employee_id(ADA), "bluesky"))
+        )
+        # Then it uses the winner's tokens and spends no refresh token
+        assert loser is not None and loser.access_token.get_secret_value() == winner.access_token
+        assert len([r for r in sent(mock, f"{ISSUER}/oauth/token") if b"refresh_token=" in r.body]) == refreshes
+        assert server.replayed == 0 and not pds.records
