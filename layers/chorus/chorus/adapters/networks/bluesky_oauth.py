@@ -2,10 +2,11 @@
 S256 and DPoP-bound tokens, as Bluesky recommends; app passwords stay as the fallback.
 
 Chorus is a *public* web client (``token_endpoint_auth_method: none``): its client_id is the
-URL of the client metadata the web function serves (``domain.networks.atproto_client_metadata``). The employee's tokens
-are bound to a DPoP key made for their session alone, sealed with the tokens (KMS). A public
-client's session is capped by Bluesky's authorization server (two weeks today), so the
-connection is given that end and the employee is reminded to reconnect, like LinkedIn's.
+URL of the client metadata the web function serves (``domain.networks.atproto_client_metadata``).
+The employee's tokens are bound to a DPoP key made for their session alone, sealed with the
+tokens (KMS). A public client's session is capped by Bluesky's authorization server (two weeks
+today), so the connection is given that end and the employee is reminded to reconnect, as for
+LinkedIn's tokens.
 
 The flow, every request through the SSRF guard (``PublicSession``: handles, DID documents, PDSes
 and authorization servers are all chosen by the employee's account):
