@@ -9,6 +9,7 @@ Gateway's bare 503 instead of a page with the way back.
 
 from __future__ import annotations
 
+from chorus.adapters.networks.bluesky_oauth import CALLBACK_CALLS, OAUTH_TIMEOUT, BlueskyOAuth
 from chorus.adapters.oauth import CALLS_PER_REQUEST, TIMEOUT, RequestsOAuthClient
 from tests.support.template import resource
 
@@ -29,3 +30,12 @@ def test_the_oauth_client_uses_the_budgeted_timeouts_by_default():
     assert RequestsOAuthClient()._timeout == TIMEOUT
     connect, read = TIMEOUT
     assert 0 < connect < read
+
+
+def test_bluesky_oauth_callback_calls_fit_the_web_functions_timeout():
+    # Given the callback's calls to the account's servers, each at its (connect, read) limits
+    timeout = float(resource("WebFunction")["Properties"]["Timeout"])
+    outbound = CALLBACK_CALLS * sum(OAUTH_TIMEOUT)  # type: ignore[arg-type]
+    # Then they and the AWS calls end before the function does
+    assert outbound + AWS_AND_COLD_START <= timeout, (outbound, timeout)
+    assert BlueskyOAuth()._timeout == OAUTH_TIMEOUT

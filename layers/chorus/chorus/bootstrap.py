@@ -34,6 +34,7 @@ from chorus.config import (
     TableSettings,
     WebSettings,
 )
+from chorus.domain.networks import Network, atproto_client_metadata
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
@@ -303,7 +304,23 @@ def build_connections_service(
         oauth_client or _OnFirstUse(_requests_oauth_client),
         SecretsOAuthClients(secrets or _secrets(), settings.oauth_clients_secret_id),
         app_passwords=app_password_sessions(settings.offered_networks),
+        atproto=_OnFirstUse(_bluesky_oauth) if Network.BLUESKY in settings.offered_networks else None,
+        atproto_client=_atproto_client(settings.public_base_url, settings.offered_networks),
     )
+
+
+def _bluesky_oauth() -> object:
+    from chorus.adapters.networks.bluesky_oauth import BlueskyOAuth
+
+    return BlueskyOAuth()
+
+
+def _atproto_client(public_base_url: str, offered: tuple[Network, ...]) -> dict[str, Any] | None:
+    """Bluesky's OAuth client metadata: its client_id must be an https URL the authorization
+    servers can fetch, so OAuth is offered only with an https PublicBaseUrl (app passwords else)."""
+    if Network.BLUESKY not in offered or not public_base_url.startswith("https://"):
+        return None
+    return atproto_client_metadata(public_base_url)
 
 
 def _public_session() -> object:

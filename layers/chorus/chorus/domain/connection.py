@@ -43,6 +43,9 @@ class Credentials:
     access_token: str
     member_id: str
     instance_url: str | None
+    # AT Protocol OAuth (Bluesky): the private JWK the tokens are bound to (DPoP); None for a
+    # bearer token.
+    dpop_key: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)
@@ -62,23 +65,31 @@ class ConnectionStatus(StrEnum):
 
 
 class Tokens(BaseModel):
-    """Secrets: never logged (SecretStr), only ever stored KMS-encrypted."""
+    """Secrets: never logged (SecretStr), only ever stored KMS-encrypted.
+
+    An AT Protocol OAuth session (Bluesky) also keeps, sealed with its tokens, the DPoP private
+    key they are bound to, the authorization server that issued them and the client_id they were
+    issued to (a refresh must name the same one)."""
 
     model_config = ConfigDict(frozen=True)
 
     access_token: SecretStr
     refresh_token: SecretStr | None = None
     expires_at: datetime | None = None
+    dpop_key: SecretStr | None = None
+    issuer: str | None = None
+    client_id: str | None = None
 
     def plaintext(self) -> bytes:
         """The bytes to encrypt (the only place secrets are revealed)."""
-        return json.dumps(
-            {
-                "access_token": self.access_token.get_secret_value(),
-                "refresh_token": self.refresh_token.get_secret_value() if self.refresh_token else None,
-                "expires_at": self.expires_at.isoformat() if self.expires_at else None,
-            }
-        ).encode()
+        fields: dict[str, str | None] = {
+            "access_token": self.access_token.get_secret_value(),
+            "refresh_token": self.refresh_token.get_secret_value() if self.refresh_token else None,
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+        }
+        if self.dpop_key is not None:
+            fields |= {"dpop_key": self.dpop_key.get_secret_value(), "issuer": self.issuer, "client_id": self.client_id}
+        return json.dumps(fields).encode()
 
     @classmethod
     def from_plaintext(cls, data: bytes) -> Tokens:

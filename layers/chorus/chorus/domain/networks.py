@@ -32,6 +32,28 @@ from chorus.domain.lengths import (
 )
 
 TokenAuth = Literal["basic", "body"]
+# Where the deployment serves its AT Protocol OAuth client metadata: PublicBaseUrl + this path
+# is the client_id (https://atproto.com/specs/oauth#clients).
+ATPROTO_CLIENT_METADATA_PATH = "/oauth/bluesky/client-metadata.json"
+# Posting needs the transitional scope that grants what an app password could do.
+ATPROTO_SCOPE = "atproto transition:generic"
+
+
+def atproto_client_metadata(public_base_url: str, client_name: str = "Chorus") -> dict[str, Any]:
+    """Chorus's client metadata document: a public web client (no client secret, no keys) whose
+    tokens are DPoP-bound; served at its own client_id, which it must repeat exactly."""
+    return {
+        "client_id": f"{public_base_url}{ATPROTO_CLIENT_METADATA_PATH}",
+        "client_name": client_name,
+        "client_uri": public_base_url,
+        "application_type": "web",
+        "grant_types": ["authorization_code", "refresh_token"],
+        "response_types": ["code"],
+        "scope": ATPROTO_SCOPE,
+        "redirect_uris": [f"{public_base_url}/oauth/callback/bluesky"],
+        "token_endpoint_auth_method": "none",
+        "dpop_bound_access_tokens": True,
+    }
 
 
 class Network(str):
@@ -92,6 +114,10 @@ class NetworkProfile:
     # Employees connect by giving an app password the network issues for one app (Bluesky's),
     # sealed like a token; never their main password.
     app_password: bool = False
+    # Employees connect with AT Protocol OAuth (PAR, PKCE, DPoP-bound tokens; the client_id is
+    # the URL of the client metadata Chorus serves): their account's own authorization server,
+    # found from their handle. Offered when the deployment has a public https base URL.
+    atproto_oauth: bool = False
     # The employee names their own server (Mastodon): connecting asks for it, the OAuth app is
     # registered on it, its own length limit applies, and every request to it is guarded.
     on_employee_server: bool = False
@@ -108,7 +134,7 @@ class NetworkProfile:
 
     @property
     def needs_connection(self) -> bool:
-        return self.oauth is not None or self.app_password
+        return self.oauth is not None or self.app_password or self.atproto_oauth
 
 
 _PROFILES: dict[str, NetworkProfile] = {}
@@ -216,9 +242,11 @@ Network.BLUESKY = register(
         # 300 graphemes; the post is the text, a blank line, the tracked link as written.
         length_rule=LengthRule(BLUESKY_LIMIT, Counting.GRAPHEMES, separator="\n\n", url_cost=BLUESKY_LINK_RESERVE),
         upload_column="text_bluesky",
-        # Employees connect with an app password (chorus.adapters.networks.bluesky): AT Protocol
-        # OAuth is not wired yet. The account's own server (PDS) is found from the handle.
+        # AT Protocol OAuth first (chorus.adapters.networks.bluesky_oauth), an app password as the
+        # fallback (chorus.adapters.networks.bluesky). The account's own server (PDS) and its
+        # authorization server are found from the handle.
         app_password=True,
+        atproto_oauth=True,
         # The record key is a TID derived from the attempt (chorus.adapters.networks.bluesky): a
         # repeat of a stalled attempt either creates the post or meets the one the first attempt
         # created, which getRecord confirms. A PDS has been reported to take a caller's post key

@@ -93,6 +93,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "account_handle": "Your {network} handle",
         "app_password": "App password",
         "app_password_button": "Connect {network}",
+        "atproto_intro": "Give your {network} handle: you will sign in on your {network} server and allow Chorus "
+        "to post what you approve, and only that. You will be asked to sign in again every two weeks.",
+        "atproto_button": "Continue to {network}",
+        "app_password_fallback": "Or connect with an app password",
         "disconnect": "Disconnect",
         "connected_title": "{network} is connected",
         "back": "Back to your page",
@@ -231,6 +235,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "account_handle": "Votre identifiant {network}",
         "app_password": "Mot de passe d'application",
         "app_password_button": "Connecter {network}",
+        "atproto_intro": "Indiquez votre identifiant {network} : vous vous connecterez sur votre serveur {network} "
+        "et autoriserez Chorus à publier ce que vous approuvez, et seulement cela. Il faudra vous reconnecter "
+        "toutes les deux semaines.",
+        "atproto_button": "Continuer vers {network}",
+        "app_password_fallback": "Ou connectez-vous avec un mot de passe d'application",
         "disconnect": "Déconnecter",
         "connected_title": "{network} est connecté",
         "back": "Retour à votre page",

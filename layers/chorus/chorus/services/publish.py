@@ -380,8 +380,11 @@ class PublishService:
         post = _post_request(approval, snapshot, tracked, locale)
         needs_credentials = profile_of(approval.network).needs_connection
         credentials = None
-        if needs_credentials and stored is not None:
-            credentials = self._credentials.credentials(approval.employee_id, approval.network, stored=stored)
+        try:
+            if needs_credentials and stored is not None:
+                credentials = self._credentials.credentials(approval.employee_id, approval.network, stored=stored)
+        except PublishFailed as failure:  # the tokens could not be refreshed now (not: never)
+            return self._handle_failure(approval, failure)
         if needs_credentials and credentials is None:
             return self._needs_reconnect(approval)
         try:

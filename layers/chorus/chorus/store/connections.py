@@ -36,6 +36,11 @@ class OAuthState:
     expires_at: datetime
     # SHA-256 of the random value in the HttpOnly cookie of the browser that started the flow.
     browser_hash: str
+    # AT Protocol OAuth (Bluesky): the authorization server the callback's ``iss`` must name, the
+    # account the handle resolved to, and the flow's DPoP key, sealed by the vault.
+    issuer: str | None = None
+    expected_did: str | None = None
+    sealed_dpop_key: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -80,6 +85,9 @@ class ConnectionStore:
             "redirect_uri": state.redirect_uri,
             "instance_url": state.instance_url,
             "browser_hash": state.browser_hash,
+            "issuer": state.issuer,
+            "expected_did": state.expected_did,
+            "sealed_dpop_key": state.sealed_dpop_key,
             "expires_at": int(state.expires_at.timestamp()),  # TTL
         }
         try:
@@ -123,6 +131,9 @@ class ConnectionStore:
             instance_url=item.get("instance_url"),
             expires_at=expires_at,
             browser_hash=item["browser_hash"],
+            issuer=item.get("issuer"),
+            expected_did=item.get("expected_did"),
+            sealed_dpop_key=bytes(item["sealed_dpop_key"]) if "sealed_dpop_key" in item else None,
         )
 
     # ------------------------------------------------------------------ connections
@@ -178,7 +189,7 @@ class ConnectionStore:
         """Replaces the tokens only if nobody rotated them since we read them (X refresh tokens are
         single use: two refreshes racing must not both persist)."""
         values: dict[str, Any] = {":tokens": ciphertext, ":read": connection.token_version, ":one": 1}
-        expression = "SET tokens = :tokens, token_version = token_version + :one"
+        expression = "SET tokens = :tokens, token_version = token_version + :one REMOVE refresh_claimed_until"
         try:
             self._client.update_item(
                 TableName=self._table,
@@ -193,6 +204,35 @@ class ConnectionStore:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return False
             raise StoreError("could not store the refreshed tokens") from exc
+        return True
+
+    def claim_refresh(self, connection: Connection, now: datetime, until: datetime) -> bool:
+        """One refresher at a time for tokens whose refresh token is single use and whose reuse
+        ends the session (AT Protocol OAuth): the claim holds while the tokens are still the ones
+        read and nobody else holds a live claim; the rotation releases it."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=to_dynamo(
+                    {"PK": keys.employee_pk(connection.employee_id), "SK": keys.connection_sk(connection.network.value)}
+                ),
+                UpdateExpression="SET refresh_claimed_until = :until",
+                ConditionExpression=(
+                    "token_version = :read AND "
+                    "(attribute_not_exists(refresh_claimed_until) OR refresh_claimed_until <= :now)"
+                ),
+                ExpressionAttributeValues=to_dynamo(
+                    {
+                        ":until": int(until.timestamp()),
+                        ":now": int(now.timestamp()),
+                        ":read": connection.token_version,
+                    }
+                ),
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise StoreError("could not claim the token refresh") from exc
         return True
 
     def delete(self, employee_id: str, network: Network) -> None:

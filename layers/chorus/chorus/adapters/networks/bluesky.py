@@ -32,12 +32,14 @@ import hashlib
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 import requests
 
+from chorus.adapters.networks.dpop import DpopKey, DpopNonces, send_with_dpop
 from chorus.adapters.networks.egress import PublicSession
 from chorus.adapters.networks.http import (
     DEFAULT_TIMEOUT,
@@ -184,9 +186,12 @@ class BlueskyPublisher:
         self._session = session if session is not None else PublicSession()
         self._timeout = timeout
         self._clock = clock
+        # Each PDS's latest DPoP nonce, kept while the function is warm.
+        self._nonces = DpopNonces()
 
     def publish(self, post: PostRequest, credentials: CredentialsLike | None) -> Published:
         token = require_token(credentials, NETWORK)
+        auth = _Auth(token, credentials.dpop_key if credentials is not None else None)
         pds = validate_instance_url(credentials.instance_url if credentials is not None else None, NETWORK)
         did = credentials.member_id if credentials is not None else None
         if not did or not did.startswith("did:"):
@@ -199,15 +204,15 @@ class BlueskyPublisher:
                 f"{NETWORK}: the post is {graphemes} characters ({size} bytes); Bluesky allows 300 (3,000 bytes)",
             )
         rkey = record_key(post)
-        thumb = self._thumb(pds, token, post.image_url)
+        thumb = self._thumb(pds, auth, post.image_url)
         body = {"repo": did, "collection": COLLECTION, "rkey": rkey, "record": post_record(post, thumb)}
         try:
-            response = self._xrpc(pds, token, "POST", "com.atproto.repo.createRecord", body=encode_json(body, NETWORK))
+            response = self._xrpc(pds, auth, "POST", "com.atproto.repo.createRecord", body=encode_json(body, NETWORK))
         except PublishFailed as failed:
             # No answer in time: the PDS may have written it. The next attempt has a key of its
             # own, so the record must be looked for now, not then.
             existing = (
-                self._existing(pds, token, did, rkey, post_text(post)) if failed.kind is FailureKind.TRANSIENT else None
+                self._existing(pds, auth, did, rkey, post_text(post)) if failed.kind is FailureKind.TRANSIENT else None
             )
             if existing is None:
                 raise
@@ -218,7 +223,7 @@ class BlueskyPublisher:
         if response.status_code == 401 or error in _SESSION_ERRORS:
             raise failure(FailureKind.UNAUTHORIZED, NETWORK, network_message(response), token)
         if response.status_code != 429:
-            existing = self._existing(pds, token, did, rkey, text)
+            existing = self._existing(pds, auth, did, rkey, text)
             if existing is not None:
                 logger.info("bluesky record already there; the earlier attempt posted it", rkey=rkey)
                 return existing
@@ -227,32 +232,43 @@ class BlueskyPublisher:
     def _xrpc(
         self,
         pds: str,
-        token: str,
+        auth: _Auth,
         method: str,
         name: str,
         *,
         body: bytes | None = None,
         content_type: str = "application/json",
     ) -> requests.Response:
-        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        """One XRPC call: with an app-password session's bearer token, or with an OAuth session's
+        DPoP-bound token and a proof naming it (``ath``) and the PDS's nonce."""
+        url = f"{pds}/xrpc/{name}"
+        headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = content_type
-        return send(
+        if auth.dpop_key is None:
+            headers["Authorization"] = f"Bearer {auth.token}"
+            return send(self._session, method, url, network=NETWORK, timeout=self._timeout, headers=headers, body=body)
+        headers["Authorization"] = f"DPoP {auth.token}"
+        return send_with_dpop(
             self._session,
+            self._nonces,
+            DpopKey(auth.dpop_key),
             method,
-            f"{pds}/xrpc/{name}",
-            network=NETWORK,
-            timeout=self._timeout,
+            url,
             headers=headers,
             body=body,
+            network=NETWORK,
+            timeout=self._timeout,
+            now=lambda: datetime.fromtimestamp(self._clock(), UTC),
+            access_token=auth.token,
         )
 
-    def _existing(self, pds: str, token: str, did: str, rkey: str, text: str) -> Published | None:
+    def _existing(self, pds: str, auth: _Auth, did: str, rkey: str, text: str) -> Published | None:
         """The post, if a record with our text is at our key; None if not (or if unknowable:
         the refusal then stands as the network gave it)."""
         query = f"repo={quote(did, safe='')}&collection={COLLECTION}&rkey={rkey}"
         try:
-            response = self._xrpc(pds, token, "GET", f"com.atproto.repo.getRecord?{query}")
+            response = self._xrpc(pds, auth, "GET", f"com.atproto.repo.getRecord?{query}")
         except PublishFailed:
             return None
         body = json_body(response) if response.status_code == 200 else None
@@ -261,7 +277,7 @@ class BlueskyPublisher:
             return None
         return _published(body, did, rkey)
 
-    def _thumb(self, pds: str, token: str, image_url: str | None) -> Mapping[str, Any] | None:
+    def _thumb(self, pds: str, auth: _Auth, image_url: str | None) -> Mapping[str, Any] | None:
         """The uploaded thumb's blob, or None (no image, too large, not an image, any failure)."""
         if not image_url or not image_url.startswith("https://"):
             return None
@@ -285,7 +301,7 @@ class BlueskyPublisher:
             logger.info("bluesky thumb not fetched; the card goes without it")
             return None
         try:
-            response = self._xrpc(pds, token, "POST", "com.atproto.repo.uploadBlob", body=data, content_type=mime)
+            response = self._xrpc(pds, auth, "POST", "com.atproto.repo.uploadBlob", body=data, content_type=mime)
         except PublishFailed:
             return None
         body = json_body(response) if response.status_code == 200 else None
@@ -294,6 +310,13 @@ class BlueskyPublisher:
             logger.info("bluesky thumb not uploaded; the card goes without it", status=response.status_code)
             return None
         return blob
+
+
+@dataclass(frozen=True)
+class _Auth:
+    token: str = field(repr=False)
+    # An OAuth session's private DPoP key (JWK); None for an app-password session's bearer token.
+    dpop_key: str | None = field(repr=False)
 
 
 def _published(body: Any, did: str, rkey: str) -> Published:
@@ -306,9 +329,9 @@ def _published(body: Any, did: str, rkey: str) -> Published:
 
 
 # ---------------------------------------------------------------- connecting with an app password
-# AT Protocol OAuth (PAR, PKCE, DPoP) is what Bluesky recommends and is not wired yet; until then
-# employees connect with an app password (Settings > Privacy and security > App passwords), which
-# can post but cannot change the account, and which they can revoke on its own. A main password is
+# AT Protocol OAuth (PAR, PKCE, DPoP: bluesky_oauth.py) is what Bluesky recommends and what the
+# connect page offers first; the fallback is an app password (Settings > Privacy and security >
+# App passwords), which can post but cannot change the account, and which they can revoke on its own. A main password is
 # never sent: only the app-password shape is accepted, and a session that is not an app
 # password's (its token's scope says so) is ended at once and refused.
 
@@ -395,15 +418,20 @@ class BlueskySessions:
                 return did
         raise ConnectFailed(f"{handle} is not a Bluesky handle Chorus can find")
 
-    def pds_of(self, did: str, handle: str) -> str:
-        """The PDS the DID document names, once the document confirms the handle (both ways)."""
+    def pds_of(self, did: str, handle: str | None) -> str:
+        """The PDS the DID document names, once the document confirms the handle (both ways);
+        with no handle (an OAuth token's ``sub``), the PDS the DID names, whatever its handle."""
+        if not DID.match(did):
+            raise ConnectFailed("Bluesky named an account Chorus cannot look up")
         if did.startswith("did:plc:"):
             url = f"{PLC_DIRECTORY}/{did}"
         else:
             url = f"https://{did.removeprefix('did:web:')}/.well-known/did.json"
         document = json_body(self._call("GET", url))
-        if not isinstance(document, Mapping) or f"at://{handle}" not in (document.get("alsoKnownAs") or []):
-            raise ConnectFailed(f"the account of {handle} does not confirm that handle")
+        if not isinstance(document, Mapping) or (
+            handle is not None and f"at://{handle}" not in (document.get("alsoKnownAs") or [])
+        ):
+            raise ConnectFailed(f"the account of {handle or did} does not confirm that handle")
         for service in document.get("service") or []:
             if isinstance(service, Mapping) and str(service.get("id", "")).endswith("#atproto_pds"):
                 endpoint = service.get("serviceEndpoint")

@@ -42,6 +42,7 @@ class NetworkCredentials:
     access_token: str = field(repr=False)
     member_id: str | None = None
     instance_url: str | None = None
+    dpop_key: str | None = field(default=None, repr=False)
 
 
 class CredentialsLike(Protocol):
@@ -54,6 +55,8 @@ class CredentialsLike(Protocol):
     def member_id(self) -> str | None: ...
     @property
     def instance_url(self) -> str | None: ...
+    @property
+    def dpop_key(self) -> str | None: ...
 
 
 def require_token(credentials: CredentialsLike | None, network: str) -> str:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from chorus.domain.branding import Brand
 from chorus.web.employee.activity import activity_router
 from chorus.web.employee.assets import assets_router
-from chorus.web.employee.connect import CallbackBase, connect_router
+from chorus.web.employee.connect import CallbackBase, client_metadata_router, connect_router
 from chorus.web.employee.me import me_router
 from chorus.web.employee.redirect import redirect_router
 from chorus.web.employee.unsubscribe import unsubscribe_router
@@ -59,6 +59,7 @@ def build_employee_app(
     app.include_router(unsubscribe_router(consent))
     app.include_router(assets_router(config.brand))
     app.include_router(connect_router(consent, connections, CallbackBase(config.public_base_url, config.region)))
+    app.include_router(client_metadata_router(connections))
     app.include_router(redirect_router(clicks))
     if slack is not None:
         app.include_router(slack_router(slack))

@@ -1,6 +1,8 @@
 """/connect/{network}?t=... (GET: explain, POST: go to the network or disconnect) and the OAuth
-callback /oauth/callback/{network}. A network connected with an app password (Bluesky) takes
-the handle and app password in the POST instead, and connects there.
+callback /oauth/callback/{network}. Bluesky connects with AT Protocol OAuth (the POST takes the
+handle, the account's own server takes the sign-in; its client metadata is served at
+/oauth/bluesky/client-metadata.json) or, as the fallback, with an app password given in the
+POST. OAuth is offered only when PublicBaseUrl is an https URL: it is the client_id's base.
 
 Connect links are minted on the pages that show them (the activity page, /me) and lead back only
 to that page. GET only shows a page. The POST starts OAuth (state + PKCE verifier stored for 10
@@ -14,6 +16,7 @@ the request context (the client cannot set them) and the function's region.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -21,7 +24,7 @@ from typing import TYPE_CHECKING
 from chorus.domain.connection import ConnectFailed
 from chorus.domain.content import Network
 from chorus.domain.magic_links import LinkRejected, Purpose
-from chorus.domain.networks import profile_of
+from chorus.domain.networks import ATPROTO_CLIENT_METADATA_PATH, profile_of
 from chorus.errors import NotFound
 from chorus.services.connections import STATE_LIFETIME, ConnectInterrupted
 from chorus.web.pages import PAGE_HEADERS, FormRejected, FormSpec, page, read_form
@@ -123,6 +126,7 @@ def connect_router(
             label=profile_of(network).label,
             asks_server=profile_of(network).on_employee_server,
             asks_app_password=profile_of(network).app_password,
+            offers_atproto=connections.offers_atproto_oauth(network),
             connected=connected,
             action=f"/connect/{network.value}?t={token}",
             form_token=consent.form_token(claims, action_of("disconnect" if connected else "connect", network)),
@@ -144,7 +148,9 @@ def connect_router(
             connections.disconnect(claims.employee_id, network)
             consent.cancel_network(claims.employee_id, network)
             return Response(status_code=303, headers={"Location": back}, body="")
-        if profile_of(network).app_password:
+        if profile_of(network).app_password and (
+            form.one("app_password") or not connections.offers_atproto_oauth(network)
+        ):
             # No trip to the network's site: the employee gave an app password on this page.
             connections.connect_with_app_password(
                 claims.employee_id, network, handle=form.one("handle"), app_password=form.one("app_password")
@@ -156,6 +162,7 @@ def connect_router(
             redirect_uri=redirect_uri(network),
             return_to=back,
             instance_url=form.one("instance") or None,
+            handle=form.one("handle"),
         )
         return Response(
             status_code=303,
@@ -177,7 +184,9 @@ def connect_router(
                 raise ConnectInterrupted(f"{label} did not allow the connection; nothing changed", back or "")
             if not code or not state:
                 raise ConnectFailed("this connection answer is incomplete; start again from your page")
-            pending = connections.complete(network, code=code, state=state, browser_secret=browser_secret)
+            pending = connections.complete(
+                network, code=code, state=state, browser_secret=browser_secret, iss=query.get("iss")
+            )
             return_to = pending.return_to if pending.return_to.startswith(("/a/", "/me?")) else "/"
             response = Response(status_code=303, headers={"Location": return_to}, body="")
         except ConnectInterrupted as error:
@@ -186,6 +195,29 @@ def connect_router(
             response = failure_page(error.http_status, error.message, "")
         response.cookies.append(binding_cookie(network, "", 0))
         return response
+
+    return router
+
+
+def client_metadata_router(connections: ConnectionsService) -> APIGatewayHttpRouter:
+    """AT Protocol OAuth's client metadata, served at the client_id URL (a public client: no
+    keys in it). Bluesky's authorization servers fetch it when an employee connects."""
+    from aws_lambda_powertools.event_handler import Response
+    from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+
+    router = APIGatewayHttpRouter()
+
+    @router.get(ATPROTO_CLIENT_METADATA_PATH)
+    def bluesky_client_metadata() -> Response[str]:
+        metadata = connections.atproto_client_metadata()
+        if metadata is None:
+            raise NotFound("Bluesky is not connected with OAuth here")
+        return Response(
+            status_code=200,
+            content_type="application/json",
+            headers={"Cache-Control": "public, max-age=300"},
+            body=json.dumps(metadata, separators=(",", ":")),
+        )
 
     return router
 
