@@ -59,7 +59,9 @@ def test_an_admin_uploads_a_file_with_bad_rows_and_reads_the_report(
         page.get_by_role("button", name="Upload content").click()
 
         # Then the browser comes back from the bucket to the file's report
-        page.wait_for_url(re.compile(r".*/console/upload/uploads/content/\d{4}/\d{2}/\d{2}/[0-9a-f]{8}-spring-posts\.csv$"))
+        page.wait_for_url(
+            re.compile(r".*/console/upload/uploads/content/\d{4}/\d{2}/\d{2}/[0-9a-f]{8}-spring-posts\.csv$")
+        )
         # which refreshes itself until the ingest has read the file
         page.get_by_role("heading", name="Refused rows").wait_for(timeout=30_000)
         terms, values = page.locator(".figures dt").all_inner_texts(), page.locator(".figures dd").all_inner_texts()
