@@ -81,7 +81,7 @@ def upload_router(auth: ConsoleAuth, desk: UploadDesk, callback_base: CallbackBa
         key = checked_upload_key(unquote(router.current_event.raw_path.split(REPORT_PREFIX, 1)[-1]))
         report = desk.report(key)
         if report is None:
-            response = console_page(
+            return console_page(
                 200,
                 "pages/console/upload_processing.html.j2",
                 session,
@@ -90,7 +90,6 @@ def upload_router(auth: ConsoleAuth, desk: UploadDesk, callback_base: CallbackBa
                 here=report_path(key),
                 refresh_seconds=REFRESH_SECONDS,
             )
-            return response
         pages = (len(report.errors) + ROWS_PER_PAGE - 1) // ROWS_PER_PAGE
         page = page_number((router.current_event.query_string_parameters or {}).get("page"), pages)
         first = (page - 1) * ROWS_PER_PAGE
