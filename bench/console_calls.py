@@ -4,14 +4,19 @@
 
 Loads a roster of N employees (ingest), takes the census (the report function's daily job),
 writes twelve months of the scorer's company counters, then signs in and counts the calls of
-each console request: the sign-in POST, the callback, GET /console (the Overview), its CSV, and
-sign-out. Target: at most 5 calls per page, whatever N (the Overview reads aggregates only).
+each console request: the sign-in POST, the callback, GET /console (the Overview), its CSV, Upload
+(the form, S3's redirect back, the report while processing and once written), People (two roster
+pages, find by address, an employee's page, deactivation), and sign-out. Target: at most 5 calls
+per page, whatever N (the Overview reads aggregates only; People reads one roster page or one
+employee's partition; a deactivation costs 4 calls plus 2 per scheduled post and 1 per network
+connection of that one employee, as through the admin API).
 Figures, not a test: exit status 0 unless something raises.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from datetime import UTC, datetime
@@ -43,6 +48,9 @@ ENV = {
     "GROUPS_CLAIM": "cognito:groups",
     "OIDC_CLIENT_ID": "chorus-console",
     "PUBLIC_BASE_URL": "https://chorus.example.com",
+    "SCHEDULE_GROUP": "chorus-bench-posts",
+    "SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/chorus-bench-scheduler",
+    "SCHEDULE_DLQ_ARN": "arn:aws:sqs:eu-west-1:123456789012:chorus-bench-schedule-failures",
     "POWERTOOLS_LOG_LEVEL": "ERROR",
     "AWS_DEFAULT_REGION": REGION,
 }
@@ -134,10 +142,54 @@ def pages() -> dict[str, int]:
         measured("GET /console/callback", "GET", "/console/callback", query=answer)
         overview = measured("GET /console (Overview)", "GET", "/console")
         measured("GET /console/overview.csv", "GET", "/console/overview.csv")
+        upload_pages(measured)
+        people_pages(measured, overview["body"])
         csrf = re.search(r'name="csrf" value="([^"]+)"', overview["body"])
         assert csrf, "the Overview has no sign-out form"
         measured("POST /console/signout", "POST", "/console/signout", body=urlencode({"csrf": csrf.group(1)}))
     return figures
+
+
+def upload_pages(measured: Any) -> None:
+    import re
+    from html import unescape
+
+    from chorus.bootstrap import build_ingest_service
+    from chorus.config import IngestSettings
+
+    form = measured("GET /console/upload", "GET", "/console/upload")
+    prefix = re.search(r'name="key" value="([^"]+)\$\{filename\}"', form["body"])
+    assert prefix, "the Upload page has no form"
+    key = unescape(prefix.group(1)) + "bench.jsonl"
+    measured("GET /console/upload/received", "GET", "/console/upload/received", query={"key": key})
+    measured("GET /console/upload/{key} (processing)", "GET", f"/console/upload/{key}")
+    rows = [{"id": f"ok-{n}", "title": "News", "url": f"https://example.com/{n}", "text": "Hi"} for n in range(5)]
+    rows += [{"id": f"bad-{n}", "title": "News", "url": "ftp://nope", "text": "Hi"} for n in range(120)]
+    body = "\n".join(json.dumps(row) for row in rows).encode()
+    boto3.client("s3", region_name=REGION).put_object(Bucket=BUCKET, Key=key, Body=body)
+    build_ingest_service(IngestSettings.from_env()).ingest_object(key)
+    measured("GET /console/upload/{key} (report)", "GET", f"/console/upload/{key}")
+    measured("GET /console/upload/{key}?page=3", "GET", f"/console/upload/{key}", query={"page": "3"})
+
+
+def people_pages(measured: Any, signed_in_page: str) -> None:
+    import re
+    from urllib.parse import unquote
+
+    from chorus.domain.employee import employee_id_for
+
+    csrf = re.search(r'name="csrf" value="([^"]+)"', signed_in_page)
+    assert csrf, "no CSRF token on the page"
+    roster = measured("GET /console/people", "GET", "/console/people")
+    token = re.search(r'href="/console/people\?next=([^"]+)" rel="next"', roster["body"])
+    if token:
+        measured("GET /console/people?next=", "GET", "/console/people", query={"next": unquote(token.group(1))})
+    found = urlencode({"csrf": csrf.group(1), "email": "person0@example.com"})
+    measured("POST /console/people/find", "POST", "/console/people/find", body=found)
+    person = f"/console/people/{employee_id_for('person0@example.com')}"
+    measured("GET /console/people/{id}", "GET", person)
+    confirmed = urlencode({"csrf": csrf.group(1), "confirm": "yes"})
+    measured("POST /console/people/{id}/deactivate", "POST", f"{person}/deactivate", body=confirmed)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 from chorus.config import (
     AdminApiSettings,
     ConsoleSettings,
+    ConsoleUploadSettings,
     DigestPlannerSettings,
     DigestSenderSettings,
     IngestSettings,
@@ -69,6 +70,7 @@ if TYPE_CHECKING:
     from chorus.services.ingest import IngestService
     from chorus.services.lifecycle import LifecycleService
     from chorus.services.notices import Notifier
+    from chorus.services.people import PeopleService
     from chorus.services.points_reports import PointsReportService
     from chorus.services.publish import PublishService
     from chorus.services.retention import LedgerRetention
@@ -77,6 +79,7 @@ if TYPE_CHECKING:
     from chorus.services.scoring import ScoringService
     from chorus.services.slack import ChannelChoice, SlackOneClick, SlackRequests
     from chorus.services.sweeper import Sweeper
+    from chorus.services.uploads import UploadDesk
 
 
 # ---------------------------------------------------------------- clients
@@ -520,7 +523,12 @@ def build_console_auth(
 
 
 def build_console_app(
-    settings: ConsoleSettings, *, dynamodb_client: DynamoDBClient | None = None, issuer: Any = None
+    settings: ConsoleSettings,
+    *,
+    dynamodb_client: DynamoDBClient | None = None,
+    issuer: Any = None,
+    s3_client: S3Client | None = None,
+    scheduler: Any = None,
 ) -> APIGatewayHttpResolver:
     from chorus.services.overview import OverviewService
     from chorus.store.console_figures import ConsoleFigures
@@ -534,8 +542,32 @@ def build_console_app(
             auth=build_console_auth(settings, dynamodb_client=dynamodb, issuer=issuer),
             overview=OverviewService(ConsoleFigures(dynamodb, settings.table_name)),
             callback_base=CallbackBase(settings.public_base_url, settings.region),
+            uploads=build_upload_desk(settings, s3_client=s3_client),
+            people=build_people_service(settings, dynamodb_client=dynamodb),
+            lifecycle=build_lifecycle_service(settings, dynamodb_client=dynamodb, scheduler=scheduler),
         )
     )
+
+
+def build_upload_desk(settings: ConsoleUploadSettings, *, s3_client: S3Client | None = None) -> UploadDesk:
+    from chorus.adapters.s3_objects import ObjectStore
+    from chorus.services.uploads import UploadDesk
+
+    return UploadDesk(
+        ObjectStore(s3_client or _s3(), settings.uploads_bucket),
+        max_bytes=settings.max_upload_bytes,
+        url_ttl_seconds=settings.upload_url_ttl_seconds,
+        download_ttl_seconds=settings.download_url_ttl_seconds,
+    )
+
+
+def build_people_service(settings: TableSettings, *, dynamodb_client: DynamoDBClient | None = None) -> PeopleService:
+    from chorus.services.people import PeopleService
+    from chorus.store.catalog import CatalogStore
+    from chorus.store.privacy import PersonalDataStore
+
+    dynamodb = dynamodb_client or _dynamodb()
+    return PeopleService(CatalogStore(dynamodb, settings.table_name), PersonalDataStore(dynamodb, settings.table_name))
 
 
 @cache
@@ -789,7 +821,7 @@ def score_stream() -> ScoreStream:
 
 
 def build_lifecycle_service(
-    settings: LifecycleSettings | AdminApiSettings,
+    settings: LifecycleSettings | AdminApiSettings | ConsoleSettings,
     *,
     dynamodb_client: DynamoDBClient | None = None,
     scheduler: Any = None,

@@ -333,7 +333,16 @@ class RetentionSettings(TableSettings):
     )
 
 
-class ConsoleSettings(TableSettings):
+class ConsoleUploadSettings(StorageSettings, ScheduleSettings):
+    """The console's Upload page (the admin API's limits) and People page (deactivation deletes
+    schedules)."""
+
+    max_upload_bytes: int = Field(alias="MAX_UPLOAD_BYTES", default=DEFAULT_MAX_UPLOAD_BYTES, gt=0)
+    upload_url_ttl_seconds: int = Field(alias="UPLOAD_URL_TTL_SECONDS", default=900, ge=60, le=3600)
+    download_url_ttl_seconds: int = Field(alias="DOWNLOAD_URL_TTL_SECONDS", default=900, ge=60, le=3600)
+
+
+class ConsoleSettings(ConsoleUploadSettings):
     """The admin console: the issuer it signs in with (the admin API's), its public client id, and
     the admin API's group rule."""
 

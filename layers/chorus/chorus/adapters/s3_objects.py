@@ -88,6 +88,24 @@ class ObjectStore:
         except ClientError as exc:
             raise ObjectStoreError("could not sign an upload URL") from exc
 
+    def presigned_post(
+        self, key: str, *, max_bytes: int, redirect_url: str, expires_in: int
+    ) -> tuple[str, dict[str, str]]:
+        """A browser form's action and fields: one object at ``key`` (a trailing ${filename}
+        becomes the sent file's name, under the key's prefix), at most ``max_bytes``, then a 303
+        to ``redirect_url``."""
+        try:
+            signed = self._client.generate_presigned_post(
+                Bucket=self.bucket,
+                Key=key,
+                Fields={"success_action_redirect": redirect_url},
+                Conditions=[{"success_action_redirect": redirect_url}, ["content-length-range", 1, max_bytes]],
+                ExpiresIn=expires_in,
+            )
+        except ClientError as exc:
+            raise ObjectStoreError("could not sign an upload form") from exc
+        return signed["url"], {name: str(value) for name, value in signed["fields"].items()}
+
     def put_file(self, key: str, body: IO[bytes], content_type: str) -> None:
         """Uploads a file of any size (multipart past 8 MB), read from where it is positioned."""
         try:

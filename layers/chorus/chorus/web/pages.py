@@ -25,13 +25,15 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 
-def content_security_policy(image_origins: Iterable[str] = ()) -> str:
+def content_security_policy(image_origins: Iterable[str] = (), form_origins: Iterable[str] = ()) -> str:
     """Scripts and styles only from us (no inline ones), images from us and the named https
-    origins only: the company's logo, and on an activity page its content's image."""
+    origins only: the company's logo, and on an activity page its content's image. Forms post to
+    us, and to the named origins only (the console's upload form posts to the uploads bucket)."""
     images = " ".join(["'self'", *sorted(set(image_origins))])
+    forms = " ".join(["'self'", *sorted(set(form_origins))])
     return (
         f"default-src 'none'; script-src 'self'; style-src 'self'; img-src {images}; "
-        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        f"form-action {forms}; frame-ancestors 'none'; base-uri 'none'"
     )
 
 

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-import re
-import uuid
 from typing import TYPE_CHECKING, Literal, Protocol
 
 from aws_lambda_powertools.event_handler import Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from chorus import clock
-from chorus.domain.report import report_key_for
+from chorus.domain.report import UploadKind, report_key_for
 from chorus.domain.tabular import UploadFormat
 from chorus.errors import NotFound
+from chorus.services.uploads import upload_key
 from chorus.web.http_errors import json_response
 
 if TYPE_CHECKING:
@@ -47,11 +46,6 @@ class UploadObjects(Protocol):
     def read(self, key: str) -> bytes: ...
 
 
-def _safe_name(filename: str) -> str:
-    base = filename.replace("\\", "/").rsplit("/", 1)[-1]
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", base).strip("-.") or "upload"
-
-
 def uploads_router(objects: UploadObjects, url_ttl_seconds: int) -> APIGatewayHttpRouter:
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
@@ -61,8 +55,7 @@ def uploads_router(objects: UploadObjects, url_ttl_seconds: int) -> APIGatewayHt
     def create_upload(request: UploadRequest) -> Response[str]:
         fmt = UploadFormat.for_name(request.filename)
         assert fmt is not None  # checked by the model
-        now = clock.now()
-        key = f"uploads/{request.kind}/{now:%Y/%m/%d}/{uuid.uuid4().hex[:8]}-{_safe_name(request.filename)}"
+        key = upload_key(UploadKind(request.kind), request.filename, clock.now())
         content_type = _CONTENT_TYPES[fmt]
         return json_response(
             201,

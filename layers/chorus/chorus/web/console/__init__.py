@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 
 from chorus.web.console.overview import overview_router
 from chorus.web.console.pages import register_console_errors
+from chorus.web.console.people import people_router
 from chorus.web.console.signin import signin_router
+from chorus.web.console.upload import upload_router
 from chorus.web.employee.assets import assets_router
 from chorus.web.employee.connect import CallbackBase
 from chorus.web.pages import same_origin_only, security_headers
@@ -17,7 +19,10 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
     from chorus.services.console_auth import ConsoleAuth
+    from chorus.services.lifecycle import LifecycleService
     from chorus.services.overview import OverviewService
+    from chorus.services.people import PeopleService
+    from chorus.services.uploads import UploadDesk
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,10 @@ class ConsoleDependencies:
     overview: OverviewService
     # Where the issuer sends the browser back: PublicBaseUrl, else the API's execute-api URL.
     callback_base: CallbackBase
+    uploads: UploadDesk
+    people: PeopleService
+    # Deactivation: the service the admin API, the CLI and roster uploads use.
+    lifecycle: LifecycleService
 
 
 def build_console_app(deps: ConsoleDependencies) -> APIGatewayHttpResolver:
@@ -35,6 +44,8 @@ def build_console_app(deps: ConsoleDependencies) -> APIGatewayHttpResolver:
     app.use(middlewares=[security_headers, same_origin_only])
     app.include_router(signin_router(deps.auth, deps.callback_base), prefix="/console")
     app.include_router(overview_router(deps.auth, deps.overview), prefix="/console")
+    app.include_router(upload_router(deps.auth, deps.uploads, deps.callback_base), prefix="/console")
+    app.include_router(people_router(deps.auth, deps.people, deps.lifecycle), prefix="/console")
     app.include_router(assets_router(), prefix="/console")
     register_console_errors(app)
     return app

@@ -28,6 +28,7 @@ SIGNED_OUT_PATH = "/console/signed-out"
 FLASHES = {
     "signed-out": "You are signed out.",
     "ended": "Your session has ended. Sign in again to continue.",
+    "deactivated": "Deactivated: nothing more is posted in their name; their scheduled posts are cancelled.",
 }
 
 

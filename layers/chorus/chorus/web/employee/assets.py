@@ -23,6 +23,7 @@ ASSETS = {
     "chorus.css": "text/css; charset=utf-8",
     "chorus.js": "text/javascript; charset=utf-8",
     "console.css": "text/css; charset=utf-8",
+    "console-upload.js": "text/javascript; charset=utf-8",
     "lengths.js": "text/javascript; charset=utf-8",
     "brand.css": "text/css; charset=utf-8",
 }
