@@ -516,6 +516,7 @@ def build_console_app(
         ConsoleDependencies(
             auth=build_console_auth(settings, dynamodb_client=dynamodb, issuer=issuer),
             overview=OverviewService(ConsoleFigures(dynamodb, settings.table_name)),
+            rewards=build_reward_service(settings, dynamodb_client=dynamodb),
             callback_base=CallbackBase(settings.public_base_url, settings.region),
         )
     )

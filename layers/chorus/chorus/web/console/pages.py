@@ -28,6 +28,11 @@ SIGNED_OUT_PATH = "/console/signed-out"
 FLASHES = {
     "signed-out": "You are signed out.",
     "ended": "Your session has ended. Sign in again to continue.",
+    # Rewards
+    "reward-created": "The reward is in the catalogue.",
+    "reward-restocked": "The stock was added.",
+    "reward-retired": "The reward is retired: employees can no longer redeem it.",
+    "redemption-fulfilled": "The redemption is marked fulfilled.",
 }
 
 
