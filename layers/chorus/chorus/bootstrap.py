@@ -505,8 +505,11 @@ def build_console_auth(
 def build_console_app(
     settings: ConsoleSettings, *, dynamodb_client: DynamoDBClient | None = None, issuer: Any = None
 ) -> APIGatewayHttpResolver:
+    from chorus.services.ledger import ConsentLedger
     from chorus.services.overview import OverviewService
+    from chorus.store.catalog import CatalogStore
     from chorus.store.console_figures import ConsoleFigures
+    from chorus.store.ledger import LedgerStore
     from chorus.web.console import ConsoleDependencies
     from chorus.web.console import build_console_app as build_app
     from chorus.web.employee.connect import CallbackBase
@@ -517,6 +520,9 @@ def build_console_app(
             auth=build_console_auth(settings, dynamodb_client=dynamodb, issuer=issuer),
             overview=OverviewService(ConsoleFigures(dynamodb, settings.table_name)),
             rewards=build_reward_service(settings, dynamodb_client=dynamodb),
+            ledger=ConsentLedger(
+                LedgerStore(dynamodb, settings.table_name), CatalogStore(dynamodb, settings.table_name)
+            ),
             callback_base=CallbackBase(settings.public_base_url, settings.region),
         )
     )

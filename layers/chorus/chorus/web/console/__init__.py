@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from chorus.web.console.consent import consent_router
 from chorus.web.console.overview import overview_router
 from chorus.web.console.pages import register_console_errors
 from chorus.web.console.rewards import rewards_router
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
     from chorus.services.console_auth import ConsoleAuth
+    from chorus.services.ledger import ConsentLedger
     from chorus.services.overview import OverviewService
     from chorus.services.rewards import RewardService
 
@@ -27,6 +29,7 @@ class ConsoleDependencies:
     auth: ConsoleAuth
     overview: OverviewService
     rewards: RewardService
+    ledger: ConsentLedger
     # Where the issuer sends the browser back: PublicBaseUrl, else the API's execute-api URL.
     callback_base: CallbackBase
 
@@ -39,6 +42,7 @@ def build_console_app(deps: ConsoleDependencies) -> APIGatewayHttpResolver:
     app.include_router(signin_router(deps.auth, deps.callback_base), prefix="/console")
     app.include_router(overview_router(deps.auth, deps.overview), prefix="/console")
     app.include_router(rewards_router(deps.auth, deps.rewards), prefix="/console")
+    app.include_router(consent_router(deps.auth, deps.ledger), prefix="/console")
     app.include_router(assets_router(), prefix="/console")
     register_console_errors(app)
     return app
