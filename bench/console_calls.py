@@ -5,9 +5,10 @@
 Loads a roster of N employees (ingest), takes the census (the report function's daily job),
 writes twelve months of the scorer's company counters, then signs in and counts the calls of
 each console request: the sign-in POST, the callback, GET /console (the Overview), its CSV, the
-Rewards page (both listings, a create, a fulfil), and sign-out. Target: at most 5 calls per
-page, whatever N (the Overview reads aggregates only; Rewards reads one page of redemptions and
-only their owners' profiles).
+Rewards page (both listings, a create, a fulfil), the Consent ledger's searches, and sign-out.
+Target: at most 5 calls per page, whatever N (the Overview reads aggregates only; Rewards reads
+one page of redemptions and only their owners' profiles; the ledger one page of approvals, and
+an erased address's profiles at most three GetItems).
 Figures, not a test: exit status 0 unless something raises.
 """
 
@@ -139,6 +140,17 @@ def rewards_pages(measured: Any, csrf: str, fulfil_path: str) -> None:
     measured("POST /console/redemptions/.../fulfil", "POST", fulfil_path, body=urlencode({"csrf": csrf}))
 
 
+def consent_pages(measured: Any) -> None:
+    """The ledger's searches (an employee's partition, and a content item's approvals by GSI1 then
+    one BatchGetItem); with the bench's roster they find nothing, which costs the same calls."""
+    from chorus.domain.content import content_id_for
+
+    search = {"by": "employee", "q": "person1@example.com"}
+    measured("GET /console/consent?by=employee (email)", "GET", "/console/consent", query=search)
+    content = content_id_for("bench-1", "https://example.com/1", "")
+    measured("GET /console/consent?by=content", "GET", "/console/consent", query={"by": "content", "q": content})
+
+
 def pages(fulfil_path: str) -> dict[str, int]:
     import re
 
@@ -170,6 +182,7 @@ def pages(fulfil_path: str) -> dict[str, int]:
         csrf = re.search(r'name="csrf" value="([^"]+)"', overview["body"])
         assert csrf, "the Overview has no sign-out form"
         rewards_pages(measured, csrf.group(1), fulfil_path)
+        consent_pages(measured)
         measured("POST /console/signout", "POST", "/console/signout", body=urlencode({"csrf": csrf.group(1)}))
     return figures
 
