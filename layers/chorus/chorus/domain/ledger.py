@@ -98,30 +98,3 @@ class LedgerEntry(BaseModel):
             return self.approval.approved_at.astimezone(ZoneInfo(self.approval.timezone))
         except (ZoneInfoNotFoundError, ValueError):
             return None
-
-    def row(self) -> dict[str, str | int]:
-        """The entry as an auditor's export row (CSV and JSON share it)."""
-        approval = self.approval
-        local = self.local_time
-        return {
-            "employee_id": approval.employee_id,
-            "content_id": approval.content_id,
-            "network": approval.network.value,
-            "revision": approval.revision,
-            "text": approval.text,
-            "text_sha256": approval.text_sha256,
-            "snapshot_sha256": approval.snapshot_sha256 or "",
-            "link_url": approval.link_url or "",
-            "title": approval.title or "",
-            "approved_at_utc": approval.approved_at.isoformat(),
-            "approved_at_local": local.isoformat() if local else "",
-            "timezone": "" if self.pseudonymised_at else approval.timezone,
-            "channel": approval.channel,
-            "publish_at_utc": approval.publish_at.isoformat(),
-            "outcome": self.outcome.value,
-            "status": approval.status.value,
-            "external_post_id": approval.external_post_id or "",
-            "external_post_url": approval.external_post_url or "",
-            "cancelled_at_utc": approval.cancelled_at.isoformat() if approval.cancelled_at else "",
-            "pseudonymised_at_utc": self.pseudonymised_at.isoformat() if self.pseudonymised_at else "",
-        }
