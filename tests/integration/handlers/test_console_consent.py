@@ -11,6 +11,8 @@ import html
 import re
 from datetime import UTC, datetime
 
+from bench.aws_calls import count_aws_calls
+
 from chorus.store.privacy import PersonalDataStore
 from tests.conftest import TABLE
 from tests.integration.handlers.test_consent_integrity import (  # noqa: F401 (world is a fixture)
@@ -30,6 +32,8 @@ from tests.integration.handlers.test_console import (
     location,
     sign_in,
 )
+from tests.support.iam import denied
+from tests.support.local_cloud import clear_runtime_caches
 from tests.support.seed import content_id, employee_id
 
 APPROVED_TEXT = "In my own words: Lyon!"
@@ -124,3 +128,17 @@ def test_without_a_session_the_ledger_is_not_shown(world, issuer):  # noqa: F811
 
     assert response["statusCode"] == 303 and location(response).startswith("/console/signin")
     assert "In my own words" not in response["body"]
+
+
+def test_the_console_function_may_make_every_call_the_ledger_page_makes(world, issuer):  # noqa: F811
+    published(world)
+    clear_runtime_caches()
+    with count_aws_calls(keep_requests=True) as calls:
+        admin = Browser()
+        sign_in(admin, issuer)
+        assert len(ledger_rows(search(admin, "employee", ADA)["body"])) == 1
+        assert len(ledger_rows(search(admin, "employee", employee_id(ADA))["body"])) == 1
+        assert len(ledger_rows(search(admin, "content", content_id("lyon"))["body"])) == 1
+    operations = {operation for operation, _ in calls.requests}
+    assert {"dynamodb.Query", "dynamodb.BatchGetItem", "dynamodb.GetItem"} <= operations
+    assert denied("ConsoleFunction", calls.requests) == []

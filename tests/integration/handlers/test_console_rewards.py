@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
 import pytest
+from bench.aws_calls import count_aws_calls
 
 from chorus.domain.rewards import RedemptionStatus, RewardInput
 from chorus.services.rewards import RewardService
@@ -23,6 +24,8 @@ from tests.integration.handlers.test_console import (  # noqa: F401 (issuer is a
     location,
     sign_in,
 )
+from tests.support.iam import denied
+from tests.support.local_cloud import clear_runtime_caches
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
@@ -239,3 +242,23 @@ def test_a_non_admin_never_reaches_the_page(issuer):  # noqa: F811
 
     assert refused["statusCode"] == 403
     assert location(browser.call("GET", "/console/rewards")).startswith("/console/signin")
+
+
+# ---------------------------------------------------------------------------------- permissions
+def test_the_console_function_may_make_every_call_the_rewards_page_makes(issuer, store, aws):  # noqa: F811
+    mug = reward(store)
+    employee(aws, "e-1", "Ana", "ana@example.com")
+    redeem(store, "e-1", mug, "press-0001", 1)
+    clear_runtime_caches()
+    with count_aws_calls(keep_requests=True) as calls:
+        browser = Browser()
+        sign_in(browser, issuer)
+        page = browser.call("GET", "/console/rewards")["body"]
+        assert post(browser, "/console/rewards", page, name="Cap", cost="5", stock="1")["statusCode"] == 303
+        assert post(browser, f"/console/rewards/{mug}/restock", page, add="3")["statusCode"] == 303
+        assert post(browser, f"/console/rewards/{mug}/retire", page)["statusCode"] == 303
+        assert post(browser, "/console/redemptions/e-1/press-0001/fulfil", page)["statusCode"] == 303
+        assert browser.call("GET", "/console/rewards", query={"show": "fulfilled"})["statusCode"] == 200
+    operations = {operation for operation, _ in calls.requests}
+    assert {"dynamodb.Query", "dynamodb.BatchGetItem", "dynamodb.PutItem", "dynamodb.UpdateItem"} <= operations
+    assert denied("ConsoleFunction", calls.requests) == []
