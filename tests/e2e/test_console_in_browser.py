@@ -95,3 +95,127 @@ def test_an_admin_signs_in_sees_the_overview_and_signs_out(
         assert page.url == f"{cloud.api_url}/console/signin"
     finally:
         context.close()
+
+
+# ---------------------------------------------------------------------------------- Rewards, Consent ledger
+def _table(cloud: LocalCloudProcess) -> tuple[Any, str]:
+    import boto3
+
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=cloud.aws_url,
+        region_name="eu-west-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    [table] = [name for name in client.list_tables()["TableNames"] if "idempotency" not in name.lower()]
+    return client, table
+
+
+def _sign_in(cloud: LocalCloudProcess, page: Any) -> None:
+    admin = json.loads((cloud.state_dir / "console-admin.json").read_text(encoding="utf-8"))
+    page.goto(f"{cloud.api_url}/console/signin")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Email").fill(admin["username"])
+    page.get_by_label("Password").fill(admin["password"])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{cloud.api_url}/console")
+
+
+def test_an_admin_fulfils_a_redemption_and_reads_the_consent_ledger(
+    local_cloud_process: LocalCloudProcess, browser: Any, tmp_path: Path
+) -> None:
+    import hashlib
+    import uuid
+    from datetime import UTC, datetime
+
+    from chorus.domain.employee import employee_id_for
+    from chorus.store.rewards import RewardStore
+    from tests.e2e.conftest import upload
+
+    cloud = local_cloud_process
+    run = uuid.uuid4().hex[:8]
+    email = f"rewards-{run}@example.com"
+    upload(cloud, tmp_path, "employees", "roster.csv", f"email,name,timezone\n{email},Rae Reward {run},Europe/Paris\n")
+    employee = employee_id_for(email)
+    client, table = _table(cloud)
+    client.put_item(
+        TableName=table,
+        Item={"PK": {"S": f"EMP#{employee}"}, "SK": {"S": "BALANCE"}, "balance": {"N": "50"}, "lifetime": {"N": "50"}},
+    )
+    # Given a reward the employee redeemed (the employee page's transaction), and an approval
+    # recorded in the ledger as the approval page records it
+    from chorus.domain.rewards import RewardInput
+    from chorus.services.rewards import RewardService
+
+    reward = RewardService(RewardStore(client, table)).create_reward(RewardInput(name=f"Mug {run}", cost=20, stock=2))
+    RewardStore(client, table).redeem(employee, reward.reward_id, f"press-{run}", datetime.now(UTC))
+    text = f"Proud of our team ({run}) ✓"
+    content = f"c-{hashlib.sha256(run.encode()).hexdigest()[:20]}"
+    approved_at = datetime.now(UTC).replace(microsecond=0).isoformat()
+    approval = {
+        "PK": f"EMP#{employee}",
+        "SK": f"APPROVAL#{content}#sandbox",
+        "GSI1PK": f"APPROVALS#{content}",
+        "GSI1SK": f"{employee}#sandbox",
+        "entity": "approval",
+        "approval_id": f"ap-{run}",
+        "employee_id": employee,
+        "content_id": content,
+        "network": "sandbox",
+        "text": text,
+        "text_sha256": hashlib.sha256(text.encode()).hexdigest(),
+        "publish_at": approved_at,
+        "timezone": "Europe/Paris",
+        "when": "now",
+        "status": "PUBLISHED",
+        "schedule_name": f"s-{run}",
+        "approved_at": approved_at,
+        "channel": "page",
+        "external_post_id": f"post-{run}",
+        "external_post_url": f"{cloud.api_url}/_local/feed#post-{run}",
+    }
+    client.put_item(TableName=table, Item={name: {"S": value} for name, value in approval.items()})
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        _sign_in(cloud, page)
+        # When the admin opens Rewards from the navigation
+        page.get_by_role("link", name="Rewards").click()
+        page.wait_for_url(f"{cloud.api_url}/console/rewards")
+        row = page.get_by_role("row").filter(has_text=f"Rae Reward {run}")
+        assert email in row.inner_text() and f"Mug {run}" in row.inner_text()
+        check_page(page, "rewards")
+
+        # And fulfils the redemption with the keyboard
+        row.get_by_role("button", name="Fulfil").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{cloud.api_url}/console/rewards?done=redemption-fulfilled")
+        assert page.get_by_role("status").inner_text() == "The redemption is marked fulfilled."
+        assert page.get_by_role("row").filter(has_text=f"Rae Reward {run}").count() == 0
+        page.get_by_role("link", name="Fulfilled").click()
+        assert page.get_by_role("row").filter(has_text=f"Rae Reward {run}").count() == 1
+        check_page(page, "rewards-fulfilled")
+
+        # When a bad reward is added, each field says why, and nothing is created
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.goto(f"{cloud.api_url}/console/rewards")
+        page.get_by_label("Points it costs").fill("free")
+        page.get_by_role("button", name="Add the reward").click()
+        assert page.get_by_text("Name is required").is_visible()
+        assert page.get_by_text("Points it costs must be a whole number").is_visible()
+        check_page(page, "rewards-errors")
+
+        # When the admin searches the consent ledger by the employee's address
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.get_by_role("link", name="Consent ledger").click()
+        page.get_by_label("Email address or id").fill(email)
+        page.get_by_role("button", name="Search").click()
+        # Then the approval shows its exact text and recorded hash, times and outcome
+        body = page.locator("main").inner_text()
+        assert text in body and approval["text_sha256"] in body
+        assert "Europe/Paris" in body and "Published" in body and f"post-{run}" in body
+        check_page(page, "consent")
+    finally:
+        context.close()

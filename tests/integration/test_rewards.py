@@ -428,3 +428,15 @@ class TestAdminRouter:
         assert admin("GET", "/admin/rewards")[1]["items"][0]["stock"] == 5
         assert admin("POST", "/admin/rewards/r-1/restock", {"add": 0})[0] == 422
         assert admin("POST", "/admin/rewards/r-nope/restock", {"add": 1})[0] == 404
+
+    def test_retire(self, aws, admin, service):
+        admin("POST", "/admin/rewards", {"name": "Mug", "cost": 10, "stock": 3})
+        give_points(aws, "e-1", 100)
+
+        status, retired = admin("POST", "/admin/rewards/r-1/retire")
+
+        assert status == 200 and retired["active"] is False and retired["stock"] == 3
+        assert admin("POST", "/admin/rewards/r-1/retire") == (200, retired)  # again: nothing changes
+        assert admin("POST", "/admin/rewards/r-nope/retire")[0] == 404
+        with pytest.raises(RewardNotFound):
+            service.redeem("e-1", "r-1", "click-0001")

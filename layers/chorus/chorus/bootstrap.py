@@ -530,8 +530,11 @@ def build_console_app(
     s3_client: S3Client | None = None,
     scheduler: Any = None,
 ) -> APIGatewayHttpResolver:
+    from chorus.services.ledger import ConsentLedger
     from chorus.services.overview import OverviewService
+    from chorus.store.catalog import CatalogStore
     from chorus.store.console_figures import ConsoleFigures
+    from chorus.store.ledger import LedgerStore
     from chorus.web.console import ConsoleDependencies
     from chorus.web.console import build_console_app as build_app
     from chorus.web.employee.connect import CallbackBase
@@ -541,6 +544,10 @@ def build_console_app(
         ConsoleDependencies(
             auth=build_console_auth(settings, dynamodb_client=dynamodb, issuer=issuer),
             overview=OverviewService(ConsoleFigures(dynamodb, settings.table_name)),
+            rewards=build_reward_service(settings, dynamodb_client=dynamodb),
+            ledger=ConsentLedger(
+                LedgerStore(dynamodb, settings.table_name), CatalogStore(dynamodb, settings.table_name)
+            ),
             callback_base=CallbackBase(settings.public_base_url, settings.region),
             uploads=build_upload_desk(settings, s3_client=s3_client),
             people=build_people_service(settings, dynamodb_client=dynamodb),

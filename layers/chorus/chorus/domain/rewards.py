@@ -184,6 +184,24 @@ class Redemption(BaseModel):
     fulfilled_at: datetime | None = None
 
 
+class Contact(BaseModel):
+    """Who to hand a redemption to: shown to admins only, never logged."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str = ""
+    email: str = ""
+
+
+class RedemptionForAdmin(BaseModel):
+    """A redemption with its employee's name and email (empty once the employee is erased)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    redemption: Redemption
+    contact: Contact
+
+
 class RewardsOverview(BaseModel):
     """What the employee's page shows: what they can spend, on what, and what they asked for."""
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from chorus import clock
+from chorus.domain.listing import Page
 from chorus.domain.rewards import (
+    Contact,
     Redemption,
+    RedemptionForAdmin,
+    RedemptionStatus,
     RestockInput,
     Reward,
     RewardInput,
@@ -18,9 +22,6 @@ from chorus.domain.rewards import (
 )
 from chorus.errors import ChorusError
 from chorus.observability import logger
-
-if TYPE_CHECKING:
-    from chorus.domain.listing import Page
 
 
 class RewardRecords(Protocol):
@@ -32,6 +33,11 @@ class RewardRecords(Protocol):
     def redeem(self, employee_id: str, reward_id: str, redemption_id: str, now: datetime) -> Redemption: ...
     def redemptions_of(self, employee_id: str, limit: int = 50) -> list[Redemption]: ...
     def open_redemptions(self, limit: int, start: dict[str, Any] | None = None) -> Page[Redemption]: ...
+    def latest_redemptions(
+        self, status: RedemptionStatus, limit: int, start: dict[str, Any] | None = None
+    ) -> Page[Redemption]: ...
+    def contacts(self, employee_ids: list[str]) -> dict[str, Contact]: ...
+    def retire(self, reward_id: str) -> Reward: ...
     def fulfil(self, employee_id: str, redemption: str, now: datetime) -> Redemption: ...
 
 
@@ -65,8 +71,27 @@ class RewardService:
         logger.info("reward restocked", reward_id=reward_id, added=data.add, stock=reward.stock)
         return reward
 
+    def retire(self, reward_id: str) -> Reward:
+        reward = self._records.retire(reward_id)
+        logger.info("reward retired", reward_id=reward_id)
+        return reward
+
     def open_redemptions(self, limit: int, start: dict[str, Any] | None = None) -> Page[Redemption]:
         return self._records.open_redemptions(limit, start)
+
+    def redemptions_to_hand_over(
+        self, status: RedemptionStatus, limit: int, start: dict[str, Any] | None = None
+    ) -> Page[RedemptionForAdmin]:
+        """One page of redemptions, newest first, each with its employee's name and email."""
+        page = self._records.latest_redemptions(status, limit, start)
+        contacts = self._records.contacts([redemption.employee_id for redemption in page.items]) if page.items else {}
+        return Page(
+            items=[
+                RedemptionForAdmin(redemption=redemption, contact=contacts.get(redemption.employee_id, Contact()))
+                for redemption in page.items
+            ],
+            next_token=page.next_token,
+        )
 
     def fulfil(self, employee_id: str, redemption_id: str) -> Redemption:
         redemption = self._records.fulfil(employee_id, redemption_id, self._now())

@@ -85,15 +85,18 @@ def listing_page[T](
     start: dict[str, Any] | None,
     parse: Callable[[dict[str, Any]], T],
     sort_prefix: str | None = None,
+    newest_first: bool = False,
 ) -> Page[T]:
     """One page of a sparse GSI2 listing (roster, active content, open redemptions...), or of the
-    part of it whose sort keys begin with ``sort_prefix``."""
+    part of it whose sort keys begin with ``sort_prefix``; in descending sort key order with
+    ``newest_first`` (for listings whose sort keys begin with a time)."""
     query: dict[str, Any] = {
         "TableName": table,
         "IndexName": "GSI2",
         "KeyConditionExpression": "GSI2PK = :pk",
         "ExpressionAttributeValues": to_dynamo({":pk": partition}),
         "Limit": limit,
+        "ScanIndexForward": not newest_first,
     }
     if sort_prefix is not None:
         query["KeyConditionExpression"] += " AND begins_with(GSI2SK, :prefix)"

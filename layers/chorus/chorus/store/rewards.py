@@ -6,7 +6,8 @@ the stock is never oversold, however many redemptions race:
 - the balance (``EMP#id / BALANCE``): ``ADD balance -cost`` if ``balance >= cost``;
 - the reward (``REWARD#id / META``): ``ADD stock -1`` if ``stock > 0``, it is active and its
   cost is still the one the employee is charged;
-- the redemption (``EMP#id / REDEEM#ts#id``), listed on GSI2 ``REDEEM#open`` until fulfilled;
+- the redemption (``EMP#id / REDEEM#ts#id``), listed on GSI2 ``REDEEM#open`` until fulfilled,
+  then on ``REDEEM#fulfilled`` (by fulfilment time);
 - a marker (``EMP#id / REDEEMID#id``) holding the redemption's sort key: the redemption id is
   the client's idempotency key, and since the redemption's own key carries the time, this
   marker is what makes a second press of the same button redeem nothing;
@@ -27,6 +28,7 @@ from botocore.exceptions import ClientError
 
 from chorus.domain.listing import Page
 from chorus.domain.rewards import (
+    Contact,
     EmployeeInactive,
     IdempotencyKeyReused,
     NotEnoughPoints,
@@ -40,7 +42,7 @@ from chorus.domain.rewards import (
 from chorus.errors import Conflict, StoreError
 from chorus.store import keys
 from chorus.store.codec import from_dynamo, to_dynamo
-from chorus.store.reads import listing_page
+from chorus.store.reads import batch_get, listing_page
 from chorus.store.transactions import Guarded, TransactionRefused, write_transaction
 
 if TYPE_CHECKING:
@@ -49,6 +51,8 @@ if TYPE_CHECKING:
 # ---------------------------------------------------------------------------------- keys
 REWARDS = "REWARDS"
 OPEN_REDEMPTIONS = "REDEEM#open"
+FULFILLED_REDEMPTIONS = "REDEEM#fulfilled"
+LISTINGS = {RedemptionStatus.REQUESTED: OPEN_REDEMPTIONS, RedemptionStatus.FULFILLED: FULFILLED_REDEMPTIONS}
 REDEMPTION_PREFIX = "REDEEM#"
 MAX_ATTEMPTS = 3
 _RETRYABLE = frozenset({"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"})
@@ -156,6 +160,24 @@ class RewardStore:
             raise StoreError("could not restock the reward") from exc
         return _reward_from(from_dynamo(response["Attributes"]))
 
+    def retire(self, reward_id: str) -> Reward:
+        """Out of the catalogue employees see: nobody can redeem it any more (the redemption's
+        condition wants it active); its redemptions stay. Retiring again changes nothing."""
+        try:
+            response = self._client.update_item(
+                TableName=self._table,
+                Key=to_dynamo({"PK": reward_pk(reward_id), "SK": keys.META}),
+                UpdateExpression="SET active = :false",
+                ConditionExpression="attribute_exists(PK)",
+                ExpressionAttributeValues=to_dynamo({":false": False}),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise RewardNotFound(f"reward {reward_id} does not exist") from exc
+            raise StoreError("could not retire the reward") from exc
+        return _reward_from(from_dynamo(response["Attributes"]))
+
     # ------------------------------------------------------------------ balance
     def balance(self, employee_id: str) -> tuple[int, int]:
         """(spendable points, points earned ever); (0, 0) before the first points."""
@@ -225,8 +247,42 @@ class RewardStore:
             self._client, self._table, OPEN_REDEMPTIONS, limit=limit, start=start, parse=_redemption_from
         )
 
+    def latest_redemptions(
+        self, status: RedemptionStatus, limit: int, start: dict[str, Any] | None = None
+    ) -> Page[Redemption]:
+        """Requested ones newest request first, or fulfilled ones newest fulfilment first: one page.
+
+        Redemptions fulfilled before the fulfilled listing existed left GSI2 and are not in it."""
+        return listing_page(
+            self._client,
+            self._table,
+            LISTINGS[status],
+            limit=limit,
+            start=start,
+            parse=_redemption_from,
+            newest_first=True,
+        )
+
+    def contacts(self, employee_ids: list[str]) -> dict[str, Contact]:
+        """Name and email of each employee who has a profile: one BatchGetItem of at most 100 keys
+        per call, projected to what the admin is shown. Erased employees read as empty."""
+        unique = dict.fromkeys(employee_ids)
+        wanted = [{"PK": keys.employee_pk(employee_id), "SK": keys.PROFILE} for employee_id in unique]
+        found = batch_get(
+            self._client,
+            self._table,
+            wanted,
+            projection="employee_id, #name, email",
+            names={"#name": "name"},
+        )
+        return {
+            str(item["employee_id"]): Contact(name=str(item.get("name", "")), email=str(item.get("email", "")))
+            for item in found
+        }
+
     def fulfil(self, employee_id: str, redemption: str, now: datetime) -> Redemption:
-        """requested -> fulfilled, leaving the open list. ``redemption`` is its id or its sort key.
+        """requested -> fulfilled, from the open listing to the fulfilled one. ``redemption`` is its
+        id or its sort key.
 
         Idempotent: fulfilling again returns the redemption as it is, with its first fulfilment time.
         """
@@ -237,7 +293,7 @@ class RewardStore:
             response = self._client.update_item(
                 TableName=self._table,
                 Key=to_dynamo({"PK": keys.employee_pk(employee_id), "SK": sk}),
-                UpdateExpression="SET #status = :fulfilled, fulfilled_at = :now REMOVE GSI2PK, GSI2SK",
+                UpdateExpression="SET #status = :fulfilled, fulfilled_at = :now, GSI2PK = :listing, GSI2SK = :order",
                 ConditionExpression="#status = :requested",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=to_dynamo(
@@ -245,6 +301,8 @@ class RewardStore:
                         ":fulfilled": RedemptionStatus.FULFILLED.value,
                         ":requested": RedemptionStatus.REQUESTED.value,
                         ":now": _iso(now),
+                        ":listing": FULFILLED_REDEMPTIONS,
+                        ":order": f"{_iso(now)}#{employee_id}#{sk.rsplit('#', 1)[-1]}",
                     }
                 ),
                 ReturnValues="ALL_NEW",

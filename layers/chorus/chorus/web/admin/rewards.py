@@ -39,6 +39,12 @@ def rewards_router(service: RewardService) -> APIGatewayHttpRouter:
         logger.info("reward restocked by admin", reward_id=reward_id, admin=router.context.get("admin_subject"))
         return json_response(200, reward.model_dump(mode="json"))
 
+    @router.post("/rewards/<reward_id>/retire")
+    def retire(reward_id: str) -> Response[str]:
+        reward = service.retire(reward_id)
+        logger.info("reward retired by admin", reward_id=reward_id, admin=router.context.get("admin_subject"))
+        return json_response(200, reward.model_dump(mode="json"))
+
     @router.get("/redemptions")
     def open_redemptions() -> Response[str]:
         query = router.current_event.query_string_parameters or {}

@@ -6,9 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from chorus.web.console.consent import consent_router
 from chorus.web.console.overview import overview_router
 from chorus.web.console.pages import register_console_errors
 from chorus.web.console.people import people_router
+from chorus.web.console.rewards import rewards_router
 from chorus.web.console.signin import signin_router
 from chorus.web.console.upload import upload_router
 from chorus.web.employee.assets import assets_router
@@ -19,9 +21,11 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
     from chorus.services.console_auth import ConsoleAuth
+    from chorus.services.ledger import ConsentLedger
     from chorus.services.lifecycle import LifecycleService
     from chorus.services.overview import OverviewService
     from chorus.services.people import PeopleService
+    from chorus.services.rewards import RewardService
     from chorus.services.uploads import UploadDesk
 
 
@@ -29,6 +33,8 @@ if TYPE_CHECKING:
 class ConsoleDependencies:
     auth: ConsoleAuth
     overview: OverviewService
+    rewards: RewardService
+    ledger: ConsentLedger
     # Where the issuer sends the browser back: PublicBaseUrl, else the API's execute-api URL.
     callback_base: CallbackBase
     uploads: UploadDesk
@@ -46,6 +52,8 @@ def build_console_app(deps: ConsoleDependencies) -> APIGatewayHttpResolver:
     app.include_router(overview_router(deps.auth, deps.overview), prefix="/console")
     app.include_router(upload_router(deps.auth, deps.uploads, deps.callback_base), prefix="/console")
     app.include_router(people_router(deps.auth, deps.people, deps.lifecycle), prefix="/console")
+    app.include_router(rewards_router(deps.auth, deps.rewards), prefix="/console")
+    app.include_router(consent_router(deps.auth, deps.ledger), prefix="/console")
     app.include_router(assets_router(), prefix="/console")
     register_console_errors(app)
     return app

@@ -29,6 +29,11 @@ FLASHES = {
     "signed-out": "You are signed out.",
     "ended": "Your session has ended. Sign in again to continue.",
     "deactivated": "Deactivated: nothing more is posted in their name; their scheduled posts are cancelled.",
+    # Rewards
+    "reward-created": "The reward is in the catalogue.",
+    "reward-restocked": "The stock was added.",
+    "reward-retired": "The reward is retired: employees can no longer redeem it.",
+    "redemption-fulfilled": "The redemption is marked fulfilled.",
 }
 
 
