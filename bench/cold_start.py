@@ -114,12 +114,13 @@ if spec["profile"]:
     import cProfile
     profiler = cProfile.Profile()
     profiler.enable()
-# The entry point the handler calls (chorus.bootstrap's, imported by name, cached): built here,
-# then found built by the handler, as in a container whose INIT phase built it. Not the other
-# names a handler imports from there (its SnapStart registration and priming).
+# The entry point the handler calls (chorus.bootstrap's, imported by name): built here, then
+# found built by the handler, as in a container whose INIT phase built it. Not the SnapStart
+# registration and priming a handler also imports from there: Lambda runs those, below.
 entry = [
-    value for value in vars(module).values()
-    if getattr(value, "__module__", None) == "chorus.bootstrap" and hasattr(value, "cache_clear")
+    value for name, value in vars(module).items()
+    if getattr(value, "__module__", None) == "chorus.bootstrap"
+    and name != "snapstart" and not name.startswith("prime_")
 ]
 try:
     for build in entry:
