@@ -4,8 +4,9 @@ With SnapStart (template.yaml, the ``SnapStart`` parameter), Lambda initialises 
 version is published, runs its before-snapshot hooks, and snapshots the environment's memory;
 every cold start then resumes that snapshot and runs the after-restore hooks before the first
 event. The hooks come from ``snapshot_restore_py``, which exists only in Lambda's managed Python
-runtime (3.12 and later; also on PyPI, but nothing here needs it installed): elsewhere, and in a
-function without SnapStart, registering is a no-op and nothing runs.
+runtime (3.12 and later; also on PyPI, but nothing here needs it installed): elsewhere
+registering is a no-op. In a function without SnapStart the runtime holds the hooks and never
+runs them (no snapshot is taken), so its cold start is what it was.
 
 What a snapshot shares, and this module undoes after a restore: the state of ``random``'s global
 generator, which every restored environment would otherwise continue identically (botocore's

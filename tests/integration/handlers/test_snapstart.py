@@ -98,22 +98,34 @@ def made_clients(recorded: list[str]) -> Callable[..., None]:
     return record
 
 
+SLACK_ON = {
+    "SLACK_BOT_TOKEN_SECRET_ID": "chorus-test-slack-bot",
+    "SLACK_SIGNING_SECRET_ID": "chorus-test-slack-signing",
+    "SLACK_CLICK_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/chorus-test-slack-clicks",
+}
+
+
 @pytest.mark.parametrize(
-    ("handler", "expected_clients"),
+    ("handler", "settings", "expected_clients"),
     [
-        ("web_handler", {"dynamodb", "secrets-manager", "scheduler", "kms"}),
-        ("admin_api_handler", {"dynamodb", "s3", "scheduler", "sqs"}),
-        ("console_handler", {"dynamodb"}),
+        ("web_handler", {}, {"dynamodb", "secrets-manager", "scheduler", "kms"}),
+        ("web_handler", SLACK_ON, {"dynamodb", "secrets-manager", "scheduler", "kms", "sqs"}),
+        ("admin_api_handler", {}, {"dynamodb", "s3", "scheduler", "sqs"}),
+        ("console_handler", {}, {"dynamodb"}),
     ],
+    ids=["web", "web with Slack", "admin", "console"],
 )
 def test_priming_makes_the_functions_clients_and_calls_nothing(
     runtime_hooks: RuntimeHooks,
     network_refused: NetworkRecord,
     monkeypatch: pytest.MonkeyPatch,
     handler: str,
+    settings: dict[str, str],
     expected_clients: set[str],
 ) -> None:
     # Given the handler module imported in Lambda's runtime (its hooks registered at import)
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
     made: list[str] = []
     events = boto3._get_default_session().events
     events.register("creating-client-class", made_clients(made), unique_id="snapstart-made")
