@@ -5,8 +5,9 @@ version is published, runs its before-snapshot hooks, and snapshots the environm
 every cold start then resumes that snapshot and runs the after-restore hooks before the first
 event. The hooks come from ``snapshot_restore_py``, which exists only in Lambda's managed Python
 runtime (3.12 and later; also on PyPI, but nothing here needs it installed): elsewhere
-registering is a no-op. In a function without SnapStart the runtime holds the hooks and never
-runs them (no snapshot is taken), so its cold start is what it was.
+registering is a no-op. The runtime runs the hooks only when it initialises for a snapshot
+(``AWS_LAMBDA_INITIALIZATION_TYPE`` is ``snap-start``; awslambdaric's bootstrap): without
+SnapStart, or for ``$LATEST``, they are held and never run, and the cold start is what it was.
 
 What a snapshot shares, and this module undoes after a restore: the state of ``random``'s global
 generator, which every restored environment would otherwise continue identically (botocore's
