@@ -504,15 +504,20 @@ def build_console_auth(
     def admin(claims: Any) -> bool:
         return is_admin(claims, settings.admin_group, settings.groups_claim, settings.groups_delimiter)
 
-    if issuer is None:
-        client_id = settings.oidc_client_id
-        if not client_id:
-            from chorus.adapters.cognito_clients import client_id_by_name
+    if issuer is None and settings.oidc_client_id:
+        issuer = OidcIssuer(settings.oidc_issuer, settings.oidc_client_id)
+    elif issuer is None:
+        from chorus.adapters.cognito_clients import client_id_by_name
 
+        def cognito_issuer() -> object:
             client_id = client_id_by_name(
                 _client("cognito-idp"), settings.cognito_user_pool_id, settings.console_client_name
             )
-        issuer = OidcIssuer(settings.oidc_issuer, client_id)
+            return OidcIssuer(settings.oidc_issuer, client_id)
+
+        # Found on the first request (once per container), not before a SnapStart snapshot: a
+        # lookup there would be one AWS call, and its answer kept in every restored environment.
+        issuer = _OnFirstUse(cognito_issuer, before_snapshot=False)
     return ConsoleAuth(ConsoleSessionStore(dynamodb_client or _dynamodb(), settings.table_name), issuer, admin)
 
 

@@ -104,6 +104,13 @@ SLACK_ON = {
     "SLACK_CLICK_QUEUE_URL": "https://sqs.eu-west-1.amazonaws.com/123456789012/chorus-test-slack-clicks",
 }
 
+# The stack's own user pool: the console's app client id is looked up by name (ListUserPoolClients).
+COGNITO_CONSOLE = {
+    "OIDC_CLIENT_ID": "",
+    "COGNITO_USER_POOL_ID": "eu-west-1_test",
+    "CONSOLE_CLIENT_NAME": "chorus-test-console",
+}
+
 
 @pytest.mark.parametrize(
     ("handler", "settings", "expected_clients"),
@@ -112,8 +119,9 @@ SLACK_ON = {
         ("web_handler", SLACK_ON, {"dynamodb", "secrets-manager", "scheduler", "kms", "sqs"}),
         ("admin_api_handler", {}, {"dynamodb", "s3", "scheduler", "sqs"}),
         ("console_handler", {}, {"dynamodb"}),
+        ("console_handler", COGNITO_CONSOLE, {"dynamodb"}),
     ],
-    ids=["web", "web with Slack", "admin", "console"],
+    ids=["web", "web with Slack", "admin", "console", "console with Cognito"],
 )
 def test_priming_makes_the_functions_clients_and_calls_nothing(
     runtime_hooks: RuntimeHooks,
