@@ -4,8 +4,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chorus.bootstrap import console_app
+from chorus.bootstrap import console_app, prime_console, snapstart
 from chorus.observability import logger, traced
+
+snapstart(prime_console)
 
 
 # No correlation path and no event logging: the callback's query carries the issuer's code and

@@ -4,8 +4,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chorus.bootstrap import web_app
+from chorus.bootstrap import prime_web, snapstart, web_app
 from chorus.observability import logger, traced
+
+snapstart(prime_web)
 
 
 # No correlation path and no event logging: the path and query carry magic-link tokens.

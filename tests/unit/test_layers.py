@@ -1,7 +1,8 @@
 """Dependencies point down only: every import of every module is checked against the layering.
 
     handlers -> bootstrap -> edge | web -> services -> messages | store | adapters -> domain
-                 (config)                                                 and below all: errors, clock, observability
+                 (config)                                                 and below all: errors, clock, observability,
+                                                                                           snapstart
 
 A layer imports itself and the layers its rule names; nothing imports upwards or sideways
 (store and adapters never import each other, web and edge neither). Imports under
@@ -26,6 +27,7 @@ LAYER_OF = {
     "chorus.errors": FOUNDATION,
     "chorus.clock": FOUNDATION,
     "chorus.observability": FOUNDATION,
+    "chorus.snapstart": FOUNDATION,
     "chorus.domain": "domain",
     "chorus.store": "store",
     "chorus.adapters": "adapters",

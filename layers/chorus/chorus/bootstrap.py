@@ -11,6 +11,7 @@ boto3 alone. The ``build_*`` functions take clients so tests and benchmarks can 
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any, cast
@@ -92,13 +93,16 @@ class _OnFirstUse:
     A function wires every client and session its routes or records may need, but its first
     event uses only some: each client costs its service model's load (5-20 ms, the first one
     about 50 ms), ``requests`` and OAuthlib about 50 ms. Those are paid when used, not at init
-    (bench/cold_start.py).
+    (bench/cold_start.py). With SnapStart, the priming makes them before the snapshot instead
+    (``before_snapshot``: making it calls nothing over the network).
     """
 
-    def __init__(self, make: Callable[[], object]) -> None:
+    def __init__(self, make: Callable[[], object], *, before_snapshot: bool = True) -> None:
         self._make: Callable[[], object] | None = make
         self._made: object = None
         self._lock = threading.Lock()
+        if before_snapshot:
+            _not_yet_made.add(self)
 
     def _target(self) -> object:
         if self._make is not None:
@@ -110,6 +114,10 @@ class _OnFirstUse:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._target(), name)
+
+
+# What a SnapStart priming makes before the snapshot (weak: tests build thousands and drop them).
+_not_yet_made: weakref.WeakSet[_OnFirstUse] = weakref.WeakSet()
 
 
 def _client_config() -> Config:
@@ -281,10 +289,16 @@ def build_click_service(
     from chorus.services.clicks import ClickService
     from chorus.store.links import LinkStore
 
-    # Read once per cold start, never per click.
-    secret = read_secret(secrets or _secrets(), settings.click_secret_id).encode()
     window = timedelta(hours=settings.visitor_hash_hours)
-    return ClickService(LinkStore(dynamodb_client or _dynamodb(), settings.table_name, window=window), secret)
+    links = LinkStore(dynamodb_client or _dynamodb(), settings.table_name, window=window)
+    provider = secrets or _secrets()
+
+    def make() -> object:
+        # Read once per container, on its first click, never per click; and never before a
+        # SnapStart snapshot, which would share one read (and its dead connection) with every restore.
+        return ClickService(links, read_secret(provider, settings.click_secret_id).encode())
+
+    return cast("ClickService", _OnFirstUse(make, before_snapshot=False))
 
 
 def build_connections_service(
@@ -510,15 +524,20 @@ def build_console_auth(
     def admin(claims: Any) -> bool:
         return is_admin(claims, settings.admin_group, settings.groups_claim, settings.groups_delimiter)
 
-    if issuer is None:
-        client_id = settings.oidc_client_id
-        if not client_id:
-            from chorus.adapters.cognito_clients import client_id_by_name
+    if issuer is None and settings.oidc_client_id:
+        issuer = OidcIssuer(settings.oidc_issuer, settings.oidc_client_id)
+    elif issuer is None:
+        from chorus.adapters.cognito_clients import client_id_by_name
 
+        def cognito_issuer() -> object:
             client_id = client_id_by_name(
                 _client("cognito-idp"), settings.cognito_user_pool_id, settings.console_client_name
             )
-        issuer = OidcIssuer(settings.oidc_issuer, client_id)
+            return OidcIssuer(settings.oidc_issuer, client_id)
+
+        # Found on the first request (once per container), not before a SnapStart snapshot: a
+        # lookup there would be one AWS call, and its answer kept in every restored environment.
+        issuer = _OnFirstUse(cognito_issuer, before_snapshot=False)
     return ConsoleAuth(ConsoleSessionStore(dynamodb_client or _dynamodb(), settings.table_name), issuer, admin)
 
 
@@ -932,3 +951,77 @@ def build_ledger_retention(
 @cache
 def ledger_retention() -> LedgerRetention:
     return build_ledger_retention(RetentionSettings.from_env())
+
+
+# ---------------------------------------------------------------- SnapStart
+
+
+def snapstart(prime: Callable[[], None]) -> None:
+    """A handler module's one call at import: ``prime`` runs before Lambda's SnapStart snapshot,
+    and randomness is reseeded after each restore (chorus.snapstart); outside Lambda, nothing."""
+    from chorus import snapstart as hooks
+
+    hooks.register(prime)
+
+
+def _made_clients() -> None:
+    """Makes every client, session and OAuth client the function wired (their models, endpoint
+    rules and imports loaded). None opens a connection: they are made, never called."""
+    for lazy in list(_not_yet_made):
+        lazy._target()
+        _not_yet_made.discard(lazy)
+
+
+def _compiled_templates(package: str) -> None:
+    from chorus.messages.rendering import environment
+
+    templates = environment(package)
+    for name in templates.list_templates(extensions=["j2"]):
+        templates.get_template(name)
+
+
+def _routed(app: APIGatewayHttpResolver, method: str, path: str) -> None:
+    """One request through the app's routing, middlewares and error pages, for a path that reads
+    nothing from AWS (an asset, or a page that does not exist)."""
+    app.resolve(
+        {
+            "version": "2.0",
+            "routeKey": "$default",
+            "rawPath": path,
+            "rawQueryString": "",
+            "headers": {"host": "snapstart.invalid"},
+            "requestContext": {
+                "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1"},
+                "requestId": "snapstart",
+                "routeKey": "$default",
+                "stage": "$default",
+                "timeEpoch": 0,
+            },
+            "isBase64Encoded": False,
+        },
+        None,  # type: ignore[arg-type]  # no invocation yet: nothing reads the context
+    )
+
+
+def prime_web() -> None:
+    from chorus.domain.lengths import weighted_length
+
+    app = web_app()
+    _made_clients()
+    _compiled_templates("chorus.web")
+    _routed(app, "GET", "/assets/chorus.css")
+    # X's counter on the activity page: its URL pattern (a long TLD alternation) compiled.
+    weighted_length("We opened in Lyon. Come and see! https://example.com/snapstart")
+
+
+def prime_admin() -> None:
+    app = admin_app()
+    _made_clients()
+    _routed(app, "GET", "/admin/snapstart")
+
+
+def prime_console() -> None:
+    app = console_app()
+    _made_clients()
+    _compiled_templates("chorus.web")
+    _routed(app, "GET", "/console/snapstart")

@@ -348,7 +348,7 @@ class ConsoleSettings(ConsoleUploadSettings):
 
     oidc_issuer: str = Field(alias="OIDC_ISSUER", pattern=r"^https?://[^\s]+$")
     # Another issuer's console client id; with the stack's Cognito pool, the pool and the client's
-    # name instead (the id is read at cold start: adapters/cognito_clients.py says why).
+    # name instead (the id is read on a container's first request: adapters/cognito_clients.py says why).
     oidc_client_id: str = Field(alias="OIDC_CLIENT_ID", default="")
     cognito_user_pool_id: str = Field(alias="COGNITO_USER_POOL_ID", default="")
     console_client_name: str = Field(alias="CONSOLE_CLIENT_NAME", default="")

@@ -1,4 +1,4 @@
-"""The console's Cognito app client id, found by name at cold start.
+"""The console's Cognito app client id, found by name on a container's first request.
 
 The client's callback URL names the HTTP API, and the API's routes name the console function: the
 function's environment cannot also name the client (a dependency cycle), so it names the pool and

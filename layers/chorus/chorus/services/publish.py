@@ -200,7 +200,9 @@ class PublishService:
         self._notices = notices
         self._concurrency = dict(concurrency or {})
         self._now = now
-        self._jitter = jitter or random.Random()  # noqa: S311 - spreading retries, not secrets
+        # The kernel's generator: a generator seeded at init would be shared by every environment
+        # restored from one SnapStart snapshot, and their retries would collide again.
+        self._jitter = jitter or random.SystemRandom()
 
     def publish(self, target: PublishTarget) -> Outcome:
         outcome = self._publish(target)
