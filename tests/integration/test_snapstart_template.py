@@ -112,3 +112,20 @@ def test_snapstart_functions_stay_within_its_limits(function: str) -> None:
     assert "FileSystemConfigs" not in properties
     assert properties.get("EphemeralStorage", {"Size": 512})["Size"] <= 512
     assert "ProvisionedConcurrencyConfig" not in template["Resources"][alias_of(function)]["Properties"]
+
+
+@pytest.mark.parametrize("function", SNAPSTART_FUNCTIONS)
+def test_each_snapstart_version_is_invoked_at_least_daily_through_its_alias(function: str) -> None:
+    # Given the transformed template (a version not invoked for 14 days goes Inactive)
+    resources = transformed()["Resources"]
+    # Then a schedule invokes the function's alias every day
+    schedules = [
+        resource["Properties"]
+        for resource in resources.values()
+        if resource["Type"] == "AWS::Scheduler::Schedule"
+        and resource["Properties"]["Target"]["Arn"] == {"Ref": alias_of(function)}
+    ]
+    assert [schedule["ScheduleExpression"] for schedule in schedules] == ["rate(1 day)"]
+    # And what it sends is a GET: nothing changes because of it
+    request = json.loads(schedules[0]["Target"]["Input"])
+    assert request["requestContext"]["http"]["method"] == "GET"

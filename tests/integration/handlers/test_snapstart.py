@@ -8,6 +8,7 @@ two registration functions records the hooks, and the test runs them as the runt
 from __future__ import annotations
 
 import importlib
+import json
 import random
 import socket
 import sys
@@ -18,6 +19,7 @@ from typing import Any
 
 import boto3
 import pytest
+from bench.aws_calls import count_aws_calls
 
 from chorus import bootstrap, snapstart
 from tests.support.http_events import http_event
@@ -201,3 +203,28 @@ def test_outside_lambdas_runtime_nothing_is_registered(monkeypatch: pytest.Monke
     # Then nothing is registered and nothing runs: init is what it was without SnapStart
     assert registered is False
     assert primed == []
+
+
+@pytest.mark.parametrize(
+    ("handler", "function", "answers"),
+    [
+        ("web_handler", "WebFunction", 200),
+        ("admin_api_handler", "AdminApiFunction", 401),
+        ("console_handler", "ConsoleFunction", 200),
+    ],
+)
+def test_the_daily_request_that_keeps_a_version_active_is_answered_without_any_call(
+    aws, handler: str, function: str, answers: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the request the template's KeepSnapshot schedule sends
+    from tests.support.template import template
+
+    events = template()["Resources"][function]["Properties"]["Events"]
+    event = json.loads(events["KeepSnapshot"]["Properties"]["Input"])
+    module = imported_in_lambda(handler, monkeypatch)
+    # When the function answers it
+    with count_aws_calls() as calls:
+        answer = module.lambda_handler(event, FakeLambdaContext())
+    # Then it is a plain answer (an asset, or "who are you?"), and no AWS API was called
+    assert answer["statusCode"] == answers
+    assert calls.by_operation() == {}
