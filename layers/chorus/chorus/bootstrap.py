@@ -28,6 +28,7 @@ from chorus.config import (
     ReportSettings,
     RetentionSettings,
     ScheduleSettings,
+    ScoringSettings,
     SlackActionsSettings,
     SlackSettings,
     SweeperSettings,
@@ -468,7 +469,7 @@ def admin_app() -> APIGatewayHttpResolver:
             erasure=build_erasure_service(settings, dynamodb_client=dynamodb, s3_client=s3),
             exports=build_data_export(settings, dynamodb_client=dynamodb),
             planner=build_digest_planner(settings, dynamodb_client=dynamodb),
-            scoring=build_scoring_service(settings, dynamodb_client=dynamodb),
+            scoring=build_scoring_service(settings, dynamodb_client=dynamodb, company_zone=settings.digest_timezone),
             reports=build_points_report_service(settings, dynamodb_client=dynamodb, s3_client=s3),
             rewards=build_reward_service(settings, dynamodb_client=dynamodb),
             alerts=AlertStore(dynamodb, settings.table_name),
@@ -515,7 +516,9 @@ def build_console_app(
     return build_app(
         ConsoleDependencies(
             auth=build_console_auth(settings, dynamodb_client=dynamodb, issuer=issuer),
-            overview=OverviewService(ConsoleFigures(dynamodb, settings.table_name)),
+            overview=OverviewService(
+                ConsoleFigures(dynamodb, settings.table_name), company_zone=settings.digest_timezone
+            ),
             callback_base=CallbackBase(settings.public_base_url, settings.region),
         )
     )
@@ -754,19 +757,27 @@ def sweeper() -> Sweeper:
 # ---------------------------------------------------------------- table stream, email feedback
 
 
-def build_scoring_service(settings: TableSettings, *, dynamodb_client: DynamoDBClient | None = None) -> ScoringService:
+def build_scoring_service(
+    settings: TableSettings, *, dynamodb_client: DynamoDBClient | None = None, company_zone: str = "UTC"
+) -> ScoringService:
     from chorus.services.scoring import ScoringService
     from chorus.store.scores import ScoreStore, ScoringLookups
 
     dynamodb = dynamodb_client or _dynamodb()
-    return ScoringService(ScoreStore(dynamodb, settings.table_name), ScoringLookups(dynamodb, settings.table_name))
+    # Awards (the scorer's, an admin's reversal) count in the company's week (DigestTimezone); the
+    # employee pages only read boards.
+    return ScoringService(
+        ScoreStore(dynamodb, settings.table_name, company_zone=company_zone),
+        ScoringLookups(dynamodb, settings.table_name),
+    )
 
 
 @cache
 def score_stream() -> ScoreStream:
     from chorus.edge.score_stream import ScoreStream
 
-    return ScoreStream(build_scoring_service(TableSettings.from_env()))
+    settings = ScoringSettings.from_env()
+    return ScoreStream(build_scoring_service(settings, company_zone=settings.digest_timezone))
 
 
 def build_lifecycle_service(

@@ -333,6 +333,12 @@ class RetentionSettings(TableSettings):
     )
 
 
+class ScoringSettings(TableSettings):
+    """The scorer: weekly counters are kept per ISO week on the company's clock (the digest's zone)."""
+
+    digest_timezone: str = Field(alias="DIGEST_TIMEZONE", default="Europe/Paris")
+
+
 class ConsoleSettings(TableSettings):
     """The admin console: the issuer it signs in with (the admin API's), its public client id, and
     the admin API's group rule."""
@@ -349,6 +355,8 @@ class ConsoleSettings(TableSettings):
     # Where the issuer sends the browser back (a custom domain); empty: the API's execute-api URL.
     public_base_url: str = Field(alias="PUBLIC_BASE_URL", default="", pattern=r"^(https?://[^/]+)?$")
     region: str = Field(validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"), default="")
+    # "This week" on the Overview is the company's ISO week, as the scorer counts it.
+    digest_timezone: str = Field(alias="DIGEST_TIMEZONE", default="Europe/Paris")
 
     @property
     def groups_delimiter(self) -> str:

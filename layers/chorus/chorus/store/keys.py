@@ -122,6 +122,11 @@ def click_sk(visitor: str) -> str:
 BALANCE = "BALANCE"
 
 
+def week_activity_sk(week: str) -> str:
+    """An employee's approvals of one company week (domain.scoring.company_week_key)."""
+    return f"WEEKACTIVITY#{week}"
+
+
 def points_sk(event_id: str) -> str:
     return f"POINTS#{event_id}"
 
