@@ -506,8 +506,10 @@ def build_console_auth(
 def build_console_app(
     settings: ConsoleSettings, *, dynamodb_client: DynamoDBClient | None = None, issuer: Any = None
 ) -> APIGatewayHttpResolver:
+    from chorus.services.console_reports import ConsoleReports
     from chorus.services.overview import OverviewService
     from chorus.store.console_figures import ConsoleFigures
+    from chorus.store.participation import ParticipationStore
     from chorus.web.console import ConsoleDependencies
     from chorus.web.console import build_console_app as build_app
     from chorus.web.employee.connect import CallbackBase
@@ -520,6 +522,10 @@ def build_console_app(
                 ConsoleFigures(dynamodb, settings.table_name), company_zone=settings.digest_timezone
             ),
             callback_base=CallbackBase(settings.public_base_url, settings.region),
+            reports=ConsoleReports(
+                ParticipationStore(dynamodb, settings.table_name),
+                build_scoring_service(settings, dynamodb_client=dynamodb),
+            ),
         )
     )
 
@@ -820,6 +826,7 @@ def build_points_report_service(
     from chorus.adapters.sqs_queue import MessageQueue
     from chorus.services.points_reports import PointsReportService
     from chorus.store.catalog import CatalogStore
+    from chorus.store.participation import ParticipationStore
     from chorus.store.points_reports import CensusStore, ExportStore
     from chorus.store.scores import ScoreStore
 
@@ -837,6 +844,8 @@ def build_points_report_service(
         files=ObjectStore(s3_client or _s3(), settings.uploads_bucket),
         queue=queue,
         roster=None if admin else CatalogStore(dynamodb, settings.table_name),
+        # The census run keeps the monthly snapshots of participation by group.
+        participation=None if admin else ParticipationStore(dynamodb, settings.table_name),
         download_ttl_seconds=admin.download_url_ttl_seconds if admin else 0,
     )
 

@@ -236,3 +236,7 @@ def console_sign_in_pk(state_hash: str) -> str:
 
 def console_session_pk(session_hash: str) -> str:
     return f"{CONSOLE_PREFIX}SESSION#{session_hash}"
+
+
+# Participation by group, one item per month (SK: the month's period key), kept by the census run.
+PARTICIPATION = "PARTICIPATION"

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from chorus.web.console.overview import overview_router
 from chorus.web.console.pages import register_console_errors
+from chorus.web.console.reports import reports_router
 from chorus.web.console.signin import signin_router
 from chorus.web.employee.assets import assets_router
 from chorus.web.employee.connect import CallbackBase
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
     from chorus.services.console_auth import ConsoleAuth
+    from chorus.services.console_reports import ConsoleReports
     from chorus.services.overview import OverviewService
 
 
@@ -26,6 +28,7 @@ class ConsoleDependencies:
     overview: OverviewService
     # Where the issuer sends the browser back: PublicBaseUrl, else the API's execute-api URL.
     callback_base: CallbackBase
+    reports: ConsoleReports
 
 
 def build_console_app(deps: ConsoleDependencies) -> APIGatewayHttpResolver:
@@ -35,6 +38,7 @@ def build_console_app(deps: ConsoleDependencies) -> APIGatewayHttpResolver:
     app.use(middlewares=[security_headers, same_origin_only])
     app.include_router(signin_router(deps.auth, deps.callback_base), prefix="/console")
     app.include_router(overview_router(deps.auth, deps.overview), prefix="/console")
+    app.include_router(reports_router(deps.auth, deps.reports), prefix="/console")
     app.include_router(assets_router(), prefix="/console")
     register_console_errors(app)
     return app

@@ -8,6 +8,7 @@ import io
 from typing import TYPE_CHECKING
 
 from chorus.domain.overview import Overview, bar_chart
+from chorus.domain.points_report import spreadsheet_cell
 from chorus.web.console.pages import console_page, session_id
 
 if TYPE_CHECKING:
@@ -70,7 +71,8 @@ def csv_response(columns: tuple[str, ...], rows: list[dict[str, str | int]], fil
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(rows)
+    # Group and employee names are typed by people: no cell runs as a spreadsheet formula.
+    writer.writerows({column: spreadsheet_cell(value) for column, value in row.items()} for row in rows)
     return Response(
         status_code=200,
         content_type="text/csv; charset=utf-8",
