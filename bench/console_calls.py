@@ -2,13 +2,15 @@
 
     python -m bench.console_calls [--employees 10000]
 
-Loads a roster of N employees (ingest), takes the census (the report function's daily job),
-writes twelve months of the scorer's company counters, then signs in and counts the calls of
-each console request, page by page (`pages()`: sign-in, each page's reads and forms, sign-out).
-Target: at most 5 calls per page, whatever N: a page reads aggregates, one page of a listing, or
-one employee's partition, never the roster. Forms that act on one employee's posts (deactivation)
-cost what the same action costs through the admin API: 4 calls plus 2 per scheduled post and 1 per
-network connection.
+Loads a roster of N employees (ingest), writes twelve months and twelve company weeks of the
+scorer's company counters (publications per network included), this month's participants of
+GROUPS groups, twelve months of participation snapshots and a leaderboard of N scores, takes the
+census (the report function's daily job, which also snapshots participation by group), then signs
+in and counts the calls of each console request, page by page (`pages()`: sign-in, each page's
+reads and forms, sign-out). Target: at most 5 calls per page, whatever N: a page reads aggregates,
+one page of a listing, or one employee's partition, never the roster. Forms that act on one
+employee's posts (deactivation) cost what the same action costs through the admin API: 4 calls
+plus 2 per scheduled post and 1 per network connection.
 Figures, not a test: exit status 0 unless something raises.
 """
 
@@ -65,22 +67,42 @@ def setup() -> None:
     create_bucket(boto3.client("s3", region_name=REGION), BUCKET, resources["UploadsBucket"]["Properties"])
 
 
-def aggregates() -> int:
-    """The census and twelve months of company counters, as the report and scoring functions write them."""
+GROUPS = 200
+
+
+def aggregates(employees: int) -> int:
+    """Company counters of twelve months and weeks, group participants, past participation
+    snapshots and a leaderboard, as the scoring function writes them; then the census."""
     from chorus.bootstrap import build_points_report_service
     from chorus.config import ReportSettings
-    from chorus.domain.overview import last_months
+    from chorus.domain.overview import last_months, last_weeks
     from chorus.domain.scoring import STATS_SHARDS
 
-    census = build_points_report_service(ReportSettings.from_env()).take_census()
     ddb = boto3.client("dynamodb", region_name=REGION)
-    for number, (month, _label) in enumerate(last_months(datetime.now(UTC))):
+    now = datetime.now(UTC)
+    periods = [key for key, _ in last_months(now) + last_weeks(now, "Europe/Paris")]
+    for number, period in enumerate(periods):
         for shard in range(STATS_SHARDS):
             counters = {"approvals": 10 + number + shard, "participants": 5 + shard, "points": 100, "clicks": 3}
-            item = {"PK": {"S": f"STATS#{month}#{shard}"}, "SK": {"S": "COMPANY"}, "entity": {"S": "stats"}}
+            counters |= {"publications": 4, "publications_linkedin": 3, "publications_bluesky": 1}
+            item = {"PK": {"S": f"STATS#{period}#{shard}"}, "SK": {"S": "COMPANY"}, "entity": {"S": "stats"}}
             item.update({name: {"N": str(value)} for name, value in counters.items()})
             ddb.put_item(TableName=TABLE, Item=item)
-    return census.active
+    groups = [f"team-{number:03d}" for number in range(GROUPS)]
+    for number, group in enumerate(groups):
+        item = {"PK": {"S": f"STATS#{periods[11]}#{number % STATS_SHARDS}"}, "SK": {"S": f"GROUP#{group}"}}
+        ddb.put_item(TableName=TABLE, Item=item | {"participants": {"N": str(number % 40)}})
+    for month in periods[:11]:
+        counts = {group: {"N": str(number % 30)} for number, group in enumerate(groups)}
+        sizes = {group: {"N": "50"} for group in groups}
+        snapshot = {"PK": {"S": "PARTICIPATION"}, "SK": {"S": month}, "entity": {"S": "participation"}}
+        ddb.put_item(TableName=TABLE, Item=snapshot | {"participants": {"M": counts}, "active": {"M": sizes}})
+    for number in range(employees):
+        board = {"GSI3PK": {"S": f"LB#{periods[11]}#*"}, "score": {"N": str(number % 997)}}
+        score = {"PK": {"S": f"EMP#bench-{number}"}, "SK": {"S": f"SCORE#{periods[11]}#*"}, "entity": {"S": "score"}}
+        score |= {"employee_id": {"S": f"bench-{number}"}, "name": {"S": f"Person {number}"}}
+        ddb.put_item(TableName=TABLE, Item=score | board | {"reached_at": {"S": now.isoformat()}})
+    return build_points_report_service(ReportSettings.from_env()).take_census().active
 
 
 def request(method: str, path: str, jar: dict[str, str], **fields: Any) -> dict[str, Any]:
@@ -185,6 +207,12 @@ def pages(fulfil_path: str) -> dict[str, int]:
         measured("GET /console/overview.csv", "GET", "/console/overview.csv")
         upload_pages(measured)
         people_pages(measured, overview["body"])
+        measured("GET /console/overview/weeks.csv", "GET", "/console/overview/weeks.csv")
+        measured("GET /console/overview/networks.csv", "GET", "/console/overview/networks.csv")
+        measured("GET /console/reports", "GET", "/console/reports")
+        measured("GET /console/reports?period=all", "GET", "/console/reports", query={"period": "all"})
+        measured("GET /console/reports/participation.csv", "GET", "/console/reports/participation.csv")
+        measured("GET /console/reports/advocates.csv", "GET", "/console/reports/advocates.csv")
         csrf = re.search(r'name="csrf" value="([^"]+)"', overview["body"])
         assert csrf, "the Overview has no sign-out form"
         rewards_pages(measured, csrf.group(1), fulfil_path)
@@ -242,7 +270,7 @@ def main(argv: list[str] | None = None) -> int:
     with mock_aws():
         setup()
         seed(args.employees)
-        active = aggregates()
+        active = aggregates(args.employees)
         fulfil_path = seed_rewards(args.employees)
         print(f"## Admin console, {args.employees} employees ({active} active in the census)")
         figures = pages(fulfil_path)

@@ -70,7 +70,8 @@ def test_an_admin_signs_in_sees_the_overview_and_signs_out(
         page.wait_for_url(f"{cloud.api_url}/console")
         assert page.get_by_role("heading", name="Overview", level=1).is_visible()
         assert page.get_by_role("img", name="Approvals per month").count() == 1
-        assert page.get_by_role("table").count() == 1
+        assert page.get_by_role("img", name="Approvals per week").count() == 1
+        assert page.get_by_role("table").count() == 2  # weeks and months (nothing published yet)
         cookies = {cookie["name"]: cookie for cookie in context.cookies()}
         assert cookies["__Host-chorus-console"]["httpOnly"] is True
         assert cookies["__Host-chorus-console"]["sameSite"] == "Lax"
@@ -217,5 +218,52 @@ def test_an_admin_fulfils_a_redemption_and_reads_the_consent_ledger(
         assert text in body and approval["text_sha256"] in body
         assert "Europe/Paris" in body and "Published" in body and f"post-{run}" in body
         check_page(page, "consent")
+    finally:
+        context.close()
+
+
+def test_an_admin_reads_the_reports_with_the_keyboard(
+    local_cloud_process: LocalCloudProcess, browser: Any, tmp_path: Path
+) -> None:
+    cloud = local_cloud_process
+    admin = json.loads((cloud.state_dir / "console-admin.json").read_text(encoding="utf-8"))
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(f"{cloud.api_url}/console")
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_label("Email").fill(admin["username"])
+        page.get_by_label("Password").fill(admin["password"])
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_url(f"{cloud.api_url}/console")
+
+        # When the admin follows the nav's Reports link (keyboard only)
+        page.get_by_role("navigation", name="Console").get_by_role("link", name="Reports").focus()
+        page.keyboard.press("Enter")
+
+        # Then the reports show, the content reports one link away
+        page.wait_for_url(f"{cloud.api_url}/console/reports")
+        assert page.get_by_role("heading", name="Reports", level=1).is_visible()
+        assert page.get_by_role("heading", name="Participation by group, last 12 months").is_visible()
+        assert page.get_by_role("heading", name="Top advocates").is_visible()
+        content_link = page.get_by_role("link", name="Campaigns and content")
+        assert content_link.get_attribute("href") == "/console/reports/content"
+        check_page(page, "reports")
+
+        # When the admin picks all time for the top advocates
+        page.get_by_label("Period").select_option("all")
+        page.get_by_label("Period").press("Tab")
+        page.keyboard.press("Enter")
+
+        # Then the board of all time shows, and the participation CSV downloads
+        page.wait_for_url(f"{cloud.api_url}/console/reports?period=all")
+        assert page.get_by_label("Period").input_value() == "all"
+        check_page(page, "reports-all-time")
+        page.goto(f"{cloud.api_url}/console")
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Download the weekly figures (CSV)").click()
+        assert download.value.suggested_filename == "chorus-overview-weeks.csv"
+        lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+        assert lines[0].startswith("week,approvals,participants") and len(lines) == 13
     finally:
         context.close()

@@ -30,6 +30,7 @@ from chorus.config import (
     ReportSettings,
     RetentionSettings,
     ScheduleSettings,
+    ScoringSettings,
     SlackActionsSettings,
     SlackSettings,
     SweeperSettings,
@@ -502,7 +503,7 @@ def admin_app() -> APIGatewayHttpResolver:
             erasure=build_erasure_service(settings, dynamodb_client=dynamodb, s3_client=s3),
             exports=build_data_export(settings, dynamodb_client=dynamodb),
             planner=build_digest_planner(settings, dynamodb_client=dynamodb),
-            scoring=build_scoring_service(settings, dynamodb_client=dynamodb),
+            scoring=build_scoring_service(settings, dynamodb_client=dynamodb, company_zone=settings.digest_timezone),
             reports=build_points_report_service(settings, dynamodb_client=dynamodb, s3_client=s3),
             rewards=build_reward_service(settings, dynamodb_client=dynamodb),
             alerts=AlertStore(dynamodb, settings.table_name),
@@ -549,11 +550,13 @@ def build_console_app(
     s3_client: S3Client | None = None,
     scheduler: Any = None,
 ) -> APIGatewayHttpResolver:
+    from chorus.services.console_reports import ConsoleReports
     from chorus.services.ledger import ConsentLedger
     from chorus.services.overview import OverviewService
     from chorus.store.catalog import CatalogStore
     from chorus.store.console_figures import ConsoleFigures
     from chorus.store.ledger import LedgerStore
+    from chorus.store.participation import ParticipationStore
     from chorus.web.console import ConsoleDependencies
     from chorus.web.console import build_console_app as build_app
     from chorus.web.employee.connect import CallbackBase
@@ -562,10 +565,16 @@ def build_console_app(
     return build_app(
         ConsoleDependencies(
             auth=build_console_auth(settings, dynamodb_client=dynamodb, issuer=issuer),
-            overview=OverviewService(ConsoleFigures(dynamodb, settings.table_name)),
+            overview=OverviewService(
+                ConsoleFigures(dynamodb, settings.table_name), company_zone=settings.digest_timezone
+            ),
             rewards=build_reward_service(settings, dynamodb_client=dynamodb),
             ledger=ConsentLedger(
                 LedgerStore(dynamodb, settings.table_name), CatalogStore(dynamodb, settings.table_name)
+            ),
+            reports=ConsoleReports(
+                ParticipationStore(dynamodb, settings.table_name),
+                build_scoring_service(settings, dynamodb_client=dynamodb),
             ),
             callback_base=CallbackBase(settings.public_base_url, settings.region),
             uploads=build_upload_desk(settings, s3_client=s3_client),
@@ -831,19 +840,27 @@ def sweeper() -> Sweeper:
 # ---------------------------------------------------------------- table stream, email feedback
 
 
-def build_scoring_service(settings: TableSettings, *, dynamodb_client: DynamoDBClient | None = None) -> ScoringService:
+def build_scoring_service(
+    settings: TableSettings, *, dynamodb_client: DynamoDBClient | None = None, company_zone: str = "UTC"
+) -> ScoringService:
     from chorus.services.scoring import ScoringService
     from chorus.store.scores import ScoreStore, ScoringLookups
 
     dynamodb = dynamodb_client or _dynamodb()
-    return ScoringService(ScoreStore(dynamodb, settings.table_name), ScoringLookups(dynamodb, settings.table_name))
+    # Awards (the scorer's, an admin's reversal) count in the company's week (DigestTimezone); the
+    # employee pages only read boards.
+    return ScoringService(
+        ScoreStore(dynamodb, settings.table_name, company_zone=company_zone),
+        ScoringLookups(dynamodb, settings.table_name),
+    )
 
 
 @cache
 def score_stream() -> ScoreStream:
     from chorus.edge.score_stream import ScoreStream
 
-    return ScoreStream(build_scoring_service(TableSettings.from_env()))
+    settings = ScoringSettings.from_env()
+    return ScoreStream(build_scoring_service(settings, company_zone=settings.digest_timezone))
 
 
 def build_lifecycle_service(
@@ -886,6 +903,7 @@ def build_points_report_service(
     from chorus.adapters.sqs_queue import MessageQueue
     from chorus.services.points_reports import PointsReportService
     from chorus.store.catalog import CatalogStore
+    from chorus.store.participation import ParticipationStore
     from chorus.store.points_reports import CensusStore, ExportStore
     from chorus.store.scores import ScoreStore
 
@@ -903,6 +921,8 @@ def build_points_report_service(
         files=ObjectStore(s3_client or _s3(), settings.uploads_bucket),
         queue=queue,
         roster=None if admin else CatalogStore(dynamodb, settings.table_name),
+        # The census run keeps the monthly snapshots of participation by group.
+        participation=None if admin else ParticipationStore(dynamodb, settings.table_name),
         download_ttl_seconds=admin.download_url_ttl_seconds if admin else 0,
     )
 

@@ -342,6 +342,12 @@ class ConsoleUploadSettings(StorageSettings, ScheduleSettings):
     download_url_ttl_seconds: int = Field(alias="DOWNLOAD_URL_TTL_SECONDS", default=900, ge=60, le=3600)
 
 
+class ScoringSettings(TableSettings):
+    """The scorer: weekly counters are kept per ISO week on the company's clock (the digest's zone)."""
+
+    digest_timezone: str = Field(alias="DIGEST_TIMEZONE", default="Europe/Paris")
+
+
 class ConsoleSettings(ConsoleUploadSettings):
     """The admin console: the issuer it signs in with (the admin API's), its public client id, and
     the admin API's group rule."""
@@ -358,6 +364,8 @@ class ConsoleSettings(ConsoleUploadSettings):
     # Where the issuer sends the browser back (a custom domain); empty: the API's execute-api URL.
     public_base_url: str = Field(alias="PUBLIC_BASE_URL", default="", pattern=r"^(https?://[^/]+)?$")
     region: str = Field(validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"), default="")
+    # "This week" on the Overview is the company's ISO week, as the scorer counts it.
+    digest_timezone: str = Field(alias="DIGEST_TIMEZONE", default="Europe/Paris")
 
     @property
     def groups_delimiter(self) -> str:

@@ -14,9 +14,10 @@ import hashlib
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from chorus.domain.content import Content
 from chorus.domain.employee import Employee
@@ -58,6 +59,26 @@ def period_keys(moment: datetime) -> dict[Period, str]:
 def week_key(moment: datetime) -> str:
     year, week, _ = moment.isocalendar()
     return f"{year}W{week:02d}"
+
+
+def company_week_key(moment: datetime, zone: str) -> str:
+    """The counters' week: the ISO week of ``moment`` on the company's wall clock (DigestTimezone,
+    the digest's zone), so "this week" starts on the company's Monday midnight, not UTC's."""
+    local = moment.astimezone(ZoneInfo(zone))
+    return iso_week_key(local.date())
+
+
+NETWORK_PUBLICATIONS_PREFIX = "publications_"
+
+
+def network_publications_attribute(network: str) -> str:
+    """The company counter row's attribute counting publications on one network."""
+    return f"{NETWORK_PUBLICATIONS_PREFIX}{network}"
+
+
+def iso_week_key(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"W{year:04d}-{week:02d}"
 
 
 class AwardOutcome(StrEnum):

@@ -47,7 +47,7 @@ ROSTER_PREFIXES = (
     "reports/uploads/api/employees/",
 )
 # Items of the employee's partition that serve nobody once they are gone (entity names).
-DELETED_ENTITIES = ("decline", "digest", "day_count", "score", "connection", "impact")
+DELETED_ENTITIES = ("decline", "digest", "day_count", "score", "connection", "impact", "week_activity")
 TOMBSTONE_ATTEMPTS = 3
 
 

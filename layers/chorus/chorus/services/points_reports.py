@@ -17,12 +17,13 @@ from __future__ import annotations
 import io
 import tempfile
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import IO, Any, Protocol
 
 from chorus import clock
 from chorus.domain.employee import Employee
+from chorus.domain.participation import snapshot_groups
 from chorus.domain.points_report import (
     COUNTERS,
     MAX_ROWS,
@@ -81,6 +82,17 @@ class CensusKeeper(Protocol):
     def latest(self) -> Census | None: ...
 
 
+class ParticipationHistory(Protocol):
+    def record(
+        self,
+        month_key: str,
+        participants: Mapping[str, int],
+        *,
+        active: Mapping[str, int] | None,
+        counted_at: datetime,
+    ) -> None: ...
+
+
 class Files(Protocol):
     def put_file(self, key: str, body: IO[bytes], content_type: str) -> None: ...
     def presigned_get(self, key: str, expires_in: int, filename: str) -> str: ...
@@ -100,6 +112,7 @@ class PointsReportService:
         files: Files | None = None,
         queue: Queue | None = None,
         roster: Roster | None = None,
+        participation: ParticipationHistory | None = None,
         download_ttl_seconds: int = 900,
         now: Callable[[], datetime] = clock.now,
     ) -> None:
@@ -109,6 +122,7 @@ class PointsReportService:
         self._files = files
         self._queue = queue
         self._roster = roster
+        self._participation = participation
         self._download_ttl = download_ttl_seconds
         self._now = now
 
@@ -281,6 +295,27 @@ class PointsReportService:
             logger.error("report could not be produced", export_id=export_id)
 
     # ------------------------------------------------------------------ census
+    def _record_participation(self, census: Census) -> None:
+        """This month's participation by group, against this census; and last month's participants
+        once more (approvals after its last census), keeping the census of its own time."""
+        if self._participation is None:
+            return
+        this_month = period_keys(census.counted_at)[Period.MONTH]
+        last_month = period_keys(census.counted_at.replace(day=1) - timedelta(days=1))[Period.MONTH]
+        for month_key, active in ((last_month, None), (this_month, census.groups)):
+            participants = {
+                str(row["name"]): int(row.get("participants", 0))
+                for row in self._counters.stats(month_key)
+                if row["dimension"] == "group"
+            }
+            kept = snapshot_groups(participants, active if active is not None else {})
+            self._participation.record(
+                month_key,
+                {group: participants.get(group, 0) for group in kept},
+                active=None if active is None else {group: active.get(group, 0) for group in kept},
+                counted_at=census.counted_at,
+            )
+
     def take_census(self) -> Census:
         """Counts active employees, overall and per group, one roster page at a time."""
         assert self._roster is not None, "the report function is wired with the roster"
@@ -298,6 +333,7 @@ class PointsReportService:
         census = Census(counted_at=self._now(), active=active, groups=groups)
         self._census.save(census)
         logger.info("census taken", active=active, groups=len(groups))
+        self._record_participation(census)
         return census
 
 

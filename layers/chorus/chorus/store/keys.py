@@ -126,6 +126,11 @@ def click_sk(visitor: str) -> str:
 BALANCE = "BALANCE"
 
 
+def week_activity_sk(week: str) -> str:
+    """An employee's approvals of one company week (domain.scoring.company_week_key)."""
+    return f"WEEKACTIVITY#{week}"
+
+
 def points_sk(event_id: str) -> str:
     return f"POINTS#{event_id}"
 
@@ -235,3 +240,7 @@ def console_sign_in_pk(state_hash: str) -> str:
 
 def console_session_pk(session_hash: str) -> str:
     return f"{CONSOLE_PREFIX}SESSION#{session_hash}"
+
+
+# Participation by group, one item per month (SK: the month's period key), kept by the census run.
+PARTICIPATION = "PARTICIPATION"

@@ -6,9 +6,12 @@ An award is written in transactions of at most 25 items (AWS takes 100, moto and
 * the first transaction holds the ledger entry keyed by the award's source event (conditional:
   exactly once), the balance, the week's impact, the three overall scores (each conditioned on
   the score and approvals read just before, so the histogram moves exactly once and from the right
-  bucket), the overall histogram, the company and campaign counters, for a click the post's click
-  count under its cap, and as many group items (a score per period and group, a counter per
-  period and group) as fit: an employee in one or two groups is awarded in one transaction. The
+  bucket), the overall histogram, the company and campaign counters (the company's per month, all
+  time and company week: DigestTimezone's ISO week, with publications per network; for an approval
+  the employee's approvals of the week, conditioned like the scores, so the week counts each
+  participant once), for a click the post's click count under its cap, and as many group items
+  (a score per period and group, a counter per period and group) as fit: an employee in one group
+  is awarded in one transaction (two groups: two, since the weekly counters). The
   ledger entry records the groups the award counts for and how many group items it took.
 * each further transaction holds the next 24 group items and its own marker item
   ``AWARD#<event>/CHUNK#<n>``, conditioned like the ledger entry. Its contents depend only on
@@ -52,6 +55,8 @@ from chorus.domain.scoring import (
     Ranked,
     Standing,
     bucket_attribute,
+    company_week_key,
+    network_publications_attribute,
     period_keys,
     score_bucket,
     shard_of,
@@ -90,6 +95,8 @@ _GROUP_ITEMS_PER_CHUNK = MAX_TRANSACTION_ITEMS - 1  # and the chunk's marker
 # Attempts when the scores read before an award changed before it was written, or a concurrent
 # transaction held one of its items.
 _ATTEMPTS = 4
+# An employee's approvals of a week only decide whether a later approval is the week's first.
+_WEEK_ACTIVITY_LIFETIME = timedelta(days=14)
 # Chunk markers only serve retries: the stream keeps records 24 hours.
 _MARKER_TTL = timedelta(days=7)
 _RETRYABLE = {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
@@ -107,19 +114,29 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def transactions_per_award(groups: int, *, first_items: int = 15) -> int:
+def transactions_per_award(groups: int, *, first_items: int = 16) -> int:
     """Transactions of an award for an employee in ``groups`` groups, when its first transaction
-    holds ``first_items`` items besides group items (15 at most: a click moving three buckets)."""
+    holds ``first_items`` items besides group items (16 at most: a click moving three buckets, or a
+    first approval with its week's activity)."""
     group_items = groups * (len(_SCORE_PERIODS) + len(_STATS_PERIODS))
     left = max(0, group_items - (MAX_TRANSACTION_ITEMS - first_items))
     return 1 + -(-left // _GROUP_ITEMS_PER_CHUNK)
 
 
 class ScoreStore:
-    def __init__(self, client: DynamoDBClient, table_name: str, *, exact_rank_limit: int = EXACT_RANK_LIMIT) -> None:
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table_name: str,
+        *,
+        exact_rank_limit: int = EXACT_RANK_LIMIT,
+        company_zone: str = "UTC",
+    ) -> None:
         self._client = client
         self._table = table_name
         self._exact_rank_limit = exact_rank_limit
+        # Weekly counters follow the company's wall clock (DigestTimezone).
+        self._company_zone = company_zone
 
     # ------------------------------------------------------------------ awards
     def award(
@@ -127,9 +144,10 @@ class ScoreStore:
     ) -> AwardOutcome:
         """Records the award once, whatever the number of groups and however often it is retried."""
         periods = period_keys(award.occurred_at)
+        week = company_week_key(award.occurred_at, self._company_zone)
         consistent = False
         for _attempt in range(_ATTEMPTS):
-            before = self._overall_before(award.employee_id, periods, consistent=consistent)
+            before, week_approvals = self._overall_before(award.employee_id, periods, week, consistent=consistent)
             first = _first_approval_periods(award, before)
             group_items = self._group_items(award, periods, groups, first, name=name, hidden=hidden)
             actions, taken = self._first_transaction(
@@ -139,6 +157,7 @@ class ScoreStore:
                 first,
                 groups=groups,
                 group_items=group_items,
+                weekly=self._weekly_counts(award, week, week_approvals),
                 name=name,
                 hidden=hidden,
                 click_cap=click_cap,
@@ -174,12 +193,15 @@ class ScoreStore:
         raise StoreError("could not award points: the employee's scores kept changing")
 
     def _overall_before(
-        self, employee_id: str, periods: dict[Period, str], *, consistent: bool
-    ) -> dict[Period, _Before]:
+        self, employee_id: str, periods: dict[Period, str], week: str, *, consistent: bool
+    ) -> tuple[dict[Period, _Before], int | None]:
+        """The overall scores, and the employee's approvals counted in the company week (None:
+        none yet), as read before the award."""
         wanted = [
             {"PK": keys.employee_pk(employee_id), "SK": keys.score_sk(periods[period], OVERALL)}
             for period in _SCORE_PERIODS
         ]
+        wanted.append({"PK": keys.employee_pk(employee_id), "SK": keys.week_activity_sk(week)})
         found = {
             str(item["SK"]): item
             for item in batch_get(
@@ -197,7 +219,8 @@ class ScoreStore:
                 score=int(item["score"]) if item else None,
                 approvals=int(item["approvals"]) if item and "approvals" in item else None,
             )
-        return before
+        activity = found.get(keys.week_activity_sk(week))
+        return before, int(activity["approvals"]) if activity and "approvals" in activity else None
 
     def _first_transaction(
         self,
@@ -208,6 +231,7 @@ class ScoreStore:
         *,
         groups: list[str],
         group_items: list[dict[str, Any]],
+        weekly: list[Guarded[_Refusal]],
         name: str,
         hidden: bool,
         click_cap: int | None,
@@ -242,8 +266,11 @@ class ScoreStore:
         stats_shard = shard_of(award.event_id, STATS_SHARDS)
         for period in _STATS_PERIODS:
             rest.append(
-                self._stats_update(
-                    periods[period], stats_shard, keys.COMPANY_STATS, award, counter, participant=period in first
+                _count_network(
+                    self._stats_update(
+                        periods[period], stats_shard, keys.COMPANY_STATS, award, counter, participant=period in first
+                    ),
+                    award,
                 )
             )
             rest.append(
@@ -260,8 +287,8 @@ class ScoreStore:
         if award.kind is AwardKind.CLICK and award.content_id and award.network:
             click.append(Guarded(self._count_click(award, click_cap), _Refusal.CLICK_CAP))
         # Besides the group items: the ledger entry, the weekly impact, the profile check, the scores,
-        # the rest, the click.
-        taken = min(len(group_items), MAX_TRANSACTION_ITEMS - 3 - len(scores) - len(rest) - len(click))
+        # the rest, the weekly counters, the click.
+        taken = min(len(group_items), MAX_TRANSACTION_ITEMS - 3 - len(scores) - len(rest) - len(weekly) - len(click))
         ledger = {
             "PK": pk,
             "SK": keys.points_sk(award.event_id),
@@ -292,6 +319,7 @@ class ScoreStore:
             Guarded(self._not_erased(award.employee_id), _Refusal.ERASED),
             *(Guarded(score, _Refusal.SCORE_CHANGED) for score in scores),
             *(Guarded(action) for action in rest),
+            *weekly,
             *(Guarded(item) for item in group_items[:taken]),
             *click,
         ], taken
@@ -500,6 +528,45 @@ class ScoreStore:
                 "ExpressionAttributeValues": to_dynamo(values),
             }
         }
+
+    def _weekly_counts(self, award: Award, week: str, week_approvals: int | None) -> list[Guarded[_Refusal]]:
+        """The company's counters of the week (the Overview's), and for an approval the employee's
+        approvals of the week, conditioned on the count read before: the first approval of the week
+        counts its employee once among the week's participants, however often it is retried (a
+        retry is refused by the ledger entry; a concurrent approval changes the count read)."""
+        participant = award.kind is AwardKind.APPROVED and not week_approvals
+        company = self._stats_update(
+            week,
+            shard_of(award.event_id, STATS_SHARDS),
+            keys.COMPANY_STATS,
+            award,
+            _COUNTERS.get(award.kind),
+            participant=participant,
+        )
+        actions: list[Guarded[_Refusal]] = [Guarded(_count_network(company, award))]
+        if award.kind is AwardKind.APPROVED:
+            values: dict[str, Any] = {
+                ":one": 1,
+                ":entity": "week_activity",
+                ":week": week,
+                ":expires": int((award.occurred_at + _WEEK_ACTIVITY_LIFETIME).timestamp()),
+            }
+            if week_approvals is None:
+                condition = "attribute_not_exists(approvals)"
+            else:
+                condition = "approvals = :before"
+                values[":before"] = week_approvals
+            activity = {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": to_dynamo({"PK": keys.employee_pk(award.employee_id), "SK": keys.week_activity_sk(week)}),
+                    "UpdateExpression": "ADD approvals :one SET entity = :entity, week = :week, expires_at = :expires",
+                    "ConditionExpression": condition,
+                    "ExpressionAttributeValues": to_dynamo(values),
+                }
+            }
+            actions.append(Guarded(activity, _Refusal.SCORE_CHANGED))
+        return actions
 
     def _count_click(self, award: Award, click_cap: int | None) -> dict[str, Any]:
         assert award.content_id and award.network
@@ -789,6 +856,20 @@ def _unchanged_since(before: _Before, names: dict[str, str], values: dict[str, A
         return "score = :before_score AND attribute_not_exists(#approvals)"
     values[":before_approvals"] = before.approvals
     return "score = :before_score AND #approvals = :before_approvals"
+
+
+def _count_network(update: dict[str, Any], award: Award) -> dict[str, Any]:
+    """A company counter row also counts a publication under its network (publications by network)."""
+    if award.kind is not AwardKind.PUBLISHED or not award.network:
+        return update
+    body = update["Update"]
+    adds, _, sets = str(body["UpdateExpression"]).partition(" SET ")
+    body["UpdateExpression"] = f"{adds}, #network_publications :one SET {sets}"
+    body["ExpressionAttributeNames"] = {
+        **body.get("ExpressionAttributeNames", {}),
+        "#network_publications": network_publications_attribute(award.network),
+    }
+    return update
 
 
 def _board_order(row: dict[str, Any]) -> tuple[int, str, str]:

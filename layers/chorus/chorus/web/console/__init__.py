@@ -10,6 +10,7 @@ from chorus.web.console.consent import consent_router
 from chorus.web.console.overview import overview_router
 from chorus.web.console.pages import register_console_errors
 from chorus.web.console.people import people_router
+from chorus.web.console.reports import reports_router
 from chorus.web.console.rewards import rewards_router
 from chorus.web.console.signin import signin_router
 from chorus.web.console.upload import upload_router
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
     from chorus.services.console_auth import ConsoleAuth
+    from chorus.services.console_reports import ConsoleReports
     from chorus.services.ledger import ConsentLedger
     from chorus.services.lifecycle import LifecycleService
     from chorus.services.overview import OverviewService
@@ -41,6 +43,7 @@ class ConsoleDependencies:
     people: PeopleService
     # Deactivation: the service the admin API, the CLI and roster uploads use.
     lifecycle: LifecycleService
+    reports: ConsoleReports
 
 
 def build_console_app(deps: ConsoleDependencies) -> APIGatewayHttpResolver:
@@ -54,6 +57,7 @@ def build_console_app(deps: ConsoleDependencies) -> APIGatewayHttpResolver:
     app.include_router(people_router(deps.auth, deps.people, deps.lifecycle), prefix="/console")
     app.include_router(rewards_router(deps.auth, deps.rewards), prefix="/console")
     app.include_router(consent_router(deps.auth, deps.ledger), prefix="/console")
+    app.include_router(reports_router(deps.auth, deps.reports), prefix="/console")
     app.include_router(assets_router(), prefix="/console")
     register_console_errors(app)
     return app

@@ -1,4 +1,5 @@
-"""/console: the Overview, and /console/overview.csv: the trend chart's data."""
+"""/console: the Overview; /console/overview.csv (months), /console/overview/weeks.csv (the 12-week
+trend chart's data) and /console/overview/networks.csv (publications by network)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import io
 from typing import TYPE_CHECKING
 
 from chorus.domain.overview import Overview, bar_chart
+from chorus.domain.points_report import spreadsheet_cell
 from chorus.web.console.pages import console_page, session_id
 
 if TYPE_CHECKING:
@@ -17,6 +19,8 @@ if TYPE_CHECKING:
     from chorus.services.overview import OverviewService
 
 CSV_COLUMNS = ("month", "approvals", "participants", "participation_percent", "publications", "visits", "points")
+WEEK_CSV_COLUMNS = ("week", *CSV_COLUMNS[1:])
+NETWORK_CSV_COLUMNS = ("network", "publications_this_week", "publications_this_month")
 
 
 def percent(share: float | None) -> str:
@@ -39,8 +43,45 @@ def trend_rows(overview: Overview) -> list[dict[str, str | int]]:
     ]
 
 
-def overview_router(auth: ConsoleAuth, overview_service: OverviewService) -> APIGatewayHttpRouter:
+def week_rows(overview: Overview) -> list[dict[str, str | int]]:
+    return [
+        {
+            "week": week.label,
+            "approvals": week.approvals,
+            "participants": week.participants,
+            "participation_percent": percent(week.participation(overview.active_employees)),
+            "publications": week.publications,
+            "visits": week.visits,
+            "points": week.points,
+        }
+        for week in overview.weeks
+    ]
+
+
+def network_rows(overview: Overview) -> list[dict[str, str | int]]:
+    return [
+        {"network": label, "publications_this_week": week, "publications_this_month": month}
+        for label, week, month in overview.networks()
+    ]
+
+
+def csv_response(columns: tuple[str, ...], rows: list[dict[str, str | int]], filename: str) -> Response[str]:
     from aws_lambda_powertools.event_handler import Response
+
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
+    writer.writeheader()
+    # Group and employee names are typed by people: no cell runs as a spreadsheet formula.
+    writer.writerows({column: spreadsheet_cell(value) for column, value in row.items()} for row in rows)
+    return Response(
+        status_code=200,
+        content_type="text/csv; charset=utf-8",
+        body=buffer.getvalue(),
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+def overview_router(auth: ConsoleAuth, overview_service: OverviewService) -> APIGatewayHttpRouter:
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
     router = APIGatewayHttpRouter()
@@ -49,31 +90,45 @@ def overview_router(auth: ConsoleAuth, overview_service: OverviewService) -> API
     def overview() -> Response[str]:
         session = auth.current(session_id(router.current_event))
         figures = overview_service.overview()
-        rows = trend_rows(figures)
+        weeks = week_rows(figures)
         return console_page(
             200,
             "pages/console/overview.html.j2",
             session,
             nav="overview",
             figures=figures,
+            this_week=figures.this_week,
             this_month=figures.this_month,
+            week_participation=percent(figures.this_week.participation(figures.active_employees)),
             participation=percent(figures.this_month.participation(figures.active_employees)),
-            chart=bar_chart([(month.label, month.approvals) for month in figures.months]),
-            rows=rows,
+            networks=network_rows(figures),
+            week_chart=bar_chart(
+                [(week.label, week.approvals) for week in figures.weeks],
+                ticks=[week.label[5:8] for week in figures.weeks],
+            ),
+            weeks=weeks,
+            chart=bar_chart(
+                [(month.label, month.approvals) for month in figures.months],
+                ticks=[month.label[5:] for month in figures.months],
+            ),
+            rows=trend_rows(figures),
         )
 
     @router.route("/overview.csv", method=["GET", "HEAD"])
     def overview_csv() -> Response[str]:
         auth.current(session_id(router.current_event))
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
-        writer.writeheader()
-        writer.writerows(trend_rows(overview_service.overview()))
-        return Response(
-            status_code=200,
-            content_type="text/csv; charset=utf-8",
-            body=buffer.getvalue(),
-            headers={"Content-Disposition": 'attachment; filename="chorus-overview.csv"'},
+        return csv_response(CSV_COLUMNS, trend_rows(overview_service.overview()), "chorus-overview.csv")
+
+    @router.route("/overview/weeks.csv", method=["GET", "HEAD"])
+    def weeks_csv() -> Response[str]:
+        auth.current(session_id(router.current_event))
+        return csv_response(WEEK_CSV_COLUMNS, week_rows(overview_service.overview()), "chorus-overview-weeks.csv")
+
+    @router.route("/overview/networks.csv", method=["GET", "HEAD"])
+    def networks_csv() -> Response[str]:
+        auth.current(session_id(router.current_event))
+        return csv_response(
+            NETWORK_CSV_COLUMNS, network_rows(overview_service.overview()), "chorus-publications-by-network.csv"
         )
 
     return router
