@@ -435,7 +435,7 @@ def test_an_employee_in_fifty_groups_is_awarded_in_transactions_of_at_most_25_it
     )
     # Then every transaction holds at most 25 items (moto and the local cloud refuse more)
     assert (
-        max(client.transactions) == 25 and len(client.transactions) == transactions_per_award(50, first_items=13) == 11
+        max(client.transactions) == 25 and len(client.transactions) == transactions_per_award(50, first_items=14) == 11
     )
     # and she is on every one of her 50 group boards, and each group counts her once
     state = award_state(crowded, "ada@example.com")
