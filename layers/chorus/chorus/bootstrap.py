@@ -425,7 +425,10 @@ def build_data_export(settings: TableSettings, *, dynamodb_client: DynamoDBClien
 
 
 def build_retraction_service(
-    settings: AdminApiSettings, *, dynamodb_client: DynamoDBClient | None = None, scheduler: Any = None
+    settings: AdminApiSettings | ConsoleSettings,
+    *,
+    dynamodb_client: DynamoDBClient | None = None,
+    scheduler: Any = None,
 ) -> RetractionService:
     from chorus.services.retraction import RetractionService
     from chorus.store.approvals import ApprovalStore
@@ -503,20 +506,30 @@ def build_console_auth(
 
 
 def build_console_app(
-    settings: ConsoleSettings, *, dynamodb_client: DynamoDBClient | None = None, issuer: Any = None
+    settings: ConsoleSettings,
+    *,
+    dynamodb_client: DynamoDBClient | None = None,
+    issuer: Any = None,
+    scheduler: Any = None,
 ) -> APIGatewayHttpResolver:
+    from chorus.services.content_library import ContentLibrary
     from chorus.services.overview import OverviewService
+    from chorus.store.catalog import CatalogStore
     from chorus.store.console_figures import ConsoleFigures
+    from chorus.store.funnel import FunnelStore
     from chorus.web.console import ConsoleDependencies
     from chorus.web.console import build_console_app as build_app
     from chorus.web.employee.connect import CallbackBase
 
     dynamodb = dynamodb_client or _dynamodb()
+    catalog = CatalogStore(dynamodb, settings.table_name)
     return build_app(
         ConsoleDependencies(
             auth=build_console_auth(settings, dynamodb_client=dynamodb, issuer=issuer),
             overview=OverviewService(ConsoleFigures(dynamodb, settings.table_name)),
             callback_base=CallbackBase(settings.public_base_url, settings.region),
+            content=ContentLibrary(catalog, FunnelStore(dynamodb, settings.table_name), catalog),
+            retraction=build_retraction_service(settings, dynamodb_client=dynamodb, scheduler=scheduler),
         )
     )
 

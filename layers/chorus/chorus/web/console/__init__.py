@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from chorus.web.console.content import content_router
 from chorus.web.console.overview import overview_router
 from chorus.web.console.pages import register_console_errors
 from chorus.web.console.signin import signin_router
@@ -17,7 +18,9 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
     from chorus.services.console_auth import ConsoleAuth
+    from chorus.services.content_library import ContentLibrary
     from chorus.services.overview import OverviewService
+    from chorus.services.retraction import RetractionService
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,9 @@ class ConsoleDependencies:
     overview: OverviewService
     # Where the issuer sends the browser back: PublicBaseUrl, else the API's execute-api URL.
     callback_base: CallbackBase
+    # The content pages: the library and its funnels, and the admin API's retraction.
+    content: ContentLibrary
+    retraction: RetractionService
 
 
 def build_console_app(deps: ConsoleDependencies) -> APIGatewayHttpResolver:
@@ -35,6 +41,7 @@ def build_console_app(deps: ConsoleDependencies) -> APIGatewayHttpResolver:
     app.use(middlewares=[security_headers, same_origin_only])
     app.include_router(signin_router(deps.auth, deps.callback_base), prefix="/console")
     app.include_router(overview_router(deps.auth, deps.overview), prefix="/console")
+    app.include_router(content_router(deps.auth, deps.content, deps.retraction), prefix="/console")
     app.include_router(assets_router(), prefix="/console")
     register_console_errors(app)
     return app

@@ -28,6 +28,9 @@ SIGNED_OUT_PATH = "/console/signed-out"
 FLASHES = {
     "signed-out": "You are signed out.",
     "ended": "Your session has ended. Sign in again to continue.",
+    "content-edited": "The item is saved. Posts already approved go out exactly as approved; "
+    "the new version goes out only once an employee approves it.",
+    "content-retracted": "The item is retracted: it leaves the digests, and none of its scheduled posts goes out.",
 }
 
 
