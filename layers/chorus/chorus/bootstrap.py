@@ -622,6 +622,7 @@ def build_digest_sender(
     from chorus.store.catalog import CatalogStore
     from chorus.store.digest_marks import DigestMarkStore
     from chorus.store.digest_runs import DigestRunStore
+    from chorus.store.funnel import FunnelStore
 
     dynamodb = dynamodb_client or _dynamodb()
     secrets = _secrets()
@@ -638,6 +639,7 @@ def build_digest_sender(
         contents=CatalogStore(dynamodb, settings.table_name),
         runs=DigestRunStore(dynamodb, settings.table_name),
         links=Links(settings.public_base_url),
+        funnel=FunnelStore(dynamodb, settings.table_name),
         marker_lifetime=timedelta(days=settings.digest_marker_days),
     )
 
