@@ -326,6 +326,8 @@ def _requests_oauth_client() -> object:
 
 @cache
 def web_app() -> APIGatewayHttpResolver:
+    from chorus.services.funnel import PageOpenings
+    from chorus.store.funnel import FunnelStore
     from chorus.web.employee import EmployeePagesConfig, build_employee_app
 
     settings = WebSettings.from_env()
@@ -345,6 +347,7 @@ def web_app() -> APIGatewayHttpResolver:
         scoring=build_scoring_service(settings, dynamodb_client=dynamodb),
         exports=build_data_export(settings, dynamodb_client=dynamodb),
         digest_times=build_digest_times(settings, dynamodb_client=dynamodb),
+        openings=PageOpenings(FunnelStore(dynamodb, settings.table_name)),
         slack=build_slack_requests(settings, dynamodb_client=dynamodb, secrets=secrets),
         channels=build_channel_choice(settings, dynamodb_client=dynamodb),
     )

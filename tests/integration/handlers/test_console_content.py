@@ -332,3 +332,53 @@ def test_an_edit_after_an_approval_never_publishes_the_edited_text(issuer, aws):
     refused = approve(link, shown_version(old_page), network="sandbox")
     assert refused["statusCode"] != 303
     assert len(feed(aws)) == 1
+
+
+# ---------------------------------------------------------------------------------------- funnel
+def lyon_funnel(aws) -> dict[str, int]:
+    from chorus.store.funnel import FunnelStore
+
+    funnel = FunnelStore(aws["dynamodb"], TABLE).funnels([content_id("lyon")])[content_id("lyon")]
+    return {step.counter: step.count for step in funnel.steps()}
+
+
+def test_the_funnel_counts_each_step_once_where_it_happens(aws):
+    import scoring_handler
+    from chorus.domain.tracking import link_code
+    from tests.integration.handlers.test_consent_integrity import approval
+    from tests.support.http_events import http_event
+    from tests.support.lambda_context import FakeLambdaContext
+    from tests.support.streams import TableStream
+
+    stream = TableStream(aws, TABLE)
+    upload(aws, "content", [LYON])
+    upload(aws, "employees", [{"email": "ada@example.com", "name": "Ada", "timezone": "Europe/Paris"}])
+    link = page_link()
+    # Given Ada's page was fetched (a mail scanner's prefetch looks the same): nothing is counted
+    page = web("GET", f"/a/{link}", "/a/{token}")
+    assert f'data-opened="/a/{link}/opened"' in page["body"]
+    assert lyon_funnel(aws)["opened"] == 0
+    # When her browser sends the page's beacon, twice (a reload)
+    beacons = [web("POST", f"/a/{link}/opened", "/a/{token}/opened", {}) for _ in range(2)]
+    # Then she is counted once
+    assert [beacon["statusCode"] for beacon in beacons] == [204, 204]
+    assert lyon_funnel(aws)["opened"] == 1
+    # And a forged link counts nothing
+    assert web("POST", "/a/forged/opened", "/a/{token}/opened", {})["statusCode"] in {400, 403, 404}
+    # When she approves, the post is published and someone follows it
+    assert approve(link, shown_version(page), text_sandbox="We opened in Lyon")["statusCode"] == 303
+    assert fire("sandbox") == "published"
+    code = link_code(approval(aws)["approval_id"]["S"])
+    browser = {"user-agent": "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0", "accept-language": "fr"}
+    visit = http_event(
+        "GET", f"/r/{code}", route="/r/{code}", claims=None, path_parameters={"code": code}, headers=browser
+    )
+    import web_handler
+
+    assert web_handler.lambda_handler(visit, FakeLambdaContext())["statusCode"] == 302
+    # And the scoring function gets the stream batch twice (a retry)
+    event = stream.event_for("ScoringFunction", "TableChanges")
+    for _delivery in range(2):
+        assert scoring_handler.lambda_handler(event, FakeLambdaContext()) == {"batchItemFailures": []}
+    # Then each step is counted once
+    assert lyon_funnel(aws) == {"sent": 0, "opened": 1, "approvals": 1, "publications": 1, "visits": 1}

@@ -3,7 +3,7 @@ source event (a retried event writes the same shard), added up when read (one Ba
 FUNNEL_SHARDS keys per item, 25 items per call).
 
 Whoever counts makes it idempotent: the scorer adds its counters in the award's transaction
-(guarded by the award's ledger entry), the opened beacon in the transaction that puts the
+(guarded by the award's ledger entry), the opened beacon after the conditional put of the
 employee's opened marker, the digest after the weekly marker it claimed."""
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from chorus.errors import StoreError
 from chorus.store import keys
 from chorus.store.codec import to_dynamo
 from chorus.store.reads import batch_get
-from chorus.store.transactions import Guarded, TransactionRefused, write_transaction
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -83,11 +82,14 @@ class FunnelStore:
                 raise StoreError("could not count digests sent") from exc
 
     def mark_opened(self, content_id: str, employee_id: str, expires_at: int) -> bool:
-        """Counts the employee's first opening of the item's approval page; False if counted before."""
-        marker = {
-            "Put": {
-                "TableName": self._table,
-                "Item": to_dynamo(
+        """Counts the employee's first opening of the item's page; False if counted before.
+
+        A conditional put of the employee's marker, then the ADD: a crash between the two loses
+        that one opening (it is never counted twice), at half a transaction's write cost."""
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=to_dynamo(
                     {
                         "PK": keys.page_opened_pk(content_id, employee_id),
                         "SK": keys.CONTENT_FUNNEL,
@@ -95,18 +97,15 @@ class FunnelStore:
                         "expires_at": expires_at,
                     }
                 ),
-                "ConditionExpression": "attribute_not_exists(PK)",
-            }
-        }
-        source = f"opened:{content_id}:{employee_id}"
-        try:
-            write_transaction(
-                self._client,
-                [Guarded(marker, "opened before"), Guarded(funnel_add(self._table, content_id, source, {"opened": 1}))],
-                failure="could not count the page opened",
+                ConditionExpression="attribute_not_exists(PK)",
             )
-        except TransactionRefused as refused:
-            if refused.refused("opened before"):
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 return False
-            raise StoreError("could not count the page opened") from refused
+            raise StoreError("could not count the page opened") from exc
+        update = funnel_add(self._table, content_id, f"opened:{content_id}:{employee_id}", {"opened": 1})
+        try:
+            self._client.update_item(**update["Update"])
+        except ClientError as exc:
+            raise StoreError("could not count the page opened") from exc
         return True
