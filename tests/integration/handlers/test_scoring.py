@@ -178,10 +178,12 @@ def test_a_click_past_the_cap_writes_nothing_on_the_approval_item(world):
     with count_aws_calls(keep_requests=True) as calls:
         assert run(*batch) == {"batchItemFailures": []}
     # Then the batch reads the cap once, tries no transaction, and one write (not on the approval)
-    # counts all 50 visits
-    assert [op for op, _ in calls.requests] == ["dynamodb.BatchGetItem", "dynamodb.UpdateItem"]
-    assert calls.requests[-1][1]["Key"]["SK"] == {"S": keys.visits_sk(content_id("lyon"), "sandbox")}
-    assert calls.requests[-1][1]["ExpressionAttributeValues"][":count"] == {"N": "50"}
+    # counts all 50 visits, one more the content's funnel
+    assert [op for op, _ in calls.requests] == ["dynamodb.BatchGetItem", "dynamodb.UpdateItem", "dynamodb.UpdateItem"]
+    assert calls.requests[1][1]["Key"]["SK"] == {"S": keys.visits_sk(content_id("lyon"), "sandbox")}
+    assert calls.requests[1][1]["ExpressionAttributeValues"][":count"] == {"N": "50"}
+    assert calls.requests[2][1]["Key"]["PK"]["S"].startswith(f"FUNNEL#{content_id('lyon')}#")
+    assert calls.requests[2][1]["ExpressionAttributeValues"][":c0"] == {"N": "50"}
     item = world["dynamodb"].get_item(TableName=TABLE, Key=approval_key("ada@example.com"))["Item"]
     assert item["clicks"]["N"] == "2"
     assert service(world).visits_past_cap(employee_id("ada@example.com")) == {(content_id("lyon"), "sandbox"): 50}
