@@ -4,8 +4,11 @@
 
 Loads a roster of N employees (ingest), takes the census (the report function's daily job),
 writes twelve months of the scorer's company counters, then signs in and counts the calls of
-each console request: the sign-in POST, the callback, GET /console (the Overview), its CSV, and
-sign-out. Target: at most 5 calls per page, whatever N (the Overview reads aggregates only).
+each console request: the sign-in POST, the callback, GET /console (the Overview), its CSV, the
+Content pages over a library of LIBRARY items (the library, filtered and searched, an item's
+detail and funnel CSV, its edit form and edit, its retraction), and sign-out. Target: at most 5
+calls per page, whatever N (the Overview reads aggregates only; the library reads one listing
+page, at most three queries when filters leave most items out).
 Figures, not a test: exit status 0 unless something raises.
 """
 
@@ -45,7 +48,11 @@ ENV = {
     "PUBLIC_BASE_URL": "https://chorus.example.com",
     "POWERTOOLS_LOG_LEVEL": "ERROR",
     "AWS_DEFAULT_REGION": REGION,
+    "SCHEDULE_GROUP": "chorus-bench-posts",
+    "SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/chorus-bench-scheduler",
+    "SCHEDULE_DLQ_ARN": "arn:aws:sqs:eu-west-1:123456789012:chorus-bench-schedule-failures",
 }
+LIBRARY = 500
 ADMIN = {"sub": "bench-admin", "name": "Bench Admin", "cognito:groups": ["chorus-admins"]}
 
 
@@ -74,6 +81,31 @@ def aggregates() -> int:
             item.update({name: {"N": str(value)} for name, value in counters.items()})
             ddb.put_item(TableName=TABLE, Item=item)
     return census.active
+
+
+def library() -> str:
+    """LIBRARY content items over ten campaigns, uploaded as an admin would; one item's id."""
+    import json
+
+    from chorus.bootstrap import build_ingest_service
+    from chorus.config import IngestSettings
+    from chorus.domain.content import content_id_for
+
+    rows = [
+        {
+            "id": f"library-{n}",
+            "title": f"Library item {n}",
+            "url": f"https://example.com/library/{n}",
+            "text": "Share me",
+            "campaign": f"campaign-{n % 10}",
+        }
+        for n in range(LIBRARY)
+    ]
+    boto3.client("s3", region_name=REGION).put_object(
+        Bucket=BUCKET, Key="uploads/content/library.jsonl", Body="\n".join(json.dumps(row) for row in rows).encode()
+    )
+    build_ingest_service(IngestSettings.from_env()).ingest_object("uploads/content/library.jsonl")
+    return content_id_for("library-7", "", "")
 
 
 def request(method: str, path: str, jar: dict[str, str], **fields: Any) -> dict[str, Any]:
@@ -106,7 +138,7 @@ def request(method: str, path: str, jar: dict[str, str], **fields: Any) -> dict[
     return response
 
 
-def pages() -> dict[str, int]:
+def pages(item: str) -> dict[str, int]:
     import re
 
     from tests.support.fake_oidc import FakeIssuer
@@ -136,6 +168,27 @@ def pages() -> dict[str, int]:
         measured("GET /console/overview.csv", "GET", "/console/overview.csv")
         csrf = re.search(r'name="csrf" value="([^"]+)"', overview["body"])
         assert csrf, "the Overview has no sign-out form"
+        measured("GET /console/content (Library)", "GET", "/console/content")
+        measured(
+            "GET /console/content (searched and filtered)",
+            "GET",
+            "/console/content",
+            query={"q": "item 7", "campaign": "campaign-7", "window": "current"},
+        )
+        measured("GET /console/content/{id} (detail, funnel)", "GET", f"/console/content/{item}")
+        measured("GET /console/content/{id}/funnel.csv", "GET", f"/console/content/{item}/funnel.csv")
+        form = measured("GET /console/content/{id}/edit", "GET", f"/console/content/{item}/edit")
+        version = re.search(r'name="version" value="(\d+)"', form["body"])
+        assert version, "the edit form has no version"
+        edit = {"csrf": csrf.group(1), "version": version.group(1), "title": "Library item 7, edited", "text": "Mine"}
+        measured("POST /console/content/{id}/edit", "POST", f"/console/content/{item}/edit", body=urlencode(edit))
+        measured("GET /console/content/{id}/retract", "GET", f"/console/content/{item}/retract")
+        measured(
+            "POST /console/content/{id}/retract",
+            "POST",
+            f"/console/content/{item}/retract",
+            body=urlencode({"csrf": csrf.group(1)}),
+        )
         measured("POST /console/signout", "POST", "/console/signout", body=urlencode({"csrf": csrf.group(1)}))
     return figures
 
@@ -148,8 +201,9 @@ def main(argv: list[str] | None = None) -> int:
         setup()
         seed(args.employees)
         active = aggregates()
-        print(f"## Admin console, {args.employees} employees ({active} active in the census)")
-        figures = pages()
+        item = library()
+        print(f"## Admin console, {args.employees} employees ({active} active in the census), {LIBRARY} items")
+        figures = pages(item)
     worst = max(figures.values())
     print(f"most calls of a console request: {worst} (target <= {TARGET}) {'PASS' if worst <= TARGET else 'FAIL'}")
     print("(a session's last_seen is written at most once a minute: one more UpdateItem then)")
