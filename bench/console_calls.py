@@ -4,7 +4,8 @@
 
 Loads a roster of N employees (ingest), writes twelve months and twelve company weeks of the
 scorer's company counters (publications per network included), this month's participants of
-GROUPS groups, twelve months of participation snapshots and a leaderboard of N scores, takes the
+GROUPS groups, twelve months of participation snapshots, a leaderboard of N scores and a library
+of LIBRARY content items, takes the
 census (the report function's daily job, which also snapshots participation by group), then signs
 in and counts the calls of each console request, page by page (`pages()`: sign-in, each page's
 reads and forms, sign-out). Target: at most 5 calls per page, whatever N: a page reads aggregates,
@@ -58,6 +59,9 @@ ENV = {
 ADMIN = {"sub": "bench-admin", "name": "Bench Admin", "cognito:groups": ["chorus-admins"]}
 
 
+LIBRARY = 500
+
+
 def setup() -> None:
     from tests.support.fake_oidc import ISSUER
 
@@ -103,6 +107,31 @@ def aggregates(employees: int) -> int:
         score |= {"employee_id": {"S": f"bench-{number}"}, "name": {"S": f"Person {number}"}}
         ddb.put_item(TableName=TABLE, Item=score | board | {"reached_at": {"S": now.isoformat()}})
     return build_points_report_service(ReportSettings.from_env()).take_census().active
+
+
+def library() -> str:
+    """LIBRARY content items over ten campaigns, uploaded as an admin would; one item's id."""
+    import json
+
+    from chorus.bootstrap import build_ingest_service
+    from chorus.config import IngestSettings
+    from chorus.domain.content import content_id_for
+
+    rows = [
+        {
+            "id": f"library-{n}",
+            "title": f"Library item {n}",
+            "url": f"https://example.com/library/{n}",
+            "text": "Share me",
+            "campaign": f"campaign-{n % 10}",
+        }
+        for n in range(LIBRARY)
+    ]
+    boto3.client("s3", region_name=REGION).put_object(
+        Bucket=BUCKET, Key="uploads/content/library.jsonl", Body="\n".join(json.dumps(row) for row in rows).encode()
+    )
+    build_ingest_service(IngestSettings.from_env()).ingest_object("uploads/content/library.jsonl")
+    return content_id_for("library-7", "", "")
 
 
 def request(method: str, path: str, jar: dict[str, str], **fields: Any) -> dict[str, Any]:
@@ -177,7 +206,7 @@ def consent_pages(measured: Any) -> None:
     measured("GET /console/consent?by=content", "GET", "/console/consent", query={"by": "content", "q": content})
 
 
-def pages(fulfil_path: str) -> dict[str, int]:
+def pages(fulfil_path: str, item: str) -> dict[str, int]:
     import re
 
     from tests.support.fake_oidc import FakeIssuer
@@ -217,8 +246,36 @@ def pages(fulfil_path: str) -> dict[str, int]:
         assert csrf, "the Overview has no sign-out form"
         rewards_pages(measured, csrf.group(1), fulfil_path)
         consent_pages(measured)
+        content_pages(measured, csrf, item)
         measured("POST /console/signout", "POST", "/console/signout", body=urlencode({"csrf": csrf.group(1)}))
     return figures
+
+
+def content_pages(measured: Any, csrf: Any, item: str) -> None:
+    """The library, filtered and searched, an item's detail and funnel CSV, its edit and retraction."""
+    import re
+
+    measured("GET /console/content (Library)", "GET", "/console/content")
+    measured(
+        "GET /console/content (searched and filtered)",
+        "GET",
+        "/console/content",
+        query={"q": "item 7", "campaign": "campaign-7", "window": "current"},
+    )
+    measured("GET /console/content/{id} (detail, funnel)", "GET", f"/console/content/{item}")
+    measured("GET /console/content/{id}/funnel.csv", "GET", f"/console/content/{item}/funnel.csv")
+    form = measured("GET /console/content/{id}/edit", "GET", f"/console/content/{item}/edit")
+    version = re.search(r'name="version" value="(\d+)"', form["body"])
+    assert version, "the edit form has no version"
+    edit = {"csrf": csrf.group(1), "version": version.group(1), "title": "Library item 7, edited", "text": "Mine"}
+    measured("POST /console/content/{id}/edit", "POST", f"/console/content/{item}/edit", body=urlencode(edit))
+    measured("GET /console/content/{id}/retract", "GET", f"/console/content/{item}/retract")
+    measured(
+        "POST /console/content/{id}/retract",
+        "POST",
+        f"/console/content/{item}/retract",
+        body=urlencode({"csrf": csrf.group(1)}),
+    )
 
 
 def upload_pages(measured: Any) -> None:
@@ -273,7 +330,8 @@ def main(argv: list[str] | None = None) -> int:
         active = aggregates(args.employees)
         fulfil_path = seed_rewards(args.employees)
         print(f"## Admin console, {args.employees} employees ({active} active in the census)")
-        figures = pages(fulfil_path)
+        item = library()
+        figures = pages(fulfil_path, item)
     worst = max(figures.values())
     print(f"most calls of a console request: {worst} (target <= {TARGET}) {'PASS' if worst <= TARGET else 'FAIL'}")
     print("(a session's last_seen is written at most once a minute: one more UpdateItem then)")

@@ -230,6 +230,7 @@ def digest(employees: int, sample_batches: int) -> dict[str, Any]:
     from chorus.store.digest_marks import DigestMarkStore
     from chorus.store.digest_runs import DigestRunStore
     from chorus.store.digest_zones import DigestZoneStore
+    from chorus.store.funnel import FunnelStore
 
     dynamodb = FakeDynamoDB(employees)
     sqs = FakeSQS(sample_batches)
@@ -276,6 +277,7 @@ def digest(employees: int, sample_batches: int) -> dict[str, Any]:
         contents=CatalogStore(sender_ddb, TABLE),  # type: ignore[arg-type]
         runs=DigestRunStore(sender_ddb, TABLE),  # type: ignore[arg-type]
         links=Links("https://chorus.example.com"),
+        funnel=FunnelStore(sender_ddb, TABLE),  # type: ignore[arg-type]
         now=lambda: NOW,
     )
     sender_cpu = 0.0

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import ARTIFACTS, ROOT, LocalCloudProcess, shot
+from tests.e2e.conftest import ARTIFACTS, ROOT, LocalCloudProcess, shot, upload
 
 pytestmark = pytest.mark.e2e
 
@@ -132,7 +132,6 @@ def test_an_admin_fulfils_a_redemption_and_reads_the_consent_ledger(
 
     from chorus.domain.employee import employee_id_for
     from chorus.store.rewards import RewardStore
-    from tests.e2e.conftest import upload
 
     cloud = local_cloud_process
     run = uuid.uuid4().hex[:8]
@@ -265,5 +264,78 @@ def test_an_admin_reads_the_reports_with_the_keyboard(
         assert download.value.suggested_filename == "chorus-overview-weeks.csv"
         lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
         assert lines[0].startswith("week,approvals,participants") and len(lines) == 13
+    finally:
+        context.close()
+
+
+# ---------------------------------------------------------------------------------- Content
+CONTENT_ROWS = [
+    {
+        "id": "e2e-spring",
+        "title": "E2E spring launch",
+        "url": "https://example.com/spring",
+        "text": "Spring is here",
+        "campaign": "e2e-launch",
+        "text_linkedin": "Spring is here, on LinkedIn",
+    },
+    {
+        "id": "e2e-hiring",
+        "title": "E2E we are hiring",
+        "url": "https://example.com/jobs",
+        "text": "Join us",
+        "campaign": "e2e-hiring",
+    },
+]
+
+
+def test_an_admin_finds_edits_and_retracts_content(
+    local_cloud_process: LocalCloudProcess, browser: Any, tmp_path: Path
+) -> None:
+    cloud = local_cloud_process
+    upload(cloud, tmp_path, "content", "e2e-content.jsonl", "\n".join(json.dumps(row) for row in CONTENT_ROWS))
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        _sign_in(cloud, page)
+        # Given the library, searched by title and filtered by campaign
+        page.get_by_role("link", name="Content", exact=True).click()
+        page.wait_for_url(f"{cloud.api_url}/console/content")
+        check_page(page, "content-library")
+        page.get_by_label("Title contains").fill("e2e spring")
+        page.get_by_label("Campaign").fill("e2e-launch")
+        page.get_by_role("button", name="Search").click()
+        rows = page.get_by_role("table").get_by_role("row")
+        assert rows.count() == 2  # the header and the one item
+        # When the admin opens the item
+        page.get_by_role("link", name="E2E spring launch").click()
+        assert page.get_by_role("heading", name="E2E spring launch", level=1).is_visible()
+        assert page.get_by_role("img", name="Funnel of E2E spring launch").count() == 1
+        check_page(page, "content-detail")
+        # And edits it with a mistake: the form says which field and why, and keeps the text
+        page.get_by_role("link", name="Edit", exact=True).click()
+        check_page(page, "content-edit")
+        page.get_by_label("Title", exact=True).fill("E2E spring launch, day one")
+        page.get_by_label("Points for an approval").fill("lots")
+        page.get_by_role("button", name="Save").click()
+        assert page.get_by_role("alert").filter(has_text="Nothing was saved").is_visible()
+        assert page.get_by_label("Title", exact=True).input_value() == "E2E spring launch, day one"
+        check_page(page, "content-edit-errors")
+        page.get_by_label("Points for an approval").fill("25")
+        page.get_by_role("button", name="Save").click()
+        # Then the detail shows the saved version
+        assert page.get_by_role("status").filter(has_text="The item is saved").is_visible()
+        assert page.get_by_role("heading", name="E2E spring launch, day one", level=1).is_visible()
+        # When the admin retracts it, confirming with the keyboard
+        page.get_by_role("link", name="Retract…").click()
+        check_page(page, "content-retract")
+        page.get_by_role("button", name="Retract this item").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url("**/console/content/*?done=content-retracted")
+        assert page.get_by_text("Retracted", exact=True).first.is_visible()
+        # Then it is listed with the retracted items only
+        page.goto(f"{cloud.api_url}/console/content?state=retracted&q=e2e")
+        assert page.get_by_role("link", name="E2E spring launch, day one").count() == 1
+        page.goto(f"{cloud.api_url}/console/content?q=e2e")
+        assert page.get_by_role("link", name="E2E spring launch, day one").count() == 0
     finally:
         context.close()

@@ -361,6 +361,8 @@ def _requests_oauth_client() -> object:
 
 @cache
 def web_app() -> APIGatewayHttpResolver:
+    from chorus.services.funnel import PageOpenings
+    from chorus.store.funnel import FunnelStore
     from chorus.web.employee import EmployeePagesConfig, build_employee_app
 
     settings = WebSettings.from_env()
@@ -380,6 +382,7 @@ def web_app() -> APIGatewayHttpResolver:
         scoring=build_scoring_service(settings, dynamodb_client=dynamodb),
         exports=build_data_export(settings, dynamodb_client=dynamodb),
         digest_times=build_digest_times(settings, dynamodb_client=dynamodb),
+        openings=PageOpenings(FunnelStore(dynamodb, settings.table_name)),
         slack=build_slack_requests(settings, dynamodb_client=dynamodb, secrets=secrets),
         channels=build_channel_choice(settings, dynamodb_client=dynamodb),
     )
@@ -460,7 +463,10 @@ def build_data_export(settings: TableSettings, *, dynamodb_client: DynamoDBClien
 
 
 def build_retraction_service(
-    settings: AdminApiSettings, *, dynamodb_client: DynamoDBClient | None = None, scheduler: Any = None
+    settings: AdminApiSettings | ConsoleSettings,
+    *,
+    dynamodb_client: DynamoDBClient | None = None,
+    scheduler: Any = None,
 ) -> RetractionService:
     from chorus.services.retraction import RetractionService
     from chorus.store.approvals import ApprovalStore
@@ -551,10 +557,12 @@ def build_console_app(
     scheduler: Any = None,
 ) -> APIGatewayHttpResolver:
     from chorus.services.console_reports import ConsoleReports
+    from chorus.services.content_library import ContentLibrary
     from chorus.services.ledger import ConsentLedger
     from chorus.services.overview import OverviewService
     from chorus.store.catalog import CatalogStore
     from chorus.store.console_figures import ConsoleFigures
+    from chorus.store.funnel import FunnelStore
     from chorus.store.ledger import LedgerStore
     from chorus.store.participation import ParticipationStore
     from chorus.web.console import ConsoleDependencies
@@ -562,6 +570,7 @@ def build_console_app(
     from chorus.web.employee.connect import CallbackBase
 
     dynamodb = dynamodb_client or _dynamodb()
+    catalog = CatalogStore(dynamodb, settings.table_name)
     return build_app(
         ConsoleDependencies(
             auth=build_console_auth(settings, dynamodb_client=dynamodb, issuer=issuer),
@@ -580,6 +589,8 @@ def build_console_app(
             uploads=build_upload_desk(settings, s3_client=s3_client),
             people=build_people_service(settings, dynamodb_client=dynamodb),
             lifecycle=build_lifecycle_service(settings, dynamodb_client=dynamodb, scheduler=scheduler),
+            content=ContentLibrary(catalog, FunnelStore(dynamodb, settings.table_name), catalog),
+            retraction=build_retraction_service(settings, dynamodb_client=dynamodb, scheduler=scheduler),
         )
     )
 
@@ -693,6 +704,7 @@ def build_digest_sender(
     from chorus.store.catalog import CatalogStore
     from chorus.store.digest_marks import DigestMarkStore
     from chorus.store.digest_runs import DigestRunStore
+    from chorus.store.funnel import FunnelStore
 
     dynamodb = dynamodb_client or _dynamodb()
     secrets = _secrets()
@@ -709,6 +721,7 @@ def build_digest_sender(
         contents=CatalogStore(dynamodb, settings.table_name),
         runs=DigestRunStore(dynamodb, settings.table_name),
         links=Links(settings.public_base_url),
+        funnel=FunnelStore(dynamodb, settings.table_name),
         disclosure=settings.disclosure_rule,
         marker_lifetime=timedelta(days=settings.digest_marker_days),
     )

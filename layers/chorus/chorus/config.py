@@ -350,7 +350,7 @@ class ScoringSettings(TableSettings):
 
 class ConsoleSettings(ConsoleUploadSettings):
     """The admin console: the issuer it signs in with (the admin API's), its public client id, and
-    the admin API's group rule."""
+    the admin API's group rule; the post schedules (retracting content deletes its schedules)."""
 
     oidc_issuer: str = Field(alias="OIDC_ISSUER", pattern=r"^https?://[^\s]+$")
     # Another issuer's console client id; with the stack's Cognito pool, the pool and the client's

@@ -178,10 +178,12 @@ def test_a_click_past_the_cap_writes_nothing_on_the_approval_item(world):
     with count_aws_calls(keep_requests=True) as calls:
         assert run(*batch) == {"batchItemFailures": []}
     # Then the batch reads the cap once, tries no transaction, and one write (not on the approval)
-    # counts all 50 visits
-    assert [op for op, _ in calls.requests] == ["dynamodb.BatchGetItem", "dynamodb.UpdateItem"]
-    assert calls.requests[-1][1]["Key"]["SK"] == {"S": keys.visits_sk(content_id("lyon"), "sandbox")}
-    assert calls.requests[-1][1]["ExpressionAttributeValues"][":count"] == {"N": "50"}
+    # counts all 50 visits, one more the content's funnel
+    assert [op for op, _ in calls.requests] == ["dynamodb.BatchGetItem", "dynamodb.UpdateItem", "dynamodb.UpdateItem"]
+    assert calls.requests[1][1]["Key"]["SK"] == {"S": keys.visits_sk(content_id("lyon"), "sandbox")}
+    assert calls.requests[1][1]["ExpressionAttributeValues"][":count"] == {"N": "50"}
+    assert calls.requests[2][1]["Key"]["PK"]["S"].startswith(f"FUNNEL#{content_id('lyon')}#")
+    assert calls.requests[2][1]["ExpressionAttributeValues"][":c0"] == {"N": "50"}
     item = world["dynamodb"].get_item(TableName=TABLE, Key=approval_key("ada@example.com"))["Item"]
     assert item["clicks"]["N"] == "2"
     assert service(world).visits_past_cap(employee_id("ada@example.com")) == {(content_id("lyon"), "sandbox"): 50}
@@ -435,7 +437,7 @@ def test_an_employee_in_fifty_groups_is_awarded_in_transactions_of_at_most_25_it
     )
     # Then every transaction holds at most 25 items (moto and the local cloud refuse more)
     assert (
-        max(client.transactions) == 25 and len(client.transactions) == transactions_per_award(50, first_items=16) == 12
+        max(client.transactions) == 25 and len(client.transactions) == transactions_per_award(50, first_items=17) == 12
     )
     # and she is on every one of her 50 group boards, and each group counts her once
     state = award_state(crowded, "ada@example.com")

@@ -64,6 +64,14 @@ class Contents:
         return [content for content in self._contents if content.content_id in content_ids]
 
 
+class SentFunnel:
+    def __init__(self) -> None:
+        self.sent: list[dict[str, int]] = []
+
+    def add_sent(self, sent: dict[str, int], source_event: str) -> None:
+        self.sent.append(dict(sent))
+
+
 class Profiles:
     def get_employee(self, employee_id: str) -> Employee:
         return ADA
@@ -89,6 +97,7 @@ def test_the_digest_reaches_the_channel_with_links_signed_for_the_employee(monke
         ],
     )
     channel = RecordingChannel()
+    funnel = SentFunnel()
     sender = DigestSender(
         Marks(),  # type: ignore[arg-type]
         channel,
@@ -97,10 +106,12 @@ def test_the_digest_reaches_the_channel_with_links_signed_for_the_employee(monke
         contents=Contents([content]),
         runs=Runs(),  # type: ignore[arg-type]
         links=Links("https://chorus.example.com"),
+        funnel=funnel,
         now=lambda: NOW,
     )
 
     assert sender.send_batch(batch) == 1
+    assert funnel.sent == [{"c-1": 1}]
 
     (digest,) = channel.digests
     assert (digest.to.email, digest.to.locale, digest.last_week_points) == ("ada@example.com", "fr", 12)

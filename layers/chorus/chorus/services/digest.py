@@ -84,6 +84,10 @@ class DigestMarks(Protocol):
     def release_digest(self, employee_id: str, week_id: str) -> None: ...
 
 
+class SentCounts(Protocol):
+    def add_sent(self, sent: dict[str, int], source_event: str) -> None: ...
+
+
 class DigestRuns(Protocol):
     def record_request(self, week_id: str, now: datetime, expires_at: datetime) -> DigestRun: ...
     def record_waves(self, week_id: str, waves: list[str], expires_at: datetime) -> None: ...
@@ -475,6 +479,7 @@ class DigestSender:
         contents: ContentReader,
         runs: DigestRuns,
         links: Links,
+        funnel: SentCounts,
         disclosure: Disclosure | None = None,
         marker_lifetime: timedelta = MARKER_LIFETIME,
         now: Callable[[], datetime] = clock.now,
@@ -484,6 +489,7 @@ class DigestSender:
         self._marks = marks
         self._contents = contents
         self._runs = runs
+        self._funnel = funnel
         self._channel = channel
         self._keys = keys
         self._pacer = pacer
@@ -503,6 +509,7 @@ class DigestSender:
         sent = 0
         failures = 0
         already_sent = 0
+        sent_per_content: dict[str, int] = {}
         for recipient in batch.recipients:
             if not any(content_id in contents for content_id in recipient.content_ids):
                 logger.info("digest has nothing left to share", employee_id=recipient.employee_id)
@@ -522,9 +529,13 @@ class DigestSender:
                 failures += 1
                 continue
             sent += 1
+            for content_id in recipient.content_ids:
+                if content_id in contents:
+                    sent_per_content[content_id] = sent_per_content.get(content_id, 0) + 1
         logger.info("digest batch done", week_id=batch.week_id, sent=sent, already_sent=already_sent, failed=failures)
         count({DIGESTS_SENT: sent, DIGESTS_SKIPPED: already_sent, DIGESTS_FAILED: failures})
         self._count(batch, sent=sent, already_sent=already_sent, failed=failures)
+        self._count_funnel(batch, sent_per_content)
         if failures:
             raise SendFailed(f"{failures} of {len(batch.recipients)} digests failed")
         return sent
@@ -541,6 +552,16 @@ class DigestSender:
             )
         except StoreError:
             logger.exception("digest counts not recorded", week_id=batch.week_id, sent=sent)
+
+    def _count_funnel(self, batch: DigestBatch, sent_per_content: dict[str, int]) -> None:
+        """The funnel's first step per item. Only digests this delivery sent (their weekly marker
+        claimed here) are counted: a redelivered batch counts none twice."""
+        if not sent_per_content:
+            return
+        try:
+            self._funnel.add_sent(sent_per_content, f"{batch.week_id}:{batch.recipients[0].employee_id}")
+        except StoreError:
+            logger.exception("digest funnel counts not recorded", week_id=batch.week_id)
 
     def _digest(self, recipient: Recipient, contents: dict[str, Content], week_id: str) -> Digest:
         ring = self._keys.key_ring()

@@ -24,8 +24,9 @@ from chorus import clock
 from chorus.domain.content import Content, ContentStatus
 from chorus.domain.digest import COMPANY_SLOT, UNZONED, Wave
 from chorus.domain.employee import Employee, employee_id_for
+from chorus.domain.library import LibraryFilter, Window
 from chorus.domain.listing import Page
-from chorus.errors import Conflict, NotFound, StoreError
+from chorus.errors import Conflict, FieldProblem, InvalidInput, NotFound, StoreError
 from chorus.store import keys
 from chorus.store.codec import from_dynamo, to_dynamo
 from chorus.store.digest_zones import DigestZoneStore
@@ -38,6 +39,10 @@ if TYPE_CHECKING:
 TRANSACTION_SIZE = 25  # DynamoDB allows 100; moto and older SDKs cap at 25, and 25 meets the target
 BATCH_GET_SIZE = 100
 MAX_ATTEMPTS = 4
+# The content listings' sort key for an item without a start: before every dated one.
+UNSORTED = "0000"
+# Queries one library page may take to fill itself when filters leave out most items.
+LIBRARY_READS = 3
 
 
 class UpsertResult(StrEnum):
@@ -104,12 +109,19 @@ class CatalogStore:
                 Key=to_dynamo({"PK": keys.content_pk(content_id), "SK": keys.META}),
                 UpdateExpression=(
                     "SET #status = :retracted, retracted_at = if_not_exists(retracted_at, :now), "
-                    "#version = #version + :one REMOVE GSI2PK, GSI2SK"
+                    "#version = #version + :one, GSI2PK = :retracted_listing, "
+                    "GSI2SK = if_not_exists(GSI2SK, :unsorted)"
                 ),
                 ConditionExpression="attribute_exists(PK)",
                 ExpressionAttributeNames={"#status": "status", "#version": "version"},
                 ExpressionAttributeValues=to_dynamo(
-                    {":retracted": ContentStatus.RETRACTED.value, ":now": _now(), ":one": 1}
+                    {
+                        ":retracted": ContentStatus.RETRACTED.value,
+                        ":now": _now(),
+                        ":one": 1,
+                        ":retracted_listing": keys.CONTENT_RETRACTED,
+                        ":unsorted": f"{UNSORTED}#{content_id}",
+                    }
                 ),
                 ReturnValues="ALL_NEW",
             )
@@ -124,12 +136,46 @@ class CatalogStore:
             self._client, self._table, keys.CONTENT_ACTIVE, limit=limit, start=start, parse=_content_from_item
         )
 
+    def library_page(
+        self, wanted: LibraryFilter, now: datetime, limit: int, start: dict[str, Any] | None = None
+    ) -> Page[Content]:
+        """One page of the library, newest start first: a Query of the state's listing (GSI2),
+        the filters applied by DynamoDB. A filtered page reads on (at most LIBRARY_READS queries)
+        until it holds ``limit`` items; the next page starts after the last item shown."""
+        listing = keys.CONTENT_RETRACTED if wanted.status is ContentStatus.RETRACTED else keys.CONTENT_ACTIVE
+        if start is not None and start.get("GSI2PK") != listing:
+            raise InvalidInput("bad page token", [FieldProblem("next", "belongs to another listing")])
+        query = _library_query(self._table, listing, wanted, now, limit)
+        found: list[dict[str, Any]] = []
+        next_key = start
+        for _read in range(LIBRARY_READS):
+            if next_key:
+                query["ExclusiveStartKey"] = to_dynamo(next_key)
+            try:
+                response = self._client.query(**query)
+            except ClientError as exc:
+                raise StoreError("could not read the content library") from exc
+            items = [from_dynamo(item) for item in response.get("Items", [])]
+            last = response.get("LastEvaluatedKey")
+            room = limit - len(found)
+            if len(items) > room:
+                found.extend(items[:room])
+                next_key = _listing_key(found[-1])
+                break
+            found.extend(items)
+            next_key = from_dynamo(last) if last else None
+            if next_key is None or len(found) >= limit:
+                break
+        return Page(items=[_content_from_item(item) for item in found], next_token=next_key)
+
     def _content_write(self, content: Content) -> _Write:
         fields: dict[str, Any] = {
             "entity": "content",
             "content_id": content.content_id,
             "external_id": content.external_id,
             "title": content.title,
+            # What the library's search matches (DynamoDB's contains() is case-sensitive).
+            "title_search": content.title.casefold(),
             "url": content.url,
             "text": content.text,
             "texts": {network.value: text for network, text in content.texts.items()},
@@ -144,13 +190,12 @@ class CatalogStore:
             "points_click": content.points_click,
             "click_cap": content.click_cap,
         }
-        listing_sort = _iso(content.starts_at) or "0000"
+        listing_sort = _iso(content.starts_at) or UNSORTED
 
         def index_fields(stored: dict[str, Any] | None) -> tuple[dict[str, Any], list[str]]:
             retracted = stored is not None and stored.get("status") == ContentStatus.RETRACTED.value
-            if retracted:
-                return {}, []
-            return {"GSI2PK": keys.CONTENT_ACTIVE, "GSI2SK": f"{listing_sort}#{content.content_id}"}, []
+            listing = keys.CONTENT_RETRACTED if retracted else keys.CONTENT_ACTIVE
+            return {"GSI2PK": listing, "GSI2SK": f"{listing_sort}#{content.content_id}"}, []
 
         return _Write(
             key={"PK": keys.content_pk(content.content_id), "SK": keys.META},
@@ -471,6 +516,52 @@ class UpsertBatch:
 
 def _key_id(key: dict[str, Any]) -> str:
     return f"{key['PK']}|{key['SK']}"
+
+
+def _library_query(table: str, listing: str, wanted: LibraryFilter, now: datetime, limit: int) -> dict[str, Any]:
+    now_iso = _iso(now) or ""
+    values: dict[str, Any] = {":listing": listing}
+    names: dict[str, str] = {}
+    key_condition = "GSI2PK = :listing"
+    filters: list[str] = []
+    if wanted.window is Window.UPCOMING:
+        key_condition += " AND GSI2SK > :after_now"
+        values[":after_now"] = f"{now_iso}$"  # "$" sorts after the "#" that follows the time
+    elif wanted.window is not None:
+        key_condition += " AND GSI2SK < :after_now"
+        values[":after_now"] = f"{now_iso}$"
+        values[":now"] = now_iso
+        ended = "ends_at <= :now"
+        filters.append(ended if wanted.window is Window.PAST else "(attribute_not_exists(ends_at) OR ends_at > :now)")
+    if wanted.search_key:
+        # Items stored before the search attribute existed match on their title as written.
+        filters.append("(contains(title_search, :search) OR contains(title, :raw_search))")
+        values[":search"] = wanted.search_key
+        values[":raw_search"] = wanted.search.strip()
+    if wanted.campaign:
+        filters.append("campaign = :campaign")
+        values[":campaign"] = wanted.campaign
+    if wanted.network is not None:
+        filters.append("attribute_exists(texts.#network)")
+        names["#network"] = wanted.network.value
+    query: dict[str, Any] = {
+        "TableName": table,
+        "IndexName": "GSI2",
+        "KeyConditionExpression": key_condition,
+        "ExpressionAttributeValues": to_dynamo(values),
+        "ScanIndexForward": False,
+        "Limit": limit if not filters else max(limit * 4, 100),
+    }
+    if filters:
+        query["FilterExpression"] = " AND ".join(filters)
+    if names:
+        query["ExpressionAttributeNames"] = names
+    return query
+
+
+def _listing_key(item: dict[str, Any]) -> dict[str, Any]:
+    """Where a GSI2 query resumes after ``item``: the index's key and the table's."""
+    return {name: item[name] for name in ("PK", "SK", "GSI2PK", "GSI2SK")}
 
 
 def _content_from_item(item: dict[str, Any]) -> Content:

@@ -244,3 +244,19 @@ def console_session_pk(session_hash: str) -> str:
 
 # Participation by group, one item per month (SK: the month's period key), kept by the census run.
 PARTICIPATION = "PARTICIPATION"
+# Retracted content keeps a listing of its own, so the console's library can show it without a Scan.
+CONTENT_RETRACTED = "CONTENT#retracted"
+
+
+def content_funnel_pk(content_id: str, shard: int) -> str:
+    """One of a content item's funnel counter shards (sent, opened, approvals, publications,
+    visits), spread so a popular item's counting is not one hot key; added up when read."""
+    return f"FUNNEL#{content_id}#{shard}"
+
+
+CONTENT_FUNNEL = "FUNNEL"
+
+
+def page_opened_pk(content_id: str, employee_id: str) -> str:
+    """Marks that an employee opened a content item's approval page: counted once per pair."""
+    return f"OPENED#{content_id}#{employee_id}"

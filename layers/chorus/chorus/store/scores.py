@@ -65,6 +65,7 @@ from chorus.domain.scoring import (
 from chorus.errors import NotFound, StoreError
 from chorus.store import keys
 from chorus.store.codec import from_dynamo, to_dynamo
+from chorus.store.funnel import funnel_add
 from chorus.store.reads import batch_get, query_items
 from chorus.store.transactions import Guarded, TransactionRefused, write_transaction
 
@@ -85,6 +86,8 @@ class _Refusal(Enum):
 # A week's impact item outlives the week after it, when the digest shows it, then TTL removes it.
 IMPACT_LIFETIME = timedelta(days=28)
 _COUNTERS = {AwardKind.APPROVED: "approvals", AwardKind.PUBLISHED: "publications", AwardKind.CLICK: "clicks"}
+# The content funnel's steps the scorer counts, in the award's transaction (so exactly once).
+_FUNNEL_COUNTERS = {AwardKind.APPROVED: "approvals", AwardKind.PUBLISHED: "publications", AwardKind.CLICK: "visits"}
 _SCORE_PERIODS = (Period.MONTH, Period.QUARTER, Period.ALL)
 # Reports read counters per month and all time (a quarter report shows its month).
 _STATS_PERIODS = (Period.MONTH, Period.ALL)
@@ -114,10 +117,10 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
-def transactions_per_award(groups: int, *, first_items: int = 16) -> int:
+def transactions_per_award(groups: int, *, first_items: int = 17) -> int:
     """Transactions of an award for an employee in ``groups`` groups, when its first transaction
-    holds ``first_items`` items besides group items (16 at most: a click moving three buckets, or a
-    first approval with its week's activity)."""
+    holds ``first_items`` items besides group items (17 at most: a click moving three buckets, or a
+    first approval with its week's activity, and the content's funnel count)."""
     group_items = groups * (len(_SCORE_PERIODS) + len(_STATS_PERIODS))
     left = max(0, group_items - (MAX_TRANSACTION_ITEMS - first_items))
     return 1 + -(-left // _GROUP_ITEMS_PER_CHUNK)
@@ -283,6 +286,9 @@ class ScoreStore:
                     participant=False,
                 )
             )
+        funnel_counter = _FUNNEL_COUNTERS.get(award.kind)
+        if funnel_counter and award.content_id:
+            rest.append(funnel_add(self._table, award.content_id, award.event_id, {funnel_counter: 1}))
         click = []
         if award.kind is AwardKind.CLICK and award.content_id and award.network:
             click.append(Guarded(self._count_click(award, click_cap), _Refusal.CLICK_CAP))
@@ -616,6 +622,11 @@ class ScoreStore:
                         {":count": count, ":entity": "visits", ":content": content_id, ":network": network}
                     ),
                 )
+            except ClientError as exc:
+                raise StoreError("could not count visits") from exc
+            funnel = funnel_add(self._table, content_id, f"visits:{employee_id}:{network}", {"visits": count})
+            try:
+                self._client.update_item(**funnel["Update"])
             except ClientError as exc:
                 raise StoreError("could not count visits") from exc
 

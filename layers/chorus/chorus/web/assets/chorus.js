@@ -232,3 +232,11 @@
     });
   }
 })();
+
+// The content funnel's "opened the approval page": a POST beacon once the page has loaded in a
+// browser, never counted on the GET (which changes nothing, and which mail scanners prefetch).
+(function () {
+  "use strict";
+  var page = document.querySelector("[data-opened]");
+  if (page && navigator.sendBeacon) navigator.sendBeacon(page.getAttribute("data-opened"));
+})();

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from chorus.web.console.consent import consent_router
+from chorus.web.console.content import content_router
 from chorus.web.console.overview import overview_router
 from chorus.web.console.pages import register_console_errors
 from chorus.web.console.people import people_router
@@ -23,10 +24,12 @@ if TYPE_CHECKING:
 
     from chorus.services.console_auth import ConsoleAuth
     from chorus.services.console_reports import ConsoleReports
+    from chorus.services.content_library import ContentLibrary
     from chorus.services.ledger import ConsentLedger
     from chorus.services.lifecycle import LifecycleService
     from chorus.services.overview import OverviewService
     from chorus.services.people import PeopleService
+    from chorus.services.retraction import RetractionService
     from chorus.services.rewards import RewardService
     from chorus.services.uploads import UploadDesk
 
@@ -44,6 +47,9 @@ class ConsoleDependencies:
     # Deactivation: the service the admin API, the CLI and roster uploads use.
     lifecycle: LifecycleService
     reports: ConsoleReports
+    # The content pages: the library and its funnels, and the admin API's retraction.
+    content: ContentLibrary
+    retraction: RetractionService
 
 
 def build_console_app(deps: ConsoleDependencies) -> APIGatewayHttpResolver:
@@ -58,6 +64,7 @@ def build_console_app(deps: ConsoleDependencies) -> APIGatewayHttpResolver:
     app.include_router(rewards_router(deps.auth, deps.rewards), prefix="/console")
     app.include_router(consent_router(deps.auth, deps.ledger), prefix="/console")
     app.include_router(reports_router(deps.auth, deps.reports), prefix="/console")
+    app.include_router(content_router(deps.auth, deps.content, deps.retraction), prefix="/console")
     app.include_router(assets_router(), prefix="/console")
     register_console_errors(app)
     return app

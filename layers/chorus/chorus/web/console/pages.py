@@ -34,6 +34,9 @@ FLASHES = {
     "reward-restocked": "The stock was added.",
     "reward-retired": "The reward is retired: employees can no longer redeem it.",
     "redemption-fulfilled": "The redemption is marked fulfilled.",
+    "content-edited": "The item is saved. Posts already approved go out exactly as approved; "
+    "the new version goes out only once an employee approves it.",
+    "content-retracted": "The item is retracted: it leaves the digests, and none of its scheduled posts goes out.",
 }
 
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from chorus.services.consent import ConsentService
     from chorus.services.data_export import DataExport
     from chorus.services.digest import DigestTimes
+    from chorus.services.funnel import PageOpenings
     from chorus.services.rewards import RewardService
     from chorus.services.scoring import ScoringService
     from chorus.services.slack import ChannelChoice, SlackRequests
@@ -47,6 +48,7 @@ def build_employee_app(
     scoring: ScoringService,
     exports: DataExport,
     digest_times: DigestTimes,
+    openings: PageOpenings,
     slack: SlackRequests | None = None,
     channels: ChannelChoice | None = None,
 ) -> APIGatewayHttpResolver:
@@ -54,7 +56,7 @@ def build_employee_app(
 
     app = APIGatewayHttpResolver()
     app.use(middlewares=[branded(config.brand), security_headers, same_origin_only])
-    app.include_router(activity_router(consent, config.sharing_policy, config.public_base_url))
+    app.include_router(activity_router(consent, openings, config.sharing_policy, config.public_base_url))
     app.include_router(me_router(consent, scoring, rewards, exports, digest_times=digest_times, channels=channels))
     app.include_router(unsubscribe_router(consent))
     app.include_router(assets_router(config.brand))

@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from chorus.domain.approval import Approval
     from chorus.domain.lengths import LengthRule
     from chorus.services.consent import ConsentService
+    from chorus.services.funnel import PageOpenings
 
 _LOCKED = {ApprovalStatus.SCHEDULED, ApprovalStatus.PUBLISHING, ApprovalStatus.PUBLISHED}
 ACTIONS = ("approve", "decline", "cancel")
@@ -252,7 +253,12 @@ def _approval_request(form: Form, user_agent: str) -> ApprovalRequest:
     )
 
 
-def activity_router(consent: ConsentService, policy: str, public_base_url: str = "") -> APIGatewayHttpRouter:
+OPENED_FORM = FormSpec(single=frozenset())
+
+
+def activity_router(
+    consent: ConsentService, openings: PageOpenings, policy: str, public_base_url: str = ""
+) -> APIGatewayHttpRouter:
     from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
@@ -323,5 +329,14 @@ def activity_router(consent: ConsentService, policy: str, public_base_url: str =
         except ValueError:
             return render(token, 422, [FieldProblem("network", "is not a network")])
         return back_to_page(token, approved=action == "approve")
+
+    @router.post("/a/<token>/opened")
+    def opened(token: str) -> Response[str]:
+        """The page's beacon: counts the employee's first opening of this item's page."""
+        claims = consent.claims(token, Purpose.ACTIVITY)
+        read_form(router.current_event, OPENED_FORM)
+        if claims.content_id:
+            openings.record(claims.employee_id, claims.content_id)
+        return Response(status_code=204, body="")
 
     return router
