@@ -273,6 +273,11 @@ class DigestRun:
     sent: int = 0
     already_sent: int = 0
     failed: int = 0
+    # Feedback on the week's email, counted once per employee as it arrives (the week it arrived):
+    # hard bounces, spam complaints, and unsubscribes (the link, or a complaint).
+    bounced: int = 0
+    complained: int = 0
+    unsubscribes: int = 0
     first_requested_at: datetime | None = None
     last_requested_at: datetime | None = None
 
@@ -291,6 +296,7 @@ class DigestRun:
             "sent": self.sent,
             "skipped": {"already_sent": self.already_sent},
             "failed": self.failed,
+            "feedback": {"bounced": self.bounced, "complained": self.complained, "unsubscribes": self.unsubscribes},
             "first_requested_at": self.first_requested_at.isoformat() if self.first_requested_at else None,
             "last_requested_at": self.last_requested_at.isoformat() if self.last_requested_at else None,
         }
