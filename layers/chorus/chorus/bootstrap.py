@@ -62,7 +62,7 @@ if TYPE_CHECKING:
     from chorus.services.consent import ConsentService
     from chorus.services.console_auth import ConsoleAuth
     from chorus.services.data_export import DataExport
-    from chorus.services.digest import DigestPlanner, DigestSender, DigestTimes
+    from chorus.services.digest import DigestPlanner, DigestPreviews, DigestSender, DigestTimes
     from chorus.services.email_feedback import EmailFeedbackService
     from chorus.services.erasure import ErasureService
     from chorus.services.ingest import IngestService
@@ -165,7 +165,9 @@ def _key_ring(secret_id: str, secrets: SecretsProvider | None) -> SecretsKeyRing
     return SecretsKeyRing(secrets or _secrets(), secret_id)
 
 
-def _email_channel(settings: NoticeSettings | DigestSenderSettings, sesv2_client: Any = None) -> EmailChannel:
+def _email_channel(
+    settings: NoticeSettings | DigestSenderSettings | ConsoleSettings, sesv2_client: Any = None
+) -> EmailChannel:
     from chorus.adapters.ses_email import SesEmailSender
     from chorus.messages.email import EmailChannel
 
@@ -503,7 +505,12 @@ def build_console_auth(
 
 
 def build_console_app(
-    settings: ConsoleSettings, *, dynamodb_client: DynamoDBClient | None = None, issuer: Any = None
+    settings: ConsoleSettings,
+    *,
+    dynamodb_client: DynamoDBClient | None = None,
+    issuer: Any = None,
+    sqs_client: Any = None,
+    sesv2_client: Any = None,
 ) -> APIGatewayHttpResolver:
     from chorus.services.overview import OverviewService
     from chorus.store.console_figures import ConsoleFigures
@@ -517,7 +524,42 @@ def build_console_app(
             auth=build_console_auth(settings, dynamodb_client=dynamodb, issuer=issuer),
             overview=OverviewService(ConsoleFigures(dynamodb, settings.table_name)),
             callback_base=CallbackBase(settings.public_base_url, settings.region),
+            digest_previews=build_digest_previews(settings, dynamodb_client=dynamodb, sesv2_client=sesv2_client),
+            digest_planner=build_digest_planner(settings, dynamodb_client=dynamodb, sqs_client=sqs_client),
+            scoring=build_scoring_service(settings, dynamodb_client=dynamodb),
+            points_reports=_console_points_reports(settings, dynamodb),
         )
+    )
+
+
+def build_digest_previews(
+    settings: ConsoleSettings, *, dynamodb_client: DynamoDBClient | None = None, sesv2_client: Any = None
+) -> DigestPreviews:
+    from chorus.services.digest import DigestPreviews
+    from chorus.store.catalog import CatalogStore
+    from chorus.store.digest_marks import DigestMarkStore
+
+    dynamodb = dynamodb_client or _dynamodb()
+    catalog = CatalogStore(dynamodb, settings.table_name)
+    return DigestPreviews(
+        catalog,
+        catalog,
+        DigestMarkStore(dynamodb, settings.table_name),
+        _email_channel(settings, sesv2_client),
+        timezone=settings.digest_timezone,
+    )
+
+
+def _console_points_reports(settings: ConsoleSettings, dynamodb: DynamoDBClient) -> PointsReportService:
+    """The report service's read side (team board, census): no exports from the console yet."""
+    from chorus.services.points_reports import PointsReportService
+    from chorus.store.points_reports import CensusStore, ExportStore
+    from chorus.store.scores import ScoreStore
+
+    return PointsReportService(
+        ScoreStore(dynamodb, settings.table_name),
+        CensusStore(dynamodb, settings.table_name),
+        ExportStore(dynamodb, settings.table_name),
     )
 
 
@@ -551,7 +593,7 @@ def build_erasure_service(
 
 
 def build_digest_planner(
-    settings: DigestPlannerSettings | AdminApiSettings,
+    settings: DigestPlannerSettings | AdminApiSettings | ConsoleSettings,
     *,
     dynamodb_client: DynamoDBClient | None = None,
     sqs_client: Any = None,

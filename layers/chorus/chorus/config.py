@@ -333,7 +333,19 @@ class RetentionSettings(TableSettings):
     )
 
 
-class ConsoleSettings(TableSettings):
+class ConsoleDigestSettings(BrandSettings, DigestTimeSettings):
+    """The console's Digest page: previews and test copies composed as the sender composes
+    them, and "send now" queued as the admin API queues it."""
+
+    digest_queue_url: str = Field(alias="DIGEST_QUEUE_URL", pattern=r"^https?://")
+    digest_plan_queue_url: str = Field(alias="DIGEST_PLAN_QUEUE_URL", pattern=r"^https?://")
+    digest_timezone: str = Field(alias="DIGEST_TIMEZONE", default="Europe/Paris")
+    sender_email: str = Field(alias="SENDER_EMAIL", pattern=r"^[^@\s]+@[^@\s]+$")
+    sender_name: str = Field(alias="SENDER_NAME", default="Chorus")
+    ses_configuration_set: str | None = Field(alias="SES_CONFIGURATION_SET", default=None)
+
+
+class ConsoleSettings(TableSettings, ConsoleDigestSettings):
     """The admin console: the issuer it signs in with (the admin API's), its public client id, and
     the admin API's group rule."""
 

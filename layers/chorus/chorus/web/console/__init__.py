@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from chorus.web.console.digest import digest_router
+from chorus.web.console.leaderboards import leaderboards_router
 from chorus.web.console.overview import overview_router
 from chorus.web.console.pages import register_console_errors
 from chorus.web.console.signin import signin_router
@@ -17,7 +19,10 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
     from chorus.services.console_auth import ConsoleAuth
+    from chorus.services.digest import DigestPlanner, DigestPreviews
     from chorus.services.overview import OverviewService
+    from chorus.services.points_reports import PointsReportService
+    from chorus.services.scoring import ScoringService
 
 
 @dataclass(frozen=True)
@@ -26,6 +31,12 @@ class ConsoleDependencies:
     overview: OverviewService
     # Where the issuer sends the browser back: PublicBaseUrl, else the API's execute-api URL.
     callback_base: CallbackBase
+    # Digest: previews and test copies, and "send now" (the admin API's planner).
+    digest_previews: DigestPreviews
+    digest_planner: DigestPlanner
+    # Leaderboards: the scorer's boards and the team board (the admin API's services).
+    scoring: ScoringService
+    points_reports: PointsReportService
 
 
 def build_console_app(deps: ConsoleDependencies) -> APIGatewayHttpResolver:
@@ -35,6 +46,8 @@ def build_console_app(deps: ConsoleDependencies) -> APIGatewayHttpResolver:
     app.use(middlewares=[security_headers, same_origin_only])
     app.include_router(signin_router(deps.auth, deps.callback_base), prefix="/console")
     app.include_router(overview_router(deps.auth, deps.overview), prefix="/console")
+    app.include_router(digest_router(deps.auth, deps.digest_previews, deps.digest_planner), prefix="/console")
+    app.include_router(leaderboards_router(deps.auth, deps.scoring, deps.points_reports), prefix="/console")
     app.include_router(assets_router(), prefix="/console")
     register_console_errors(app)
     return app

@@ -28,6 +28,14 @@ SIGNED_OUT_PATH = "/console/signed-out"
 FLASHES = {
     "signed-out": "You are signed out.",
     "ended": "Your session has ended. Sign in again to continue.",
+    "digest-test-sent": (
+        "A test copy of this digest is on its way to your address. It used up nobody's weekly digest "
+        "and counts in no run."
+    ),
+    "digest-started": (
+        "This week's digest is being planned and sent in the background. Whoever already has it "
+        "this week is skipped; the history below grows as it goes."
+    ),
 }
 
 
