@@ -20,6 +20,7 @@ from chorus.config import (
     ConsoleSettings,
     DigestPlannerSettings,
     DigestSenderSettings,
+    EmailFeedbackSettings,
     IngestSettings,
     LifecycleSettings,
     NoticeSettings,
@@ -263,6 +264,7 @@ def build_consent_service(
         quiet_hours=QuietHours.parse(settings.quiet_hours),
         max_posts_per_day=settings.max_posts_per_day,
         disclosure=settings.disclosure_rule,
+        digest_timezone=settings.digest_timezone,
         length_rules=ServerLengthRules(
             ConnectionStore(dynamodb, settings.table_name),
             lambda instance_url: _instance_limits(instance_url, session),
@@ -881,19 +883,22 @@ def report_requests() -> ReportRequests:
 
 
 def build_email_feedback_service(
-    settings: TableSettings, *, dynamodb_client: DynamoDBClient | None = None
+    settings: EmailFeedbackSettings, *, dynamodb_client: DynamoDBClient | None = None
 ) -> EmailFeedbackService:
     from chorus.services.email_feedback import EmailFeedbackService
     from chorus.store.suppression import SuppressionStore
 
-    return EmailFeedbackService(SuppressionStore(dynamodb_client or _dynamodb(), settings.table_name))
+    return EmailFeedbackService(
+        SuppressionStore(dynamodb_client or _dynamodb(), settings.table_name),
+        digest_timezone=settings.digest_timezone,
+    )
 
 
 @cache
 def email_feedback() -> FeedbackEvents:
     from chorus.edge.email_feedback import FeedbackEvents
 
-    return FeedbackEvents(build_email_feedback_service(TableSettings.from_env()))
+    return FeedbackEvents(build_email_feedback_service(EmailFeedbackSettings.from_env()))
 
 
 # ---------------------------------------------------------------- retention

@@ -132,6 +132,15 @@ class StorageSettings(TableSettings):
     uploads_bucket: str = Field(alias="UPLOADS_BUCKET", min_length=3)
 
 
+class DigestZoneSettings(_Settings):
+    # The zone whose weeks the digest runs count in (the planner's DigestTimezone).
+    digest_timezone: str = Field(alias="DIGEST_TIMEZONE", default="Europe/Paris")
+
+
+class EmailFeedbackSettings(TableSettings, DigestZoneSettings):
+    """Bounces and complaints: suppressions, counted in the week's digest run."""
+
+
 class DigestTimeSettings(_Settings):
     # The company's digest weekday and local time (a weekly cron on a quarter hour): each employee
     # gets it then in their own zone, unless they chose another on /me.
@@ -250,6 +259,7 @@ class WebSettings(
     ClickSettings,
     NetworkSettings,
     DigestTimeSettings,
+    DigestZoneSettings,
     DisclosureSettings,
     BrandSettings,
     SlackSettings,

@@ -14,6 +14,7 @@ from chorus.domain.digest import (
     BATCH_BODY_BUDGET,
     COMPANY_SLOT,
     EMPLOYEES_PER_BATCH,
+    RUN_LIFETIME,
     UNZONED,
     DigestBatch,
     DigestRun,
@@ -53,8 +54,6 @@ CONTENT_PAGE_SIZE = 100
 PAGE_CLAIM_LIFETIME = timedelta(minutes=30)
 # Digest markers outlive the week they stand for, then TTL removes them.
 MARKER_LIFETIME = timedelta(days=60)
-# A week's run record (requests and counts) is the history of sends: kept for a year and more.
-RUN_LIFETIME = timedelta(days=400)
 # Weeks of digest runs the console's history shows.
 HISTORY_WEEKS = 12
 # Links in a preview and in an admin's test copy: no token is minted, and .invalid never resolves

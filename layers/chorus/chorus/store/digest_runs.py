@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from chorus.domain.digest import DigestRun, PageClaim, PageCounts
+from chorus.domain.digest import DigestRun, PageClaim, PageCounts, RunWeek
 from chorus.errors import StoreError
 from chorus.store import keys
 from chorus.store.codec import from_dynamo, to_dynamo
@@ -53,6 +53,26 @@ def _run(week_id: str, values: dict[str, Any]) -> DigestRun:
         unsubscribes=number("unsubscribes"),
         first_requested_at=moment("first_requested_at"),
         last_requested_at=moment("last_requested_at"),
+    )
+
+
+def run_counter(table: str, week: RunWeek, counter: str) -> Guarded[str]:
+    """A transaction's action adding one to a counter of the week's run: the same transaction
+    records what is counted, so an event handled twice counts once."""
+    return Guarded(
+        {
+            "Update": {
+                "TableName": table,
+                "Key": to_dynamo({"PK": keys.digest_run_pk(week.week_id), "SK": keys.META}),
+                "UpdateExpression": (
+                    "ADD #counter :one SET entity = :entity, expires_at = if_not_exists(expires_at, :expires)"
+                ),
+                "ExpressionAttributeNames": {"#counter": counter},
+                "ExpressionAttributeValues": to_dynamo(
+                    {":one": 1, ":entity": "digest_run", ":expires": int(week.expires_at.timestamp())}
+                ),
+            }
+        }
     )
 
 
