@@ -4,8 +4,10 @@
 
 Loads a roster of N employees (ingest), takes the census (the report function's daily job),
 writes twelve months of the scorer's company counters, then signs in and counts the calls of
-each console request: the sign-in POST, the callback, GET /console (the Overview), its CSV, and
-sign-out. Target: at most 5 calls per page, whatever N (the Overview reads aggregates only).
+each console request: the sign-in POST, the callback, GET /console (the Overview), its CSV, the
+Digest page (history, a preview by address then by id, its framed HTML, a test copy, send now),
+the Leaderboards (a board, its CSV, the team board), and sign-out. Target: at most 5 calls per
+page, whatever N (pages read aggregates and single items, never the roster).
 Figures, not a test: exit status 0 unless something raises.
 """
 
@@ -43,10 +45,19 @@ ENV = {
     "GROUPS_CLAIM": "cognito:groups",
     "OIDC_CLIENT_ID": "chorus-console",
     "PUBLIC_BASE_URL": "https://chorus.example.com",
+    "DIGEST_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/123456789012/chorus-bench-digests",
+    "DIGEST_PLAN_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/123456789012/chorus-bench-digest-pages",
+    "SENDER_EMAIL": "chorus@example.com",
     "POWERTOOLS_LOG_LEVEL": "ERROR",
     "AWS_DEFAULT_REGION": REGION,
 }
-ADMIN = {"sub": "bench-admin", "name": "Bench Admin", "cognito:groups": ["chorus-admins"]}
+ADMIN = {
+    "sub": "bench-admin",
+    "name": "Bench Admin",
+    "email": "bench-admin@example.com",
+    "email_verified": True,
+    "cognito:groups": ["chorus-admins"],
+}
 
 
 def setup() -> None:
@@ -56,6 +67,10 @@ def setup() -> None:
     resources = template_resources()
     create_table(boto3.client("dynamodb", region_name=REGION), TABLE, resources["Table"]["Properties"])
     create_bucket(boto3.client("s3", region_name=REGION), BUCKET, resources["UploadsBucket"]["Properties"])
+    sqs = boto3.client("sqs", region_name=REGION)
+    for name in ("chorus-bench-digests", "chorus-bench-digest-pages"):
+        sqs.create_queue(QueueName=name)
+    boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity="example.com")
 
 
 def aggregates() -> int:
@@ -136,6 +151,34 @@ def pages() -> dict[str, int]:
         measured("GET /console/overview.csv", "GET", "/console/overview.csv")
         csrf = re.search(r'name="csrf" value="([^"]+)"', overview["body"])
         assert csrf, "the Overview has no sign-out form"
+        token = csrf.group(1)
+        measured("GET /console/digest (history)", "GET", "/console/digest")
+        found = measured(
+            "POST /console/digest/find (by address)",
+            "POST",
+            "/console/digest/find",
+            body=urlencode({"csrf": token, "employee": "person7@example.com"}),
+        )
+        employee_id = found["headers"]["Location"].rsplit("=", 1)[-1]
+        measured("GET /console/digest (preview)", "GET", "/console/digest", query={"employee": employee_id})
+        measured(
+            "GET /console/digest/preview.html", "GET", "/console/digest/preview.html", query={"employee": employee_id}
+        )
+        measured(
+            "POST /console/digest/test",
+            "POST",
+            "/console/digest/test",
+            body=urlencode({"csrf": token, "employee": employee_id}),
+        )
+        measured(
+            "POST /console/digest/send",
+            "POST",
+            "/console/digest/send",
+            body=urlencode({"csrf": token, "confirm": "yes"}),
+        )
+        measured("GET /console/leaderboards", "GET", "/console/leaderboards", query={"period": "quarter"})
+        measured("GET /console/leaderboards.csv", "GET", "/console/leaderboards.csv")
+        measured("GET /console/leaderboards/teams", "GET", "/console/leaderboards/teams")
         measured("POST /console/signout", "POST", "/console/signout", body=urlencode({"csrf": csrf.group(1)}))
     return figures
 
