@@ -53,10 +53,19 @@ ENV = {
     "SCHEDULE_GROUP": "chorus-bench-posts",
     "SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/chorus-bench-scheduler",
     "SCHEDULE_DLQ_ARN": "arn:aws:sqs:eu-west-1:123456789012:chorus-bench-schedule-failures",
+    "DIGEST_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/123456789012/chorus-bench-digests",
+    "DIGEST_PLAN_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/123456789012/chorus-bench-digest-pages",
+    "SENDER_EMAIL": "chorus@example.com",
     "POWERTOOLS_LOG_LEVEL": "ERROR",
     "AWS_DEFAULT_REGION": REGION,
 }
-ADMIN = {"sub": "bench-admin", "name": "Bench Admin", "cognito:groups": ["chorus-admins"]}
+ADMIN = {
+    "sub": "bench-admin",
+    "name": "Bench Admin",
+    "email": "bench-admin@example.com",
+    "email_verified": True,
+    "cognito:groups": ["chorus-admins"],
+}
 
 
 LIBRARY = 500
@@ -69,6 +78,10 @@ def setup() -> None:
     resources = template_resources()
     create_table(boto3.client("dynamodb", region_name=REGION), TABLE, resources["Table"]["Properties"])
     create_bucket(boto3.client("s3", region_name=REGION), BUCKET, resources["UploadsBucket"]["Properties"])
+    sqs = boto3.client("sqs", region_name=REGION)
+    for name in ("chorus-bench-digests", "chorus-bench-digest-pages"):
+        sqs.create_queue(QueueName=name)
+    boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity="example.com")
 
 
 GROUPS = 200
@@ -247,6 +260,34 @@ def pages(fulfil_path: str, item: str) -> dict[str, int]:
         rewards_pages(measured, csrf.group(1), fulfil_path)
         consent_pages(measured)
         content_pages(measured, csrf, item)
+        token = csrf.group(1)
+        measured("GET /console/digest (history)", "GET", "/console/digest")
+        found = measured(
+            "POST /console/digest/find (by address)",
+            "POST",
+            "/console/digest/find",
+            body=urlencode({"csrf": token, "employee": "person7@example.com"}),
+        )
+        employee_id = found["headers"]["Location"].rsplit("=", 1)[-1]
+        measured("GET /console/digest (preview)", "GET", "/console/digest", query={"employee": employee_id})
+        measured(
+            "GET /console/digest/preview.html", "GET", "/console/digest/preview.html", query={"employee": employee_id}
+        )
+        measured(
+            "POST /console/digest/test",
+            "POST",
+            "/console/digest/test",
+            body=urlencode({"csrf": token, "employee": employee_id}),
+        )
+        measured(
+            "POST /console/digest/send",
+            "POST",
+            "/console/digest/send",
+            body=urlencode({"csrf": token, "confirm": "yes"}),
+        )
+        measured("GET /console/leaderboards", "GET", "/console/leaderboards", query={"period": "quarter"})
+        measured("GET /console/leaderboards.csv", "GET", "/console/leaderboards.csv")
+        measured("GET /console/leaderboards/teams", "GET", "/console/leaderboards/teams")
         measured("POST /console/signout", "POST", "/console/signout", body=urlencode({"csrf": csrf.group(1)}))
     return figures
 

@@ -339,3 +339,88 @@ def test_an_admin_finds_edits_and_retracts_content(
         assert page.get_by_role("link", name="E2E spring launch, day one").count() == 0
     finally:
         context.close()
+
+
+# ---------------------------------------------------------------------------------- Digest
+def signed_in_console(cloud: LocalCloudProcess, browser: Any) -> tuple[Any, Any, dict[str, str]]:
+    """A browser context signed in to the console as the local demo admin, on the Overview."""
+    admin = json.loads((cloud.state_dir / "console-admin.json").read_text(encoding="utf-8"))
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.goto(f"{cloud.api_url}/console")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Email").fill(admin["username"])
+    page.get_by_label("Password").fill(admin["password"])
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{cloud.api_url}/console")
+    return context, page, admin
+
+
+def test_an_admin_previews_a_digest_and_sends_a_test_to_themself(
+    local_cloud_process: LocalCloudProcess, browser: Any, tmp_path: Path
+) -> None:
+    from tests.e2e.conftest import upload, wait_for_mail
+
+    cloud = local_cloud_process
+    # Given an employee who reads French and something to share this week
+    upload(
+        cloud,
+        tmp_path,
+        "employees",
+        "digest-roster.csv",
+        "email,name,groups,timezone,locale\nnoemie.digest@example.com,Noémie Digest,digest-e2e,Europe/Paris,fr\n",
+    )
+    upload(
+        cloud,
+        tmp_path,
+        "content",
+        "digest-news.csv",
+        "id,title,url,text,groups\ndigest-e2e,Notre lancement,https://example.com/digest-e2e,Lisez ceci,digest-e2e\n",
+    )
+    context, page, admin = signed_in_console(cloud, browser)
+    try:
+        # When the admin opens the Digest page from the navigation and previews her digest by address
+        page.get_by_role("link", name="Digest").click()
+        page.wait_for_url(f"{cloud.api_url}/console/digest")
+        page.get_by_label("Employee's email address or id").fill("noemie.digest@example.com")
+        page.get_by_role("button", name="Preview").click()
+        page.wait_for_url(f"{cloud.api_url}/console/digest?employee=*")
+        # Then the page shows her digest in French, its HTML framed, its links inert
+        assert "@" not in page.url
+        assert page.get_by_text("1 contenu à partager cette semaine").is_visible()
+        frame = page.frame_locator("iframe.preview")
+        assert frame.get_by_text("Notre lancement").first.is_visible()
+        hrefs = frame.locator("a").evaluate_all("links => links.map(link => link.href)")
+        assert hrefs and all(not href.startswith(cloud.api_url) for href in hrefs)
+        page.get_by_text("The plain-text part").click()
+        assert "https://preview.invalid/a/preview-only" in page.locator("pre.text-part").inner_text()
+        check_page(page, "digest-preview")
+
+        # When the admin sends a test to themself (keyboard only)
+        page.get_by_role("button", name="Send a test to myself").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url(f"{cloud.api_url}/console/digest?*done=digest-test-sent*")
+        assert "used up nobody" in page.get_by_role("status").inner_text()
+
+        # Then the local SES sink has it, to the admin, marked as a test; Noémie has nothing yet
+        [mail] = wait_for_mail(cloud, admin["username"])
+        assert mail["subject"] == "[TEST] 1 contenu à partager cette semaine"
+        assert "https://preview.invalid/a/preview-only" in mail["links"]
+        assert not [link for link in mail["links"] if link.startswith(cloud.api_url)]
+        assert wait_for_mail(cloud, "noemie.digest@example.com", timeout=2) == []
+
+        # And the history and the leaderboards are readable at both widths
+        page.goto(f"{cloud.api_url}/console/digest")
+        assert "Digest runs of the last 12 weeks" in page.locator("table caption").inner_text()
+        check_page(page, "digest")
+        page.get_by_role("link", name="Leaderboards").first.click()
+        page.wait_for_url(f"{cloud.api_url}/console/leaderboards")
+        page.get_by_label("Period").select_option("all")
+        page.get_by_role("button", name="Show").click()
+        page.wait_for_url(f"{cloud.api_url}/console/leaderboards?*period=all*")
+        check_page(page, "leaderboards")
+        page.get_by_role("link", name="Team board").click()
+        page.wait_for_url(f"{cloud.api_url}/console/leaderboards/teams*")
+        check_page(page, "leaderboards-teams")
+    finally:
+        context.close()

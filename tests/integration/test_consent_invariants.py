@@ -34,12 +34,14 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 from moto import mock_aws
 
+from chorus import clock
 from chorus.adapters.publish_queues import SqsPublishQueues
 from chorus.adapters.scheduler import PostScheduler
 from chorus.adapters.secrets_keys import parse_key_ring
 from chorus.domain.approval import REAPPROVABLE, ApprovalStatus, When
 from chorus.domain.connection import Connection, ConnectionStatus, Credentials, NotOnRoster
 from chorus.domain.content import Content, ContentRow, Network, content_id_for
+from chorus.domain.digest import run_week
 from chorus.domain.employee import Employee, EmployeeRow
 from chorus.domain.magic_links import LinkRejected, activity_scope, sign_link
 from chorus.domain.networks import profile_of
@@ -392,7 +394,7 @@ class ConsentMachine(RuleBasedStateMachine):
 
     @rule(email=st.sampled_from(EMPLOYEES))
     def unsubscribe(self, email: str) -> None:
-        self.marks.unsubscribe(self._employee_id(email))
+        self.marks.unsubscribe(self._employee_id(email), run_week(clock.now(), "Europe/Paris"))
 
     @rule(email=st.sampled_from(EMPLOYEES), external_id=st.sampled_from(CONTENTS), network=st.sampled_from(NETWORKS))
     def cancel(self, email: str, external_id: str, network: Network) -> None:

@@ -20,6 +20,7 @@ TABLE_ARN = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{TABLE}"
 QUEUES = {
     "ReportQueue": "chorus-test-reports",
     "DigestQueue": "chorus-test-digests",
+    "DigestPlanQueue": "chorus-test-digest-pages",
     "SlackClickQueue": "chorus-test-slack-clicks",
 }
 _TRANSACT_ACTIONS = {

@@ -22,6 +22,7 @@ from chorus.config import (
     ConsoleUploadSettings,
     DigestPlannerSettings,
     DigestSenderSettings,
+    EmailFeedbackSettings,
     IngestSettings,
     LifecycleSettings,
     NoticeSettings,
@@ -66,7 +67,7 @@ if TYPE_CHECKING:
     from chorus.services.consent import ConsentService
     from chorus.services.console_auth import ConsoleAuth
     from chorus.services.data_export import DataExport
-    from chorus.services.digest import DigestPlanner, DigestSender, DigestTimes
+    from chorus.services.digest import DigestPlanner, DigestPreviews, DigestSender, DigestTimes
     from chorus.services.email_feedback import EmailFeedbackService
     from chorus.services.erasure import ErasureService
     from chorus.services.ingest import IngestService
@@ -178,7 +179,9 @@ def _key_ring(secret_id: str, secrets: SecretsProvider | None) -> SecretsKeyRing
     return SecretsKeyRing(secrets or _secrets(), secret_id)
 
 
-def _email_channel(settings: NoticeSettings | DigestSenderSettings, sesv2_client: Any = None) -> EmailChannel:
+def _email_channel(
+    settings: NoticeSettings | DigestSenderSettings | ConsoleSettings, sesv2_client: Any = None
+) -> EmailChannel:
     from chorus.adapters.ses_email import SesEmailSender
     from chorus.messages.email import EmailChannel
 
@@ -274,6 +277,7 @@ def build_consent_service(
         quiet_hours=QuietHours.parse(settings.quiet_hours),
         max_posts_per_day=settings.max_posts_per_day,
         disclosure=settings.disclosure_rule,
+        digest_timezone=settings.digest_timezone,
         length_rules=ServerLengthRules(
             ConnectionStore(dynamodb, settings.table_name),
             lambda instance_url: _instance_limits(instance_url, session),
@@ -555,6 +559,8 @@ def build_console_app(
     issuer: Any = None,
     s3_client: S3Client | None = None,
     scheduler: Any = None,
+    sqs_client: Any = None,
+    sesv2_client: Any = None,
 ) -> APIGatewayHttpResolver:
     from chorus.services.console_reports import ConsoleReports
     from chorus.services.content_library import ContentLibrary
@@ -591,6 +597,10 @@ def build_console_app(
             lifecycle=build_lifecycle_service(settings, dynamodb_client=dynamodb, scheduler=scheduler),
             content=ContentLibrary(catalog, FunnelStore(dynamodb, settings.table_name), catalog),
             retraction=build_retraction_service(settings, dynamodb_client=dynamodb, scheduler=scheduler),
+            digest_previews=build_digest_previews(settings, dynamodb_client=dynamodb, sesv2_client=sesv2_client),
+            digest_planner=build_digest_planner(settings, dynamodb_client=dynamodb, sqs_client=sqs_client),
+            scoring=build_scoring_service(settings, dynamodb_client=dynamodb),
+            points_reports=_console_points_reports(settings, dynamodb),
         )
     )
 
@@ -614,6 +624,38 @@ def build_people_service(settings: TableSettings, *, dynamodb_client: DynamoDBCl
 
     dynamodb = dynamodb_client or _dynamodb()
     return PeopleService(CatalogStore(dynamodb, settings.table_name), PersonalDataStore(dynamodb, settings.table_name))
+
+
+def build_digest_previews(
+    settings: ConsoleSettings, *, dynamodb_client: DynamoDBClient | None = None, sesv2_client: Any = None
+) -> DigestPreviews:
+    from chorus.services.digest import DigestPreviews
+    from chorus.store.catalog import CatalogStore
+    from chorus.store.digest_marks import DigestMarkStore
+
+    dynamodb = dynamodb_client or _dynamodb()
+    catalog = CatalogStore(dynamodb, settings.table_name)
+    return DigestPreviews(
+        catalog,
+        catalog,
+        DigestMarkStore(dynamodb, settings.table_name),
+        _email_channel(settings, sesv2_client),
+        timezone=settings.digest_timezone,
+        disclosure=settings.disclosure_rule,
+    )
+
+
+def _console_points_reports(settings: ConsoleSettings, dynamodb: DynamoDBClient) -> PointsReportService:
+    """The report service's read side (team board, census): no exports from the console yet."""
+    from chorus.services.points_reports import PointsReportService
+    from chorus.store.points_reports import CensusStore, ExportStore
+    from chorus.store.scores import ScoreStore
+
+    return PointsReportService(
+        ScoreStore(dynamodb, settings.table_name),
+        CensusStore(dynamodb, settings.table_name),
+        ExportStore(dynamodb, settings.table_name),
+    )
 
 
 @cache
@@ -646,7 +688,7 @@ def build_erasure_service(
 
 
 def build_digest_planner(
-    settings: DigestPlannerSettings | AdminApiSettings,
+    settings: DigestPlannerSettings | AdminApiSettings | ConsoleSettings,
     *,
     dynamodb_client: DynamoDBClient | None = None,
     sqs_client: Any = None,
@@ -949,19 +991,22 @@ def report_requests() -> ReportRequests:
 
 
 def build_email_feedback_service(
-    settings: TableSettings, *, dynamodb_client: DynamoDBClient | None = None
+    settings: EmailFeedbackSettings, *, dynamodb_client: DynamoDBClient | None = None
 ) -> EmailFeedbackService:
     from chorus.services.email_feedback import EmailFeedbackService
     from chorus.store.suppression import SuppressionStore
 
-    return EmailFeedbackService(SuppressionStore(dynamodb_client or _dynamodb(), settings.table_name))
+    return EmailFeedbackService(
+        SuppressionStore(dynamodb_client or _dynamodb(), settings.table_name),
+        digest_timezone=settings.digest_timezone,
+    )
 
 
 @cache
 def email_feedback() -> FeedbackEvents:
     from chorus.edge.email_feedback import FeedbackEvents
 
-    return FeedbackEvents(build_email_feedback_service(TableSettings.from_env()))
+    return FeedbackEvents(build_email_feedback_service(EmailFeedbackSettings.from_env()))
 
 
 # ---------------------------------------------------------------- retention

@@ -132,6 +132,15 @@ class StorageSettings(TableSettings):
     uploads_bucket: str = Field(alias="UPLOADS_BUCKET", min_length=3)
 
 
+class DigestZoneSettings(_Settings):
+    # The zone whose weeks the digest runs count in (the planner's DigestTimezone).
+    digest_timezone: str = Field(alias="DIGEST_TIMEZONE", default="Europe/Paris")
+
+
+class EmailFeedbackSettings(TableSettings, DigestZoneSettings):
+    """Bounces and complaints: suppressions, counted in the week's digest run."""
+
+
 class DigestTimeSettings(_Settings):
     # The company's digest weekday and local time (a weekly cron on a quarter hour): each employee
     # gets it then in their own zone, unless they chose another on /me.
@@ -250,6 +259,7 @@ class WebSettings(
     ClickSettings,
     NetworkSettings,
     DigestTimeSettings,
+    DigestZoneSettings,
     DisclosureSettings,
     BrandSettings,
     SlackSettings,
@@ -348,7 +358,19 @@ class ScoringSettings(TableSettings):
     digest_timezone: str = Field(alias="DIGEST_TIMEZONE", default="Europe/Paris")
 
 
-class ConsoleSettings(ConsoleUploadSettings):
+class ConsoleDigestSettings(BrandSettings, DisclosureSettings, DigestTimeSettings):
+    """The console's Digest page: previews and test copies composed as the sender composes
+    them, and "send now" queued as the admin API queues it."""
+
+    digest_queue_url: str = Field(alias="DIGEST_QUEUE_URL", pattern=r"^https?://")
+    digest_plan_queue_url: str = Field(alias="DIGEST_PLAN_QUEUE_URL", pattern=r"^https?://")
+    digest_timezone: str = Field(alias="DIGEST_TIMEZONE", default="Europe/Paris")
+    sender_email: str = Field(alias="SENDER_EMAIL", pattern=r"^[^@\s]+@[^@\s]+$")
+    sender_name: str = Field(alias="SENDER_NAME", default="Chorus")
+    ses_configuration_set: str | None = Field(alias="SES_CONFIGURATION_SET", default=None)
+
+
+class ConsoleSettings(ConsoleUploadSettings, ConsoleDigestSettings):
     """The admin console: the issuer it signs in with (the admin API's), its public client id, and
     the admin API's group rule; the post schedules (retracting content deletes its schedules)."""
 
@@ -364,8 +386,8 @@ class ConsoleSettings(ConsoleUploadSettings):
     # Where the issuer sends the browser back (a custom domain); empty: the API's execute-api URL.
     public_base_url: str = Field(alias="PUBLIC_BASE_URL", default="", pattern=r"^(https?://[^/]+)?$")
     region: str = Field(validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"), default="")
-    # "This week" on the Overview is the company's ISO week, as the scorer counts it.
-    digest_timezone: str = Field(alias="DIGEST_TIMEZONE", default="Europe/Paris")
+    # "This week" on the Overview is the company's ISO week, as the scorer counts it (the
+    # digest's zone, ConsoleDigestSettings.digest_timezone).
 
     @property
     def groups_delimiter(self) -> str:

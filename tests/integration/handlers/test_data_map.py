@@ -26,9 +26,11 @@ import publisher_handler
 import retention_handler
 import scoring_handler
 import web_handler
+from chorus import clock
 from chorus.adapters.secrets_keys import parse_key_ring
 from chorus.domain.connection import Connection, ConnectionStatus
 from chorus.domain.content import Network
+from chorus.domain.digest import run_week
 from chorus.domain.lengths import InstanceLimits
 from chorus.domain.magic_links import ME_SCOPE, activity_scope, form_subject, sign_form, sign_link
 from chorus.domain.rewards import Reward
@@ -214,7 +216,7 @@ def everything_written(aws, monkeypatch) -> list[dict[str, Any]]:
         digest_sender_handler.lambda_handler({"Records": [sqs_record(m) for m in messages]}, FakeLambdaContext())
         for message in messages:
             aws["sqs"].delete_message(QueueUrl=DIGEST_QUEUE_URL, ReceiptHandle=message["ReceiptHandle"])
-    DigestMarkStore(dynamodb, TABLE).unsubscribe(employee_id(BOB["email"]))
+    DigestMarkStore(dynamodb, TABLE).unsubscribe(employee_id(BOB["email"]), run_week(clock.now(), "Europe/Paris"))
     bounce = json.loads((SES_EVENTS / "bounce_permanent.json").read_text())
     email_feedback_handler.lambda_handler(bounce, FakeLambdaContext())
     # An operator alert

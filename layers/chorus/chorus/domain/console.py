@@ -72,6 +72,8 @@ class ConsoleSession:
     csrf_token: str
     created_at: datetime
     last_seen: datetime
+    # The ID token's verified email claim ("" without one): where the admin's test emails go.
+    email: str = ""
 
     def expired(self, now: datetime) -> bool:
         return now - self.last_seen > SESSION_IDLE or now - self.created_at > SESSION_ABSOLUTE

@@ -16,8 +16,12 @@ from pydantic import BaseModel, ConfigDict, Field
 from chorus.domain.content import Content, ContentStatus
 from chorus.domain.employee import DIGEST_SLOT_PATTERN, Employee
 from chorus.domain.slack import DigestChannel
-from chorus.domain.timing import Week, overlaps
+from chorus.domain.timing import Week, overlaps, week_of
 
+# The template's DigestTimezone default: the zone whose weeks the digest runs are counted in.
+DEFAULT_DIGEST_TIMEZONE = "Europe/Paris"
+# A week's run record (requests and counts) is the history of sends: kept for a year and more.
+RUN_LIFETIME = timedelta(days=400)
 # Employees per SQS message. The message carries content ids, never content (the sender reads the
 # content once per batch): 50 recipients make about 20 KB, and each batch costs the sender two
 # calls besides the two per recipient (one BatchGetItem, one run-counter update), 0.04 a recipient.
@@ -273,6 +277,11 @@ class DigestRun:
     sent: int = 0
     already_sent: int = 0
     failed: int = 0
+    # Feedback on the week's email, counted once per employee as it arrives (the week it arrived):
+    # hard bounces, spam complaints, and unsubscribes (the link, or a complaint).
+    bounced: int = 0
+    complained: int = 0
+    unsubscribes: int = 0
     first_requested_at: datetime | None = None
     last_requested_at: datetime | None = None
 
@@ -291,6 +300,21 @@ class DigestRun:
             "sent": self.sent,
             "skipped": {"already_sent": self.already_sent},
             "failed": self.failed,
+            "feedback": {"bounced": self.bounced, "complained": self.complained, "unsubscribes": self.unsubscribes},
             "first_requested_at": self.first_requested_at.isoformat() if self.first_requested_at else None,
             "last_requested_at": self.last_requested_at.isoformat() if self.last_requested_at else None,
         }
+
+
+@dataclass(frozen=True)
+class RunWeek:
+    """The week's run an event counts in (feedback, unsubscribes): the week it happened in, in
+    the company's digest zone, and when that run's record may go."""
+
+    week_id: str
+    expires_at: datetime
+
+
+def run_week(moment: datetime, zone: str) -> RunWeek:
+    week = week_of(moment, zone)
+    return RunWeek(week.week_id, week.end + RUN_LIFETIME)

@@ -3,6 +3,7 @@ as ``chorus.messages.mime`` writes them), sent raw through the mail provider."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -12,7 +13,7 @@ from chorus.domain.employee import Employee
 from chorus.domain.networks import profile_of
 from chorus.messages.channel import Addressee, Digest, NoticeKind, NoticeMessage
 from chorus.messages.i18n import counted, language_of, local_date, translator
-from chorus.messages.mime import add_one_click_unsubscribe, display_name, new_message
+from chorus.messages.mime import MAIL_POLICY, add_one_click_unsubscribe, display_name, new_message
 from chorus.messages.rendering import render, render_text
 
 
@@ -30,11 +31,16 @@ def _brand_context(brand: Brand) -> dict[str, Any]:
     return {"brand": brand, "accent": brand.accent_readable}
 
 
-def digest_email(digest: Digest, *, sender: str, sender_name: str, brand: Brand | None = None) -> bytes:
-    """The weekly digest, with RFC 8058 one-click unsubscribe."""
+def digest_email(
+    digest: Digest, *, sender: str, sender_name: str, brand: Brand | None = None, subject_tag: str = ""
+) -> bytes:
+    """The weekly digest, with RFC 8058 one-click unsubscribe. ``subject_tag`` goes before the
+    subject (an admin's test copy says it is one)."""
     to = digest.to
     t = translator(to.locale)
     subject = t["digest_subject"].format(posts=counted(to.locale, "posts", len(digest.items)))
+    if subject_tag:
+        subject = f"{subject_tag} {subject}"
     context = {
         "t": t,
         "lang": language_of(to.locale),
@@ -142,10 +148,45 @@ class EmailChannel:
     def reaches(self, employee: Employee) -> bool:
         return employee.can_be_emailed()
 
+    def digest_message(self, digest: Digest, *, subject_tag: str = "") -> bytes:
+        """The digest exactly as ``send_digest`` sends it (the console previews this)."""
+        return digest_email(
+            digest, sender=self._sender, sender_name=self._sender_name, brand=self._brand, subject_tag=subject_tag
+        )
+
     def send_digest(self, digest: Digest) -> None:
-        message = digest_email(digest, sender=self._sender, sender_name=self._sender_name, brand=self._brand)
-        self._mailer.send_raw(self._sender, digest.to.email, message)
+        self._mailer.send_raw(self._sender, digest.to.email, self.digest_message(digest))
+
+    def send_digest_copy(self, digest: Digest, *, subject_tag: str) -> None:
+        """The digest to ``digest.to.email`` with a tagged subject: an admin's test copy."""
+        self._mailer.send_raw(self._sender, digest.to.email, self.digest_message(digest, subject_tag=subject_tag))
 
     def send_notice(self, message: NoticeMessage) -> None:
         raw = notice_email(message, sender=self._sender, sender_name=self._sender_name, brand=self._brand)
         self._mailer.send_raw(self._sender, message.to.email, raw)
+
+
+@dataclass(frozen=True)
+class MessageParts:
+    """What a reader sees of a composed message: its subject and its two bodies."""
+
+    subject: str
+    text: str
+    html: str
+
+
+def message_parts(raw: bytes) -> MessageParts:
+    """The subject, plain-text and HTML parts of a message composed here, read back from its bytes."""
+    from email.message import EmailMessage
+    from email.parser import BytesParser
+
+    message = BytesParser(policy=MAIL_POLICY).parsebytes(raw)
+    if not isinstance(message, EmailMessage):
+        raise TypeError("a message composed here parses as an EmailMessage")
+    text = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    return MessageParts(
+        subject=str(message["Subject"]),
+        text=str(text.get_content()) if text is not None else "",
+        html=str(html.get_content()) if html is not None else "",
+    )

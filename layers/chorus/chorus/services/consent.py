@@ -35,6 +35,7 @@ from chorus.domain.approval import (
 )
 from chorus.domain.connection import ConnectionStatus
 from chorus.domain.content import Content, ContentStatus, Network
+from chorus.domain.digest import DEFAULT_DIGEST_TIMEZONE, RunWeek, run_week
 from chorus.domain.disclosure import Disclosure, proposed_text
 from chorus.domain.employee import Employee
 from chorus.domain.lengths import LengthRule
@@ -119,7 +120,7 @@ class Cancellations(Protocol):
 
 
 class Subscriptions(Protocol):
-    def unsubscribe(self, employee_id: str) -> None: ...
+    def unsubscribe(self, employee_id: str, counted_in: RunWeek) -> bool: ...
 
 
 class LengthRuleSource(Protocol):
@@ -233,8 +234,10 @@ class ConsentService:
         max_posts_per_day: int = 0,
         length_rules: LengthRuleSource | None = None,
         disclosure: Disclosure | None = None,
+        digest_timezone: str = DEFAULT_DIGEST_TIMEZONE,
         now: Callable[[], datetime] = clock.now,
     ) -> None:
+        self._digest_timezone = digest_timezone
         self._length_rules = length_rules or StaticLengthRules()
         self._disclosure = disclosure or Disclosure()
         self._quiet = quiet_hours
@@ -601,8 +604,10 @@ class ConsentService:
 
     def unsubscribe(self, token: str) -> None:
         claims = self.claims(token, Purpose.UNSUBSCRIBE)
-        self._subscriptions.unsubscribe(claims.employee_id)
-        logger.info("unsubscribed", employee_id=claims.employee_id)
+        # Counted once, in the digest run of this week (the history's unsubscribed); pressing the
+        # link again, or a mail client's one-click POST after it, changes nothing.
+        if self._subscriptions.unsubscribe(claims.employee_id, run_week(self._now(), self._digest_timezone)):
+            logger.info("unsubscribed", employee_id=claims.employee_id)
 
 
 def _decided(content: Content, approvals: list[Approval], declines: list[Decline]) -> bool:

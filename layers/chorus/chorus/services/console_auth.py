@@ -85,6 +85,15 @@ class OpenedSession:
     session: ConsoleSession
 
 
+def verified_email(claims: dict[str, Any]) -> str:
+    """The ID token's email claim, unless the issuer says it is not verified (OIDC Core 5.1:
+    Cognito sends email_verified as a boolean, some issuers as the string "false")."""
+    email = str(claims.get("email") or "")
+    if str(claims.get("email_verified", True)).lower() == "false" or "@" not in email:
+        return ""
+    return email[:254]
+
+
 class ConsoleAuth:
     def __init__(
         self,
@@ -158,6 +167,7 @@ class ConsoleAuth:
             csrf_token=random_secret(),
             created_at=now,
             last_seen=now,
+            email=verified_email(claims),
         )
         self._sessions.save_session(session)
         logger.info("console signed in", subject=subject)

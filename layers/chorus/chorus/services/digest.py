@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -14,6 +14,7 @@ from chorus.domain.digest import (
     BATCH_BODY_BUDGET,
     COMPANY_SLOT,
     EMPLOYEES_PER_BATCH,
+    RUN_LIFETIME,
     UNZONED,
     DigestBatch,
     DigestRun,
@@ -29,7 +30,7 @@ from chorus.domain.digest import (
     wave_tick,
 )
 from chorus.domain.disclosure import Disclosure, disclosed
-from chorus.domain.employee import Employee
+from chorus.domain.employee import Employee, normalise_email
 from chorus.domain.magic_links import (
     ME_LIFETIME,
     ME_SCOPE,
@@ -42,8 +43,9 @@ from chorus.domain.magic_links import (
 )
 from chorus.domain.scoring import week_key
 from chorus.domain.timing import Week, overlaps, week_from_id, week_of
-from chorus.errors import FieldProblem, InvalidInput, StoreError
+from chorus.errors import FieldProblem, InvalidInput, NotFound, StoreError
 from chorus.messages.channel import Addressee, Channel, Digest, DigestItem
+from chorus.messages.email import MessageParts, message_parts
 from chorus.observability import DIGESTS_FAILED, DIGESTS_SENT, DIGESTS_SKIPPED, count, logger
 
 ROSTER_PAGE_SIZE = 500
@@ -53,8 +55,13 @@ CONTENT_PAGE_SIZE = 100
 PAGE_CLAIM_LIFETIME = timedelta(minutes=30)
 # Digest markers outlive the week they stand for, then TTL removes them.
 MARKER_LIFETIME = timedelta(days=60)
-# A week's run record (requests and counts) is the history of sends: kept for a year and more.
-RUN_LIFETIME = timedelta(days=400)
+# Weeks of digest runs the console's history shows.
+HISTORY_WEEKS = 12
+# Links in a preview and in an admin's test copy: no token is minted, and .invalid never resolves
+# (RFC 6761), so nothing in them opens an employee's page.
+PREVIEW_LINKS_BASE = "https://preview.invalid"
+INERT_PLACEHOLDER = "preview-only"
+TEST_SUBJECT_TAG = "[TEST]"
 
 
 class _Page[T](Protocol):
@@ -109,6 +116,7 @@ class DigestRuns(Protocol):
         self, week_id: str, *, sent: int, already_sent: int, failed: int, expires_at: datetime
     ) -> None: ...
     def run(self, week_id: str) -> DigestRun: ...
+    def runs(self, week_ids: Sequence[str]) -> list[DigestRun]: ...
 
 
 class Impacts(Protocol):
@@ -287,6 +295,16 @@ class DigestPlanner:
         """A week's run (this week's by default): requests, planning, sent, skipped, failed."""
         return self._runs.run(week_id or week_of(now, self._timezone).week_id)
 
+    def history(self, now: datetime, weeks: int = HISTORY_WEEKS) -> list[DigestRun]:
+        """The runs of this week and the ``weeks - 1`` before it, newest first (weeks nobody
+        asked for read as zeros): one read of ``weeks`` keys, whatever the roster's size."""
+        this_week = week_of(now, self._timezone)
+        # The middle of each week: its id whatever the zone's offset from UTC.
+        middle = this_week.start + timedelta(days=3)
+        week_ids = [week_of(middle - timedelta(weeks=back), self._timezone).week_id for back in range(weeks)]
+        found = {run.week_id: run for run in self._runs.runs(week_ids)}
+        return [found.get(week_id, DigestRun(week_id=week_id)) for week_id in week_ids]
+
     def start(self, now: datetime, run_id: str) -> PlanStarted:
         """Counts a request to send this week's digest and queues its first roster page.
 
@@ -352,15 +370,10 @@ class DigestPlanner:
                 claim=claim.value,
             )
             return PagePlanned(claim)
-        contents = [
-            content
-            for content in _pages(lambda token: self._listings.list_active_content(CONTENT_PAGE_SIZE, token))
-            if overlaps(content.starts_at, content.ends_at, week)
-        ]
+        contents = week_contents(self._listings, week)
         wave = Wave(message.zone, message.slot or COMPANY_SLOT) if message.zone is not None else None
         roster = self._listings.active_roster_page(ROSTER_PAGE_SIZE, message.start, wave=wave)
-        # The middle of the previous week: its ISO week whatever the zone's offset from UTC.
-        last_week = week_key(week.start - timedelta(days=4))
+        last_week = week_before(week)
         unsubscribed = 0
         nothing_to_share = 0
         chosen_for: list[tuple[Employee, list[Content]]] = []
@@ -406,6 +419,20 @@ class DigestPlanner:
             last=counts.last,
         )
         return PagePlanned(claim, counts, len(builder.bodies))
+
+
+def week_contents(listings: Listings, week: Week) -> list[Content]:
+    """The active content whose window overlaps the week (a few pages of CONTENT_PAGE_SIZE)."""
+    return [
+        content
+        for content in _pages(lambda token: listings.list_active_content(CONTENT_PAGE_SIZE, token))
+        if overlaps(content.starts_at, content.ends_at, week)
+    ]
+
+
+def week_before(week: Week) -> str:
+    """The previous week's scoring key: its middle's ISO week, whatever the zone's offset from UTC."""
+    return week_key(week.start - timedelta(days=4))
 
 
 def _recipient(employee: Employee, chosen: list[Content], last_week_impact: tuple[int, int]) -> Recipient:
@@ -566,35 +593,165 @@ class DigestSender:
     def _digest(self, recipient: Recipient, contents: dict[str, Content], week_id: str) -> Digest:
         ring = self._keys.key_ring()
         now = self._now()
-        items = []
-        for content_id in recipient.content_ids:
-            content = contents.get(content_id)
-            if content is None:
-                continue
-            token = sign_link(
-                ring, recipient.employee_id, activity_scope(content_id), activity_link_expiry(now, content.ends_at)
+
+        def activity_link(content: Content) -> str:
+            expiry = activity_link_expiry(now, content.ends_at)
+            return self._links.activity(
+                sign_link(ring, recipient.employee_id, activity_scope(content.content_id), expiry)
             )
-            # The same disclosure the approval page and Slack add: the email quotes what is offered.
-            text = disclosed(content.text, recipient.locale, self._disclosure)
-            items.append(DigestItem(content=content, link=self._links.activity(token), text=text))
-        me_token = sign_link(ring, recipient.employee_id, ME_SCOPE, now + ME_LIFETIME)
-        unsubscribe_token = sign_link(ring, recipient.employee_id, UNSUBSCRIBE_SCOPE, now + UNSUBSCRIBE_LIFETIME)
-        return Digest(
-            to=Addressee(
-                employee_id=recipient.employee_id,
-                email=recipient.email,
-                name=recipient.name,
-                locale=recipient.locale,
-                timezone=recipient.timezone,
-                digest_channel=recipient.digest_channel,
-                slack_user_id=recipient.slack_user_id,
-                slack_checked_at=recipient.slack_checked_at,
+
+        return build_digest(
+            recipient,
+            contents,
+            activity_link=activity_link,
+            me_link=self._links.me(sign_link(ring, recipient.employee_id, ME_SCOPE, now + ME_LIFETIME)),
+            unsubscribe_link=self._links.unsubscribe(
+                sign_link(ring, recipient.employee_id, UNSUBSCRIBE_SCOPE, now + UNSUBSCRIBE_LIFETIME)
             ),
-            items=items,
-            me_link=self._links.me(me_token),
-            unsubscribe_link=self._links.unsubscribe(unsubscribe_token),
             sent_at=now,
-            last_week_points=recipient.last_week_points,
-            last_week_clicks=recipient.last_week_clicks,
+            disclosure=self._disclosure,
             week_id=week_id,
         )
+
+
+def build_digest(
+    recipient: Recipient,
+    contents: dict[str, Content],
+    *,
+    activity_link: Callable[[Content], str],
+    me_link: str,
+    unsubscribe_link: str,
+    sent_at: datetime,
+    disclosure: Disclosure,
+    week_id: str | None = None,
+) -> Digest:
+    """The digest of one recipient: the sender's (signed links) and the console's preview (inert
+    links) are both this. Each text is quoted with the disclosure the approval page and Slack add:
+    the email shows what is offered."""
+    items = [
+        DigestItem(
+            content=content, link=activity_link(content), text=disclosed(content.text, recipient.locale, disclosure)
+        )
+        for content_id in recipient.content_ids
+        if (content := contents.get(content_id)) is not None
+    ]
+    return Digest(
+        to=Addressee(
+            employee_id=recipient.employee_id,
+            email=recipient.email,
+            name=recipient.name,
+            locale=recipient.locale,
+            timezone=recipient.timezone,
+            digest_channel=recipient.digest_channel,
+            slack_user_id=recipient.slack_user_id,
+            slack_checked_at=recipient.slack_checked_at,
+        ),
+        items=items,
+        me_link=me_link,
+        unsubscribe_link=unsubscribe_link,
+        sent_at=sent_at,
+        last_week_points=recipient.last_week_points,
+        last_week_clicks=recipient.last_week_clicks,
+        week_id=week_id,
+    )
+
+
+class EmployeeFinder(Protocol):
+    def get_employee(self, employee_id: str) -> Employee: ...
+    def employee_by_email(self, email: str) -> Employee | None: ...
+
+
+class DigestEmail(Protocol):
+    def digest_message(self, digest: Digest, *, subject_tag: str = "") -> bytes: ...
+    def send_digest_copy(self, digest: Digest, *, subject_tag: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class DigestPreview:
+    """This week's digest as one employee would get it, with inert links."""
+
+    employee: Employee
+    week_id: str
+    items: int
+    message: MessageParts
+
+
+class DigestPreviews:
+    """This week's digest as a chosen employee gets it: chosen as the planner chooses, built and
+    composed as the sender does, but with inert links (no token minted). A test copy goes to an
+    admin's address: it claims no weekly marker and counts nothing in the week's run."""
+
+    def __init__(
+        self,
+        employees: EmployeeFinder,
+        listings: Listings,
+        impacts: Impacts,
+        email: DigestEmail,
+        *,
+        timezone: str,
+        disclosure: Disclosure | None = None,
+        now: Callable[[], datetime] = clock.now,
+    ) -> None:
+        self._employees = employees
+        self._listings = listings
+        self._impacts = impacts
+        self._email = email
+        self._timezone = timezone
+        self._disclosure = disclosure or Disclosure({})
+        self._now = now
+
+    def find(self, who: str) -> Employee:
+        """The employee named by id or by email address; NotFound for nobody, or an erased one."""
+        who = who.strip()
+        if not who:
+            raise InvalidInput("whose digest?", [FieldProblem("employee", "an employee's email address or id")])
+        employee = self._employees.employee_by_email(normalise_email(who)) if "@" in who else None
+        if employee is None and "@" not in who:
+            try:
+                employee = self._employees.get_employee(who)
+            except NotFound:
+                employee = None
+        if employee is None or employee.erased_at is not None:
+            raise NotFound("no employee has that email address or id")
+        return employee
+
+    def _digest(self, employee: Employee) -> tuple[str, Digest]:
+        now = self._now()
+        week = week_of(now, self._timezone)
+        chosen = activities_for(employee, week_contents(self._listings, week), week)
+        impact = self._impacts.weekly_impacts([employee.employee_id], week_before(week)).get(employee.employee_id)
+        links = Links(PREVIEW_LINKS_BASE)
+        digest = build_digest(
+            _recipient(employee, chosen, impact or (0, 0)),
+            {content.content_id: content for content in chosen},
+            activity_link=lambda _content: links.activity(INERT_PLACEHOLDER),
+            me_link=links.me(INERT_PLACEHOLDER),
+            unsubscribe_link=links.unsubscribe(INERT_PLACEHOLDER),
+            sent_at=now,
+            disclosure=self._disclosure,
+        )
+        return week.week_id, digest
+
+    def preview(self, who: str) -> DigestPreview:
+        employee = self.find(who)
+        week_id, digest = self._digest(employee)
+        message = message_parts(self._email.digest_message(digest))
+        logger.info("digest previewed", employee_id=employee.employee_id, week_id=week_id, items=len(digest.items))
+        return DigestPreview(employee, week_id, len(digest.items), message)
+
+    def send_test(self, who: str, admin_email: str) -> str:
+        """The preview's email, to ``admin_email``, its subject tagged as a test; returns its week."""
+        if "@" not in admin_email:
+            raise InvalidInput(
+                "no address to send to", [FieldProblem("email", "your sign-in carries no email address")]
+            )
+        employee = self.find(who)
+        week_id, digest = self._digest(employee)
+        if not digest.items:
+            raise InvalidInput(
+                "nothing to send", [FieldProblem("employee", "has nothing to share this week: no digest goes out")]
+            )
+        copy = replace(digest, to=replace(digest.to, email=admin_email))
+        self._email.send_digest_copy(copy, subject_tag=TEST_SUBJECT_TAG)
+        logger.info("digest test sent", employee_id=employee.employee_id, week_id=week_id, items=len(digest.items))
+        return week_id

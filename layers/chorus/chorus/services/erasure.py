@@ -47,7 +47,17 @@ ROSTER_PREFIXES = (
     "reports/uploads/api/employees/",
 )
 # Items of the employee's partition that serve nobody once they are gone (entity names).
-DELETED_ENTITIES = ("decline", "digest", "day_count", "score", "connection", "impact", "week_activity")
+DELETED_ENTITIES = (
+    "decline",
+    "digest",
+    "slack_digest",
+    "day_count",
+    "score",
+    "connection",
+    "impact",
+    "week_activity",
+    "opened",
+)
 TOMBSTONE_ATTEMPTS = 3
 
 

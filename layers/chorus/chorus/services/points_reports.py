@@ -140,6 +140,12 @@ class PointsReportService:
             "truncated": len(campaigns) > MAX_ROWS or len(groups) > MAX_ROWS,
         }
 
+    def groups(self) -> list[str]:
+        """The groups of the latest census (the roster's groups as the report function last
+        counted them), for choosing a board: one read, never the roster."""
+        census = self._census.latest()
+        return sorted(census.groups) if census else []
+
     def team_board(self, period: Period) -> dict[str, Any]:
         """Teams ranked by points per active member, so large teams do not win by size."""
         used = report_period(period)

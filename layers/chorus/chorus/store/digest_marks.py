@@ -11,14 +11,18 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from chorus import clock
+from chorus.domain.digest import RunWeek
 from chorus.errors import NotFound, StoreError
 from chorus.store import keys
 from chorus.store.codec import iso_seconds, to_dynamo
+from chorus.store.digest_runs import run_counter
 from chorus.store.reads import batch_get
 from chorus.store.transactions import Guarded, TransactionRefused, write_transaction
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+_SUBSCRIBED = "subscribed"
 
 
 class DigestMarkStore:
@@ -81,17 +85,37 @@ class DigestMarkStore:
             for item in found
         }
 
-    def unsubscribe(self, employee_id: str) -> None:
+    def unsubscribe(self, employee_id: str, counted_in: RunWeek) -> bool:
+        """Stops the employee's digest and counts it in the week's run, in one transaction; False
+        (nothing changed, nothing counted) when they had already unsubscribed."""
+        profile = Guarded(
+            {
+                "Update": {
+                    "TableName": self._table,
+                    "Key": to_dynamo({"PK": keys.employee_pk(employee_id), "SK": keys.PROFILE}),
+                    "UpdateExpression": "SET digest_opt_in = :no, unsubscribed_at = :now, #v = #v + :one",
+                    "ConditionExpression": (
+                        "attribute_exists(PK) AND attribute_not_exists(erased_at) AND "
+                        "(attribute_not_exists(digest_opt_in) OR digest_opt_in <> :no)"
+                    ),
+                    "ExpressionAttributeNames": {"#v": "version"},
+                    "ExpressionAttributeValues": to_dynamo({":no": False, ":now": iso_seconds(clock.now()), ":one": 1}),
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+            _SUBSCRIBED,
+        )
         try:
-            self._client.update_item(
-                TableName=self._table,
-                Key=to_dynamo({"PK": keys.employee_pk(employee_id), "SK": keys.PROFILE}),
-                UpdateExpression="SET digest_opt_in = :no, unsubscribed_at = :now, #v = #v + :one",
-                ConditionExpression="attribute_exists(PK) AND attribute_not_exists(erased_at)",
-                ExpressionAttributeNames={"#v": "version"},
-                ExpressionAttributeValues=to_dynamo({":no": False, ":now": iso_seconds(clock.now()), ":one": 1}),
+            write_transaction(
+                self._client,
+                [profile, run_counter(self._table, counted_in, "unsubscribes")],
+                failure="could not unsubscribe",
             )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise NotFound("unknown employee") from exc
-            raise StoreError("could not unsubscribe") from exc
+        except TransactionRefused as refused:
+            if not refused.refused(_SUBSCRIBED):
+                raise StoreError(f"could not unsubscribe ({', '.join(refused.codes)})") from refused
+            before = refused.item(_SUBSCRIBED)
+            if before is None or "erased_at" in before:
+                raise NotFound("unknown employee") from refused
+            return False
+        return True

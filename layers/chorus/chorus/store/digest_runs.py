@@ -9,23 +9,24 @@ atomic: concurrent planners and senders never lose a count.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from chorus.domain.digest import DigestRun, PageClaim, PageCounts
+from chorus.domain.digest import DigestRun, PageClaim, PageCounts, RunWeek
 from chorus.errors import StoreError
 from chorus.store import keys
 from chorus.store.codec import from_dynamo, to_dynamo
+from chorus.store.reads import batch_get
 from chorus.store.transactions import Guarded, TransactionRefused, write_transaction
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
-def _run(week_id: str, item: dict[str, Any]) -> DigestRun:
-    values = from_dynamo(item)
+def _run(week_id: str, values: dict[str, Any]) -> DigestRun:
 
     def moment(name: str) -> datetime | None:
         text = values.get(name)
@@ -47,8 +48,31 @@ def _run(week_id: str, item: dict[str, Any]) -> DigestRun:
         sent=number("sent"),
         already_sent=number("already_sent"),
         failed=number("failed"),
+        bounced=number("bounced"),
+        complained=number("complained"),
+        unsubscribes=number("unsubscribes"),
         first_requested_at=moment("first_requested_at"),
         last_requested_at=moment("last_requested_at"),
+    )
+
+
+def run_counter(table: str, week: RunWeek, counter: str) -> Guarded[str]:
+    """A transaction's action adding one to a counter of the week's run: the same transaction
+    records what is counted, so an event handled twice counts once."""
+    return Guarded(
+        {
+            "Update": {
+                "TableName": table,
+                "Key": to_dynamo({"PK": keys.digest_run_pk(week.week_id), "SK": keys.META}),
+                "UpdateExpression": (
+                    "ADD #counter :one SET entity = :entity, expires_at = if_not_exists(expires_at, :expires)"
+                ),
+                "ExpressionAttributeNames": {"#counter": counter},
+                "ExpressionAttributeValues": to_dynamo(
+                    {":one": 1, ":entity": "digest_run", ":expires": int(week.expires_at.timestamp())}
+                ),
+            }
+        }
     )
 
 
@@ -86,7 +110,7 @@ class DigestRunStore:
             )
         except ClientError as exc:
             raise StoreError("could not record the digest run") from exc
-        return _run(week_id, response.get("Attributes", {}))
+        return _run(week_id, from_dynamo(response.get("Attributes", {})))
 
     def record_waves(self, week_id: str, waves: list[str], expires_at: datetime) -> None:
         """Adds the waves started ("<zone> <slot>"; a set: a retried tick adds nothing)."""
@@ -232,4 +256,12 @@ class DigestRunStore:
             response = self._client.get_item(TableName=self._table, Key=self._key(week_id), ConsistentRead=True)
         except ClientError as exc:
             raise StoreError("could not read the digest run") from exc
-        return _run(week_id, response.get("Item", {}))
+        return _run(week_id, from_dynamo(response.get("Item", {})))
+
+    def runs(self, week_ids: Sequence[str]) -> list[DigestRun]:
+        """The runs of these weeks that exist (one BatchGetItem per 100 weeks)."""
+        wanted = [{"PK": keys.digest_run_pk(week_id), "SK": keys.META} for week_id in week_ids]
+        return [
+            _run(str(item["PK"]).removeprefix(keys.digest_run_pk("")), item)
+            for item in batch_get(self._client, self._table, wanted)
+        ]

@@ -91,8 +91,8 @@ class FunnelStore:
                 TableName=self._table,
                 Item=to_dynamo(
                     {
-                        "PK": keys.page_opened_pk(content_id, employee_id),
-                        "SK": keys.CONTENT_FUNNEL,
+                        "PK": keys.employee_pk(employee_id),
+                        "SK": keys.opened_sk(content_id),
                         "entity": "opened",
                         "expires_at": expires_at,
                     }

@@ -257,6 +257,7 @@ def content_funnel_pk(content_id: str, shard: int) -> str:
 CONTENT_FUNNEL = "FUNNEL"
 
 
-def page_opened_pk(content_id: str, employee_id: str) -> str:
-    """Marks that an employee opened a content item's approval page: counted once per pair."""
-    return f"OPENED#{content_id}#{employee_id}"
+def opened_sk(content_id: str) -> str:
+    """In the employee's partition (so an erasure removes it): they opened the item's approval
+    page, counted once in its funnel."""
+    return f"OPENED#{content_id}"

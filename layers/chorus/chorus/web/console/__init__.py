@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING
 
 from chorus.web.console.consent import consent_router
 from chorus.web.console.content import content_router
+from chorus.web.console.digest import digest_router
+from chorus.web.console.leaderboards import leaderboards_router
 from chorus.web.console.overview import overview_router
 from chorus.web.console.pages import register_console_errors
 from chorus.web.console.people import people_router
@@ -25,12 +27,15 @@ if TYPE_CHECKING:
     from chorus.services.console_auth import ConsoleAuth
     from chorus.services.console_reports import ConsoleReports
     from chorus.services.content_library import ContentLibrary
+    from chorus.services.digest import DigestPlanner, DigestPreviews
     from chorus.services.ledger import ConsentLedger
     from chorus.services.lifecycle import LifecycleService
     from chorus.services.overview import OverviewService
     from chorus.services.people import PeopleService
+    from chorus.services.points_reports import PointsReportService
     from chorus.services.retraction import RetractionService
     from chorus.services.rewards import RewardService
+    from chorus.services.scoring import ScoringService
     from chorus.services.uploads import UploadDesk
 
 
@@ -50,6 +55,12 @@ class ConsoleDependencies:
     # The content pages: the library and its funnels, and the admin API's retraction.
     content: ContentLibrary
     retraction: RetractionService
+    # Digest: previews and test copies, and "send now" (the admin API's planner).
+    digest_previews: DigestPreviews
+    digest_planner: DigestPlanner
+    # Leaderboards: the scorer's boards and the team board (the admin API's services).
+    scoring: ScoringService
+    points_reports: PointsReportService
 
 
 def build_console_app(deps: ConsoleDependencies) -> APIGatewayHttpResolver:
@@ -65,6 +76,8 @@ def build_console_app(deps: ConsoleDependencies) -> APIGatewayHttpResolver:
     app.include_router(consent_router(deps.auth, deps.ledger), prefix="/console")
     app.include_router(reports_router(deps.auth, deps.reports), prefix="/console")
     app.include_router(content_router(deps.auth, deps.content, deps.retraction), prefix="/console")
+    app.include_router(digest_router(deps.auth, deps.digest_previews, deps.digest_planner), prefix="/console")
+    app.include_router(leaderboards_router(deps.auth, deps.scoring, deps.points_reports), prefix="/console")
     app.include_router(assets_router(), prefix="/console")
     register_console_errors(app)
     return app

@@ -37,6 +37,14 @@ FLASHES = {
     "content-edited": "The item is saved. Posts already approved go out exactly as approved; "
     "the new version goes out only once an employee approves it.",
     "content-retracted": "The item is retracted: it leaves the digests, and none of its scheduled posts goes out.",
+    "digest-test-sent": (
+        "A test copy of this digest is on its way to your address. It used up nobody's weekly digest "
+        "and counts in no run."
+    ),
+    "digest-started": (
+        "This week's digest is being planned and sent in the background. Whoever already has it "
+        "this week is skipped; the history below grows as it goes."
+    ),
 }
 
 
