@@ -72,6 +72,7 @@ if TYPE_CHECKING:
     from chorus.services.publish import PublishService
     from chorus.services.retention import LedgerRetention
     from chorus.services.retraction import RetractionService
+    from chorus.services.review import ReviewService
     from chorus.services.rewards import RewardService
     from chorus.services.scoring import ScoringService
     from chorus.services.slack import ChannelChoice, SlackOneClick, SlackRequests
@@ -165,7 +166,9 @@ def _key_ring(secret_id: str, secrets: SecretsProvider | None) -> SecretsKeyRing
     return SecretsKeyRing(secrets or _secrets(), secret_id)
 
 
-def _email_channel(settings: NoticeSettings | DigestSenderSettings, sesv2_client: Any = None) -> EmailChannel:
+def _email_channel(
+    settings: NoticeSettings | DigestSenderSettings | ConsoleSettings, sesv2_client: Any = None
+) -> EmailChannel:
     from chorus.adapters.ses_email import SesEmailSender
     from chorus.messages.email import EmailChannel
 
@@ -261,6 +264,7 @@ def build_consent_service(
         quiet_hours=QuietHours.parse(settings.quiet_hours),
         max_posts_per_day=settings.max_posts_per_day,
         disclosure=settings.disclosure_rule,
+        review_edited=settings.review_edited_posts,
         length_rules=ServerLengthRules(
             ConnectionStore(dynamodb, settings.table_name),
             lambda instance_url: _instance_limits(instance_url, session),
@@ -502,6 +506,38 @@ def build_console_auth(
     return ConsoleAuth(ConsoleSessionStore(dynamodb_client or _dynamodb(), settings.table_name), issuer, admin)
 
 
+def build_review_service(
+    settings: ConsoleSettings,
+    *,
+    dynamodb_client: DynamoDBClient | None = None,
+    scheduler: Any = None,
+    sesv2_client: Any = None,
+    secrets: SecretsProvider | None = None,
+) -> ReviewService:
+    from chorus.domain.timing import QuietHours
+    from chorus.services.notices import Notifier
+    from chorus.services.review import ReviewService
+    from chorus.store.catalog import CatalogStore
+    from chorus.store.decisions import DecisionStore
+    from chorus.store.reviews import ReviewStore
+
+    dynamodb = dynamodb_client or _dynamodb()
+    decisions = DecisionStore(dynamodb, settings.table_name)
+    return ReviewService(
+        ReviewStore(dynamodb, settings.table_name),
+        decisions,
+        decisions,
+        scheduler or _scheduler(settings),
+        Notifier(
+            CatalogStore(dynamodb, settings.table_name),
+            _email_channel(settings, sesv2_client),
+            _key_ring(settings.magic_link_secret_id, secrets),
+            base_url=settings.notice_base_url,
+        ),
+        quiet_hours=QuietHours.parse(settings.quiet_hours),
+    )
+
+
 def build_console_app(
     settings: ConsoleSettings, *, dynamodb_client: DynamoDBClient | None = None, issuer: Any = None
 ) -> APIGatewayHttpResolver:
@@ -517,6 +553,8 @@ def build_console_app(
             auth=build_console_auth(settings, dynamodb_client=dynamodb, issuer=issuer),
             overview=OverviewService(ConsoleFigures(dynamodb, settings.table_name)),
             callback_base=CallbackBase(settings.public_base_url, settings.region),
+            review=build_review_service(settings, dynamodb_client=dynamodb),
+            review_on=settings.review_edited_posts,
         )
     )
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from chorus.web.console.overview import overview_router
 from chorus.web.console.pages import register_console_errors
+from chorus.web.console.review import review_router
 from chorus.web.console.signin import signin_router
 from chorus.web.employee.assets import assets_router
 from chorus.web.employee.connect import CallbackBase
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
     from chorus.services.console_auth import ConsoleAuth
     from chorus.services.overview import OverviewService
+    from chorus.services.review import ReviewService
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,9 @@ class ConsoleDependencies:
     overview: OverviewService
     # Where the issuer sends the browser back: PublicBaseUrl, else the API's execute-api URL.
     callback_base: CallbackBase
+    # The compliance review queue (ReviewEditedPosts; the page says when it is off).
+    review: ReviewService
+    review_on: bool = False
 
 
 def build_console_app(deps: ConsoleDependencies) -> APIGatewayHttpResolver:
@@ -35,6 +40,7 @@ def build_console_app(deps: ConsoleDependencies) -> APIGatewayHttpResolver:
     app.use(middlewares=[security_headers, same_origin_only])
     app.include_router(signin_router(deps.auth, deps.callback_base), prefix="/console")
     app.include_router(overview_router(deps.auth, deps.overview), prefix="/console")
+    app.include_router(review_router(deps.auth, deps.review, enabled=deps.review_on), prefix="/console")
     app.include_router(assets_router(), prefix="/console")
     register_console_errors(app)
     return app

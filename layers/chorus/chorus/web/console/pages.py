@@ -28,6 +28,11 @@ SIGNED_OUT_PATH = "/console/signed-out"
 FLASHES = {
     "signed-out": "You are signed out.",
     "ended": "Your session has ended. Sign in again to continue.",
+    "review-approved": "Approved: the post is scheduled exactly as the employee wrote it, and they are told.",
+    "review-rejected": "Rejected: nothing will be posted, and the employee is told with your note.",
+    "review-lapsed": "This post can no longer go out (its content changed or its sharing period ended, or the "
+    "employee left): nothing was scheduled, and the employee is told.",
+    "review-already-decided": "This post was already decided or withdrawn: nothing changed.",
 }
 
 
