@@ -532,7 +532,7 @@ def build_review_service(
             CatalogStore(dynamodb, settings.table_name),
             _email_channel(settings, sesv2_client),
             _key_ring(settings.magic_link_secret_id, secrets),
-            base_url=settings.notice_base_url,
+            base_url=settings.public_base_url,
         ),
         quiet_hours=QuietHours.parse(settings.quiet_hours),
     )

@@ -343,15 +343,13 @@ class RetentionSettings(TableSettings):
 
 class ReviewerSettings(ReviewSettings, PostScheduleSettings, LinkSettings, BrandSettings):
     """What the console's review page needs: it schedules an approved post as the consent service
-    does (the same quiet hours), and tells the employee by email with a link to their post."""
+    does (the same quiet hours), and tells the employee by email with a link to their post (on
+    the console's own base URL: PUBLIC_BASE_URL, else the API's execute-api URL)."""
 
     quiet_hours: str = Field(alias="QUIET_HOURS", default="", pattern=r"^(\d{1,2}-\d{1,2})?$")
     sender_email: str = Field(alias="SENDER_EMAIL", pattern=r"^[^@\s]+@[^@\s]+$")
     sender_name: str = Field(alias="SENDER_NAME", default="Chorus")
     ses_configuration_set: str | None = Field(alias="SES_CONFIGURATION_SET", default=None)
-    # Where the employee pages are (the links in the email): the template gives PublicBaseUrl, or
-    # the API's execute-api URL when there is none; unset, PUBLIC_BASE_URL.
-    employee_base_url: str = Field(alias="EMPLOYEE_BASE_URL", default="", pattern=r"^(https?://[^/]+)?$")
 
 
 class ConsoleSettings(TableSettings, ReviewerSettings):
@@ -370,10 +368,6 @@ class ConsoleSettings(TableSettings, ReviewerSettings):
     # Where the issuer sends the browser back (a custom domain); empty: the API's execute-api URL.
     public_base_url: str = Field(alias="PUBLIC_BASE_URL", default="", pattern=r"^(https?://[^/]+)?$")
     region: str = Field(validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"), default="")
-
-    @property
-    def notice_base_url(self) -> str:
-        return self.employee_base_url or self.public_base_url
 
     @property
     def groups_delimiter(self) -> str:

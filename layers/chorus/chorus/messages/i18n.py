@@ -79,6 +79,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "notice_expiring_subject": "Your {network} connection ends on {date}",
         "notice_expiring_body": "{network} lets us post for you until {date}. Reconnect before then to keep "
         "scheduled posts going out.",
+        "in_review": "Waiting for review",
+        "in_review_intro": "Your company reviews edited texts before they are posted: nothing goes out until a "
+        "reviewer approves your text exactly as you wrote it. You will get an email either way, and you can "
+        "still cancel it.",
         "notice_review_approved_subject": "Your {network} post was approved",
         "notice_review_approved_body": "Your company's reviewer approved the text you wrote, unchanged. It "
         "will be posted on {network} on {time}. You can still cancel it on the post's page.",
@@ -226,6 +230,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "notice_expiring_subject": "Votre connexion {network} se termine le {date}",
         "notice_expiring_body": "{network} nous permet de publier pour vous jusqu'au {date}. Reconnectez-vous "
         "avant pour que vos publications programmées partent.",
+        "in_review": "En attente de relecture",
+        "in_review_intro": "Votre entreprise relit les textes modifiés avant leur publication : rien ne part "
+        "avant qu'une personne chargée de la relecture valide votre texte tel que vous l'avez écrit. Vous "
+        "recevrez un e-mail dans les deux cas, et vous pouvez encore l'annuler.",
         "notice_review_approved_subject": "Votre publication {network} a été validée",
         "notice_review_approved_body": "La personne chargée de la relecture dans votre entreprise a validé "
         "votre texte, sans le modifier. Il sera publié sur {network} le {time}. Vous pouvez encore "

@@ -63,7 +63,7 @@ class DaySlots(Protocol):
 
 
 class Notices(Protocol):
-    def notify(self, employee_id: str, notice: Notice) -> None: ...
+    def notify(self, employee_id: str, notice: Notice, *, base_url: str | None = None) -> None: ...
 
 
 class ReviewResult(StrEnum):
@@ -109,11 +109,13 @@ class ReviewService:
     def now(self) -> datetime:
         return self._now()
 
-    def queue(self, start: dict[str, Any] | None, limit: int = QUEUE_PAGE_SIZE) -> Page[Approval]:
+    def queue(self, start: dict[str, Any] | None) -> Page[Approval]:
         """Approvals waiting for review, oldest first, a page at a time."""
-        return self._records.queue(limit, start)
+        return self._records.queue(QUEUE_PAGE_SIZE, start)
 
-    def decide(self, reviewer: Reviewer, request: ReviewRequest) -> ReviewResult:
+    def decide(self, reviewer: Reviewer, request: ReviewRequest, *, links_base: str | None = None) -> ReviewResult:
+        """Acts on the approval the request names; ``links_base`` is where the employee pages are
+        (the email's link)."""
         note = review_note(request.note)
         if request.decision is ReviewDecision.REJECT and not note:
             raise InvalidInput("write a note", [FieldProblem("note", "tell the employee why it is not approved")])
@@ -128,51 +130,56 @@ class ReviewService:
             self._slots.release_day_slot(approval)
             self._log("review rejected", approval)
             self._tell(
-                approval, Notice(NoticeKind.REVIEW_REJECTED, approval.network, approval.content_id, approval.text, note)
+                links_base,
+                approval,
+                Notice(NoticeKind.REVIEW_REJECTED, approval.network, approval.content_id, approval.text, note),
             )
             return ReviewResult.REJECTED
-        return self._approve(reviewer, approval)
+        return self._approve(reviewer, approval, links_base)
 
-    def _approve(self, reviewer: Reviewer, approval: Approval) -> ReviewResult:
+    def _approve(self, reviewer: Reviewer, approval: Approval, links_base: str | None) -> ReviewResult:
         now = self._now()
         content = self._contents.current_content(approval.content_id)
         if content is None or content.status is not ContentStatus.ACTIVE or content.version != approval.content_version:
-            return self._lapse(reviewer, approval, LAPSED_CHANGED)
+            return self._lapse(links_base, reviewer, approval, LAPSED_CHANGED)
         publish_at = publish_time_after_review(
             approval.publish_at, now, approval.timezone, ends_at=content.ends_at, quiet=self._quiet
         )
         if publish_at is None:
-            return self._lapse(reviewer, approval, LAPSED_CLOSED)
+            return self._lapse(links_base, reviewer, approval, LAPSED_CLOSED)
         refusal = self._records.approve(approval, reviewer, now, publish_at, approval.schedule_name)
         if refusal is ReviewRefusal.NOT_IN_REVIEW:
             return ReviewResult.ALREADY_DECIDED
         if refusal is ReviewRefusal.EMPLOYEE_INACTIVE:
-            return self._lapse(reviewer, approval, LAPSED_INACTIVE)
+            return self._lapse(links_base, reviewer, approval, LAPSED_INACTIVE)
         if refusal is ReviewRefusal.CONTENT_CHANGED:
-            return self._lapse(reviewer, approval, LAPSED_CHANGED)
+            return self._lapse(links_base, reviewer, approval, LAPSED_CHANGED)
         scheduled = approval.model_copy(update={"status": ApprovalStatus.SCHEDULED, "publish_at": publish_at})
         schedule_approved(self._scheduler, scheduled)
         self._log("review approved", scheduled)
         self._tell(
+            links_base,
             scheduled,
             Notice(NoticeKind.REVIEW_APPROVED, approval.network, approval.content_id, approval.text, until=publish_at),
         )
         return ReviewResult.APPROVED
 
-    def _lapse(self, reviewer: Reviewer, approval: Approval, why: str) -> ReviewResult:
+    def _lapse(self, links_base: str | None, reviewer: Reviewer, approval: Approval, why: str) -> ReviewResult:
         if not self._records.close(approval, reviewer, self._now(), ReviewOutcome.LAPSED, why):
             return ReviewResult.ALREADY_DECIDED
         self._slots.release_day_slot(approval)
         self._log("review lapsed", approval, why=why)
         if why != LAPSED_INACTIVE:
-            self._tell(approval, Notice(NoticeKind.REVIEW_LAPSED, approval.network, approval.content_id, None, why))
+            self._tell(
+                links_base, approval, Notice(NoticeKind.REVIEW_LAPSED, approval.network, approval.content_id, None, why)
+            )
         return ReviewResult.LAPSED
 
-    def _tell(self, approval: Approval, notice: Notice) -> None:
+    def _tell(self, links_base: str | None, approval: Approval, notice: Notice) -> None:
         """The decision is recorded whatever happens to the email: a failed send is logged, and a
         retried decision finds it decided and sends nothing twice."""
         try:
-            self._notices.notify(approval.employee_id, notice)
+            self._notices.notify(approval.employee_id, notice, base_url=links_base)
         except ChorusError:
             logger.exception("review notice not sent", employee_id=approval.employee_id, kind=notice.kind.value)
 

@@ -40,7 +40,9 @@ def build_console_app(deps: ConsoleDependencies) -> APIGatewayHttpResolver:
     app.use(middlewares=[security_headers, same_origin_only])
     app.include_router(signin_router(deps.auth, deps.callback_base), prefix="/console")
     app.include_router(overview_router(deps.auth, deps.overview), prefix="/console")
-    app.include_router(review_router(deps.auth, deps.review, enabled=deps.review_on), prefix="/console")
+    app.include_router(
+        review_router(deps.auth, deps.review, deps.callback_base, enabled=deps.review_on), prefix="/console"
+    )
     app.include_router(assets_router(), prefix="/console")
     register_console_errors(app)
     return app

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
     from chorus.services.console_auth import ConsoleAuth
     from chorus.services.review import ReviewService
+    from chorus.web.employee.connect import CallbackBase
 
 REVIEW_FORM = FormSpec(
     single=frozenset({"csrf", "employee_id", "content_id", "network", "revision", "decision", "note"})
@@ -92,7 +93,9 @@ def review_request(fields: dict[str, str]) -> ReviewRequest:
     )
 
 
-def review_router(auth: ConsoleAuth, reviews: ReviewService, *, enabled: bool) -> APIGatewayHttpRouter:
+def review_router(
+    auth: ConsoleAuth, reviews: ReviewService, callback_base: CallbackBase, *, enabled: bool
+) -> APIGatewayHttpRouter:
     from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
@@ -122,7 +125,9 @@ def review_router(auth: ConsoleAuth, reviews: ReviewService, *, enabled: bool) -
         session = auth.current(session_id(router.current_event))
         auth.check_form(session, form.one("csrf"))
         request = review_request({name: form.one(name) for name in REVIEW_FORM.single})
-        result = reviews.decide(Reviewer(session.subject, session.display_name), request)
+        context = router.current_event.request_context
+        links_base = callback_base.url(context.api_id, context.stage)
+        result = reviews.decide(Reviewer(session.subject, session.display_name), request, links_base=links_base)
         return Response(status_code=303, headers={"Location": f"/console/review?done={_FLASH[result]}"}, body="")
 
     return router
