@@ -526,7 +526,6 @@ def build_review_service(
     return ReviewService(
         ReviewStore(dynamodb, settings.table_name),
         decisions,
-        decisions,
         scheduler or _scheduler(settings),
         Notifier(
             CatalogStore(dynamodb, settings.table_name),

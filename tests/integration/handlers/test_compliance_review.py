@@ -461,3 +461,22 @@ def test_the_table_holds_no_review_item_other_than_the_approval(world, reviewer)
     decide(reviewer, "reject", note="No")
     items = world["dynamodb"].scan(TableName=TABLE)["Items"]
     assert not [item for item in items if "REVIEW" in item["PK"]["S"]]
+
+
+def test_the_console_may_make_every_table_call_of_a_review(world, issuer):
+    from bench.aws_calls import count_aws_calls
+
+    from chorus import bootstrap
+    from tests.support.iam import denied
+
+    approved_by_ada()
+    bootstrap.console_app.cache_clear()  # the console's clients are made inside the count
+    with count_aws_calls(keep_requests=True) as calls:
+        browser = signed_in(issuer)
+        decide(browser, "approve")
+        upload_done = approval(world)
+    assert upload_done["status"]["S"] == "SCHEDULED"
+    table_calls = [(op, params) for op, params in calls.requests if op.startswith("dynamodb.")]
+    assert "dynamodb.TransactWriteItems" in {op for op, _ in table_calls}
+    assert "dynamodb.Query" in {op for op, _ in table_calls}  # the queue
+    assert denied("ConsoleFunction", table_calls) == []

@@ -50,10 +50,13 @@ class Notifier:
         self._base_url = base_url
         self._now = now
 
-    def notify(self, employee_id: str, notice: Notice, *, base_url: str | None = None) -> None:
-        """``base_url``: where the employee pages are, when only the request knows (the console
-        without PublicBaseUrl answers on the API's own URL)."""
-        employee = self._profiles.get_employee(employee_id)
+    def notify(self, employee_id: str, notice: Notice) -> None:
+        self.notify_employee(self._profiles.get_employee(employee_id), notice)
+
+    def notify_employee(self, employee: Employee, notice: Notice, *, base_url: str | None = None) -> None:
+        """To an employee already read. ``base_url``: where the employee pages are, when only the
+        request knows (the console without PublicBaseUrl answers on the API's own URL)."""
+        employee_id = employee.employee_id
         if not self._channel.reaches(employee):
             logger.info("notice not sent: the address bounces", employee_id=employee_id, kind=notice.kind.value)
             return

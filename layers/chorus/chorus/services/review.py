@@ -21,6 +21,7 @@ from typing import Any, Protocol
 from chorus import clock
 from chorus.domain.approval import Approval, ApprovalStatus
 from chorus.domain.content import Content, ContentStatus, Network
+from chorus.domain.employee import Employee
 from chorus.domain.listing import Page
 from chorus.domain.review import (
     ReviewDecision,
@@ -35,6 +36,7 @@ from chorus.errors import ChorusError, FieldProblem, InvalidInput, NotFound
 from chorus.messages.channel import Notice, NoticeKind
 from chorus.observability import logger
 from chorus.services.consent import Scheduler, schedule_approved
+from chorus.store.reviews import ReviewState
 
 QUEUE_PAGE_SIZE = 20
 # Why an approval lapsed (chorus.messages.i18n says it in the employee's language).
@@ -45,7 +47,7 @@ LAPSED_INACTIVE = "employee inactive"
 
 class ReviewRecords(Protocol):
     def queue(self, limit: int, start: dict[str, Any] | None) -> Page[Approval]: ...
-    def approval(self, employee_id: str, content_id: str, network: Network) -> Approval | None: ...
+    def decision_state(self, employee_id: str, content_id: str, network: Network) -> ReviewState: ...
     def approve(
         self, approval: Approval, reviewer: Reviewer, now: datetime, publish_at: datetime, schedule_name: str
     ) -> ReviewRefusal | None: ...
@@ -54,16 +56,12 @@ class ReviewRecords(Protocol):
     ) -> bool: ...
 
 
-class Contents(Protocol):
-    def current_content(self, content_id: str) -> Content | None: ...
-
-
 class DaySlots(Protocol):
     def release_day_slot(self, approval: Approval) -> None: ...
 
 
 class Notices(Protocol):
-    def notify(self, employee_id: str, notice: Notice, *, base_url: str | None = None) -> None: ...
+    def notify_employee(self, employee: Employee, notice: Notice, *, base_url: str | None = None) -> None: ...
 
 
 class ReviewResult(StrEnum):
@@ -72,6 +70,17 @@ class ReviewResult(StrEnum):
     LAPSED = "lapsed"
     # Decided before (a double click, a retry), or cancelled meanwhile: nothing was done now.
     ALREADY_DECIDED = "already-decided"
+
+
+@dataclass(frozen=True)
+class _Decision:
+    """One decision in progress: who, on what (as read), and where the employee's pages are."""
+
+    reviewer: Reviewer
+    approval: Approval
+    content: Content | None
+    employee: Employee | None
+    links_base: str | None
 
 
 @dataclass(frozen=True)
@@ -90,7 +99,6 @@ class ReviewService:
     def __init__(
         self,
         records: ReviewRecords,
-        contents: Contents,
         slots: DaySlots,
         scheduler: Scheduler,
         notices: Notices,
@@ -99,7 +107,6 @@ class ReviewService:
         now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._records = records
-        self._contents = contents
         self._slots = slots
         self._scheduler = scheduler
         self._notices = notices
@@ -119,69 +126,71 @@ class ReviewService:
         note = review_note(request.note)
         if request.decision is ReviewDecision.REJECT and not note:
             raise InvalidInput("write a note", [FieldProblem("note", "tell the employee why it is not approved")])
-        approval = self._records.approval(request.employee_id, request.content_id, request.network)
+        state = self._records.decision_state(request.employee_id, request.content_id, request.network)
+        approval = state.approval
         if approval is None:
             raise NotFound("there is no such post")
         if approval.status is not ApprovalStatus.IN_REVIEW or approval.revision != request.revision:
             return ReviewResult.ALREADY_DECIDED
+        decision = _Decision(reviewer, approval, state.content, state.employee, links_base)
         if request.decision is ReviewDecision.REJECT:
             if not self._records.close(approval, reviewer, self._now(), ReviewOutcome.REJECTED, note):
                 return ReviewResult.ALREADY_DECIDED
             self._slots.release_day_slot(approval)
             self._log("review rejected", approval)
             self._tell(
-                links_base,
-                approval,
+                decision,
                 Notice(NoticeKind.REVIEW_REJECTED, approval.network, approval.content_id, approval.text, note),
             )
             return ReviewResult.REJECTED
-        return self._approve(reviewer, approval, links_base)
+        return self._approve(decision)
 
-    def _approve(self, reviewer: Reviewer, approval: Approval, links_base: str | None) -> ReviewResult:
+    def _approve(self, decision: _Decision) -> ReviewResult:
         now = self._now()
-        content = self._contents.current_content(approval.content_id)
+        approval, content = decision.approval, decision.content
         if content is None or content.status is not ContentStatus.ACTIVE or content.version != approval.content_version:
-            return self._lapse(links_base, reviewer, approval, LAPSED_CHANGED)
+            return self._lapse(decision, LAPSED_CHANGED)
         publish_at = publish_time_after_review(
             approval.publish_at, now, approval.timezone, ends_at=content.ends_at, quiet=self._quiet
         )
         if publish_at is None:
-            return self._lapse(links_base, reviewer, approval, LAPSED_CLOSED)
-        refusal = self._records.approve(approval, reviewer, now, publish_at, approval.schedule_name)
+            return self._lapse(decision, LAPSED_CLOSED)
+        refusal = self._records.approve(approval, decision.reviewer, now, publish_at, approval.schedule_name)
         if refusal is ReviewRefusal.NOT_IN_REVIEW:
             return ReviewResult.ALREADY_DECIDED
         if refusal is ReviewRefusal.EMPLOYEE_INACTIVE:
-            return self._lapse(links_base, reviewer, approval, LAPSED_INACTIVE)
+            return self._lapse(decision, LAPSED_INACTIVE)
         if refusal is ReviewRefusal.CONTENT_CHANGED:
-            return self._lapse(links_base, reviewer, approval, LAPSED_CHANGED)
+            return self._lapse(decision, LAPSED_CHANGED)
         scheduled = approval.model_copy(update={"status": ApprovalStatus.SCHEDULED, "publish_at": publish_at})
         schedule_approved(self._scheduler, scheduled)
         self._log("review approved", scheduled)
         self._tell(
-            links_base,
-            scheduled,
+            decision,
             Notice(NoticeKind.REVIEW_APPROVED, approval.network, approval.content_id, approval.text, until=publish_at),
         )
         return ReviewResult.APPROVED
 
-    def _lapse(self, links_base: str | None, reviewer: Reviewer, approval: Approval, why: str) -> ReviewResult:
-        if not self._records.close(approval, reviewer, self._now(), ReviewOutcome.LAPSED, why):
+    def _lapse(self, decision: _Decision, why: str) -> ReviewResult:
+        approval = decision.approval
+        if not self._records.close(approval, decision.reviewer, self._now(), ReviewOutcome.LAPSED, why):
             return ReviewResult.ALREADY_DECIDED
         self._slots.release_day_slot(approval)
         self._log("review lapsed", approval, why=why)
         if why != LAPSED_INACTIVE:
-            self._tell(
-                links_base, approval, Notice(NoticeKind.REVIEW_LAPSED, approval.network, approval.content_id, None, why)
-            )
+            self._tell(decision, Notice(NoticeKind.REVIEW_LAPSED, approval.network, approval.content_id, None, why))
         return ReviewResult.LAPSED
 
-    def _tell(self, links_base: str | None, approval: Approval, notice: Notice) -> None:
+    def _tell(self, decision: _Decision, notice: Notice) -> None:
         """The decision is recorded whatever happens to the email: a failed send is logged, and a
-        retried decision finds it decided and sends nothing twice."""
+        retried decision finds it decided and sends nothing twice. Nobody who left is written to."""
+        employee = decision.employee
+        if employee is None or not employee.active:
+            return
         try:
-            self._notices.notify(approval.employee_id, notice, base_url=links_base)
+            self._notices.notify_employee(employee, notice, base_url=decision.links_base)
         except ChorusError:
-            logger.exception("review notice not sent", employee_id=approval.employee_id, kind=notice.kind.value)
+            logger.exception("review notice not sent", employee_id=employee.employee_id, kind=notice.kind.value)
 
     @staticmethod
     def _log(message: str, approval: Approval, why: str = "") -> None:

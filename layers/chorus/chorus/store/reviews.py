@@ -10,23 +10,32 @@ retracted or withdrawn approval is never scheduled by a late review.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from chorus.domain.approval import Approval, ApprovalStatus
-from chorus.domain.content import ContentStatus, Network
+from chorus.domain.content import Content, ContentStatus, Network
+from chorus.domain.employee import Employee
 from chorus.domain.listing import Page
 from chorus.domain.review import Reviewer, ReviewOutcome, ReviewRefusal
 from chorus.errors import FieldProblem, InvalidInput, StoreError
 from chorus.store import keys
-from chorus.store.codec import from_dynamo, iso_seconds, to_dynamo
-from chorus.store.reads import listing_page
+from chorus.store.codec import iso_seconds, to_dynamo
+from chorus.store.reads import batch_get, listing_page
 from chorus.store.transactions import Guarded, TransactionRefused, write_transaction
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+
+@dataclass
+class ReviewState:
+    approval: Approval | None = None
+    content: Content | None = None
+    employee: Employee | None = None
 
 
 class ReviewStore:
@@ -42,20 +51,25 @@ class ReviewStore:
             self._client, self._table, keys.REVIEW, limit=limit, start=start, parse=Approval.model_validate
         )
 
-    def approval(self, employee_id: str, content_id: str, network: Network) -> Approval | None:
-        """The approval as stored now (strongly consistent: a decision acts on what is there)."""
-        try:
-            response = self._client.get_item(
-                TableName=self._table,
-                Key=to_dynamo(self._key(employee_id, content_id, network)),
-                ConsistentRead=True,
-            )
-        except ClientError as exc:
-            raise StoreError("could not read the approval") from exc
-        item = response.get("Item")
-        if not item or item.get("entity", {}).get("S") != "approval":
-            return None
-        return Approval.model_validate(from_dynamo(item))
+    def decision_state(self, employee_id: str, content_id: str, network: Network) -> ReviewState:
+        """The approval, its content and the employee as stored now: one strongly consistent
+        BatchGetItem (a decision acts on what is there)."""
+        pk = keys.employee_pk(employee_id)
+        wanted = [
+            self._key(employee_id, content_id, network),
+            {"PK": keys.content_pk(content_id), "SK": keys.META},
+            {"PK": pk, "SK": keys.PROFILE},
+        ]
+        state = ReviewState()
+        for item in batch_get(self._client, self._table, wanted, consistent=True):
+            entity = item.get("entity")
+            if entity == "approval":
+                state.approval = Approval.model_validate(item)
+            elif entity == "content":
+                state.content = Content.model_validate(item)
+            elif entity == "employee":
+                state.employee = Employee.model_validate(item)
+        return state
 
     def approve(
         self, approval: Approval, reviewer: Reviewer, now: datetime, publish_at: datetime, schedule_name: str
