@@ -2,15 +2,15 @@
 edits and approves on their page (which then says "waiting for review"), the admin signs in to
 the console, reviews the post (the offered and the edited text side by side, a diff) and
 approves it; the employee is emailed. axe-core finds no serious or critical violation on the review
-page; screenshots at 1280 and 390 px. (That the sandbox then receives exactly the employee's text
-is proven on moto: tests/integration/handlers/test_compliance_review.py. In this local cloud the
-schedule the console creates was not fired by `chorus local tick` in our runs: not resolved yet.)"""
+page; screenshots at 1280 and 390 px. When the clock passes the post's time, the sandbox feed shows
+exactly the employee's text."""
 
 from __future__ import annotations
 
 import json
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -102,4 +102,12 @@ def test_an_edited_post_waits_the_admin_approves_it_and_the_network_gets_the_emp
     mails = wait_for_mail(cloud, EMAIL)
     assert any("was approved" in mail["subject"] for mail in mails), [mail["subject"] for mail in mails]
 
+    # And when the clock passes the post's time ("now" waits for the end of the local cloud's quiet
+    # hours, at most 9 hours), the sandbox feed shows exactly her text, once
+    now = datetime.fromisoformat(requests.get(f"{cloud.api_url}/_local/clock", timeout=10).json()["now"])
+    tick = cloud.chorus("local", "tick", "--to", (now + timedelta(hours=10)).isoformat(), *state)
+    assert tick.returncode == 0, tick.stdout + tick.stderr
+    posts = requests.get(f"{cloud.api_url}/_local/feed.json", timeout=30).json()["posts"]
+    mine = [item for item in posts if RUN in item["text"]]
+    assert [item["text"] for item in mine] == [words], tick.stdout
     context.close()
