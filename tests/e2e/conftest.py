@@ -14,7 +14,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -79,8 +79,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running_local_cloud(state_dir: Path) -> Iterator[LocalCloudProcess]:
-    """Starts a detached local cloud on free ports; always stops it (kills it as a last resort)."""
+def running_local_cloud(state_dir: Path, parameters: Mapping[str, str] | None = None) -> Iterator[LocalCloudProcess]:
+    """Starts a detached local cloud on free ports (``parameters``: template parameter overrides);
+    always stops it (kills it as a last resort)."""
     api_port, aws_port = free_port(), free_port()
     up = subprocess.run(
         [
@@ -94,6 +95,7 @@ def running_local_cloud(state_dir: Path) -> Iterator[LocalCloudProcess]:
             str(aws_port),
             "--state-dir",
             str(state_dir),
+            *[f"--parameter={name}={value}" for name, value in (parameters or {}).items()],
         ],
         cwd=ROOT,
         capture_output=True,

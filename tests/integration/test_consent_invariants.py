@@ -7,14 +7,18 @@ or the admin action), reactivate, unsubscribe, cancel, reconnect, schedules firi
 or for an old revision), the sweeper handing overdue and stalled posts to the publish queues and
 the queues delivering them (once or twice), time passing, networks answering 429, 5xx or 401
 (refresh working or not), and the publisher killed mid-publish, before or after the network got
-the post (its answer lost): the lease runs out and the sweeper finds the post.
+the post (its answer lost): the lease runs out and the sweeper finds the post. With
+ReviewEditedPosts on: an edited approval waits for review, and a reviewer approves or rejects it
+(sometimes twice, a double click) while any of the above happens.
 
 Invariant, checked by the network the moment a post reaches it and after every step: every post
 that reached a network equals a snapshot (text, link target, title) that an active employee
 approved for that network, at most once per approval revision (a network that takes an
 idempotency key answers a repeated key with the first post, as Mastodon does; one that takes none
 posts it again, and the machine fails); the tracked link leads to the approved url. And nothing
-waits unseen: every approval left PUBLISHING is listed by its lease for the sweeper.
+waits unseen: every approval left PUBLISHING is listed by its lease for the sweeper. A rejected
+approval never reaches a network, a review decision acts once, and an approval waiting for review
+has no schedule and is not on the sweeper's listing.
 
 ``CHORUS_INVARIANT_EXAMPLES`` (default 25) and ``CHORUS_INVARIANT_STEPS`` (default 30) set the
 depth; e.g. ``CHORUS_INVARIANT_EXAMPLES=500 make pytest PYTEST_ARGS=tests/integration/test_consent_invariants.py``.
@@ -46,6 +50,7 @@ from chorus.domain.employee import Employee, EmployeeRow
 from chorus.domain.magic_links import LinkRejected, activity_scope, sign_link
 from chorus.domain.networks import profile_of
 from chorus.domain.publishing import FailureKind, PostRequest, Published, PublishFailed
+from chorus.domain.review import ReviewDecision, Reviewer
 from chorus.domain.tracking import link_code
 from chorus.edge.schedules import ScheduledPosts
 from chorus.errors import ChorusError
@@ -53,6 +58,7 @@ from chorus.services.consent import ApprovalRequest, ConsentService, normalise_t
 from chorus.services.lifecycle import LifecycleService
 from chorus.services.publish import PUBLISHING_LEASE, PublishService, PublishTarget
 from chorus.services.retraction import RetractionService
+from chorus.services.review import ReviewRequest, ReviewResult, ReviewService
 from chorus.services.sweeper import Sweeper
 from chorus.store.alerts import AlertStore
 from chorus.store.approvals import ApprovalStore
@@ -62,6 +68,7 @@ from chorus.store.connections import ConnectionStore
 from chorus.store.decisions import DecisionStore
 from chorus.store.digest_marks import DigestMarkStore
 from chorus.store.quotas import QuotaStore
+from chorus.store.reviews import ReviewStore
 from tests.conftest import MAGIC_LINK_SECRET
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.template import create_table
@@ -110,6 +117,9 @@ class Keys:
 class Notices:
     def notify(self, employee_id: str, notice: Any) -> None:
         """Emails are not the subject here."""
+
+    def notify_employee(self, employee: Any, notice: Any, *, base_url: str | None = None) -> None:
+        """Nor the review's."""
 
 
 class Credentials401:
@@ -179,6 +189,7 @@ class ConsentMachine(RuleBasedStateMachine):
         create_table(self.client, "Table", TABLE)
         scheduler_client = boto3.client("scheduler", region_name="eu-west-1")
         scheduler_client.create_schedule_group(Name=GROUP)
+        self.scheduler_client = scheduler_client
         self.sqs = boto3.client("sqs", region_name="eu-west-1")
         self.queue_urls = {
             name: self.sqs.create_queue(QueueName=f"publish-{name}")["QueueUrl"] for name in ("x", "shared")
@@ -207,7 +218,12 @@ class ConsentMachine(RuleBasedStateMachine):
             approvals=self.approvals,
             subscriptions=self.marks,
             networks=list(NETWORKS),
+            review_edited=True,
         )
+        self.reviews = ReviewService(
+            ReviewStore(self.client, TABLE), self.records, self.scheduler, Notices(), now=lambda: self.now
+        )
+        self.rejected: set[str] = set()
         self.publisher = PublishService(
             self.approvals,
             {network: RecordingNetwork(self, network) for network in NETWORKS},
@@ -278,10 +294,21 @@ class ConsentMachine(RuleBasedStateMachine):
         networks=st.lists(st.sampled_from(NETWORKS), min_size=1, max_size=2, unique=True),
         text=TEXTS,
         stale=SOMETIMES,
+        verbatim=SOMETIMES,
     )
-    def approve(self, email: str, external_id: str, networks: list[Network], text: str, stale: bool) -> None:
+    def approve(
+        self,
+        email: str,
+        external_id: str,
+        networks: list[Network],
+        text: str,
+        stale: bool,
+        verbatim: bool = False,
+    ) -> None:
         employee_id = self._employee_id(email)
         shown = self._content(external_id)  # the page the employee sees
+        if verbatim:
+            text = shown.text  # left as offered: no review
         if stale:
             self.reupload(external_id, change_url=True, change_title=True, change_text=False)
         activity = self.records.activity(employee_id, shown.content_id)
@@ -480,11 +507,39 @@ class ConsentMachine(RuleBasedStateMachine):
     def network_answers(self, answer: str) -> None:
         self.answers.append(answer)
 
+    @rule(data=st.data(), approve=st.booleans(), twice=SOMETIMES)
+    def reviewer_decides(self, data: st.DataObject, approve: bool, twice: bool) -> None:
+        waiting = [
+            item
+            for email in EMPLOYEES
+            for item in self._partition(f"EMP#{self._employee_id(email)}")
+            if item.get("entity") == "approval" and item["status"] == ApprovalStatus.IN_REVIEW.value
+        ]
+        if not waiting:
+            return
+        item = data.draw(st.sampled_from(waiting))
+        request = ReviewRequest(
+            employee_id=item["employee_id"],
+            content_id=item["content_id"],
+            network=Network(item["network"]),
+            revision=int(item["revision"]),
+            decision=ReviewDecision.APPROVE if approve else ReviewDecision.REJECT,
+            note="" if approve else "not this one",
+        )
+        reviewer = Reviewer("admin-1", "Ada Admin")
+        result = self.reviews.decide(reviewer, request)
+        event(f"review: {result.value}")
+        if result is ReviewResult.REJECTED:
+            self.rejected.add(f"{item['approval_id']}-r{item['revision']}")
+        if twice:
+            assert self.reviews.decide(reviewer, request) is ReviewResult.ALREADY_DECIDED, "a decision acted twice"
+
     # ------------------------------------------------------------------ the invariant
     def reached(self, network: Network, post: PostRequest) -> None:
         """A post reaches a network: it must be consented, now."""
         assert post.network is network
         assert post.idempotency_key not in self.posted_keys, "the same approval revision was posted twice"
+        assert post.idempotency_key not in self.rejected, "a post the reviewer rejected reached the network"
         profile = self._item(f"EMP#{post.employee_id}", "PROFILE")
         assert profile["active"] is True, "a post of an inactive employee reached the network"
         self.posted_keys.add(post.idempotency_key)
@@ -518,14 +573,30 @@ class ConsentMachine(RuleBasedStateMachine):
             self.check_post(network, post)
 
     @invariant()
-    def nothing_publishing_is_unlisted(self) -> None:
+    def nothing_waits_unseen_and_nothing_in_review_is_scheduled(self) -> None:
         """Every approval left PUBLISHING is listed by its lease, where the sweeper finds it once
-        the lease passed (the regression: killed mid-publish, it stayed PUBLISHING, unlisted)."""
+        the lease passed (the regression: killed mid-publish, it stayed PUBLISHING, unlisted).
+        Every approval waiting for review is on the review queue and nowhere else, and neither
+        it nor a rejected one has a schedule. (One pass over the partitions: it runs every step.)"""
+        held: list[dict[str, Any]] = []
         for email in EMPLOYEES:
             for item in self._partition(f"EMP#{self._employee_id(email)}"):
-                if item.get("entity") == "approval" and item["status"] == ApprovalStatus.PUBLISHING.value:
+                if item.get("entity") != "approval":
+                    continue
+                if item["status"] == ApprovalStatus.PUBLISHING.value:
                     assert item.get("GSI2PK") == "PUBLISHING", "a PUBLISHING approval the sweeper cannot find"
                     assert str(item["GSI2SK"]).startswith(item["lease_until"])
+                if item["status"] == ApprovalStatus.IN_REVIEW.value:
+                    assert item.get("GSI2PK") == "REVIEW", "an approval waiting for review is not on the queue"
+                    held.append(item)
+                else:
+                    assert item.get("GSI2PK") != "REVIEW", "a decided approval is still on the review queue"
+                if item["status"] == ApprovalStatus.REJECTED.value:
+                    held.append(item)
+        if held:
+            names = {s["Name"] for s in self.scheduler_client.list_schedules(GroupName=GROUP)["Schedules"]}
+            for item in held:
+                assert item["schedule_name"] not in names, f"a {item['status']} approval has a schedule"
 
     @invariant()
     def published_approvals_are_what_reached_the_network(self) -> None:

@@ -78,6 +78,7 @@ if TYPE_CHECKING:
     from chorus.services.publish import PublishService
     from chorus.services.retention import LedgerRetention
     from chorus.services.retraction import RetractionService
+    from chorus.services.review import ReviewService
     from chorus.services.rewards import RewardService
     from chorus.services.scoring import ScoringService
     from chorus.services.slack import ChannelChoice, SlackOneClick, SlackRequests
@@ -278,6 +279,7 @@ def build_consent_service(
         max_posts_per_day=settings.max_posts_per_day,
         disclosure=settings.disclosure_rule,
         digest_timezone=settings.digest_timezone,
+        review_edited=settings.review_edited_posts,
         length_rules=ServerLengthRules(
             ConnectionStore(dynamodb, settings.table_name),
             lambda instance_url: _instance_limits(instance_url, session),
@@ -552,6 +554,37 @@ def build_console_auth(
     return ConsoleAuth(ConsoleSessionStore(dynamodb_client or _dynamodb(), settings.table_name), issuer, admin)
 
 
+def build_review_service(
+    settings: ConsoleSettings,
+    *,
+    dynamodb_client: DynamoDBClient | None = None,
+    scheduler: Any = None,
+    sesv2_client: Any = None,
+    secrets: SecretsProvider | None = None,
+) -> ReviewService:
+    from chorus.domain.timing import QuietHours
+    from chorus.services.notices import Notifier
+    from chorus.services.review import ReviewService
+    from chorus.store.catalog import CatalogStore
+    from chorus.store.decisions import DecisionStore
+    from chorus.store.reviews import ReviewStore
+
+    dynamodb = dynamodb_client or _dynamodb()
+    decisions = DecisionStore(dynamodb, settings.table_name)
+    return ReviewService(
+        ReviewStore(dynamodb, settings.table_name),
+        decisions,
+        scheduler or _scheduler(settings),
+        Notifier(
+            CatalogStore(dynamodb, settings.table_name),
+            _email_channel(settings, sesv2_client),
+            _key_ring(settings.magic_link_secret_id, secrets),
+            base_url=settings.public_base_url,
+        ),
+        quiet_hours=QuietHours.parse(settings.quiet_hours),
+    )
+
+
 def build_console_app(
     settings: ConsoleSettings,
     *,
@@ -601,6 +634,8 @@ def build_console_app(
             digest_planner=build_digest_planner(settings, dynamodb_client=dynamodb, sqs_client=sqs_client),
             scoring=build_scoring_service(settings, dynamodb_client=dynamodb),
             points_reports=_console_points_reports(settings, dynamodb),
+            review=build_review_service(settings, dynamodb_client=dynamodb),
+            review_on=settings.review_edited_posts,
         )
     )
 

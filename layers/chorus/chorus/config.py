@@ -251,7 +251,15 @@ class SlackSettings(_Settings):
         return bool(self.slack_bot_token_secret_id and self.slack_signing_secret_id)
 
 
+class ReviewSettings(_Settings):
+    """ReviewEditedPosts: an approval whose text the employee edited waits for a reviewer in the
+    console before anything is scheduled (chorus.domain.review)."""
+
+    review_edited_posts: bool = Field(alias="REVIEW_EDITED_POSTS", default=False)
+
+
 class WebSettings(
+    ReviewSettings,
     TableSettings,
     PostScheduleSettings,
     LinkSettings,
@@ -365,12 +373,20 @@ class ConsoleDigestSettings(BrandSettings, DisclosureSettings, DigestTimeSetting
     digest_queue_url: str = Field(alias="DIGEST_QUEUE_URL", pattern=r"^https?://")
     digest_plan_queue_url: str = Field(alias="DIGEST_PLAN_QUEUE_URL", pattern=r"^https?://")
     digest_timezone: str = Field(alias="DIGEST_TIMEZONE", default="Europe/Paris")
+
+
+class ReviewerSettings(ReviewSettings, PostScheduleSettings, LinkSettings, BrandSettings):
+    """What the console's review page needs: it schedules an approved post as the consent service
+    does (the same quiet hours), and tells the employee by email with a link to their post (on
+    the console's own base URL: PUBLIC_BASE_URL, else the API's execute-api URL)."""
+
+    quiet_hours: str = Field(alias="QUIET_HOURS", default="", pattern=r"^(\d{1,2}-\d{1,2})?$")
     sender_email: str = Field(alias="SENDER_EMAIL", pattern=r"^[^@\s]+@[^@\s]+$")
     sender_name: str = Field(alias="SENDER_NAME", default="Chorus")
     ses_configuration_set: str | None = Field(alias="SES_CONFIGURATION_SET", default=None)
 
 
-class ConsoleSettings(ConsoleUploadSettings, ConsoleDigestSettings):
+class ConsoleSettings(ConsoleUploadSettings, ConsoleDigestSettings, ReviewerSettings):
     """The admin console: the issuer it signs in with (the admin API's), its public client id, and
     the admin API's group rule; the post schedules (retracting content deletes its schedules)."""
 

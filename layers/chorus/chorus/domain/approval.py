@@ -32,15 +32,26 @@ class ApprovalStatus(StrEnum):
     # idempotency key: it may or may not have gone out, and it is never sent again blindly.
     # The employee is asked to check their profile, and may approve it again.
     UNCONFIRMED = "UNCONFIRMED"
+    # ReviewEditedPosts: the employee approved a text they edited; nothing is scheduled until a
+    # reviewer approves it (then SCHEDULED, exactly this snapshot) or rejects it (REJECTED).
+    IN_REVIEW = "IN_REVIEW"
+    REJECTED = "REJECTED"
 
 
 # Statuses from which the employee may approve the same content for the same network again:
 # a new, explicit approval (new revision) is the only way a post that did not go out is retried.
+# A rejected revision never goes out; the employee may rewrite and approve again (a new revision).
 REAPPROVABLE = frozenset(
-    {ApprovalStatus.CANCELLED, ApprovalStatus.FAILED, ApprovalStatus.NEEDS_RECONNECT, ApprovalStatus.UNCONFIRMED}
+    {
+        ApprovalStatus.CANCELLED,
+        ApprovalStatus.FAILED,
+        ApprovalStatus.NEEDS_RECONNECT,
+        ApprovalStatus.UNCONFIRMED,
+        ApprovalStatus.REJECTED,
+    }
 )
 # Statuses in which the post is still waiting to go out (and can be cancelled).
-PENDING = frozenset({ApprovalStatus.SCHEDULED})
+PENDING = frozenset({ApprovalStatus.SCHEDULED, ApprovalStatus.IN_REVIEW})
 
 
 # Why a post was cancelled without the employee pressing Cancel.
@@ -164,6 +175,15 @@ class Approval(BaseModel):
     campaign: str | None = None
     content_version: int | None = None
     snapshot_sha256: str | None = None
+    # ReviewEditedPosts: the text the employee was offered (what the reviewer compares with), and
+    # the reviewer's decision: who (the console session's subject and name), when, the outcome
+    # (chorus.domain.review.ReviewOutcome) and the note told to the employee.
+    offered_text: str | None = None
+    reviewed_at: datetime | None = None
+    reviewer_subject: str | None = None
+    reviewer_name: str | None = None
+    review_outcome: str | None = None
+    review_note: str | None = None
 
     @property
     def cancellable(self) -> bool:

@@ -60,6 +60,9 @@ class Outcome(StrEnum):
     RETRACTED = "retracted"
     FAILED = "failed"
     UNCONFIRMED = "unconfirmed"
+    # Compliance review (ReviewEditedPosts): waiting for a reviewer, or refused by one.
+    IN_REVIEW = "waiting for review"
+    REJECTED = "rejected in review"
 
 
 OUTCOMES = {
@@ -71,6 +74,8 @@ OUTCOMES = {
     ApprovalStatus.FAILED: Outcome.FAILED,
     ApprovalStatus.NEEDS_RECONNECT: Outcome.FAILED,
     ApprovalStatus.UNCONFIRMED: Outcome.UNCONFIRMED,
+    ApprovalStatus.IN_REVIEW: Outcome.IN_REVIEW,
+    ApprovalStatus.REJECTED: Outcome.REJECTED,
 }
 
 

@@ -27,7 +27,8 @@ NOT_DOWNLOADED = frozenset(
 # the words. Attributes set to a neutral value (the record model needs them), then removed.
 APPROVAL_NEUTRAL_VALUES = {"text": "", "user_agent": "", "timezone": "UTC"}
 # A network's error text may echo the post or the member's handle: those go too.
-APPROVAL_REMOVED = ("external_post_url", "failure_reason", "last_failure", "cancel_reason")
+# A reviewer's note may quote the employee's words.
+APPROVAL_REMOVED = ("external_post_url", "failure_reason", "last_failure", "cancel_reason", "review_note")
 
 
 @dataclass(frozen=True)

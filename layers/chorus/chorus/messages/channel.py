@@ -65,6 +65,11 @@ class NoticeKind(StrEnum):
     EXPIRING = "expiring"
     # The network may or may not have the post: the employee checks their profile.
     UNCONFIRMED = "unconfirmed"
+    # The compliance review of a post the employee edited (ReviewEditedPosts): ``until`` is when
+    # an approved one goes out, ``reason`` the reviewer's note or why it lapsed.
+    REVIEW_APPROVED = "review_approved"
+    REVIEW_REJECTED = "review_rejected"
+    REVIEW_LAPSED = "review_lapsed"
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from chorus.domain.content import Content
 from chorus.domain.employee import Employee
 from chorus.domain.networks import profile_of
 from chorus.messages.channel import Addressee, Digest, NoticeKind, NoticeMessage
-from chorus.messages.i18n import counted, language_of, local_date, translator
+from chorus.messages.i18n import counted, language_of, local_date, local_datetime, notice_words, translator
 from chorus.messages.mime import MAIL_POLICY, add_one_click_unsubscribe, display_name, new_message
 from chorus.messages.rendering import render, render_text
 
@@ -86,17 +86,18 @@ def notice_email(notice_message: NoticeMessage, *, sender: str, sender_name: str
     t = translator(to.locale)
     network = profile_of(notice.network).label
     date = local_date(notice.until, to.timezone, to.locale) if notice.until else ""
-    subject = t[f"notice_{notice.kind.value}_subject"].format(network=network, date=date)
+    moment = local_datetime(notice.until, to.timezone, to.locale) if notice.until else ""
+    subject, body = notice_words(t, notice.kind.value, network=network, reason=notice.reason, date=date, time=moment)
     context = {
         "t": t,
         "lang": language_of(to.locale),
         "subject": subject,
         "greeting": t["greeting"].format(name=display_name(to.name)),
-        "body": t[f"notice_{notice.kind.value}_body"].format(network=network, reason=notice.reason, date=date),
+        "body": body,
         "quote": notice.text,
         "action": t[
             "notice_action_review"
-            if notice.kind in {NoticeKind.FAILED, NoticeKind.UNCONFIRMED}
+            if notice.kind not in {NoticeKind.RECONNECT, NoticeKind.EXPIRING}
             else "notice_action_reconnect"
         ],
         "link": notice_message.link,

@@ -79,6 +79,21 @@ MESSAGES: dict[str, dict[str, str]] = {
         "notice_expiring_subject": "Your {network} connection ends on {date}",
         "notice_expiring_body": "{network} lets us post for you until {date}. Reconnect before then to keep "
         "scheduled posts going out.",
+        "in_review": "Waiting for review",
+        "in_review_intro": "Your company reviews edited texts before they are posted: nothing goes out until a "
+        "reviewer approves your text exactly as you wrote it. You will get an email either way, and you can "
+        "still cancel it.",
+        "notice_review_approved_subject": "Your {network} post was approved",
+        "notice_review_approved_body": "Your company's reviewer approved the text you wrote, unchanged. It "
+        "will be posted on {network} on {time}. You can still cancel it on the post's page.",
+        "notice_review_rejected_subject": "Your {network} post was not approved",
+        "notice_review_rejected_body": "Your company's reviewer did not approve the text you wrote, so nothing "
+        "was posted on {network}. Their note: {reason}. You can rewrite it and approve it again.",
+        "notice_review_lapsed_subject": "Your {network} post could not go out",
+        "notice_review_lapsed_body": "Your post waited for review and can no longer go out on {network}: "
+        "{reason}. Nothing was posted.",
+        "review_lapsed_closed": "the content's sharing period ended before it was reviewed",
+        "review_lapsed_changed": "the content was updated or withdrawn meanwhile; review the new version",
         "notice_action_review": "Review the post",
         "notice_action_reconnect": "Reconnect",
         "connect_title": "Connect {network}",
@@ -219,6 +234,23 @@ MESSAGES: dict[str, dict[str, str]] = {
         "notice_expiring_subject": "Votre connexion {network} se termine le {date}",
         "notice_expiring_body": "{network} nous permet de publier pour vous jusqu'au {date}. Reconnectez-vous "
         "avant pour que vos publications programmées partent.",
+        "in_review": "En attente de relecture",
+        "in_review_intro": "Votre entreprise relit les textes modifiés avant leur publication : rien ne part "
+        "avant qu'une personne chargée de la relecture valide votre texte tel que vous l'avez écrit. Vous "
+        "recevrez un e-mail dans les deux cas, et vous pouvez encore l'annuler.",
+        "notice_review_approved_subject": "Votre publication {network} a été validée",
+        "notice_review_approved_body": "La personne chargée de la relecture dans votre entreprise a validé "
+        "votre texte, sans le modifier. Il sera publié sur {network} le {time}. Vous pouvez encore "
+        "l'annuler sur la page de la publication.",
+        "notice_review_rejected_subject": "Votre publication {network} n'a pas été validée",
+        "notice_review_rejected_body": "La personne chargée de la relecture dans votre entreprise n'a pas "
+        "validé votre texte : rien n'a été publié sur {network}. Sa note : {reason}. Vous pouvez le "
+        "réécrire et l'approuver à nouveau.",
+        "notice_review_lapsed_subject": "Votre publication {network} ne peut plus partir",
+        "notice_review_lapsed_body": "Votre publication attendait une relecture et ne peut plus partir sur "
+        "{network} : {reason}. Rien n'a été publié.",
+        "review_lapsed_closed": "la période de partage du contenu s'est terminée avant la relecture",
+        "review_lapsed_changed": "le contenu a été modifié ou retiré entre-temps ; relisez la nouvelle version",
         "notice_action_review": "Relire la publication",
         "notice_action_reconnect": "Reconnecter",
         "connect_title": "Connecter {network}",
@@ -352,6 +384,15 @@ def local_datetime(moment: datetime, zone: str, locale: str) -> str:
     language = language_of(locale)
     day, month = _DAYS[language][local.weekday()], _MONTHS[language][local.month - 1]
     return f"{day} {local.day} {month} {local.year}, {local:%H:%M}"
+
+
+def notice_words(t: dict[str, str], kind: str, *, network: str, reason: str, date: str, time: str) -> tuple[str, str]:
+    """A notice's subject and body. A lapsed review's reason is a word of ours (``closed``,
+    ``changed``), said in the employee's language; any other reason is the words given."""
+    if kind == "review_lapsed":
+        reason = t.get(f"review_lapsed_{reason}", reason)
+    words = {"network": network, "reason": reason, "date": date, "time": time}
+    return t[f"notice_{kind}_subject"].format(**words), t[f"notice_{kind}_body"].format(**words)
 
 
 def local_date(moment: datetime, zone: str, locale: str) -> str:

@@ -25,7 +25,7 @@ from chorus.domain.employee import Employee
 from chorus.domain.networks import profile_of
 from chorus.domain.slack import POST_AS_SHOWN
 from chorus.messages.channel import Addressee, Digest, NoticeMessage
-from chorus.messages.i18n import counted, translator
+from chorus.messages.i18n import counted, local_datetime, notice_words, translator
 from chorus.messages.mime import display_name
 
 MAX_BLOCKS = 50
@@ -177,8 +177,10 @@ class SlackChannel:
         notice = message.notice
         network = profile_of(notice.network).label
         date = notice.until.strftime("%Y-%m-%d") if notice.until else ""
-        subject = t[f"notice_{notice.kind.value}_subject"].format(network=network, date=date)
-        body = t[f"notice_{notice.kind.value}_body"].format(network=network, reason=notice.reason, date=date)
+        moment = local_datetime(notice.until, message.to.timezone, message.to.locale) if notice.until else ""
+        subject, body = notice_words(
+            t, notice.kind.value, network=network, reason=notice.reason, date=date, time=moment
+        )
         blocks = [_section(f"*{escape(subject)}*\n{escape(body)}\n<{message.link}|{escape(t['slack_open_page'])}>")]
         self._api.post_message(self._api.open_direct_message(user), fallback_text(subject), blocks)
 

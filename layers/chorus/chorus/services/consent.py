@@ -57,6 +57,7 @@ from chorus.domain.magic_links import (
 )
 from chorus.domain.networks import profile_of
 from chorus.domain.publishing import PublishTarget
+from chorus.domain.review import edited
 from chorus.domain.timing import (
     QuietHours,
     check_publish_time,
@@ -97,6 +98,9 @@ class DecisionRecords(Protocol):
     def activity(self, employee_id: str, content_id: str) -> Any: ...
     def employee_state(self, employee_id: str) -> Any: ...
     def current_content(self, content_id: str) -> Content | None: ...
+    def content_servers_and_employee(
+        self, content_id: str, employee_id: str, networks: list[Network]
+    ) -> tuple[Content | None, dict[Network, str], Employee | None]: ...
     def content_and_servers(
         self, content_id: str, employee_id: str, networks: list[Network]
     ) -> tuple[Content | None, dict[Network, str]]: ...
@@ -151,6 +155,26 @@ def offered_text(content: Content, network: Network, locale: str, disclosure: Di
     the approval page fills its editor with it, and a one-click approval in Slack approves exactly
     this."""
     return normalise_text(proposed_text(content, network, locale, disclosure))
+
+
+def offered_texts(content: Content, network: Network, disclosure: Disclosure) -> set[str]:
+    """Every text the company offers for a network, one per disclosure language: whoever approves
+    one of them approves the company's own words, unedited."""
+    languages = list(disclosure.by_language) or ["en"]
+    return {offered_text(content, network, language, disclosure) for language in languages}
+
+
+def schedule_approved(scheduler: Scheduler, approval: Approval) -> None:
+    """The one way a recorded SCHEDULED approval gets its schedule (an approval, or a reviewer's
+    approval of one that waited for review)."""
+    try:
+        scheduler.schedule_once(
+            approval.schedule_name, approval.publish_at, approval.timezone, PublishTarget.of(approval)
+        )
+    except StoreError:
+        # The consent is recorded and listed as SCHEDULED: the sweeper publishes it
+        # within minutes of its time even without a schedule. Nothing approved is lost.
+        logger.exception("schedule not created; the sweeper will publish the post", network=approval.network.value)
 
 
 def connected_networks(
@@ -216,6 +240,8 @@ class MeView:
     scheduled: list[Approval]
     published: list[Approval]
     other: list[Approval]
+    # Approved by the employee, waiting for a compliance reviewer (ReviewEditedPosts).
+    in_review: list[Approval] = field(default_factory=list)
 
 
 class ConsentService:
@@ -235,9 +261,11 @@ class ConsentService:
         length_rules: LengthRuleSource | None = None,
         disclosure: Disclosure | None = None,
         digest_timezone: str = DEFAULT_DIGEST_TIMEZONE,
+        review_edited: bool = False,
         now: Callable[[], datetime] = clock.now,
     ) -> None:
         self._digest_timezone = digest_timezone
+        self._review_edited = review_edited
         self._length_rules = length_rules or StaticLengthRules()
         self._disclosure = disclosure or Disclosure()
         self._quiet = quiet_hours
@@ -397,29 +425,35 @@ class ConsentService:
     def _record(self, employee_id: str, content_id: str, request: ApprovalRequest) -> list[Approval]:
         now = self._now()
         on_servers = [network for network in request.networks if profile_of(network).on_employee_server]
-        if on_servers:
+        employee: Employee | None = None
+        if self._review_edited:
+            stored, servers, employee = self._records.content_servers_and_employee(content_id, employee_id, on_servers)
+        elif on_servers:
             stored, servers = self._records.content_and_servers(content_id, employee_id, on_servers)
         else:
             stored, servers = self._records.current_content(content_id), {}
         content = self._check_shown(stored, request.content_version)
         approvals = self._approvals(employee_id, content, request, now, servers)
+        if self._review_edited and self._needs_review(content, approvals):
+            locale = employee.locale if employee else "en"
+            approvals = [
+                approval.model_copy(
+                    update={
+                        "status": ApprovalStatus.IN_REVIEW,
+                        "offered_text": offered_text(content, approval.network, locale, self._disclosure),
+                    }
+                )
+                for approval in approvals
+            ]
         # Recorded first: a schedule never exists without its consent record.
         self._records.record_approvals(
             approvals, request.previous_revisions, content_id, self._daily_limit, content_ends_at=content.ends_at
         )
         for approval in approvals:
-            try:
-                self._scheduler.schedule_once(
-                    approval.schedule_name, approval.publish_at, approval.timezone, PublishTarget.of(approval)
-                )
-            except StoreError:
-                # The consent is recorded and listed as SCHEDULED: the sweeper publishes it
-                # within minutes of its time even without a schedule. Nothing approved is lost.
-                logger.exception(
-                    "schedule not created; the sweeper will publish the post", network=approval.network.value
-                )
+            if approval.status is ApprovalStatus.SCHEDULED:
+                schedule_approved(self._scheduler, approval)
             logger.info(
-                "approved",
+                "approved" if approval.status is ApprovalStatus.SCHEDULED else "approved; waiting for review",
                 employee_id=approval.employee_id,
                 content_id=approval.content_id,
                 network=approval.network.value,
@@ -429,6 +463,14 @@ class ConsentService:
             )
             count({APPROVALS: 1}, network=approval.network.value)
         return approvals
+
+    def _needs_review(self, content: Content, approvals: list[Approval]) -> bool:
+        """An approval in which any network's text is not one the company offered waits, whole,
+        for a reviewer."""
+        return edited(
+            {approval.network: approval.text for approval in approvals},
+            {approval.network: offered_texts(content, approval.network, self._disclosure) for approval in approvals},
+        )
 
     def _approvals(
         self, employee_id: str, content: Content, request: ApprovalRequest, now: datetime, servers: dict[Network, str]
@@ -560,7 +602,7 @@ class ConsentService:
         state = self._records.employee_state(employee_id)
         cancelled = 0
         for approval in state.approvals:
-            if approval.network is network and approval.status is ApprovalStatus.SCHEDULED:
+            if approval.network is network and approval.cancellable:
                 try:
                     done = self._cancellations.cancel(employee_id, approval.content_id, network, self._now())
                 except ChorusError:
@@ -599,7 +641,12 @@ class ConsentService:
             pending=pending,
             scheduled=[a for a in approvals if a.status is ApprovalStatus.SCHEDULED],
             published=[a for a in approvals if a.status is ApprovalStatus.PUBLISHED],
-            other=[a for a in approvals if a.status not in {ApprovalStatus.SCHEDULED, ApprovalStatus.PUBLISHED}],
+            in_review=[a for a in approvals if a.status is ApprovalStatus.IN_REVIEW],
+            other=[
+                a
+                for a in approvals
+                if a.status not in {ApprovalStatus.SCHEDULED, ApprovalStatus.PUBLISHED, ApprovalStatus.IN_REVIEW}
+            ],
         )
 
     def unsubscribe(self, token: str) -> None:

@@ -122,7 +122,7 @@ class LifecycleService:
         employee_id = state.employee.employee_id
         cancelled = 0
         for approval in state.approvals:
-            if approval.status is ApprovalStatus.SCHEDULED:
+            if approval.cancellable:
                 try:
                     self._approvals.cancel(
                         employee_id, approval.content_id, approval.network, self._now(), reason=EMPLOYEE_INACTIVE

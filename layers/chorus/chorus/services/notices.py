@@ -51,18 +51,24 @@ class Notifier:
         self._now = now
 
     def notify(self, employee_id: str, notice: Notice) -> None:
-        employee = self._profiles.get_employee(employee_id)
+        self.notify_employee(self._profiles.get_employee(employee_id), notice)
+
+    def notify_employee(self, employee: Employee, notice: Notice, *, base_url: str | None = None) -> None:
+        """To an employee already read. ``base_url``: where the employee pages are, when only the
+        request knows (the console without PublicBaseUrl answers on the API's own URL)."""
+        employee_id = employee.employee_id
         if not self._channel.reaches(employee):
             logger.info("notice not sent: the address bounces", employee_id=employee_id, kind=notice.kind.value)
             return
         now = self._now()
-        self._channel.send_notice(NoticeMessage(addressee(employee), notice, self._link(employee, notice, now), now))
+        link = self._link(employee, notice, now, base_url or self._base_url)
+        self._channel.send_notice(NoticeMessage(addressee(employee), notice, link, now))
         logger.info("notice sent", employee_id=employee_id, kind=notice.kind.value, network=notice.network.value)
 
-    def _link(self, employee: Employee, notice: Notice, now: datetime) -> str:
+    def _link(self, employee: Employee, notice: Notice, now: datetime, base_url: str) -> str:
         ring = self._keys.key_ring()
         if notice.content_id:
             token = sign_link(ring, employee.employee_id, activity_scope(notice.content_id), now + NOTICE_LINK_LIFETIME)
-            return f"{self._base_url}/a/{token}"
+            return f"{base_url}/a/{token}"
         token = sign_link(ring, employee.employee_id, ME_SCOPE, now + ME_LIFETIME)
-        return f"{self._base_url}/me?t={token}"
+        return f"{base_url}/me?t={token}"

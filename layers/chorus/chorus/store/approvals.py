@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from botocore.exceptions import ClientError
 
-from chorus.domain.approval import Approval, ApprovalStatus
+from chorus.domain.approval import PENDING, Approval, ApprovalStatus
 from chorus.domain.connection import Connection
 from chorus.domain.content import Content, Network
 from chorus.domain.employee import Employee
@@ -58,7 +58,7 @@ class ApprovalStore:
     def cancel(
         self, employee_id: str, content_id: str, network: Network, now: datetime, *, reason: str | None = None
     ) -> Approval:
-        """SCHEDULED -> CANCELLED; refuses once publishing has started."""
+        """SCHEDULED or IN_REVIEW -> CANCELLED; refuses once publishing has started."""
         extra = {"cancelled_at": iso_seconds(now)}
         if reason:
             extra["cancel_reason"] = reason
@@ -67,7 +67,7 @@ class ApprovalStore:
             content_id,
             network,
             to=ApprovalStatus.CANCELLED,
-            allowed_from=(ApprovalStatus.SCHEDULED,),
+            allowed_from=tuple(sorted(PENDING)),
             extra=extra,
         )
 
@@ -314,18 +314,20 @@ class ApprovalStore:
         )
 
     def retract(self, pk: str, sk: str, now: datetime) -> Approval | None:
-        """SCHEDULED -> RETRACTED for one approval of retracted content; None if it was not scheduled."""
+        """SCHEDULED or IN_REVIEW -> RETRACTED for one approval of retracted content; None if it was
+        not waiting to go out."""
         try:
             response = self._client.update_item(
                 TableName=self._table,
                 Key=to_dynamo({"PK": pk, "SK": sk}),
                 UpdateExpression="SET #status = :to, retracted_at = :now REMOVE GSI2PK, GSI2SK",
-                ConditionExpression="#status = :from",
+                ConditionExpression="#status IN (:scheduled, :in_review)",
                 ExpressionAttributeNames={"#status": "status"},
                 ExpressionAttributeValues=to_dynamo(
                     {
                         ":to": ApprovalStatus.RETRACTED.value,
-                        ":from": ApprovalStatus.SCHEDULED.value,
+                        ":scheduled": ApprovalStatus.SCHEDULED.value,
+                        ":in_review": ApprovalStatus.IN_REVIEW.value,
                         ":now": iso_seconds(now),
                     }
                 ),

@@ -140,6 +140,29 @@ class DecisionStore:
                     servers[connection.network] = connection.instance_url
         return content, servers
 
+    def content_servers_and_employee(
+        self, content_id: str, employee_id: str, networks: list[Network]
+    ) -> tuple[Content | None, dict[Network, str], Employee | None]:
+        """As ``content_and_servers``, with the employee's profile in the same BatchGetItem (a
+        compliance review compares the text with what was offered in the employee's language)."""
+        pk = keys.employee_pk(employee_id)
+        wanted = [{"PK": keys.content_pk(content_id), "SK": keys.META}, {"PK": pk, "SK": keys.PROFILE}]
+        wanted += [{"PK": pk, "SK": keys.connection_sk(network.value)} for network in networks]
+        content: Content | None = None
+        employee: Employee | None = None
+        servers: dict[Network, str] = {}
+        for item in batch_get(self._client, self._table, wanted, consistent=True):
+            entity = item.get("entity")
+            if entity == "content":
+                content = Content.model_validate(item)
+            elif entity == "employee":
+                employee = Employee.model_validate(item)
+            elif entity == "connection":
+                connection = Connection.model_validate(item)
+                if connection.instance_url:
+                    servers[connection.network] = connection.instance_url
+        return content, servers, employee
+
     def current_content(self, content_id: str) -> Content | None:
         """The content as stored now (strongly consistent: the approval pins this version)."""
         try:
@@ -273,6 +296,10 @@ class DecisionStore:
             # Sparse listing of posts waiting to go out, by time: the sweeper finds overdue ones.
             item["GSI2PK"] = keys.SCHEDULED
             item["GSI2SK"] = f"{iso_seconds(approval.publish_at)}#{approval.approval_id}"
+        elif approval.status is ApprovalStatus.IN_REVIEW:
+            # The review queue, oldest first; never on the SCHEDULED listing, so never swept.
+            item["GSI2PK"] = keys.REVIEW
+            item["GSI2SK"] = f"{iso_seconds(approval.approved_at)}#{approval.approval_id}"
         return item
 
     def _count_for_day(self, approval: Approval, daily_limit: int) -> dict[str, Any]:

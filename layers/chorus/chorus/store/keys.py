@@ -40,6 +40,8 @@ def email_lookup(email: str) -> str:
 # end of the attempt's lease.
 SCHEDULED = "SCHEDULED"
 PUBLISHING = "PUBLISHING"
+# ...and the compliance review's queue: approvals IN_REVIEW, by the time the employee approved.
+REVIEW = "REVIEW"
 
 
 def digest_sk(week_id: str) -> str:

@@ -14,6 +14,7 @@ from chorus.web.console.overview import overview_router
 from chorus.web.console.pages import register_console_errors
 from chorus.web.console.people import people_router
 from chorus.web.console.reports import reports_router
+from chorus.web.console.review import review_router
 from chorus.web.console.rewards import rewards_router
 from chorus.web.console.signin import signin_router
 from chorus.web.console.upload import upload_router
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
     from chorus.services.people import PeopleService
     from chorus.services.points_reports import PointsReportService
     from chorus.services.retraction import RetractionService
+    from chorus.services.review import ReviewService
     from chorus.services.rewards import RewardService
     from chorus.services.scoring import ScoringService
     from chorus.services.uploads import UploadDesk
@@ -61,6 +63,9 @@ class ConsoleDependencies:
     # Leaderboards: the scorer's boards and the team board (the admin API's services).
     scoring: ScoringService
     points_reports: PointsReportService
+    # The compliance review queue (ReviewEditedPosts; the page says when it is off).
+    review: ReviewService
+    review_on: bool = False
 
 
 def build_console_app(deps: ConsoleDependencies) -> APIGatewayHttpResolver:
@@ -78,6 +83,9 @@ def build_console_app(deps: ConsoleDependencies) -> APIGatewayHttpResolver:
     app.include_router(content_router(deps.auth, deps.content, deps.retraction), prefix="/console")
     app.include_router(digest_router(deps.auth, deps.digest_previews, deps.digest_planner), prefix="/console")
     app.include_router(leaderboards_router(deps.auth, deps.scoring, deps.points_reports), prefix="/console")
+    app.include_router(
+        review_router(deps.auth, deps.review, deps.callback_base, enabled=deps.review_on), prefix="/console"
+    )
     app.include_router(assets_router(), prefix="/console")
     register_console_errors(app)
     return app

@@ -45,6 +45,11 @@ FLASHES = {
         "This week's digest is being planned and sent in the background. Whoever already has it "
         "this week is skipped; the history below grows as it goes."
     ),
+    "review-approved": "Approved: the post is scheduled exactly as the employee wrote it, and they are told.",
+    "review-rejected": "Rejected: nothing will be posted, and the employee is told with your note.",
+    "review-lapsed": "This post can no longer go out (its content changed or its sharing period ended, or the "
+    "employee left): nothing was scheduled, and the employee is told.",
+    "review-already-decided": "This post was already decided or withdrawn: nothing changed.",
 }
 
 

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from chorus.services.consent import ConsentService
     from chorus.services.funnel import PageOpenings
 
-_LOCKED = {ApprovalStatus.SCHEDULED, ApprovalStatus.PUBLISHING, ApprovalStatus.PUBLISHED}
+_LOCKED = {ApprovalStatus.SCHEDULED, ApprovalStatus.IN_REVIEW, ApprovalStatus.PUBLISHING, ApprovalStatus.PUBLISHED}
 ACTIONS = ("approve", "decline", "cancel")
 
 
@@ -116,6 +116,8 @@ def post_summary(approval: Approval, zone: str, locale: str, *, outdated: bool =
         "status": approval.status.value.replace("_", " ").lower(),
         "text": approval.text,
         "cancellable": approval.cancellable,
+        # Approved, waiting for the company's compliance review (ReviewEditedPosts).
+        "in_review": approval.status is ApprovalStatus.IN_REVIEW,
         "external_post_url": approval.external_post_url,
     }
 

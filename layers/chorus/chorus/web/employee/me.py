@@ -94,7 +94,10 @@ def me_router(
             view.employee.locale,
             errors=errors or [],
             pending=pending,
-            scheduled=[summary(approval) for approval in view.scheduled],
+            scheduled=[
+                summary(approval)
+                for approval in sorted([*view.in_review, *view.scheduled], key=lambda approval: approval.publish_at)
+            ],
             published=[summary(approval) for approval in view.published],
             action=f"/me?t={token}",
             forms={action: consent.form_token(claims, action) for action in ACTIONS},
