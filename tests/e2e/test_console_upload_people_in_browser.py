@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.conftest import LocalCloudProcess
-from tests.e2e.test_console_in_browser import check_page
+from tests.e2e.console import check_page, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -26,16 +26,6 @@ CONTENT_CSV = (
     "e2e-4,,https://example.com/untitled,No title is refused too\n"
 )
 ROSTER_CSV = "email,name,timezone\ngrace@example.com,Grace Hopper,Europe/Paris\nnot-an-address,Nobody,Europe/Paris\n"
-
-
-def sign_in(page: Any, cloud: LocalCloudProcess) -> None:
-    admin = json.loads((cloud.state_dir / "console-admin.json").read_text(encoding="utf-8"))
-    page.goto(f"{cloud.api_url}/console")
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_label("Email").fill(admin["username"])
-    page.get_by_label("Password").fill(admin["password"])
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{cloud.api_url}/console")
 
 
 def test_an_admin_uploads_a_file_with_bad_rows_and_reads_the_report(

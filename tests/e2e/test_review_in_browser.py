@@ -7,7 +7,6 @@ exactly the employee's text."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -18,7 +17,7 @@ import pytest
 import requests
 
 from tests.e2e.conftest import LocalCloudProcess, running_local_cloud, shot, upload, wait_for_mail
-from tests.e2e.test_console_in_browser import check_page
+from tests.e2e.console import check_page, sign_in
 
 pytestmark = pytest.mark.e2e
 
@@ -31,16 +30,6 @@ def cloud(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalCloudProces
     """A cloud of its own, with the compliance review on (and its clock moved by this test)."""
     with running_local_cloud(tmp_path_factory.mktemp("chorus-review"), {"ReviewEditedPosts": "true"}) as running:
         yield running
-
-
-def sign_in(page: Any, cloud: LocalCloudProcess) -> None:
-    admin = json.loads((cloud.state_dir / "console-admin.json").read_text(encoding="utf-8"))
-    page.goto(f"{cloud.api_url}/console")
-    page.get_by_role("button", name="Sign in").click()
-    page.get_by_label("Email").fill(admin["username"])
-    page.get_by_label("Password").fill(admin["password"])
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{cloud.api_url}/console")
 
 
 def test_an_edited_post_waits_the_admin_approves_it_and_the_network_gets_the_employees_text(
