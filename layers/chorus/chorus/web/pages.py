@@ -28,11 +28,12 @@ if TYPE_CHECKING:
 def content_security_policy(image_origins: Iterable[str] = (), form_origins: Iterable[str] = ()) -> str:
     """Scripts and styles only from us (no inline ones), images from us and the named https
     origins only: the company's logo, and on an activity page its content's image. Forms post to
-    us, and to the named origins only (the console's upload form posts to the uploads bucket)."""
+    us, and to the named origins only (the console's upload form posts to the uploads bucket).
+    Scripts may call us only (the approval page's "opened" beacon)."""
     images = " ".join(["'self'", *sorted(set(image_origins))])
     forms = " ".join(["'self'", *sorted(set(form_origins))])
     return (
-        f"default-src 'none'; script-src 'self'; style-src 'self'; img-src {images}; "
+        f"default-src 'none'; script-src 'self'; style-src 'self'; img-src {images}; connect-src 'self'; "
         f"form-action {forms}; frame-ancestors 'none'; base-uri 'none'"
     )
 
