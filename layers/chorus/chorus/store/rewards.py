@@ -145,37 +145,27 @@ class RewardStore:
     def restock(self, reward_id: str, add: int) -> Reward:
         if add < 1:
             raise ValueError("restock adds at least one item")
-        try:
-            response = self._client.update_item(
-                TableName=self._table,
-                Key=to_dynamo({"PK": reward_pk(reward_id), "SK": keys.META}),
-                UpdateExpression="ADD stock :add",
-                ConditionExpression="attribute_exists(PK)",
-                ExpressionAttributeValues=to_dynamo({":add": add}),
-                ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise RewardNotFound(f"reward {reward_id} does not exist") from exc
-            raise StoreError("could not restock the reward") from exc
-        return _reward_from(from_dynamo(response["Attributes"]))
+        return self._update_reward(reward_id, "ADD stock :add", {":add": add}, "could not restock the reward")
 
     def retire(self, reward_id: str) -> Reward:
         """Out of the catalogue employees see: nobody can redeem it any more (the redemption's
         condition wants it active); its redemptions stay. Retiring again changes nothing."""
+        return self._update_reward(reward_id, "SET active = :false", {":false": False}, "could not retire the reward")
+
+    def _update_reward(self, reward_id: str, expression: str, values: dict[str, Any], failure: str) -> Reward:
         try:
             response = self._client.update_item(
                 TableName=self._table,
                 Key=to_dynamo({"PK": reward_pk(reward_id), "SK": keys.META}),
-                UpdateExpression="SET active = :false",
+                UpdateExpression=expression,
                 ConditionExpression="attribute_exists(PK)",
-                ExpressionAttributeValues=to_dynamo({":false": False}),
+                ExpressionAttributeValues=to_dynamo(values),
                 ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
             if exc.response["Error"]["Code"] == "ConditionalCheckFailedException":
                 raise RewardNotFound(f"reward {reward_id} does not exist") from exc
-            raise StoreError("could not retire the reward") from exc
+            raise StoreError(failure) from exc
         return _reward_from(from_dynamo(response["Attributes"]))
 
     # ------------------------------------------------------------------ balance
