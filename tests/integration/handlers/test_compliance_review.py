@@ -192,6 +192,19 @@ def test_a_rejected_post_is_never_published_and_the_employee_gets_the_note(world
     assert fire("sandbox") != "published" and feed(world) == []
 
 
+def test_the_consent_ledger_keeps_the_employees_approval_and_the_reviewers_decision(world, reviewer):
+    # Given Ada's edited approval, rejected by the reviewer with a note
+    approved_by_ada()
+    decide(reviewer, "reject", note="Please don't name the client <Acme>.")
+    # When the ledger is searched for the content
+    page = reviewer.call("GET", "/console/consent", query={"by": "content", "q": content_id("lyon")})["body"]
+    # Then it shows her exact text and hash, and the reviewer's decision, who made it and the note
+    item = approval(world)
+    assert item["text_sha256"]["S"] in page and "Rejected in review" in page
+    assert re.search(r"Reviewed \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC by Ada Admin: rejected", page)
+    assert "Please don&#39;t name the client &lt;Acme&gt;." in page
+
+
 def test_a_rejection_needs_a_note_and_nothing_changes_without_one(world, reviewer):
     approved_by_ada()
 
