@@ -197,13 +197,13 @@ def test_an_admin_reads_the_reports_with_the_keyboard(
         page.get_by_role("navigation", name="Console").get_by_role("link", name="Reports").focus()
         page.keyboard.press("Enter")
 
-        # Then the reports show, the content reports one link away
+        # Then the reports show, the content funnels one link away
         page.wait_for_url(f"{cloud.api_url}/console/reports")
         assert page.get_by_role("heading", name="Reports", level=1).is_visible()
         assert page.get_by_role("heading", name="Participation by group, last 12 months").is_visible()
         assert page.get_by_role("heading", name="Top advocates").is_visible()
-        content_link = page.get_by_role("link", name="Campaigns and content")
-        assert content_link.get_attribute("href") == "/console/reports/content"
+        content_link = page.get_by_role("main").get_by_role("link", name="Content")
+        assert content_link.get_attribute("href") == "/console/content"
         check_page(page, "reports")
 
         # When the admin picks all time for the top advocates
