@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from chorus.domain.digest import RUN_LIFETIME, DigestRun, run_week
@@ -53,14 +53,19 @@ def planner(runs: Runs, zone: str) -> DigestPlanner:
 
 
 @given(MOMENTS, ZONES)
+# Sunday 23:00 in Paris, the night clocks went back: a week of UTC time before it is Monday 00:00.
+@example(datetime(2028, 10, 29, 22, 0, tzinfo=UTC), "Europe/Paris")
 def test_the_history_lists_this_week_and_the_weeks_before_newest_first_in_one_read(moment, zone):
     runs = Runs({week_of(moment, zone).week_id: DigestRun(week_id=week_of(moment, zone).week_id, sent=3)})
     history = planner(runs, zone).history(moment)
     assert len(runs.asked) == 1 and len(history) == HISTORY_WEEKS
     assert history[0].week_id == week_of(moment, zone).week_id and history[0].sent == 3
     # Consecutive ISO weeks, none skipped or repeated across a daylight-saving change or a year's end
-    starts = [week_of(moment - timedelta(weeks=back), zone).start for back in range(HISTORY_WEEKS)]
-    assert [run.week_id for run in history] == [week_of(start + timedelta(days=3), zone).week_id for start in starts]
+    # (counted back from this week's Thursday: whole weeks of UTC time, which a DST change moves by
+    # an hour, cannot leave a Thursday's ISO week; from a Sunday 23:00 they can)
+    thursday = week_of(moment, zone).start + timedelta(days=3)
+    expected = [week_of(thursday - timedelta(weeks=back), zone).week_id for back in range(HISTORY_WEEKS)]
+    assert [run.week_id for run in history] == expected
     assert len({run.week_id for run in history}) == HISTORY_WEEKS
     assert all(run.sent == 0 for run in history[1:])
 
