@@ -7,7 +7,7 @@ import csv
 import io
 from typing import TYPE_CHECKING
 
-from chorus.domain.overview import Overview, bar_chart
+from chorus.domain.overview import Overview, PeriodFigures, bar_chart
 from chorus.domain.points_report import spreadsheet_cell
 from chorus.web.console.pages import console_page, session_id
 
@@ -27,35 +27,28 @@ def percent(share: float | None) -> str:
     return "" if share is None else f"{share * 100:.0f}"
 
 
-def trend_rows(overview: Overview) -> list[dict[str, str | int]]:
+def period_rows(column: str, periods: list[PeriodFigures], active: int | None) -> list[dict[str, str | int]]:
     return [
         {
-            "month": month.label,
-            "approvals": month.approvals,
-            "participants": month.participants,
-            # The census is today's: earlier months' shares use today's active employees.
-            "participation_percent": percent(month.participation(overview.active_employees)),
-            "publications": month.publications,
-            "visits": month.visits,
-            "points": month.points,
+            column: period.label,
+            "approvals": period.approvals,
+            "participants": period.participants,
+            # The census is today's: earlier periods' shares use today's active employees.
+            "participation_percent": percent(period.participation(active)),
+            "publications": period.publications,
+            "visits": period.visits,
+            "points": period.points,
         }
-        for month in overview.months
+        for period in periods
     ]
+
+
+def trend_rows(overview: Overview) -> list[dict[str, str | int]]:
+    return period_rows("month", overview.months, overview.active_employees)
 
 
 def week_rows(overview: Overview) -> list[dict[str, str | int]]:
-    return [
-        {
-            "week": week.label,
-            "approvals": week.approvals,
-            "participants": week.participants,
-            "participation_percent": percent(week.participation(overview.active_employees)),
-            "publications": week.publications,
-            "visits": week.visits,
-            "points": week.points,
-        }
-        for week in overview.weeks
-    ]
+    return period_rows("week", overview.weeks, overview.active_employees)
 
 
 def network_rows(overview: Overview) -> list[dict[str, str | int]]:
