@@ -177,24 +177,27 @@ def edit_form(admin: Browser, external_id: str) -> tuple[str, dict[str, str]]:
     return csrf_of(page), {"version": version}
 
 
+def post_edit(admin: Browser, external_id: str, fields: dict[str, str]) -> dict[str, Any]:
+    """The edit form sent as a browser sends it: url-encoded fields to the item's edit route."""
+    return admin.call("POST", f"/console/content/{content_id(external_id)}/edit", body=urlencode(fields))
+
+
 def test_an_edit_goes_through_the_upload_and_bumps_the_version(admin, aws):
     before = stored(aws, "spring")
     csrf, hidden = edit_form(admin, "spring")
 
-    response = admin.call(
-        "POST",
-        f"/console/content/{content_id('spring')}/edit",
-        body=urlencode(
-            {
-                "csrf": csrf,
-                **hidden,
-                "title": "Spring launch, day one",
-                "text": "New words",
-                "points": "25",
-                "starts_at": at(-10),
-                "ends_at": at(10),
-            }
-        ),
+    response = post_edit(
+        admin,
+        "spring",
+        {
+            "csrf": csrf,
+            **hidden,
+            "title": "Spring launch, day one",
+            "text": "New words",
+            "points": "25",
+            "starts_at": at(-10),
+            "ends_at": at(10),
+        },
     )
 
     assert response["statusCode"] == 303
@@ -213,20 +216,18 @@ def test_an_invalid_edit_shows_each_field_and_reason_keeps_the_text_and_changes_
     before = stored(aws, "spring")
     csrf, hidden = edit_form(admin, "spring")
 
-    response = admin.call(
-        "POST",
-        f"/console/content/{content_id('spring')}/edit",
-        body=urlencode(
-            {
-                "csrf": csrf,
-                **hidden,
-                "title": "My careful new title",
-                "text": "Kept words <b>",
-                "points": "lots",
-                "starts_at": at(5),
-                "ends_at": at(1),
-            }
-        ),
+    response = post_edit(
+        admin,
+        "spring",
+        {
+            "csrf": csrf,
+            **hidden,
+            "title": "My careful new title",
+            "text": "Kept words <b>",
+            "points": "lots",
+            "starts_at": at(5),
+            "ends_at": at(1),
+        },
     )
 
     assert response["statusCode"] == 422
@@ -241,11 +242,8 @@ def test_an_edit_ending_before_it_starts_is_refused_on_the_field(admin, aws):
     before = stored(aws, "spring")
     csrf, hidden = edit_form(admin, "spring")
 
-    response = admin.call(
-        "POST",
-        f"/console/content/{content_id('spring')}/edit",
-        body=urlencode({"csrf": csrf, **hidden, "title": "T", "text": "x", "starts_at": at(5), "ends_at": at(1)}),
-    )
+    fields = {"csrf": csrf, **hidden, "title": "T", "text": "x", "starts_at": at(5), "ends_at": at(1)}
+    response = post_edit(admin, "spring", fields)
 
     assert response["statusCode"] == 422
     assert 'href="#ends_at">ends_at</a> must be after starts_at' in response["body"]
@@ -258,11 +256,7 @@ def test_an_edit_from_a_stale_form_is_refused_and_keeps_the_admins_text(admin, a
     upload(aws, "content", [{**LIBRARY[0], "text": "Changed by an upload meanwhile"}])
     before = stored(aws, "spring")
 
-    response = admin.call(
-        "POST",
-        f"/console/content/{content_id('spring')}/edit",
-        body=urlencode({"csrf": csrf, **hidden, "title": "Mine", "text": "My words"}),
-    )
+    response = post_edit(admin, "spring", {"csrf": csrf, **hidden, "title": "Mine", "text": "My words"})
 
     assert response["statusCode"] == 409 and "changed since you opened it" in response["body"]
     assert "My words" in response["body"]
@@ -317,11 +311,8 @@ def test_an_edit_after_an_approval_never_publishes_the_edited_text(issuer, aws):
     admin = Browser()
     sign_in(admin, issuer)
     csrf, hidden = edit_form(admin, "lyon")
-    edited = admin.call(
-        "POST",
-        f"/console/content/{content_id('lyon')}/edit",
-        body=urlencode({"csrf": csrf, **hidden, "title": LYON["title"], "text": "EDITED: Lyon is closing"}),
-    )
+    fields = {"csrf": csrf, **hidden, "title": LYON["title"], "text": "EDITED: Lyon is closing"}
+    edited = post_edit(admin, "lyon", fields)
     assert edited["statusCode"] == 303
     # Then the schedule publishes exactly what Ada approved, never the edited text
     assert fire("sandbox") == "published"
