@@ -197,6 +197,27 @@ def test_a_new_layer_publishes_a_new_version_of_each_snapstart_function(tmp_path
     assert all(after[function] != before[function] for function in FUNCTIONS)
 
 
+def test_a_changed_setting_publishes_a_new_version_of_each_function(tmp_path: Path) -> None:
+    # Given the template as deployed, and the same with one more tag on every function (Globals):
+    # a property change, no code change (SAM's version hash counts the code, environment and
+    # memory of a function without AutoPublishAliasAllProperties; a timeout, a policy or a tag
+    # only with it)
+    before = versions(transformed())
+    changed = tmp_path / "template.yaml"
+    text = (ROOT / "template.yaml").read_text(encoding="utf-8")
+    anchor = "    Tags:\n      app: chorus\n"
+    assert text.count(anchor) == 1
+    changed.write_text(text.replace(anchor, anchor + '      changed: "yes"\n'), encoding="utf-8")
+
+    # When it is transformed
+    after = versions(transformed_file(changed))
+
+    # Then every alias moves to a new version with the setting (AutoPublishAliasAllProperties):
+    # otherwise events, through the alias, would still run the version without it
+    assert set(after) == set(FUNCTIONS)
+    assert [function for function in FUNCTIONS if after[function] == before[function]] == []
+
+
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_snapstart_functions_stay_within_its_limits(function: str) -> None:
     # Given a SnapStart function as CloudFormation creates it
