@@ -53,7 +53,11 @@ ROOT = Path(__file__).resolve().parents[2]
 # A row of either table: the function, its verdict (PASS or FAIL where the target is checked, on
 # the SnapStart rows; within or over on the reference rows without SnapStart), its answer.
 COLD_START_ROW = re.compile(r"^(\w+Function)\s.*\s(PASS|FAIL|within|over) (.*)$", flags=re.MULTILINE)
-PRIMED_ROW = re.compile(r"^(\w+Function)\s+(yes|no)\s", flags=re.MULTILINE)
+# A SnapStart row: function, primed, snapshot ms, restored ms, waiting, boto3 ms, x boto3, x CPU,
+# target, verdict, answer.
+SNAPSTART_ROW = re.compile(
+    r"^(\w+Function)\s+(yes|no)" + r"\s+([\d.]+)" * 7 + r"\s+(PASS|FAIL) (.*)$", flags=re.MULTILINE
+)
 
 
 @pytest.mark.slow
@@ -62,7 +66,7 @@ def test_every_function_starts_cold_and_handles_its_first_event(capsys):
     # When each is started in a fresh interpreter with the first event it received
     clear_runtime_caches()
     try:
-        assert cold_start.main(["--repeat", "1"]) == 0
+        status = cold_start.main(["--repeat", "1"])
     finally:
         clear_runtime_caches()
     out = capsys.readouterr().out
@@ -71,8 +75,7 @@ def test_every_function_starts_cold_and_handles_its_first_event(capsys):
     # status), and the benchmark left the process's environment as it found it.
     assert "POWERTOOLS_METRICS_DISABLED" not in os.environ
     # The milliseconds are figures for bench/README.md, not asserted: a shared CI machine's say
-    # nothing. The restored ratios are, through the exit status: about 0.1x against 1.5x, they
-    # fail when a handler's priming stops making what its first event needs.
+    # nothing.
     assert "not reached" not in out, out
     rows = [(function, answer) for function, _verdict, answer in COLD_START_ROW.findall(out)]
     functions = (ROOT / "template.yaml").read_text(encoding="utf-8").count("Type: AWS::Serverless::Function")
@@ -80,7 +83,15 @@ def test_every_function_starts_cold_and_handles_its_first_event(capsys):
     assert len(times_seen) == functions and set(times_seen.values()) == {2}, out
     failed = [(function, answer) for function, answer in rows if answer not in {"ok", "HTTP 200", "HTTP 202"}]
     assert not failed, out
-    # And every handler primes its snapshot (the SnapStart rows, where the exit status checked
-    # the target), and those rows say what they leave out: Lambda's restore
-    assert dict(PRIMED_ROW.findall(out)) == dict.fromkeys(times_seen, "yes"), out
+    # And every handler primes its snapshot, and what runs after the restore is within the target
+    # in CPU (about 0.1x: it fails when a priming stops making what the first event needs). The
+    # wall-clock ratio, which the exit status checks, also counts moto answering in this very
+    # process and the machine's load (a busy shared machine has pushed scoring's to 1.04x): here
+    # the exit status must only agree with the rows
+    restored = {row[0]: row for row in SNAPSTART_ROW.findall(out)}
+    assert set(restored) == set(times_seen), out
+    assert {function: row[1] for function, row in restored.items()} == dict.fromkeys(restored, "yes"), out
+    assert [function for function, row in restored.items() if float(row[7]) > cold_start.TARGET_RATIO] == [], out
+    assert status == (1 if any(row[9] == "FAIL" for row in restored.values()) else 0), out
+    # And those rows say what they leave out: Lambda's restore
     assert "NOT MEASURED: the restore itself" in out
