@@ -1,6 +1,6 @@
 """Cold start as Lambda pays it: import, init and the first handled event, per function.
 
-    python -m bench.cold_start [--repeat 3] [--check]
+    python -m bench.cold_start [--repeat 3]
 
 The local cloud (infra/local: moto on a loopback port) runs one short story first: a roster and
 a content item uploaded, a digest sent, the page opened, a post approved and published, a report
@@ -26,12 +26,13 @@ of ``--repeat`` fresh processes:
 - x CPU: the ratio of CPU times (the process's, ``import boto3``'s). On a shared machine the
   wall-clock ratio moves with the load; this one hardly does, and leaves out moto's answers.
 
-Then the SnapStart path, per function (a second table): a fresh interpreter imports the handler
-with a stand-in for Lambda's ``snapshot_restore_py``, builds the entry point and runs the
-before-snapshot hooks the handler registered (``primed``: the web, admin API and console
-handlers do; the others register none, and Lambda would snapshot them as initialised): that is
-the snapshot, paid when a version is published. Then it runs the after-restore hooks and the
-first event: what a restored environment runs, which the ratios compare to ``import boto3``.
+That first table is every function with the ``SnapStart`` parameter at None: for reference, not
+checked. Then the SnapStart path, as deployed, per function (a second table): a fresh
+interpreter imports the handler with a stand-in for Lambda's ``snapshot_restore_py``, builds the
+entry point and runs the before-snapshot hooks the handler registered (``primed``: every
+handler registers its priming): that is the snapshot, paid when a version is published. Then it
+runs the after-restore hooks and the first event: what a restored environment runs, which the
+ratios compare to ``import boto3``. **The target is checked on these rows, per handler.**
 Lambda's own restore (resuming the snapshot, its pages loaded as touched; REPORT's Restore
 Duration) cannot be measured here: those rows are a floor, and the output says so.
 
@@ -40,7 +41,8 @@ each, where AWS answers in a few); with ``--tracing`` the X-Ray SDK is loaded an
 botocore as in Lambda, but its segments go to no daemon;
 the replayed event finds the story's state already there, so handlers take their idempotent
 path (already sent, already published), which builds the same clients and makes the same reads.
-Exit status 0 unless ``--check`` is given and a function misses the target or fails its event.
+Exit status 1 when a function's restored path misses the target, a function fails its event (in
+either table), or the story reaches no event for a function; otherwise 0.
 """
 
 from __future__ import annotations
@@ -198,7 +200,6 @@ class ColdStart:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3, help="fresh processes per function (median)")
-    parser.add_argument("--check", action="store_true", help=f"exit 1 if a function exceeds {TARGET_RATIO}x boto3")
     parser.add_argument("--tracing", action="store_true", help="as with the stack's Tracing=Active")
     parser.add_argument(
         "--without-layer-bytecode",
@@ -233,7 +234,6 @@ def main(argv: list[str] | None = None) -> int:
                 cloud,
                 first_events,
                 args.repeat,
-                check=args.check,
                 profile=args.profile,
                 tracing=args.tracing,
                 layer_bytecode=not args.without_layer_bytecode,
@@ -248,11 +248,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def record_first_events(cloud: LocalCloud) -> dict[str, Any]:
     """Runs the story and returns the first event each function was invoked with."""
+    from chorus.snapstart import KEEP_ACTIVE_EVENT
+
     seen: dict[str, Any] = {}
     invoke = cloud.runtime.invoke
 
     def recording(spec: FunctionSpec, event: Any) -> Any:
-        seen.setdefault(spec.logical_id, json.loads(json.dumps(event, default=str)))
+        # The daily keep-active event (a KeepSnapshot schedule the clock fires) is no work to measure.
+        if event != KEEP_ACTIVE_EVENT:
+            seen.setdefault(spec.logical_id, json.loads(json.dumps(event, default=str)))
         return invoke(spec, event)
 
     cloud.runtime.invoke = recording  # type: ignore[method-assign]
@@ -451,7 +455,6 @@ def report(
     first_events: dict[str, Any],
     repeat: int,
     *,
-    check: bool,
     profile: int = 0,
     tracing: bool = False,
     layer_bytecode: bool = True,
@@ -461,7 +464,8 @@ def report(
     with tempfile.TemporaryDirectory(prefix="chorus-cold-run-") as workdir:
         prefix = None if layer_bytecode else runtime_only_bytecode(Path(workdir) / "runtime-bytecode")
         print(
-            f"Cold start per function, tracing {'on' if tracing else 'off'}, "
+            f"Cold start per function with SnapStart=None (for reference, not checked), tracing "
+            f"{'on' if tracing else 'off'}, "
             f"{'layer compiled (make build)' if layer_bytecode else 'layer NOT compiled (sam build alone)'}: "
             f"median of {repeat} fresh processes, {datetime.now(UTC):%Y-%m-%d}"
         )
@@ -480,12 +484,12 @@ def report(
                 tracing=tracing,
                 bytecode_prefix=prefix,
             )
-            failed |= not print_row(result, result.total_ms)
+            failed |= not print_row(result, result.total_ms, checked=False)
         print(
-            "\nWith SnapStart (template.yaml, parameter SnapStart): snapshot = import + init + the "
-            "handler's before-snapshot priming, paid when a version is published; restored = what each "
-            "cold start runs after Lambda's restore (after-restore hooks + the 1st event), compared to "
-            "import boto3. primed no: no SnapStart in the template; the row shows SnapStart without priming"
+            "\nWith SnapStart, as deployed (template.yaml, parameter SnapStart; the target is checked "
+            "here): snapshot = import + init + the handler's before-snapshot priming, paid when a version "
+            "is published; restored = what each cold start runs after Lambda's restore (after-restore "
+            "hooks + the 1st event), compared to import boto3. primed no: the handler registers no priming"
         )
         print(
             f"{'function':<24} {'primed':>7} {'snapshot':>8} {'restored':>9} {'':>7} {'waiting':>7} "
@@ -502,13 +506,13 @@ def report(
                 bytecode_prefix=prefix,
                 snapstart=True,
             )
-            failed |= not print_row(result, None)
+            failed |= not print_row(result, None, checked=True)
     if missing:
         failed = True
         print(f"not reached by the story (no first event recorded): {', '.join(missing)}")
     print(
-        f"target: total (import + init + 1st event; with SnapStart, what runs after the restore) <= "
-        f"{TARGET_RATIO} x import boto3 (wall clock); ms are medians; "
+        f"target, per handler: what runs after the restore (with SnapStart=None, for reference: import "
+        f"+ init + 1st event) <= {TARGET_RATIO} x import boto3 (wall clock); ms are medians; "
         "waiting = wall clock off this process's CPU (moto answering over loopback, and other load); "
         "x CPU = the ratio of CPU times, which a busy machine changes least"
     )
@@ -519,13 +523,19 @@ def report(
         "runs in the process that took the snapshot, its memory already resident; on Lambda the snapshot's "
         "pages are loaded on first touch, which slows the first event too. Read these rows as a floor."
     )
-    return 1 if (check and failed) else 0
+    verdict = "FAILED" if failed else "PASSED"
+    print(f"{verdict}: every function's restored path within the target, every event handled")
+    return 1 if failed else 0
 
 
-def print_row(result: ColdStart, total_ms: float | None) -> bool:
-    """One function's row (the whole cold start, or with ``total_ms`` None its SnapStart path);
-    True when it meets the target and handled its event."""
-    ok = result.ratio <= TARGET_RATIO and result.error is None
+def print_row(result: ColdStart, total_ms: float | None, *, checked: bool) -> bool:
+    """One function's row (the whole cold start, or with ``total_ms`` None its SnapStart path).
+    False when it failed its event or, ``checked``, missed the target: PASS or FAIL; a row not
+    checked says only whether it is within the target or over it."""
+    within = result.ratio <= TARGET_RATIO
+    ok = result.error is None and (within or not checked)
+    reference = "FAIL" if result.error else ("within" if within else "over")
+    verdict = ("PASS" if ok else "FAIL") if checked else reference
     answer = result.error or (f"HTTP {result.status}" if result.status else "ok")
     if total_ms is None:
         figures = (
@@ -536,7 +546,7 @@ def print_row(result: ColdStart, total_ms: float | None) -> bool:
         figures = f"{result.import_ms:>7.1f} {result.init_ms:>7.1f} {result.first_ms:>9.1f} {total_ms:>7.1f}"
     print(
         f"{result.function:<24} {figures} {result.waiting_ms:>7.1f} {result.boto3_ms:>7.1f} {result.ratio:>7.2f} "
-        f"{result.cpu_ratio:>6.2f} {TARGET_RATIO:>6.2f}  {'PASS' if ok else 'FAIL'} {answer}"
+        f"{result.cpu_ratio:>6.2f} {TARGET_RATIO:>6.2f}  {verdict} {answer}"
     )
     return ok
 

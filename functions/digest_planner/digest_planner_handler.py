@@ -4,8 +4,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chorus.bootstrap import digest_pages
+from chorus.bootstrap import digest_pages, prime_digest_planner, snapstart
 from chorus.observability import logger, traced
+
+snapstart(prime_digest_planner)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -4,8 +4,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chorus.bootstrap import report_requests
+from chorus.bootstrap import prime_reports, report_requests, snapstart
 from chorus.observability import logger, traced
+
+snapstart(prime_reports)
 
 
 @logger.inject_lambda_context(clear_state=True)

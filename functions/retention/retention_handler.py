@@ -4,8 +4,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chorus.bootstrap import ledger_retention
+from chorus.bootstrap import ledger_retention, prime_retention, snapstart
 from chorus.observability import logger, traced
+
+snapstart(prime_retention)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -6,8 +6,10 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from chorus.bootstrap import sweeper
+from chorus.bootstrap import prime_sweeper, snapstart, sweeper
 from chorus.observability import logger, traced
+
+snapstart(prime_sweeper)
 
 
 @logger.inject_lambda_context(clear_state=True)

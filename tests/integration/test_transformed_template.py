@@ -9,6 +9,7 @@ twice in an account (schedules named after logical ids). These tests read the tr
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pytest
@@ -103,15 +104,23 @@ def test_the_digest_senders_pace_by_the_cap_of_their_only_trigger() -> None:
     # Given the digest sender and what invokes it
     resources = transformed()["Resources"]
     sender = resources["DigestSenderFunction"]["Properties"]
+    sender_names = ({"Ref": "DigestSenderFunction"}, {"Ref": "DigestSenderFunctionAliaslive"})
     triggers = [
         body["Properties"]
         for body in resources.values()
         if body["Type"] in {"AWS::Lambda::EventSourceMapping", "AWS::Lambda::Permission"}
-        and body["Properties"]["FunctionName"] == {"Ref": "DigestSenderFunction"}
+        and body["Properties"]["FunctionName"] in sender_names
     ]
-    # Then an SQS event source is its only trigger, capped at SenderConcurrency concurrent
-    # invocations, and each sender divides the SES rate by that same number
+    schedules = [
+        body["Properties"]["Target"]
+        for body in resources.values()
+        if body["Type"] == "AWS::Scheduler::Schedule" and body["Properties"]["Target"]["Arn"] in sender_names
+    ]
+    # Then an SQS event source is its only trigger with work, capped at SenderConcurrency
+    # concurrent invocations, and each sender divides the SES rate by that same number (its one
+    # schedule sends the daily keep-active event, which sends nothing: README "SnapStart")
     assert len(triggers) == 1, f"the sender has other triggers, its pacing would not hold: {triggers}"
+    assert [json.loads(schedule["Input"]) for schedule in schedules] == [{"chorus": "keep-snapshot"}]
     (mapping,) = triggers
     assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["DigestQueue", "Arn"]}
     assert mapping["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "SenderConcurrency"}
@@ -227,7 +236,7 @@ def test_bounces_and_complaints_of_this_stages_configuration_set_reach_the_feedb
     assert set(pattern["detail-type"]) == {"Email Bounced", "Email Complaint Received"}
     assert pattern["detail"]["mail"]["tags"]["ses:configuration-set"] == [{"Ref": "EmailConfigurationSet"}]
     (target,) = rule["Targets"]
-    assert target["Arn"] == {"Fn::GetAtt": ["EmailFeedbackFunction", "Arn"]}
+    assert target["Arn"] == {"Ref": "EmailFeedbackFunctionAliaslive"}  # its SnapStart version
     assert "DeadLetterConfig" in target
 
 

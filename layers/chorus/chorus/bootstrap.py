@@ -1138,3 +1138,59 @@ def prime_console() -> None:
     _made_clients()
     _compiled_templates("chorus.web")
     _routed(app, "GET", "/console/snapstart")
+
+
+# The event-driven functions: their entry point built and every client it wired made; the email
+# templates compiled where the function sends mail. Nothing is called: no record is read, no
+# secret fetched (a secret read before the snapshot would live on in every copy of it).
+
+
+def _primed_consumer(entry: Callable[[], object], *, sends_email: bool = False) -> None:
+    entry()
+    _made_clients()
+    if sends_email:
+        _compiled_templates("chorus.messages")
+
+
+def prime_ingest() -> None:
+    _primed_consumer(ingest_events)
+
+
+def prime_digest_planner() -> None:
+    _primed_consumer(digest_pages)
+
+
+def prime_digest_sender() -> None:
+    _primed_consumer(digest_batches, sends_email=True)
+
+
+def prime_slack_actions() -> None:
+    _primed_consumer(slack_clicks)
+
+
+def prime_publisher() -> None:
+    _primed_consumer(scheduled_posts, sends_email=True)
+
+
+def prime_sweeper() -> None:
+    _primed_consumer(sweeper, sends_email=True)
+
+
+def prime_scoring() -> None:
+    _primed_consumer(score_stream)
+
+
+def prime_lifecycle() -> None:
+    _primed_consumer(deactivations)
+
+
+def prime_reports() -> None:
+    _primed_consumer(report_requests)
+
+
+def prime_retention() -> None:
+    _primed_consumer(ledger_retention)
+
+
+def prime_email_feedback() -> None:
+    _primed_consumer(email_feedback)

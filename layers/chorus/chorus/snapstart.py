@@ -15,16 +15,27 @@ retry jitter draws from it). Never made before a snapshot: secrets, ids, connect
 priming in chorus.bootstrap makes clients but calls nothing). ``os.urandom``, ``secrets`` and
 ``uuid.uuid4`` read the kernel's generator, which AWS documents as staying unique across restores
 ("Handling uniqueness with Lambda SnapStart").
+
+A SnapStart version not invoked for 14 days goes Inactive, and its next invocation fails while
+Lambda snapshots it again. The functions no request or frequent schedule reaches get a daily
+``KEEP_ACTIVE_EVENT`` through their alias (template.yaml, the ``KeepSnapshot`` schedules), which
+their handler answers (``answers_keep_active``) before any work or AWS call.
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import random
 from collections.abc import Callable
+from typing import Any, Final
 
 # Lambda's runtime module; a name, so that mypy and the layer check look for no such package.
 HOOKS_MODULE = "snapshot_restore_py"
+
+# What a KeepSnapshot schedule sends (its Input in template.yaml): no trigger sends anything like it.
+KEEP_ACTIVE_EVENT: Final[dict[str, str]] = {"chorus": "keep-snapshot"}
+KEPT_ACTIVE: Final[dict[str, str]] = {"snapshot": "kept active"}
 
 
 def register(prime: Callable[[], None]) -> bool:
@@ -42,3 +53,17 @@ def register(prime: Callable[[], None]) -> bool:
 def restore_uniqueness() -> None:
     # Seeded from os.urandom: each restored environment draws its own sequence.
     random.seed()
+
+
+def answers_keep_active[C, R](
+    handler: Callable[[dict[str, Any], C], R],
+) -> Callable[[dict[str, Any], C], R | dict[str, str]]:
+    """The handler, except that the keep-active event is answered at once: no work, no AWS call."""
+
+    @functools.wraps(handler)
+    def answer(event: dict[str, Any], context: C) -> R | dict[str, str]:
+        if event == KEEP_ACTIVE_EVENT:
+            return dict(KEPT_ACTIVE)
+        return handler(event, context)
+
+    return answer

@@ -122,8 +122,38 @@ COGNITO_CONSOLE = {
         ("admin_api_handler", {}, {"dynamodb", "s3", "scheduler", "sqs"}),
         ("console_handler", {}, {"dynamodb"}),
         ("console_handler", COGNITO_CONSOLE, {"dynamodb"}),
+        ("ingest_handler", {}, {"s3", "dynamodb"}),
+        ("digest_planner_handler", {}, {"dynamodb", "sqs"}),
+        ("digest_sender_handler", {}, {"dynamodb", "secrets-manager", "sesv2"}),
+        ("slack_actions_handler", SLACK_ON, {"dynamodb", "scheduler", "secrets-manager"}),
+        ("slack_actions_handler", {}, {"dynamodb", "scheduler", "secrets-manager"}),
+        ("publisher_handler", {}, {"dynamodb", "kms", "scheduler", "secrets-manager", "sesv2"}),
+        ("sweeper_handler", {}, {"dynamodb", "secrets-manager", "sesv2", "sqs"}),
+        ("scoring_handler", {}, {"dynamodb"}),
+        ("lifecycle_handler", {}, {"dynamodb", "scheduler"}),
+        ("reports_handler", {}, {"dynamodb", "s3"}),
+        ("retention_handler", {}, {"dynamodb"}),
+        ("email_feedback_handler", {}, {"dynamodb"}),
     ],
-    ids=["web", "web with Slack", "admin", "console", "console with Cognito"],
+    ids=[
+        "web",
+        "web with Slack",
+        "admin",
+        "console",
+        "console with Cognito",
+        "ingest",
+        "digest planner",
+        "digest sender",
+        "Slack actions",
+        "Slack actions with Slack off",
+        "publisher",
+        "sweeper",
+        "scoring",
+        "lifecycle",
+        "reports",
+        "retention",
+        "email feedback",
+    ],
 )
 def test_priming_makes_the_functions_clients_and_calls_nothing(
     runtime_hooks: RuntimeHooks,
@@ -150,7 +180,7 @@ def test_priming_makes_the_functions_clients_and_calls_nothing(
     # Then the function's clients were made (their models and endpoint rules are in the
     # snapshot), and nothing left the process: no connection, no name lookup, no AWS call
     assert len(runtime_hooks.before_snapshot) == 1
-    assert expected_clients <= set(made)
+    assert expected_clients <= set(made), sorted(set(made))
     assert network_refused.connections == []
     assert network_refused.aws_calls == []
 
@@ -228,3 +258,79 @@ def test_the_daily_request_that_keeps_a_version_active_is_answered_without_any_c
     # Then it is a plain answer (an asset, or "who are you?"), and no AWS API was called
     assert answer["statusCode"] == answers
     assert calls.by_operation() == {}
+
+
+def kept_active_by_schedule() -> list[tuple[str, str]]:
+    """(handler module, function) of each function the template's KeepSnapshot schedules send
+    the keep-active event: the event-driven ones no request or schedule of their own reaches daily."""
+    from tests.support.template import template
+
+    found = []
+    for logical_id, resource in template()["Resources"].items():
+        properties = resource.get("Properties", {})
+        keep = (properties.get("Events") or {}).get("KeepSnapshot", {}).get("Properties", {})
+        if "Input" in keep and json.loads(keep["Input"]) == snapstart.KEEP_ACTIVE_EVENT:
+            found.append((properties["Handler"].rpartition(".")[0], logical_id))
+    return sorted(found)
+
+
+KEPT_ACTIVE_BY_SCHEDULE = kept_active_by_schedule()
+
+
+def test_the_event_driven_functions_are_those_kept_active_by_schedule() -> None:
+    assert [function for _, function in KEPT_ACTIVE_BY_SCHEDULE] == sorted(
+        [
+            "DigestSenderFunction",
+            "EmailFeedbackFunction",
+            "IngestFunction",
+            "LifecycleFunction",
+            "PublisherFunction",
+            "ScoringFunction",
+            "SlackActionsFunction",
+        ]
+    )
+
+
+@pytest.mark.parametrize(("handler", "function"), KEPT_ACTIVE_BY_SCHEDULE)
+def test_the_daily_event_that_keeps_an_event_driven_version_active_is_answered_without_any_call(
+    aws, handler: str, function: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the event the template's KeepSnapshot schedule sends the function
+    event = dict(snapstart.KEEP_ACTIVE_EVENT)
+    module = imported_in_lambda(handler, monkeypatch)
+
+    # When the function handles it
+    with count_aws_calls() as calls:
+        answer = module.lambda_handler(event, FakeLambdaContext())
+
+    # Then it says so and does nothing else: no AWS API is called
+    assert answer == snapstart.KEPT_ACTIVE
+    assert calls.by_operation() == {}
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"Records": []},
+        {"chorus": "keep-snapshot", "approval": {}},
+        {"chorus": "keep-snapshot", "detail-type": "Email Bounced"},
+        {"chorus": "keep"},
+    ],
+)
+def test_only_the_keep_active_event_itself_skips_the_handler(event: dict[str, Any]) -> None:
+    # Given a handler wrapped as the event-driven handlers are
+    handled: list[dict[str, Any]] = []
+
+    @snapstart.answers_keep_active
+    def handler(received: dict[str, Any], _context: object) -> dict[str, str]:
+        handled.append(received)
+        return {"handled": "yes"}
+
+    # When it receives an event that merely resembles the keep-active one, then that one
+    answer = handler(event, None)
+    kept = handler(dict(snapstart.KEEP_ACTIVE_EVENT), None)
+
+    # Then the first reaches the handler's own code, the keep-active event does not
+    assert answer == {"handled": "yes"}
+    assert handled == [event]
+    assert kept == snapstart.KEPT_ACTIVE

@@ -126,7 +126,7 @@ def failure_queues(template: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
             continue
         for target in _failure_references(body.get("Properties") or {}, inside=False):
             if target in queues:
-                found.setdefault(target, set()).add(_source(logical_id, body))
+                found.setdefault(target, set()).add(_source(logical_id, body, resources))
     return {queue: tuple(sorted(sources)) for queue, sources in sorted(found.items())}
 
 
@@ -156,8 +156,18 @@ def _failure_references(value: Any, *, inside: bool) -> Iterator[str]:
         yield from _failure_references(item, inside=inside or key in FAILURE_KEYS)
 
 
-def _source(logical_id: str, body: Mapping[str, Any]) -> str:
+def _source(logical_id: str, body: Mapping[str, Any], resources: Mapping[str, Any]) -> str:
     if body.get("Type") in _CONFIGURES_FUNCTION:
+        function = (body.get("Properties") or {}).get("FunctionName")
+        if isinstance(function, Mapping) and isinstance(function.get("Ref"), str):
+            return _function_of(str(function["Ref"]), resources)
+    return logical_id
+
+
+def _function_of(logical_id: str, resources: Mapping[str, Any]) -> str:
+    """The function itself where an invoker names its alias (SnapStart: every invoker does)."""
+    body = resources.get(logical_id)
+    if isinstance(body, Mapping) and body.get("Type") == "AWS::Lambda::Alias":
         function = (body.get("Properties") or {}).get("FunctionName")
         if isinstance(function, Mapping) and isinstance(function.get("Ref"), str):
             return str(function["Ref"])
