@@ -23,6 +23,7 @@ from chorus.store import keys
 from tests.conftest import REPORT_QUEUE_URL, TABLE
 from tests.integration.handlers.test_scoring import CONTENT, PEOPLE, approval_image, record
 from tests.support.http_events import http_event
+from tests.support.iam import denied
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.seed import seed
 
@@ -169,6 +170,7 @@ def test_after_the_roll_up_the_team_board_is_two_reads_and_says_as_of_when(world
     # Then it answers the roll-up's figures, with their time, in one GetItem and the census Query
     assert status == 200 and rolled["teams"] == 2
     assert calls.by_operation() == {"dynamodb.GetItem": 1, "dynamodb.Query": 1}
+    assert denied("AdminApiFunction", calls.requests) == []
     assert [(t["group"], t["points"], t["members"]) for t in board["teams"]] == [
         ("sales", 20, 2),
         ("engineering", 10, 2),
