@@ -6,7 +6,8 @@ Loads a roster of N employees (ingest), writes twelve months and twelve company 
 scorer's company counters (publications per network included), this month's participants of
 GROUPS groups, twelve months of participation snapshots, a leaderboard of N scores, a library of
 LIBRARY content items, rewards and redemptions, and approvals waiting for review; takes the census
-(the report function's daily job, which also snapshots participation by group), then signs in and
+(the report function's daily job, which also snapshots participation by group) and the roll-up
+(its quarter-hourly job: team rows, funnel per campaign, top content), then signs in and
 counts the calls of each console request, page by page (`pages()`: sign-in, each page's reads and
 forms, sign-out). Target: at most 5 calls per page, whatever N: a page reads aggregates, one page
 of a listing, or one employee's partition, never the roster. Actions are printed without the page
