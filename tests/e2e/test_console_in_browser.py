@@ -377,3 +377,85 @@ def test_an_admin_previews_a_digest_and_sends_a_test_to_themself(
         check_page(page, "leaderboards-teams")
     finally:
         context.close()
+
+
+# ---------------------------------------------------------------------------------- Roll-up
+def test_an_admin_reads_the_funnel_per_campaign_and_the_top_content_after_the_rollup(
+    local_cloud_process: LocalCloudProcess, browser: Any, tmp_path: Path
+) -> None:
+    import uuid
+    from datetime import datetime, timedelta
+
+    import requests
+
+    from chorus.domain.content import content_id_for
+    from chorus.store.funnel import FunnelStore, funnel_add
+
+    cloud = local_cloud_process
+    run = uuid.uuid4().hex[:8]
+    campaign = f"rollup-{run}"
+    rows = "\n".join(
+        json.dumps(
+            {
+                "id": f"{campaign}-{n}",
+                "title": f"Rolled up {n} ({run})",
+                "url": f"https://example.com/{run}/{n}",
+                "text": "Share me",
+                "campaign": campaign,
+            }
+        )
+        for n in range(2)
+    )
+    upload(cloud, tmp_path, "content", "rollup.jsonl", rows)
+    # Given digests sent of both items and, on the first, many approvals and visits (the scorer's
+    # own funnel update: more than any other item in this cloud has)
+    client, table = _table(cloud)
+    first, second = (content_id_for(f"{campaign}-{n}", "", "") for n in range(2))
+    FunnelStore(client, table).add_sent({first: 40, second: 10}, f"digest:{run}")
+    counted = funnel_add(table, first, f"approvals:{run}", {"opened": 30, "approvals": 900, "visits": 5000})
+    client.update_item(**counted["Update"])
+
+    # When the clock passes a quarter hour, the report function's roll-up schedule fires
+    now = datetime.fromisoformat(requests.get(f"{cloud.api_url}/_local/clock", timeout=30).json()["now"])
+    ticked = requests.post(
+        f"{cloud.api_url}/_local/clock", json={"to": (now + timedelta(minutes=16)).isoformat()}, timeout=600
+    ).json()
+    assert [fired["ok"] for fired in ticked["fired"] if fired["schedule"].endswith("ReportFunction.Rollup")] == [True]
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        sign_in(page, cloud)
+        page.goto(f"{cloud.api_url}/console/reports")
+
+        # When the admin picks the campaign (keyboard only)
+        page.get_by_label("Campaign", exact=True).select_option(campaign)
+        page.get_by_label("Campaign", exact=True).press("Tab")
+        page.keyboard.press("Enter")
+
+        # Then its funnel is a chart named for it and a row of the table
+        page.wait_for_url(re.compile(r".*/console/reports\?.*campaign=" + campaign))
+        assert page.get_by_role("img", name=f"Funnel of {campaign}, all time").count() == 1
+        row = page.get_by_role("row").filter(has_text=campaign).first
+        assert row.inner_text().split() == [campaign, "2", "50", "30", "900", "0", "5000", "0"]
+        assert "Figures as of" in page.locator("main").inner_text()
+        check_page(page, "reports-campaign-funnel")
+
+        # And the top content leads with the first item, linked to its detail, its CSV beside it
+        page.set_viewport_size({"width": 1280, "height": 900})
+        top = page.get_by_role("table", name="Top content by approvals, all time")
+        assert top.get_by_role("row").nth(1).get_by_role("link").inner_text() == f"Rolled up 0 ({run})"
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Download the top content by approvals (CSV)").click()
+        lines = Path(download.value.path()).read_text(encoding="utf-8").splitlines()
+        assert lines[0].startswith("rank,content_id,title,campaign,sent") and first in lines[1]
+        top.get_by_role("row").nth(1).get_by_role("link").click()
+        page.wait_for_url(f"{cloud.api_url}/console/content/{first}")
+        assert page.get_by_role("heading", name=f"Rolled up 0 ({run})").is_visible()
+
+        # And the team board says its figures are the roll-up's, as of its time
+        page.goto(f"{cloud.api_url}/console/leaderboards/teams")
+        assert "Points and participants as of" in page.locator("main").inner_text()
+        check_page(page, "teams-rollup")
+    finally:
+        context.close()

@@ -80,6 +80,7 @@ if TYPE_CHECKING:
     from chorus.services.retraction import RetractionService
     from chorus.services.review import ReviewService
     from chorus.services.rewards import RewardService
+    from chorus.services.rollups import RollupJob
     from chorus.services.scoring import ScoringService
     from chorus.services.slack import ChannelChoice, SlackOneClick, SlackRequests
     from chorus.services.sweeper import Sweeper
@@ -604,6 +605,7 @@ def build_console_app(
     from chorus.store.funnel import FunnelStore
     from chorus.store.ledger import LedgerStore
     from chorus.store.participation import ParticipationStore
+    from chorus.store.rollups import RollupStore
     from chorus.web.console import ConsoleDependencies
     from chorus.web.console import build_console_app as build_app
     from chorus.web.employee.connect import CallbackBase
@@ -623,6 +625,7 @@ def build_console_app(
             reports=ConsoleReports(
                 ParticipationStore(dynamodb, settings.table_name),
                 build_scoring_service(settings, dynamodb_client=dynamodb),
+                RollupStore(dynamodb, settings.table_name),
             ),
             callback_base=CallbackBase(settings.public_base_url, settings.region),
             uploads=build_upload_desk(settings, s3_client=s3_client),
@@ -684,12 +687,14 @@ def _console_points_reports(settings: ConsoleSettings, dynamodb: DynamoDBClient)
     """The report service's read side (team board, census): no exports from the console yet."""
     from chorus.services.points_reports import PointsReportService
     from chorus.store.points_reports import CensusStore, ExportStore
+    from chorus.store.rollups import RollupStore
     from chorus.store.scores import ScoreStore
 
     return PointsReportService(
         ScoreStore(dynamodb, settings.table_name),
         CensusStore(dynamodb, settings.table_name),
         ExportStore(dynamodb, settings.table_name),
+        rollups=RollupStore(dynamodb, settings.table_name),
     )
 
 
@@ -995,6 +1000,7 @@ def build_points_report_service(
     from chorus.store.catalog import CatalogStore
     from chorus.store.participation import ParticipationStore
     from chorus.store.points_reports import CensusStore, ExportStore
+    from chorus.store.rollups import RollupStore
     from chorus.store.scores import ScoreStore
 
     dynamodb = dynamodb_client or _dynamodb()
@@ -1013,6 +1019,8 @@ def build_points_report_service(
         roster=None if admin else CatalogStore(dynamodb, settings.table_name),
         # The census run keeps the monthly snapshots of participation by group.
         participation=None if admin else ParticipationStore(dynamodb, settings.table_name),
+        # The team board reads the roll-up the report function keeps.
+        rollups=RollupStore(dynamodb, settings.table_name) if admin else None,
         download_ttl_seconds=admin.download_url_ttl_seconds if admin else 0,
     )
 
@@ -1022,7 +1030,23 @@ def report_requests() -> ReportRequests:
     from chorus.edge.reports import ReportRequests
 
     settings = ReportSettings.from_env()
-    return ReportRequests(build_points_report_service(settings), settings.report_max_receives)
+    return ReportRequests(
+        build_points_report_service(settings), settings.report_max_receives, rollup=build_rollup_job(settings)
+    )
+
+
+def build_rollup_job(settings: ReportSettings, *, dynamodb_client: DynamoDBClient | None = None) -> RollupJob:
+    from chorus.services.rollups import RollupJob
+    from chorus.store.funnel import FunnelStore
+    from chorus.store.rollups import RollupStore
+    from chorus.store.scores import ScoreStore
+
+    dynamodb = dynamodb_client or _dynamodb()
+    return RollupJob(
+        ScoreStore(dynamodb, settings.table_name),
+        FunnelStore(dynamodb, settings.table_name),
+        RollupStore(dynamodb, settings.table_name),
+    )
 
 
 def build_email_feedback_service(

@@ -23,6 +23,7 @@ from chorus.store import keys
 from tests.conftest import REPORT_QUEUE_URL, TABLE
 from tests.integration.handlers.test_scoring import CONTENT, PEOPLE, approval_image, record
 from tests.support.http_events import http_event
+from tests.support.iam import denied
 from tests.support.lambda_context import FakeLambdaContext
 from tests.support.seed import seed
 
@@ -138,7 +139,7 @@ def test_a_report_period_must_be_known(world):
     assert call("POST", "/admin/exports", body='{"period": "week"}')[0] == 422
 
 
-def test_the_team_board_reads_counters_and_the_census_never_the_roster(world):
+def test_before_any_roll_up_the_team_board_reads_counters_and_the_census_never_the_roster(world):
     reports_handler.lambda_handler({"job": "census"}, FakeLambdaContext())
     bootstrap.admin_app.cache_clear()
     with count_aws_calls(keep_requests=True) as calls:
@@ -148,9 +149,39 @@ def test_the_team_board_reads_counters_and_the_census_never_the_roster(world):
         ("sales", 20, 2),
         ("engineering", 10, 2),
     ]
-    # a fixed number of small reads: one Query per counter shard, one for the census
-    assert calls.by_operation() == {"dynamodb.Query": STATS_SHARDS + 1}
+    assert board["figures_as_of"] is None  # counted now
+    # a fixed number of small reads: the roll-up (none yet), one Query per counter shard, the census
+    assert calls.by_operation() == {"dynamodb.GetItem": 1, "dynamodb.Query": STATS_SHARDS + 1}
     assert all(params.get("IndexName") is None for _, params in calls.requests)
+
+
+def test_after_the_roll_up_the_team_board_is_two_reads_and_says_as_of_when(world):
+    # Given the census and a roll-up, then one more approval the roll-up has not seen yet
+    reports_handler.lambda_handler({"job": "census"}, FakeLambdaContext())
+    bootstrap.report_requests.cache_clear()
+    rolled = reports_handler.lambda_handler({"job": "rollup"}, FakeLambdaContext())
+    scoring_handler.lambda_handler({"Records": [record(approval_image("cy@example.com"))]}, FakeLambdaContext())
+    bootstrap.admin_app.cache_clear()
+
+    # When the team board is asked for
+    with count_aws_calls(keep_requests=True) as calls:
+        status, board, _ = call("GET", "/admin/leaderboard/teams")
+
+    # Then it answers the roll-up's figures, with their time, in one GetItem and the census Query
+    assert status == 200 and rolled["teams"] == 2
+    assert calls.by_operation() == {"dynamodb.GetItem": 1, "dynamodb.Query": 1}
+    assert denied("AdminApiFunction", calls.requests) == []
+    assert [(t["group"], t["points"], t["members"]) for t in board["teams"]] == [
+        ("sales", 20, 2),
+        ("engineering", 10, 2),
+    ]
+    assert board["figures_as_of"] is not None
+    assert datetime.fromisoformat(board["figures_as_of"]) <= datetime.now(UTC)
+
+    # and the next roll-up counts Cy's approval
+    reports_handler.lambda_handler({"job": "rollup"}, FakeLambdaContext())
+    _, after, _ = call("GET", "/admin/leaderboard/teams")
+    assert [(t["group"], t["points"]) for t in after["teams"]] == [("engineering", 20), ("sales", 20)]
 
 
 def test_without_a_census_yet_the_team_board_still_answers_points(world):

@@ -1,5 +1,5 @@
 """Report requests from SQS (one export each; a failed one is retried alone, then kept in
-ReportFailures) and the daily census from its schedule."""
+ReportFailures), the daily census and the quarter-hourly roll-up from their schedules."""
 
 from __future__ import annotations
 
@@ -11,17 +11,21 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from chorus.domain.points_report import ExportRequest
 from chorus.errors import ChorusError
 from chorus.services.points_reports import PointsReportService
+from chorus.services.rollups import RollupJob
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 class ReportRequests:
-    def __init__(self, service: PointsReportService, max_receives: int) -> None:
+    def __init__(self, service: PointsReportService, max_receives: int, *, rollup: RollupJob) -> None:
         self._service = service
         self._max_receives = max_receives
+        self._rollup = rollup
 
     def handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        if event.get("job") == "rollup":
+            return self._rollup.run()
         if "Records" not in event:
             census = self._service.take_census()
             return {"active": census.active, "groups": len(census.groups)}

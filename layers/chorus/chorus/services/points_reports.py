@@ -39,6 +39,7 @@ from chorus.domain.points_report import (
     rate,
     report_period,
 )
+from chorus.domain.rollup import TeamRollup
 from chorus.domain.scoring import OVERALL, Period, period_keys
 from chorus.errors import ChorusError
 from chorus.observability import logger
@@ -50,6 +51,10 @@ ROSTER_PAGE = 10_000
 class Counters(Protocol):
     def stats(self, period_key: str) -> list[dict[str, Any]]: ...
     def board_pages(self, period_key: str, scope: str) -> Iterator[list[dict[str, Any]]]: ...
+
+
+class TeamRollups(Protocol):
+    def teams(self, period_key: str) -> TeamRollup | None: ...
 
 
 class RosterPage(Protocol):
@@ -113,6 +118,7 @@ class PointsReportService:
         queue: Queue | None = None,
         roster: Roster | None = None,
         participation: ParticipationHistory | None = None,
+        rollups: TeamRollups | None = None,
         download_ttl_seconds: int = 900,
         now: Callable[[], datetime] = clock.now,
     ) -> None:
@@ -123,6 +129,7 @@ class PointsReportService:
         self._queue = queue
         self._roster = roster
         self._participation = participation
+        self._rollups = rollups
         self._download_ttl = download_ttl_seconds
         self._now = now
 
@@ -147,12 +154,24 @@ class PointsReportService:
         return sorted(census.groups) if census else []
 
     def team_board(self, period: Period) -> dict[str, Any]:
-        """Teams ranked by points per active member, so large teams do not win by size."""
+        """Teams ranked by points per active member, so large teams do not win by size.
+
+        Points come from the report function's roll-up (one read, figures as of its run); until a
+        roll-up of the period exists (a new stack, the first minutes of a month), or when it holds
+        fewer teams than there are, from the scorer's shards themselves (exact, 8 reads)."""
         used = report_period(period)
         period_key = period_keys(self._now())[used]
         census = self._census.latest()
         members = census.groups if census else {}
-        points = {row["name"]: row for row in self._counters.stats(period_key) if row["dimension"] == "group"}
+        rollup = self._rollups.teams(period_key) if self._rollups else None
+        points: dict[str, dict[str, Any]]
+        if rollup is not None and len(rollup.teams) == rollup.teams_total:
+            points = {team.group: team.model_dump() for team in rollup.teams}
+            figures_as_of: str | None = iso(rollup.computed_at)
+        else:
+            stats = self._counters.stats(period_key)
+            points = {str(row["name"]): row for row in stats if row["dimension"] == "group"}
+            figures_as_of = None
         teams = []
         for group in sorted(set(points) | set(members)):
             row, count = points.get(group, {}), members.get(group)
@@ -172,6 +191,8 @@ class PointsReportService:
             "period": used.value,
             "period_key": period_key,
             "members_counted_at": iso(census.counted_at) if census else None,
+            # None: counted now from the scorer's counters; else the roll-up's time.
+            "figures_as_of": figures_as_of,
             "teams": teams[:MAX_ROWS],
             "teams_total": len(teams),
             "truncated": len(teams) > MAX_ROWS,

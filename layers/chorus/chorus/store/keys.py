@@ -263,3 +263,13 @@ def opened_sk(content_id: str) -> str:
     """In the employee's partition (so an erasure removes it): they opened the item's approval
     page, counted once in its funnel."""
     return f"OPENED#{content_id}"
+
+
+# The report function's roll-up (store/rollups.py): one partition of a few JSON documents the
+# console and the admin API read instead of adding shards up on each request.
+ROLLUP = "ROLLUP"
+ROLLUP_CAMPAIGNS = "CAMPAIGNS"
+
+
+def rollup_teams_sk(period_key: str) -> str:
+    return f"TEAMS#{period_key}"
