@@ -88,6 +88,10 @@ def test_the_whole_story_through_the_console(cloud: LocalCloudProcess, browser: 
         check_page(page, "story-overview")
 
         # When she uploads a roster with a bad row (the file input the Upload page offers)
+        page.get_by_role("link", name="Upload").click()
+        page.wait_for_url(f"{cloud.api_url}/console/upload")
+        check_page(page, "story-upload")
+        page.set_viewport_size({"width": 1280, "height": 900})
         roster = tmp_path / "story-roster.csv"
         roster.write_text(ROSTER_CSV, encoding="utf-8")
         refused = upload_in_console(page, cloud, roster, "employees")
