@@ -2,7 +2,7 @@
 
     python -m bench.console_calls [--employees 10000]
 
-Loads a roster of N employees (ingest), writes twelve months and twelve company weeks of the
+Puts a roster of N employees (as an upload creates it), writes twelve months and twelve company weeks of the
 scorer's company counters (publications per network included), this month's participants of
 GROUPS groups, twelve months of participation snapshots, a leaderboard of N scores, a library of
 LIBRARY content items, rewards and redemptions, and approvals waiting for review; takes the census
@@ -13,7 +13,12 @@ forms, sign-out). Target: at most 5 calls per page, whatever N: a page reads agg
 of a listing, or one employee's partition, never the roster. Actions are printed without the page
 target: a deactivation costs what it costs through the admin API (4 calls plus 2 per scheduled post
 and 1 per network connection), a review decision its writes, schedule and email.
-Figures, not a test: exit status 0 unless something raises.
+Exit status 1 if a page is over the target (or an exception over its own ceiling: EXCEPTIONS
+says which pages are, and why) or a transaction was cancelled.
+
+The roster, content and scores are put as the items an upload and the scorer write (the store's
+item builders, 25 a BatchWriteItem), not through the ingest: moto copies the whole table for every
+item of a transaction (moto_transactions_without_table_copies turns that off for the rest).
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,8 +43,12 @@ import responses  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
 from bench.aws_calls import count_aws_calls, format_counts  # noqa: E402
-from bench.consent_calls import seed  # noqa: E402
-from bench.ingest_scale import create_bucket, create_table, template_resources  # noqa: E402
+from bench.ingest_scale import (  # noqa: E402
+    create_bucket,
+    create_table,
+    moto_transactions_without_table_copies,
+    template_resources,
+)
 
 REGION = "eu-west-1"
 TABLE = "chorus-bench-table"
@@ -149,6 +160,8 @@ def aggregates(employees: int) -> int:
     from chorus.config import ReportSettings
     from chorus.domain.overview import last_months, last_weeks
     from chorus.domain.scoring import STATS_SHARDS
+    from chorus.store import keys
+    from chorus.store.codec import to_dynamo
 
     ddb = boto3.client("dynamodb", region_name=REGION)
     now = datetime.now(UTC)
@@ -169,20 +182,28 @@ def aggregates(employees: int) -> int:
         sizes = {group: {"N": "50"} for group in groups}
         snapshot = {"PK": {"S": "PARTICIPATION"}, "SK": {"S": month}, "entity": {"S": "participation"}}
         ddb.put_item(TableName=TABLE, Item=snapshot | {"participants": {"M": counts}, "active": {"M": sizes}})
-    for number in range(employees):
-        board = {"GSI3PK": {"S": f"LB#{periods[11]}#*"}, "score": {"N": str(number % 997)}}
-        score = {"PK": {"S": f"EMP#bench-{number}"}, "SK": {"S": f"SCORE#{periods[11]}#*"}, "entity": {"S": "score"}}
-        score |= {"employee_id": {"S": f"bench-{number}"}, "name": {"S": f"Person {number}"}}
-        ddb.put_item(TableName=TABLE, Item=score | board | {"reached_at": {"S": now.isoformat()}})
+    for first in range(0, employees, SEED_BATCH):
+        scores = [
+            to_dynamo(
+                {
+                    "PK": keys.employee_pk(f"bench-{number}"),
+                    "SK": keys.score_sk(periods[11], "*"),
+                    "entity": "score",
+                    "employee_id": f"bench-{number}",
+                    "name": f"Person {number}",
+                    "GSI3PK": keys.leaderboard_pk(periods[11], "*"),
+                    "score": number % 997,
+                    "reached_at": now.isoformat(),
+                }
+            )
+            for number in range(first, min(first + SEED_BATCH, employees))
+        ]
+        put_in_batches(ddb, scores)
     return build_points_report_service(ReportSettings.from_env()).take_census().active
 
 
 def library() -> str:
-    """LIBRARY content items over ten campaigns, uploaded as an admin would; one item's id."""
-    import json
-
-    from chorus.bootstrap import build_ingest_service
-    from chorus.config import IngestSettings
+    """LIBRARY content items over ten campaigns, as an upload writes them; one item's id."""
     from chorus.domain.content import content_id_for
 
     rows = [
@@ -195,10 +216,7 @@ def library() -> str:
         }
         for n in range(LIBRARY)
     ]
-    boto3.client("s3", region_name=REGION).put_object(
-        Bucket=BUCKET, Key="uploads/content/library.jsonl", Body="\n".join(json.dumps(row) for row in rows).encode()
-    )
-    build_ingest_service(IngestSettings.from_env()).ingest_object("uploads/content/library.jsonl")
+    put_as_uploaded(contents=rows)
     return content_id_for("library-7", "", "")
 
 
@@ -220,6 +238,55 @@ def rollup() -> None:
         f" (16 STATS + 1 per 1,000 items and listing + 1 per 25 items + 3 puts = {expected})"
     )
     print(format_counts(calls.by_operation()))
+
+
+SEED_BATCH = 1_000  # rows turned into items at a time: 100,000 employees never sit in memory at once
+
+
+def seed(employees: int) -> None:
+    """The roster of N employees (person<n>@example.com) and three content items, as an upload
+    creates them: the store's own items (CatalogStore.created_items), put 25 a call. Through the
+    ingest, 10,000 rows ran out of memory on moto (a copy of the table per transaction item);
+    what the pages read is the same."""
+    from chorus.store.digest_zones import DigestZoneStore
+
+    DigestZoneStore(boto3.client("dynamodb", region_name=REGION), TABLE).register(["Europe/Paris"])
+    content = [
+        {"id": f"bench-{n}", "title": f"News {n}", "url": f"https://example.com/{n}", "text": "Share me"}
+        for n in range(3)
+    ]
+    put_as_uploaded(contents=content)
+    for first in range(0, employees, SEED_BATCH):
+        roster = [
+            {"email": f"person{n}@example.com", "name": f"Person {n}", "timezone": "Europe/Paris"}
+            for n in range(first, min(first + SEED_BATCH, employees))
+        ]
+        put_as_uploaded(employees=roster)
+
+
+Rows = list[dict[str, Any]]
+
+
+def put_as_uploaded(*, employees: Rows | None = None, contents: Rows | None = None) -> None:
+    """Upload rows (validated by the upload's own row models) put as the items an upload creates."""
+    from chorus.domain.content import ContentRow
+    from chorus.domain.employee import EmployeeRow
+    from chorus.store.catalog import CatalogStore
+
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    items = CatalogStore(ddb, TABLE).created_items(
+        employees=[EmployeeRow.model_validate(row).to_entity() for row in employees or []],
+        contents=[ContentRow.model_validate(row).to_entity() for row in contents or []],
+    )
+    put_in_batches(ddb, items)
+
+
+def put_in_batches(ddb: Any, items: list[dict[str, Any]]) -> None:
+    for first in range(0, len(items), 25):
+        requests = [{"PutRequest": {"Item": item}} for item in items[first : first + 25]]
+        while requests:
+            left = ddb.batch_write_item(RequestItems={TABLE: requests}).get("UnprocessedItems", {})
+            requests = left.get(TABLE, [])
 
 
 def request(method: str, path: str, jar: dict[str, str], **fields: Any) -> dict[str, Any]:
@@ -457,23 +524,59 @@ def people_pages(measured: Any, signed_in_page: str) -> None:
     measured("POST /console/people/{id}/deactivate", "POST", f"{person}/deactivate", body=confirmed)
 
 
+# Requests allowed over TARGET today: what they cost at most, and why. Exports are not pages: they
+# run asynchronously to S3 (one enqueue per request), so none is an exception.
+EXCEPTIONS: dict[str, tuple[int, str]] = {
+    "GET /console/digest (preview)": (10, "reads every active content item, the digest's candidates: 6 Queries at 503"),
+    "GET /console/digest/preview.html": (9, "the same preview, as its HTML"),
+    "POST /console/digest/test": (10, "the same preview, sent to the admin (1 SendEmail)"),
+}
+
+
+def verdicts(figures: dict[str, int]) -> list[str]:
+    """The table of calls per console request, and the requests over their ceiling."""
+    print(f"\n## Calls per console request (target <= {TARGET})")
+    width = max(len(name) for name in figures)
+    failed: list[str] = []
+    for name, calls in figures.items():
+        ceiling, why = EXCEPTIONS.get(name, (TARGET, ""))
+        verdict = "PASS" if calls <= ceiling else "FAIL"
+        if verdict == "FAIL":
+            failed.append(name)
+        note = f"  exception (<= {ceiling}): {why}" if name in EXCEPTIONS else ""
+        print(f"{name:<{width}}  {calls:>3}  {verdict}{note}")
+    return failed
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--employees", type=int, default=10_000)
     args = parser.parse_args(argv)
-    with mock_aws():
+    started = time.perf_counter()
+    with mock_aws(), moto_transactions_without_table_copies() as cancelled:
         setup()
         seed(args.employees)
         active = aggregates(args.employees)
         fulfil_path = seed_rewards(args.employees)
         waiting_for_review(args.employees)
-        print(f"## Admin console, {args.employees} employees ({active} active in the census)")
         item = library()
+        seeded = time.perf_counter() - started
+        print(f"## Admin console, {args.employees} employees ({active} active in the census), seeded in {seeded:.0f} s")
         rollup()
         figures = pages(fulfil_path, item)
-    worst = max(figures.values())
+    failed = verdicts(figures)
+    worst = max(calls for name, calls in figures.items() if name not in EXCEPTIONS)
     print(f"most calls of a console request: {worst} (target <= {TARGET}) {'PASS' if worst <= TARGET else 'FAIL'}")
     print("(a session's last_seen is written at most once a minute: one more UpdateItem then)")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kilobytes on Linux
+    print(f"{args.employees} employees: {time.perf_counter() - started:.0f} s, peak memory {peak:,.0f} MB")
+    if cancelled:
+        # Not rolled back here (see moto_transactions_without_table_copies): figures after it may be off.
+        print(f"FAIL: {len(cancelled)} transaction(s) cancelled: {', '.join(cancelled)}")
+        return 1
+    if failed:
+        print(f"FAIL: over their ceiling: {', '.join(failed)}")
+        return 1
     return 0
 
 

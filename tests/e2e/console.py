@@ -5,9 +5,11 @@ a screenshot at each width kept as an artifact)."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+import requests
 
 from tests.e2e.conftest import ARTIFACTS, ROOT, LocalCloudProcess, shot
 
@@ -50,3 +52,21 @@ def sign_in(page: Any, cloud: LocalCloudProcess) -> None:
     page.get_by_label("Password").fill(admin["password"])
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{cloud.api_url}/console")
+
+
+def shots_at_both_widths(page: Any, name: str) -> None:
+    """Screenshots of a page that is not the console's (an employee's), at 1280 and 390 px; the
+    page is left at 1280 px."""
+    for label, width in WIDTHS.items():
+        page.set_viewport_size({"width": width, "height": 900})
+        shot(page, f"{name}-{label}")
+    page.set_viewport_size({"width": WIDTHS["desktop"], "height": 900})
+
+
+def advance_clock(cloud: LocalCloudProcess, by: timedelta) -> datetime:
+    """Moves the local cloud's clock (firing what falls due) and returns once everything it set off
+    (queues, streams, invocations) has run: the local cloud answers the tick only then."""
+    now = datetime.fromisoformat(requests.get(f"{cloud.api_url}/_local/clock", timeout=10).json()["now"])
+    answer = requests.post(f"{cloud.api_url}/_local/clock", json={"to": (now + by).isoformat()}, timeout=300)
+    assert answer.status_code == 200, answer.text
+    return datetime.fromisoformat(answer.json()["now"])

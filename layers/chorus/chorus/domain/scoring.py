@@ -181,8 +181,10 @@ def _approval_awards(
         )
 
     awards: list[Award] = []
-    if status == "SCHEDULED" and before is None:
-        # One award per approval (employee, content, network), whatever the revisions after it.
+    if status == "SCHEDULED" and before in (None, "IN_REVIEW"):
+        # Counted once scheduled: at once, or when a reviewer approves an edited text
+        # (ReviewEditedPosts). One award per approval (employee, content, network), whatever the
+        # revisions after it: the award's id is the approval's, and the ledger keeps one per id.
         awards.append(award(AwardKind.APPROVED, content.points))
     if status == "PUBLISHED" and before != "PUBLISHED":
         awards.append(award(AwardKind.PUBLISHED, content.points_publish))
