@@ -49,7 +49,10 @@ from chorus.messages.email import MessageParts, message_parts
 from chorus.observability import DIGESTS_FAILED, DIGESTS_SENT, DIGESTS_SKIPPED, count, logger
 
 ROSTER_PAGE_SIZE = 500
-CONTENT_PAGE_SIZE = 100
+# Active items per listing Query: more than fit in DynamoDB's 1 MB page at any realistic size, so
+# the 1 MB decides and a library of a few hundred active items is one read (the planner, every
+# roster page; the console's preview, every request).
+CONTENT_PAGE_SIZE = 1_000
 # A page claim older than this passes to a duplicate of its message: longer than the plan
 # queue's visibility timeout, so a message still being retried keeps its page.
 PAGE_CLAIM_LIFETIME = timedelta(minutes=30)
@@ -422,7 +425,7 @@ class DigestPlanner:
 
 
 def week_contents(listings: Listings, week: Week) -> list[Content]:
-    """The active content whose window overlaps the week (a few pages of CONTENT_PAGE_SIZE)."""
+    """The active content whose window overlaps the week (one Query per MB of active items)."""
     return [
         content
         for content in _pages(lambda token: listings.list_active_content(CONTENT_PAGE_SIZE, token))
