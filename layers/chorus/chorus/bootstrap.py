@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     from chorus.services.digest import DigestPlanner, DigestPreviews, DigestSender, DigestTimes
     from chorus.services.email_feedback import EmailFeedbackService
     from chorus.services.erasure import ErasureService
+    from chorus.services.exports import ExportDesk
     from chorus.services.ingest import IngestService
     from chorus.services.lifecycle import LifecycleService
     from chorus.services.notices import Notifier
@@ -1022,7 +1023,48 @@ def report_requests() -> ReportRequests:
     from chorus.edge.reports import ReportRequests
 
     settings = ReportSettings.from_env()
-    return ReportRequests(build_points_report_service(settings), settings.report_max_receives)
+    return ReportRequests(
+        build_points_report_service(settings), settings.report_max_receives, build_export_desk(settings)
+    )
+
+
+def build_export_desk(
+    settings: ReportSettings | ConsoleSettings,
+    *,
+    dynamodb_client: DynamoDBClient | None = None,
+    s3_client: S3Client | None = None,
+    sqs_client: Any = None,
+) -> ExportDesk:
+    """The console requests exports and signs their links; the report function produces them."""
+    from chorus.adapters.s3_objects import ObjectStore
+    from chorus.adapters.sqs_queue import MessageQueue
+    from chorus.domain.points_report import ExportKind
+    from chorus.services.exports import ExportDesk
+    from chorus.services.ledger import ConsentLedger
+    from chorus.services.ledger_export import LedgerExport
+    from chorus.services.redemption_export import RedemptionExport
+    from chorus.store.catalog import CatalogStore
+    from chorus.store.ledger import LedgerStore
+    from chorus.store.points_reports import ExportStore
+
+    dynamodb = dynamodb_client or _dynamodb()
+    files = ObjectStore(s3_client or _s3(), settings.uploads_bucket)
+    if isinstance(settings, ConsoleSettings):
+        return ExportDesk(
+            ExportStore(dynamodb, settings.table_name),
+            files=files,
+            queue=MessageQueue(sqs_client or _client("sqs"), settings.report_queue_url, "report requests"),
+            download_ttl_seconds=settings.download_url_ttl_seconds,
+        )
+    ledger = ConsentLedger(LedgerStore(dynamodb, settings.table_name), CatalogStore(dynamodb, settings.table_name))
+    return ExportDesk(
+        ExportStore(dynamodb, settings.table_name),
+        files=files,
+        producers={
+            ExportKind.LEDGER: LedgerExport(ledger),
+            ExportKind.REDEMPTIONS: RedemptionExport(build_reward_service(settings, dynamodb_client=dynamodb)),
+        },
+    )
 
 
 def build_email_feedback_service(
