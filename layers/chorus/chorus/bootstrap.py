@@ -636,6 +636,7 @@ def build_console_app(
             scoring=build_scoring_service(settings, dynamodb_client=dynamodb),
             points_reports=_console_points_reports(settings, dynamodb),
             review=build_review_service(settings, dynamodb_client=dynamodb),
+            exports=build_export_desk(settings, dynamodb_client=dynamodb, s3_client=s3_client, sqs_client=sqs_client),
             review_on=settings.review_edited_posts,
         )
     )

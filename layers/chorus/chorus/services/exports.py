@@ -14,7 +14,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import IO, Protocol
 
 from chorus import clock
@@ -134,6 +134,10 @@ class ExportDesk:
             raise
         logger.info("export requested", export_id=export.export_id, kind=kind.value)
         return export
+
+    def today(self) -> date:
+        """Today in UTC, the last day a ledger export by days may end on."""
+        return self._now().astimezone(UTC).date()
 
     def view(self, export_id: str) -> ExportView:
         export = self._exports.get(export_id)
