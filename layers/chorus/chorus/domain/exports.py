@@ -200,6 +200,11 @@ def redemption_row(item: RedemptionForAdmin) -> dict[str, Any]:
     }
 
 
+# JSON leaves these raw in strings, but many line readers (Python's splitlines among them) end a
+# line there: escaped, every record is one line for any reader, and decodes to the same text.
+_LINE_BREAKS = str.maketrans({"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"})
+
+
 class RowWriter:
     """Writes the same rows as CSV and JSON Lines at once, a row at a time, so memory holds one
     page of rows whatever the export's size."""
@@ -217,7 +222,8 @@ class RowWriter:
 
     def row(self, row: dict[str, Any]) -> None:
         self._csv.writerow([spreadsheet_cell(row.get(column)) for column in self._columns])
-        self._json.write(json.dumps({column: row.get(column) for column in self._columns}, ensure_ascii=False) + "\n")
+        line = json.dumps({column: row.get(column) for column in self._columns}, ensure_ascii=False)
+        self._json.write(line.translate(_LINE_BREAKS) + "\n")
         self._rows += 1
 
 
