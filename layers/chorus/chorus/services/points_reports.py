@@ -15,7 +15,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import IO, Any, Protocol
 
@@ -27,7 +27,6 @@ from chorus.domain.points_report import (
     MAX_ROWS,
     Census,
     Export,
-    ExportFile,
     ExportRequest,
     ExportStatus,
     ReportWriter,
@@ -40,7 +39,7 @@ from chorus.domain.points_report import (
 from chorus.domain.scoring import OVERALL, Period, period_keys
 from chorus.errors import ChorusError
 from chorus.observability import logger
-from chorus.services.exports import write_files
+from chorus.services.exports import ExportRecords, Files, Queue, write_files
 
 # Roster items per census Query: more than fit DynamoDB's 1 MB page, which decides.
 ROSTER_PAGE = 10_000
@@ -62,20 +61,6 @@ class Roster(Protocol):
     def active_roster_page(self, limit: int, start: dict[str, Any] | None = None) -> RosterPage: ...
 
 
-class Exports(Protocol):
-    def create(self, export: Export) -> None: ...
-    def get(self, export_id: str) -> Export: ...
-    def finish(
-        self,
-        export_id: str,
-        status: ExportStatus,
-        finished_at: datetime,
-        *,
-        employees: int = 0,
-        files: dict[str, ExportFile] | None = None,
-    ) -> bool: ...
-
-
 class CensusKeeper(Protocol):
     def save(self, census: Census) -> None: ...
     def latest(self) -> Census | None: ...
@@ -92,21 +77,12 @@ class ParticipationHistory(Protocol):
     ) -> None: ...
 
 
-class Files(Protocol):
-    def put_file(self, key: str, body: IO[bytes], content_type: str) -> None: ...
-    def presigned_get(self, key: str, expires_in: int, filename: str) -> str: ...
-
-
-class Queue(Protocol):
-    def send_all(self, bodies: Sequence[str]) -> int: ...
-
-
 class PointsReportService:
     def __init__(
         self,
         counters: Counters,
         census: CensusKeeper,
-        exports: Exports,
+        exports: ExportRecords,
         *,
         files: Files | None = None,
         queue: Queue | None = None,
