@@ -520,6 +520,7 @@ def admin_app() -> APIGatewayHttpResolver:
             reports=build_points_report_service(settings, dynamodb_client=dynamodb, s3_client=s3),
             rewards=build_reward_service(settings, dynamodb_client=dynamodb),
             alerts=AlertStore(dynamodb, settings.table_name),
+            export_desk=build_export_desk(settings, dynamodb_client=dynamodb, s3_client=s3),
         )
     )
 
@@ -1030,13 +1031,14 @@ def report_requests() -> ReportRequests:
 
 
 def build_export_desk(
-    settings: ReportSettings | ConsoleSettings,
+    settings: ReportSettings | ConsoleSettings | AdminApiSettings,
     *,
     dynamodb_client: DynamoDBClient | None = None,
     s3_client: S3Client | None = None,
     sqs_client: Any = None,
 ) -> ExportDesk:
-    """The console requests exports and signs their links; the report function produces them."""
+    """The console and the admin API request exports and sign their links; the report function
+    produces them."""
     from chorus.adapters.s3_objects import ObjectStore
     from chorus.adapters.sqs_queue import MessageQueue
     from chorus.domain.points_report import ExportKind
@@ -1050,7 +1052,7 @@ def build_export_desk(
 
     dynamodb = dynamodb_client or _dynamodb()
     files = ObjectStore(s3_client or _s3(), settings.uploads_bucket)
-    if isinstance(settings, ConsoleSettings):
+    if not isinstance(settings, ReportSettings):
         return ExportDesk(
             ExportStore(dynamodb, settings.table_name),
             files=files,

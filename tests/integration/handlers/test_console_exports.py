@@ -320,3 +320,29 @@ def test_the_console_and_report_functions_may_make_every_call_an_export_makes(wo
     assert denied("ReportFunction", report_calls.requests) == []
     operations = {operation for operation, _ in report_calls.requests}
     assert {"dynamodb.Query", "dynamodb.BatchGetItem", "dynamodb.GetItem", "s3.PutObject"} <= operations
+
+
+def test_the_admin_api_asks_for_the_same_exports_through_the_same_desk(world):  # noqa: F811
+    from tests.integration.handlers.test_points_reports import call
+
+    published(world)
+    # When a script asks for the ledger of a content item, and for the redemptions
+    status, accepted, response = call(
+        "POST", "/admin/exports/ledger", body=json.dumps({"by": "content", "q": content_id("lyon")})
+    )
+    assert status == 202 and accepted["kind"] == "ledger" and accepted["status"] == "pending"
+    assert response["headers"]["Location"] == accepted["location"] == f"/admin/exports/{accepted['id']}"
+    assert call("POST", "/admin/exports/redemptions", body="")[1]["kind"] == "redemptions"
+    # Then both are queued with their kind, the report function produces them, and the status has links
+    messages = queued(world)
+    assert sorted(json.loads(message["body"])["kind"] for message in messages) == ["ledger", "redemptions"]
+    for message in messages:
+        assert produce(message) == {"batchItemFailures": []}
+    ready = call("GET", accepted["location"])[1]
+    assert ready["status"] == "ready" and ready["kind"] == "ledger" and ready["employees"] == 1
+    assert ready["files"]["json"]["url"].split("?")[0].endswith(".jsonl")
+    # and the same rules refuse what the console refuses, queueing nothing
+    refused = call("POST", "/admin/exports/ledger", body=json.dumps({"from": "2026-01-01", "to": "2026-11-01"}))
+    assert refused[0] == 422 and "must be at most 31 days after the first" in json.dumps(refused[1])
+    assert call("POST", "/admin/exports/ledger", body="[1]")[0] == 422
+    assert queued(world) == []

@@ -210,6 +210,7 @@ class PointsReportService:
         export = self._exports.get(export_id)
         answer: dict[str, Any] = {
             "id": export.export_id,
+            "kind": export.kind.value,
             "status": export.status.value,
             "period": export.period.value if export.period is not None else None,
             "period_key": export.period_key,
