@@ -67,6 +67,7 @@ ENV = {
     "SCHEDULE_DLQ_ARN": "arn:aws:sqs:eu-west-1:123456789012:chorus-bench-schedule-failures",
     "DIGEST_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/123456789012/chorus-bench-digests",
     "DIGEST_PLAN_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/123456789012/chorus-bench-digest-pages",
+    "REPORT_QUEUE_URL": f"https://sqs.{REGION}.amazonaws.com/123456789012/chorus-bench-reports",
     # The review page schedules and emails (ReviewerSettings).
     "REVIEW_EDITED_POSTS": "true",
     "SHARED_PUBLISH_QUEUE_ARN": "arn:aws:sqs:eu-west-1:123456789012:chorus-bench-publish",
@@ -96,7 +97,7 @@ def setup() -> None:
     create_table(boto3.client("dynamodb", region_name=REGION), TABLE, resources["Table"]["Properties"])
     create_bucket(boto3.client("s3", region_name=REGION), BUCKET, resources["UploadsBucket"]["Properties"])
     sqs = boto3.client("sqs", region_name=REGION)
-    for name in ("chorus-bench-digests", "chorus-bench-digest-pages"):
+    for name in ("chorus-bench-digests", "chorus-bench-digest-pages", "chorus-bench-reports"):
         sqs.create_queue(QueueName=name)
     boto3.client("sesv2", region_name=REGION).create_email_identity(EmailIdentity="example.com")
     boto3.client("scheduler", region_name=REGION).create_schedule_group(Name=ENV["SCHEDULE_GROUP"])
@@ -361,6 +362,24 @@ def consent_pages(measured: Any) -> None:
     measured("GET /console/consent?by=content", "GET", "/console/consent", query={"by": "content", "q": content})
 
 
+def export_pages(measured: Any, csrf: str) -> None:
+    """Asking for an export (a record and a message) and its status page, pending and ready (the
+    report function's work in between is not a page: it runs in the background)."""
+    from chorus.bootstrap import build_export_desk
+    from chorus.config import ReportSettings
+
+    search = urlencode({"csrf": csrf, "scope": "search", "by": "employee", "q": "person1@example.com"})
+    asked = measured("POST /console/consent/export (a search)", "POST", "/console/consent/export", body=search)
+    today = datetime.now(UTC).date().isoformat()
+    days = urlencode({"csrf": csrf, "scope": "days", "from": today, "to": today})
+    measured("POST /console/consent/export (days)", "POST", "/console/consent/export", body=days)
+    measured("POST /console/rewards/export", "POST", "/console/rewards/export", body=urlencode({"csrf": csrf}))
+    status = asked["headers"]["Location"].split("?", 1)[0]
+    measured("GET /console/exports/{id} (pending)", "GET", status)
+    build_export_desk(ReportSettings.from_env()).produce(status.rsplit("/", 1)[1])
+    measured("GET /console/exports/{id} (ready)", "GET", status)
+
+
 def pages(fulfil_path: str, item: str) -> dict[str, int]:
     import re
 
@@ -422,6 +441,7 @@ def pages(fulfil_path: str, item: str) -> dict[str, int]:
         assert csrf, "the Overview has no sign-out form"
         rewards_pages(measured, csrf.group(1), fulfil_path)
         consent_pages(measured)
+        export_pages(measured, csrf.group(1))
         content_pages(measured, csrf, item)
         token = csrf.group(1)
         measured("GET /console/digest (history)", "GET", "/console/digest")

@@ -42,7 +42,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "layers/chorus"))
@@ -447,20 +447,27 @@ class _Records:
         return True
 
 
-class _SizeOnly:
-    """S3 stand-in that reads the file through, as an upload does, and keeps nothing."""
+class _DiscardingS3:
+    """S3 stand-in for the adapter's streamed upload: takes each part, as S3 would, and keeps none,
+    so the memory measured is the report function's own (rows and the part being filled)."""
 
-    def put_file(self, key: str, body: Any, content_type: str) -> None:
-        while body.read(8 * 2**20):
-            pass
+    def create_multipart_upload(self, **_request: Any) -> dict[str, str]:
+        return {"UploadId": "bench"}
 
-    def presigned_get(self, key: str, expires_in: int, filename: str) -> str:
-        return ""
+    def upload_part(self, **request: Any) -> dict[str, str]:
+        return {"ETag": f"part-{request['PartNumber']}"}
+
+    def complete_multipart_upload(self, **_request: Any) -> dict[str, str]:
+        return {}
+
+    def put_object(self, **_request: Any) -> dict[str, str]:
+        return {}
 
 
 def export_memory(rows: int) -> None:
     """The report function's own memory and CPU for an export of ``rows`` employees: the board's
-    pages come from memory, the files go to /tmp and are read through, nothing else is held."""
+    pages come from memory, the files are streamed out in 8 MiB parts, nothing else is held."""
+    from chorus.adapters.s3_objects import ObjectStore
     from chorus.domain.points_report import Census, Export, ExportStatus
     from chorus.domain.scoring import Period
     from chorus.services.points_reports import PointsReportService
@@ -483,7 +490,8 @@ def export_memory(rows: int) -> None:
                 requested_at=NOW,
             )
         )
-        service = PointsReportService(_Board(rows), _Census(), records, files=_SizeOnly(), now=lambda: NOW)
+        files = ObjectStore(cast("Any", _DiscardingS3()), "bench")
+        service = PointsReportService(_Board(rows), _Census(), records, files=files, now=lambda: NOW)
         return service.produce_export("0" * 32)
 
     started = time.process_time()

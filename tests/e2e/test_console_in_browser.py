@@ -459,3 +459,95 @@ def test_an_admin_reads_the_funnel_per_campaign_and_the_top_content_after_the_ro
         check_page(page, "teams-rollup")
     finally:
         context.close()
+
+
+# ---------------------------------------------------------------------------------- Exports
+def test_an_admin_exports_the_consent_ledger_for_an_auditor(
+    local_cloud_process: LocalCloudProcess, browser: Any, tmp_path: Path
+) -> None:
+    """The local cloud delivers ReportQueue messages to the report function as Lambda's SQS
+    mapping does: the export is produced in the background and the status page links it."""
+    import csv
+    import hashlib
+    import io
+    import time
+    import uuid
+    from datetime import UTC, datetime
+
+    from chorus.domain.employee import employee_id_for
+
+    cloud = local_cloud_process
+    run = uuid.uuid4().hex[:8]
+    email = f"auditor-{run}@example.com"
+    upload(cloud, tmp_path, "employees", "audit-roster.csv", f"email,name,timezone\n{email},Ines Audit,Europe/Paris\n")
+    employee = employee_id_for(email)
+    client, table = _table(cloud)
+    # Given an approval recorded in the ledger, whose text a spreadsheet would run as a formula
+    text = f"=SUM(1+1) is how we count at Chorus ({run}) ✓"
+    content = f"c-{hashlib.sha256(('audit' + run).encode()).hexdigest()[:20]}"
+    approved_at = datetime.now(UTC).replace(microsecond=0).isoformat()
+    recorded_hash = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    approval = {
+        "PK": f"EMP#{employee}",
+        "SK": f"APPROVAL#{content}#sandbox",
+        "GSI1PK": f"APPROVALS#{content}",
+        "GSI1SK": f"{employee}#sandbox",
+        "entity": "approval",
+        "approval_id": f"ap-{run}",
+        "employee_id": employee,
+        "content_id": content,
+        "network": "sandbox",
+        "text": text,
+        "text_sha256": recorded_hash,
+        "publish_at": approved_at,
+        "timezone": "Europe/Paris",
+        "when": "now",
+        "status": "PUBLISHED",
+        "schedule_name": f"s-{run}",
+        "approved_at": approved_at,
+        "channel": "slack",
+    }
+    client.put_item(TableName=table, Item={name: {"S": value} for name, value in approval.items()})
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    page = context.new_page()
+    try:
+        sign_in(page, cloud)
+        page.get_by_role("link", name="Consent ledger").click()
+        page.get_by_label("Email address or id").fill(email)
+        page.get_by_role("button", name="Search").click()
+        check_page(page, "consent-export")
+        # When the admin asks for the export of this search
+        page.set_viewport_size({"width": 1280, "height": 900})
+        page.get_by_role("button", name="Export every approval of this search").click()
+        page.wait_for_url(re.compile(r"/console/exports/[0-9a-f]{32}\?done=export-requested$"))
+        assert "being produced in the background" in page.get_by_role("status").inner_text()
+        # Then, once the report function has produced it, a refresh shows the download links
+        deadline = time.monotonic() + 60
+        while page.get_by_role("link", name=re.compile(r"\.csv$")).count() == 0:
+            assert time.monotonic() < deadline, "the export was not produced within 60 s"
+            assert "Failed" not in page.locator("main").inner_text()
+            time.sleep(1)
+            page.get_by_role("link", name="Refresh this page").click()
+            page.wait_for_load_state()
+        body = page.locator("main").inner_text()
+        assert "Ready" in body and f"approvals of employee {email}" in body and "15 minutes" in body
+        check_page(page, "export-ready")
+        page.set_viewport_size({"width": 1280, "height": 900})
+        # And the files download with the exact text and the hash as recorded
+        with page.expect_download() as csv_download:
+            page.get_by_role("link", name=re.compile(r"\.csv$")).click()
+        assert csv_download.value.suggested_filename.startswith("chorus-ledger-employee-")
+        raw = Path(csv_download.value.path()).read_bytes()
+        [row] = list(csv.DictReader(io.StringIO(raw.decode("utf-8"))))
+        assert row["text"] == "'" + text and row["text_sha256"] == recorded_hash
+        assert row["employee_id"] == employee and row["channel"] == "slack" and row["outcome"] == "published"
+        assert email.encode() not in raw and b"Ines" not in raw
+        with page.expect_download() as json_download:
+            page.get_by_role("link", name=re.compile(r"\.jsonl$")).click()
+        [line] = Path(json_download.value.path()).read_text(encoding="utf-8").splitlines()
+        document = json.loads(line)
+        assert document["text"] == text
+        assert hashlib.sha256(document["text"].encode("utf-8")).hexdigest() == document["text_sha256"]
+    finally:
+        context.close()

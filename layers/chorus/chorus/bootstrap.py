@@ -70,6 +70,7 @@ if TYPE_CHECKING:
     from chorus.services.digest import DigestPlanner, DigestPreviews, DigestSender, DigestTimes
     from chorus.services.email_feedback import EmailFeedbackService
     from chorus.services.erasure import ErasureService
+    from chorus.services.exports import ExportDesk
     from chorus.services.ingest import IngestService
     from chorus.services.lifecycle import LifecycleService
     from chorus.services.notices import Notifier
@@ -520,6 +521,7 @@ def admin_app() -> APIGatewayHttpResolver:
             reports=build_points_report_service(settings, dynamodb_client=dynamodb, s3_client=s3),
             rewards=build_reward_service(settings, dynamodb_client=dynamodb),
             alerts=AlertStore(dynamodb, settings.table_name),
+            export_desk=build_export_desk(settings, dynamodb_client=dynamodb, s3_client=s3),
         )
     )
 
@@ -638,6 +640,7 @@ def build_console_app(
             scoring=build_scoring_service(settings, dynamodb_client=dynamodb),
             points_reports=_console_points_reports(settings, dynamodb),
             review=build_review_service(settings, dynamodb_client=dynamodb),
+            exports=build_export_desk(settings, dynamodb_client=dynamodb, s3_client=s3_client, sqs_client=sqs_client),
             review_on=settings.review_edited_posts,
         )
     )
@@ -1031,7 +1034,50 @@ def report_requests() -> ReportRequests:
 
     settings = ReportSettings.from_env()
     return ReportRequests(
-        build_points_report_service(settings), settings.report_max_receives, rollup=build_rollup_job(settings)
+        build_points_report_service(settings),
+        settings.report_max_receives,
+        build_export_desk(settings),
+        rollup=build_rollup_job(settings),
+    )
+
+
+def build_export_desk(
+    settings: ReportSettings | ConsoleSettings | AdminApiSettings,
+    *,
+    dynamodb_client: DynamoDBClient | None = None,
+    s3_client: S3Client | None = None,
+    sqs_client: Any = None,
+) -> ExportDesk:
+    """The console and the admin API request exports and sign their links; the report function
+    produces them."""
+    from chorus.adapters.s3_objects import ObjectStore
+    from chorus.adapters.sqs_queue import MessageQueue
+    from chorus.domain.points_report import ExportKind
+    from chorus.services.exports import ExportDesk
+    from chorus.services.ledger import ConsentLedger
+    from chorus.services.ledger_export import LedgerExport
+    from chorus.services.redemption_export import RedemptionExport
+    from chorus.store.catalog import CatalogStore
+    from chorus.store.ledger import LedgerStore
+    from chorus.store.points_reports import ExportStore
+
+    dynamodb = dynamodb_client or _dynamodb()
+    files = ObjectStore(s3_client or _s3(), settings.uploads_bucket)
+    if not isinstance(settings, ReportSettings):
+        return ExportDesk(
+            ExportStore(dynamodb, settings.table_name),
+            files=files,
+            queue=MessageQueue(sqs_client or _client("sqs"), settings.report_queue_url, "report requests"),
+            download_ttl_seconds=settings.download_url_ttl_seconds,
+        )
+    ledger = ConsentLedger(LedgerStore(dynamodb, settings.table_name), CatalogStore(dynamodb, settings.table_name))
+    return ExportDesk(
+        ExportStore(dynamodb, settings.table_name),
+        files=files,
+        producers={
+            ExportKind.LEDGER: LedgerExport(ledger),
+            ExportKind.REDEMPTIONS: RedemptionExport(build_reward_service(settings, dynamodb_client=dynamodb)),
+        },
     )
 
 

@@ -386,7 +386,14 @@ class ReviewerSettings(ReviewSettings, PostScheduleSettings, LinkSettings, Brand
     ses_configuration_set: str | None = Field(alias="SES_CONFIGURATION_SET", default=None)
 
 
-class ConsoleSettings(ConsoleUploadSettings, ConsoleDigestSettings, ReviewerSettings):
+class ConsoleExportSettings(StorageSettings):
+    """The console's exports (consent ledger, redemptions): requests go to the report function's
+    queue; their download links last ConsoleUploadSettings.download_url_ttl_seconds."""
+
+    report_queue_url: str = Field(alias="REPORT_QUEUE_URL", pattern=r"^https?://")
+
+
+class ConsoleSettings(ConsoleUploadSettings, ConsoleDigestSettings, ReviewerSettings, ConsoleExportSettings):
     """The admin console: the issuer it signs in with (the admin API's), its public client id, and
     the admin API's group rule; the post schedules (retracting content deletes its schedules)."""
 

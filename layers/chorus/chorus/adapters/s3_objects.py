@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import io
+from collections.abc import Buffer, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
-from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import ClientError
 
 from chorus.errors import NotFound, ObjectStoreError
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import CompletedPartTypeDef
 
 STREAM_CHUNK_BYTES = 1024 * 1024
+# Parts of a streamed upload: S3 takes 5 MiB to 5 GiB a part and 10,000 parts, so up to 80 GiB.
+UPLOAD_PART_BYTES = 8 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,74 @@ class StoredObject:
 class ObjectVersion:
     key: str
     version_id: str
+
+
+class StreamedUpload(io.RawIOBase):
+    """A write-only binary stream whose bytes become one S3 object: a multipart upload begun with the
+    first full part; an object smaller than one part is a single PutObject."""
+
+    def __init__(self, client: S3Client, bucket: str, key: str, content_type: str) -> None:
+        self._client = client
+        self._bucket = bucket
+        self._key = key
+        self._content_type = content_type
+        self._pending = bytearray()
+        self._upload_id: str | None = None
+        self._parts: list[CompletedPartTypeDef] = []
+        self.size = 0  # bytes written so far
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Buffer) -> int:
+        chunk = memoryview(data).cast("B")
+        self._pending += chunk
+        self.size += len(chunk)
+        while len(self._pending) >= UPLOAD_PART_BYTES:
+            self._send_part(bytes(self._pending[:UPLOAD_PART_BYTES]))
+            del self._pending[:UPLOAD_PART_BYTES]
+        return len(chunk)
+
+    def complete(self) -> None:
+        where = f"s3://{self._bucket}/{self._key}"
+        try:
+            if self._upload_id is None:
+                self._client.put_object(
+                    Bucket=self._bucket, Key=self._key, Body=bytes(self._pending), ContentType=self._content_type
+                )
+                return
+            if self._pending:
+                self._send_part(bytes(self._pending))
+                self._pending.clear()
+            self._client.complete_multipart_upload(
+                Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, MultipartUpload={"Parts": self._parts}
+            )
+        except ClientError as exc:
+            raise ObjectStoreError(f"could not write {where}") from exc
+
+    def abort(self) -> None:
+        """Drops the parts sent (S3 would otherwise keep and bill them); nothing to do if none was."""
+        if self._upload_id is None:
+            return
+        try:
+            self._client.abort_multipart_upload(Bucket=self._bucket, Key=self._key, UploadId=self._upload_id)
+        except ClientError as exc:
+            raise ObjectStoreError(f"could not abort the upload of s3://{self._bucket}/{self._key}") from exc
+
+    def _send_part(self, part: bytes) -> None:
+        try:
+            if self._upload_id is None:
+                started = self._client.create_multipart_upload(
+                    Bucket=self._bucket, Key=self._key, ContentType=self._content_type
+                )
+                self._upload_id = started["UploadId"]
+            number = len(self._parts) + 1
+            sent = self._client.upload_part(
+                Bucket=self._bucket, Key=self._key, UploadId=self._upload_id, PartNumber=number, Body=part
+            )
+        except ClientError as exc:
+            raise ObjectStoreError(f"could not write s3://{self._bucket}/{self._key}") from exc
+        self._parts.append({"PartNumber": number, "ETag": sent["ETag"]})
 
 
 class ObjectStore:
@@ -106,12 +178,18 @@ class ObjectStore:
             raise ObjectStoreError("could not sign an upload form") from exc
         return signed["url"], {name: str(value) for name, value in signed["fields"].items()}
 
-    def put_file(self, key: str, body: IO[bytes], content_type: str) -> None:
-        """Uploads a file of any size (multipart past 8 MB), read from where it is positioned."""
+    @contextmanager
+    def upload_stream(self, key: str, content_type: str) -> Iterator[StreamedUpload]:
+        """A binary stream into ``key``, sent in UPLOAD_PART_BYTES parts as it fills: an export of
+        any size passes through memory one part at a time, never whole, nor through /tmp. The object
+        exists once the block ends without an error; an error aborts the upload (no part is kept)."""
+        upload = StreamedUpload(self._client, self.bucket, key, content_type)
         try:
-            self._client.upload_fileobj(body, self.bucket, key, ExtraArgs={"ContentType": content_type})
-        except (ClientError, S3UploadFailedError) as exc:
-            raise ObjectStoreError(f"could not write s3://{self.bucket}/{key}") from exc
+            yield upload
+            upload.complete()
+        except BaseException:
+            upload.abort()
+            raise
 
     def presigned_get(self, key: str, expires_in: int, filename: str) -> str:
         """A link that downloads the object as ``filename`` until it expires."""

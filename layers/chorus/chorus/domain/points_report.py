@@ -47,6 +47,15 @@ def report_period(period: Period) -> Period:
     return Period.ALL if period is Period.ALL else Period.MONTH
 
 
+class ExportKind(StrEnum):
+    """What an export holds: the points report, or (domain/exports.py) the consent ledger or the
+    redemptions."""
+
+    POINTS = "points"
+    LEDGER = "ledger"
+    REDEMPTIONS = "redemptions"
+
+
 class ExportStatus(StrEnum):
     PENDING = "pending"
     READY = "ready"
@@ -62,13 +71,17 @@ class ExportFile(BaseModel):
 
 
 class Export(BaseModel):
-    """One requested report and, once produced, its files."""
+    """One requested report and, once produced, its files. A points report has its period; the
+    other kinds have what they were asked for (``criteria``) instead. ``employees``: the rows
+    written (employees in a points report)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
     export_id: str
-    period: Period
-    period_key: str
+    kind: ExportKind = ExportKind.POINTS
+    period: Period | None = None
+    period_key: str | None = None
+    criteria: dict[str, str] = Field(default_factory=dict)
     status: ExportStatus
     requested_at: datetime
     finished_at: datetime | None = None
@@ -77,11 +90,13 @@ class Export(BaseModel):
 
 
 class ExportRequest(BaseModel):
-    """The report function's queue message: only the id (the record holds the rest)."""
+    """The report function's queue message: the id (the record holds the rest) and which producer
+    writes it; messages from before there were kinds are points reports."""
 
     model_config = ConfigDict(extra="forbid")
 
     export_id: str = Field(pattern=EXPORT_ID.pattern)
+    kind: ExportKind = ExportKind.POINTS
 
 
 class Census(BaseModel):

@@ -1,5 +1,5 @@
-"""Report requests from SQS (one export each; a failed one is retried alone, then kept in
-ReportFailures), the daily census and the quarter-hourly roll-up from their schedules."""
+"""Report requests from SQS (one export each, of any kind; a failed one is retried alone, then kept
+in ReportFailures), the daily census and the quarter-hourly roll-up from their schedules."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from chorus.domain.points_report import ExportRequest
+from chorus.domain.points_report import ExportKind, ExportRequest
 from chorus.errors import ChorusError
+from chorus.services.exports import ExportDesk
 from chorus.services.points_reports import PointsReportService
 from chorus.services.rollups import RollupJob
 
@@ -18,9 +19,12 @@ if TYPE_CHECKING:
 
 
 class ReportRequests:
-    def __init__(self, service: PointsReportService, max_receives: int, *, rollup: RollupJob) -> None:
+    def __init__(
+        self, service: PointsReportService, max_receives: int, exports: ExportDesk, *, rollup: RollupJob
+    ) -> None:
         self._service = service
         self._max_receives = max_receives
+        self._exports = exports
         self._rollup = rollup
 
     def handle(self, event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -31,12 +35,17 @@ class ReportRequests:
             return {"active": census.active, "groups": len(census.groups)}
 
         def produce(record: SQSRecord) -> str:
-            export_id = ExportRequest.model_validate_json(record.body).export_id
+            request = ExportRequest.model_validate_json(record.body)
+            export_id = request.export_id
+            points = request.kind is ExportKind.POINTS
             try:
-                return self._service.produce_export(export_id).status.value
+                if points:
+                    return self._service.produce_export(export_id).status.value
+                return self._exports.produce(export_id).status.value
             except ChorusError:
                 if int(record.attributes.approximate_receive_count) >= self._max_receives:
-                    self._service.give_up(export_id)  # the message goes to ReportFailures next
+                    # The message goes to ReportFailures next.
+                    (self._service.give_up if points else self._exports.give_up)(export_id)
                 raise
 
         processor = BatchProcessor(event_type=EventType.SQS)

@@ -3,6 +3,7 @@ id) or a content item's, one page at a time, exactly as recorded."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Protocol
 
 from chorus.domain.employee import Employee
@@ -15,6 +16,7 @@ class LedgerRecords(Protocol):
         self, employee_id: str, limit: int, start: dict[str, Any] | None
     ) -> Page[LedgerEntry]: ...
     def approvals_of_content(self, content_id: str, limit: int, start: dict[str, Any] | None) -> Page[LedgerEntry]: ...
+    def approvals_decided_on(self, day: date, limit: int, start: dict[str, Any] | None) -> Page[LedgerEntry]: ...
 
 
 class EmployeeDirectory(Protocol):
@@ -37,3 +39,7 @@ class ConsentLedger:
                 return Page(items=[], next_token=None)
             employee_id = employee.employee_id
         return self._records.approvals_of_employee(employee_id, limit, start)
+
+    def decided_on(self, day: date, limit: int, start: dict[str, Any] | None = None) -> Page[LedgerEntry]:
+        """The approvals decided on one UTC day that the retention job has not pseudonymised yet."""
+        return self._records.approvals_decided_on(day, limit, start)

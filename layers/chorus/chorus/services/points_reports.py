@@ -14,10 +14,8 @@
 
 from __future__ import annotations
 
-import io
-import tempfile
 import uuid
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import IO, Any, Protocol
 
@@ -29,7 +27,6 @@ from chorus.domain.points_report import (
     MAX_ROWS,
     Census,
     Export,
-    ExportFile,
     ExportRequest,
     ExportStatus,
     ReportWriter,
@@ -43,6 +40,7 @@ from chorus.domain.rollup import TeamRollup
 from chorus.domain.scoring import OVERALL, Period, period_keys
 from chorus.errors import ChorusError
 from chorus.observability import logger
+from chorus.services.exports import ExportRecords, Files, Queue, write_files
 
 # Roster items per census Query: more than fit DynamoDB's 1 MB page, which decides.
 ROSTER_PAGE = 10_000
@@ -68,20 +66,6 @@ class Roster(Protocol):
     def active_roster_page(self, limit: int, start: dict[str, Any] | None = None) -> RosterPage: ...
 
 
-class Exports(Protocol):
-    def create(self, export: Export) -> None: ...
-    def get(self, export_id: str) -> Export: ...
-    def finish(
-        self,
-        export_id: str,
-        status: ExportStatus,
-        finished_at: datetime,
-        *,
-        employees: int = 0,
-        files: dict[str, ExportFile] | None = None,
-    ) -> bool: ...
-
-
 class CensusKeeper(Protocol):
     def save(self, census: Census) -> None: ...
     def latest(self) -> Census | None: ...
@@ -98,21 +82,12 @@ class ParticipationHistory(Protocol):
     ) -> None: ...
 
 
-class Files(Protocol):
-    def put_file(self, key: str, body: IO[bytes], content_type: str) -> None: ...
-    def presigned_get(self, key: str, expires_in: int, filename: str) -> str: ...
-
-
-class Queue(Protocol):
-    def send_all(self, bodies: Sequence[str]) -> int: ...
-
-
 class PointsReportService:
     def __init__(
         self,
         counters: Counters,
         census: CensusKeeper,
-        exports: Exports,
+        exports: ExportRecords,
         *,
         files: Files | None = None,
         queue: Queue | None = None,
@@ -244,7 +219,8 @@ class PointsReportService:
         )
         self._exports.create(export)
         try:
-            self._queue.send_all([ExportRequest(export_id=export.export_id).model_dump_json()])
+            # The message as before kinds existed: a report function not yet updated still reads it.
+            self._queue.send_all([ExportRequest(export_id=export.export_id).model_dump_json(exclude_defaults=True)])
         except ChorusError:
             self._exports.finish(export.export_id, ExportStatus.FAILED, self._now())
             raise
@@ -255,8 +231,9 @@ class PointsReportService:
         export = self._exports.get(export_id)
         answer: dict[str, Any] = {
             "id": export.export_id,
+            "kind": export.kind.value,
             "status": export.status.value,
-            "period": export.period.value,
+            "period": export.period.value if export.period is not None else None,
             "period_key": export.period_key,
             "requested_at": iso(export.requested_at),
         }
@@ -284,17 +261,17 @@ class PointsReportService:
         if export.status is not ExportStatus.PENDING:
             logger.info("report already produced", export_id=export_id, status=export.status.value)
             return export
+        assert export.period is not None and export.period_key is not None, "a points report has its period"
         census = self._census.latest() or self.take_census()
         # The period of the request, not of today: a report asked on the 30th at 23:59 is that month's.
         report, campaigns, groups = self._summary(export.period_key, export.period, census)
         report["generated_at"] = iso(self._now())
-        targets = export_files(export.export_id, export.period_key)
-        with tempfile.TemporaryFile() as csv_file, tempfile.TemporaryFile() as json_file:
-            csv_text = io.TextIOWrapper(csv_file, encoding="utf-8", newline="")
-            json_text = io.TextIOWrapper(json_file, encoding="utf-8")
+        period_key = export.period_key
+
+        def write(csv_text: IO[str], json_text: IO[str]) -> int:
             writer = ReportWriter(csv_text, json_text)
             writer.begin(report, campaigns, groups)
-            for page in self._counters.board_pages(export.period_key, OVERALL):
+            for page in self._counters.board_pages(period_key, OVERALL):
                 for row in page:
                     writer.employee(
                         {
@@ -303,17 +280,11 @@ class PointsReportService:
                         }
                     )
             writer.end()
-            files: dict[str, ExportFile] = {}
-            for name, text in (("csv", csv_text), ("json", json_text)):
-                text.flush()
-                binary = text.detach()
-                size = binary.tell()
-                binary.seek(0)
-                key, content_type, filename = targets[name]
-                self._files.put_file(key, binary, content_type)
-                files[name] = ExportFile(key=key, bytes=size, filename=filename)
-        self._exports.finish(export.export_id, ExportStatus.READY, self._now(), employees=writer.employees, files=files)
-        logger.info("report produced", export_id=export_id, employees=writer.employees)
+            return writer.employees
+
+        files, employees = write_files(self._files, export_files(export.export_id, period_key), write)
+        self._exports.finish(export.export_id, ExportStatus.READY, self._now(), employees=employees, files=files)
+        logger.info("report produced", export_id=export_id, employees=employees)
         return self._exports.get(export_id)
 
     def give_up(self, export_id: str) -> None:

@@ -1,9 +1,11 @@
 """DynamoDB reads of the consent ledger for the console: one employee's approvals (a Query of
 their partition) and one content item's (the KEYS_ONLY GSI1 listing, then one BatchGetItem),
-a page at a time."""
+a page at a time; for an export, the approvals decided on one UTC day (a Query of the day's
+ledger pointers, then BatchGetItem of the approvals they name)."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -63,6 +65,31 @@ class LedgerStore:
         last = response.get("LastEvaluatedKey")
         return Page(
             # In the index's order (by employee, then network); an approval deleted since is left out.
+            items=[_entry(found[key["PK"], key["SK"]]) for key in wanted if (key["PK"], key["SK"]) in found],
+            next_token=from_dynamo(last) if last else None,
+        )
+
+    def approvals_decided_on(self, day: date, limit: int, start: dict[str, Any] | None) -> Page[LedgerEntry]:
+        """The approvals whose ledger pointer is under ``day``: the retention job drops a pointer
+        when it pseudonymises the record, so older approvals are found by employee or content."""
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "PK = :pk",
+            "ExpressionAttributeValues": to_dynamo({":pk": keys.ledger_day_pk(day.isoformat())}),
+            "Limit": limit,
+        }
+        if start:
+            request["ExclusiveStartKey"] = to_dynamo(start)
+        response = self._query(request)
+        wanted = []
+        for item in response.get("Items", []):
+            pk, _, sk = item["SK"]["S"].partition("|")
+            # Declines have pointers too; a key attribute cannot be filtered in the Query itself.
+            if sk.startswith(keys.APPROVAL_PREFIX):
+                wanted.append({"PK": pk, "SK": sk})
+        found = {(item["PK"], item["SK"]): item for item in batch_get(self._client, self._table, wanted)}
+        last = response.get("LastEvaluatedKey")
+        return Page(
             items=[_entry(found[key["PK"], key["SK"]]) for key in wanted if (key["PK"], key["SK"]) in found],
             next_token=from_dynamo(last) if last else None,
         )

@@ -1,4 +1,4 @@
-"""DynamoDB access for report exports (EXPORT#id / META) and the roster census (CENSUS / ...).
+"""DynamoDB access for report exports of every kind (EXPORT#id / META) and the roster census (CENSUS / ...).
 
 An export record expires (TTL) with its files. The census is one TOTAL item and as many GROUPS
 pages as the group counts need (an item holds 400 KB at most); readers take only the pages of the
@@ -32,17 +32,20 @@ class ExportStore:
         self._table = table_name
 
     def create(self, export: Export) -> None:
-        item = {
+        item: dict[str, Any] = {
             "PK": keys.export_pk(export.export_id),
             "SK": keys.META,
             "entity": "export",
             "export_id": export.export_id,
-            "period": export.period.value,
-            "period_key": export.period_key,
+            "kind": export.kind.value,
             "status": export.status.value,
             "requested_at": iso(export.requested_at),
             "expires_at": int((export.requested_at + EXPORT_TTL).timestamp()),
         }
+        if export.period is not None:
+            item |= {"period": export.period.value, "period_key": export.period_key}
+        if export.criteria:
+            item["criteria"] = export.criteria
         try:
             self._client.put_item(
                 TableName=self._table, Item=to_dynamo(item), ConditionExpression="attribute_not_exists(PK)"

@@ -10,6 +10,7 @@ from chorus.web.admin.auth import require_admin
 from chorus.web.admin.content import ContentCatalog, content_router
 from chorus.web.admin.digests import digests_router
 from chorus.web.admin.employees import employees_router
+from chorus.web.admin.ledger_exports import ledger_exports_router
 from chorus.web.admin.rewards import rewards_router
 from chorus.web.admin.scores import scores_router
 from chorus.web.admin.uploads import UploadObjects, uploads_router
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from chorus.services.data_export import DataExport
     from chorus.services.digest import DigestPlanner
     from chorus.services.erasure import ErasureService
+    from chorus.services.exports import ExportDesk
     from chorus.services.ingest import IngestService
     from chorus.services.lifecycle import LifecycleService
     from chorus.services.points_reports import PointsReportService
@@ -55,6 +57,8 @@ class AdminDependencies:
     reports: PointsReportService
     rewards: RewardService
     alerts: OperatorAlerts
+    # The console's exports (consent ledger, redemptions), for scripts.
+    export_desk: ExportDesk
 
 
 def build_admin_app(deps: AdminDependencies) -> APIGatewayHttpResolver:
@@ -68,6 +72,7 @@ def build_admin_app(deps: AdminDependencies) -> APIGatewayHttpResolver:
     app.include_router(digests_router(deps.planner), prefix="/admin/digests")
     app.include_router(scores_router(deps.scoring, deps.reports), prefix="/admin")
     app.include_router(rewards_router(deps.rewards), prefix="/admin")
+    app.include_router(ledger_exports_router(deps.export_desk), prefix="/admin")
     app.include_router(
         employees_router(deps.ingest, deps.lifecycle, deps.erasure, deps.exports), prefix="/admin/employees"
     )

@@ -122,7 +122,7 @@ def scores_router(scoring: ScoringService, reports: PointsReportService) -> APIG
             {
                 "id": export.export_id,
                 "status": export.status.value,
-                "period": export.period.value,
+                "period": export.period.value if export.period is not None else None,
                 "location": location,
             },
         )

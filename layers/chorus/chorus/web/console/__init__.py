@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from chorus.web.console.consent import consent_router
 from chorus.web.console.content import content_router
 from chorus.web.console.digest import digest_router
+from chorus.web.console.exports import exports_router
 from chorus.web.console.leaderboards import leaderboards_router
 from chorus.web.console.overview import overview_router
 from chorus.web.console.pages import register_console_errors
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from chorus.services.console_reports import ConsoleReports
     from chorus.services.content_library import ContentLibrary
     from chorus.services.digest import DigestPlanner, DigestPreviews
+    from chorus.services.exports import ExportDesk
     from chorus.services.ledger import ConsentLedger
     from chorus.services.lifecycle import LifecycleService
     from chorus.services.overview import OverviewService
@@ -65,6 +67,8 @@ class ConsoleDependencies:
     points_reports: PointsReportService
     # The compliance review queue (ReviewEditedPosts; the page says when it is off).
     review: ReviewService
+    # Exports (consent ledger, redemptions): requested here, produced by the report function.
+    exports: ExportDesk
     review_on: bool = False
 
 
@@ -86,6 +90,7 @@ def build_console_app(deps: ConsoleDependencies) -> APIGatewayHttpResolver:
     app.include_router(
         review_router(deps.auth, deps.review, deps.callback_base, enabled=deps.review_on), prefix="/console"
     )
+    app.include_router(exports_router(deps.auth, deps.exports), prefix="/console")
     app.include_router(assets_router(), prefix="/console")
     register_console_errors(app)
     return app

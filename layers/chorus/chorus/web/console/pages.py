@@ -50,6 +50,7 @@ FLASHES = {
     "review-lapsed": "This post can no longer go out (its content changed or its sharing period ended, or the "
     "employee left): nothing was scheduled, and the employee is told.",
     "review-already-decided": "This post was already decided or withdrawn: nothing changed.",
+    "export-requested": "The export is being produced in the background; this page shows its files once ready.",
 }
 
 
