@@ -14,7 +14,10 @@ tick answers once everything it set off has run."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
+import json
 import re
 import uuid
 from collections.abc import Iterator
@@ -79,7 +82,7 @@ def ledger_of(page: Any, cloud: LocalCloudProcess, address: str) -> str:
 
 
 def test_the_whole_story_through_the_console(cloud: LocalCloudProcess, browser: Any, tmp_path: Path) -> None:
-    admin_context = browser.new_context(viewport={"width": 1280, "height": 900})
+    admin_context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     employee_context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = admin_context.new_page()
     try:
@@ -215,9 +218,26 @@ def test_the_whole_story_through_the_console(cloud: LocalCloudProcess, browser: 
         assert "Published" in ledger and "Reviewed" in ledger
         check_page(page, "story-consent-published")
 
-        # ---- EXPORT THE LEDGER (asynchronous export to S3): the coordinator adds this step here
-        # after merging the export change; the admin asks for the export of her approvals and
-        # downloads it once ready.
+        # When the admin exports her approvals for an auditor (produced in the background: the
+        # clock's tick answers once the report queue is drained)
+        page.get_by_role("button", name="Export every approval of this search").click()
+        page.wait_for_url(re.compile(r"/console/exports/[0-9a-f]{32}\?done=export-requested$"))
+        advance_clock(cloud, timedelta(seconds=1))
+        page.get_by_role("link", name="Refresh this page").click()
+        page.wait_for_load_state()
+        check_page(page, "story-ledger-export")
+        # Then both files hold her exact text with its SHA-256 as recorded
+        page.set_viewport_size({"width": 1280, "height": 900})
+        with page.expect_download() as csv_download:
+            page.get_by_role("link", name=re.compile(r"\.csv$")).click()
+        rows = list(csv.DictReader(io.StringIO(Path(csv_download.value.path()).read_text(encoding="utf-8"))))
+        assert [(row["text"], row["text_sha256"]) for row in rows] == [
+            (WORDS, hashlib.sha256(WORDS.encode()).hexdigest())
+        ]
+        with page.expect_download() as json_download:
+            page.get_by_role("link", name=re.compile(r"\.jsonl$")).click()
+        [line] = Path(json_download.value.path()).read_text(encoding="utf-8").splitlines()
+        assert json.loads(line)["text"] == WORDS
     finally:
         employee_context.close()
         admin_context.close()
