@@ -116,7 +116,10 @@ def test_a_ledger_export_of_a_search_holds_the_exact_text_and_the_hash_the_netwo
     export_id = status_path.rsplit("/", 1)[1]
     pending = admin.call("GET", status_path)
     assert pending["statusCode"] == 200 and "Being produced" in pending["body"]
-    assert "Consent ledger: approvals of employee ada@example.com" in pending["body"]
+    # And the record names her by her pseudonymous id, never by the address typed (it would
+    # outlive her erasure for the export's week)
+    assert f"Consent ledger: approvals of employee {employee_id(ADA)}" in pending["body"]
+    assert ADA.encode() not in json.dumps(export_items(world)).encode()
     [message] = queued(world)
     assert json.loads(message["body"]) == {"export_id": export_id, "kind": "ledger"}
     # When the report function takes the message
@@ -282,6 +285,14 @@ def test_an_export_stopped_without_a_word_says_failed_once_every_attempt_is_past
     assert seen_at(asked + ABANDONED_AFTER + timedelta(seconds=1)) is ExportStatus.FAILED
     # And the record itself is left alone (a late delivery may still produce it)
     assert export_items(world)[0]["status"]["S"] == "pending"
+
+
+def test_an_export_of_an_address_nobody_has_says_so_and_queues_nothing(world, admin):  # noqa: F811
+    response = ask_for_ledger(admin, scope="search", by="employee", q="nobody@example.com")
+
+    assert response["statusCode"] == 400
+    assert "no employee was ever uploaded with this address" in html.unescape(response["body"])
+    assert queued(world) == [] and export_items(world) == []
 
 
 def test_an_unknown_export_is_404(world, admin):  # noqa: F811
