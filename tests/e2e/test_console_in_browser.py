@@ -527,7 +527,7 @@ def test_an_admin_exports_the_consent_ledger_for_an_auditor(
         page.get_by_role("link", name="Refresh this page").click()
         page.wait_for_load_state()
         body = page.locator("main").inner_text()
-        assert "Ready" in body and f"approvals of employee {email}" in body and "15 minutes" in body
+        assert "Ready" in body and f"approvals of employee {employee}" in body and "15 minutes" in body
         check_page(page, "export-ready")
         page.set_viewport_size({"width": 1280, "height": 900})
         # And the files download with the exact text and the hash as recorded

@@ -51,6 +51,19 @@ def test_raw_uploads_expire_before_their_reports() -> None:
     assert all(rule["Status"] == "Enabled" for rule in rules.values())
 
 
+def test_exports_expire_in_a_week_and_unfinished_uploads_of_them_in_a_day() -> None:
+    # An export streamed in parts by a function that was stopped leaves parts that neither a
+    # listing nor an expiration rule reaches: only AbortIncompleteMultipartUpload removes them.
+    rules = {rule["Id"]: rule for rule in resource("UploadsBucket")["Properties"]["LifecycleConfiguration"]["Rules"]}
+    assert (rules["expire-points-reports"]["Prefix"], rules["expire-points-reports"]["ExpirationInDays"]) == (
+        "exports/",
+        7,
+    )
+    unfinished = rules["abort-unfinished-uploads"]
+    assert unfinished["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+    assert "Prefix" not in unfinished and "Filter" not in unfinished  # every prefix: exports and any other
+
+
 def test_the_ttls_and_the_ledger_retention_reach_the_functions_that_use_them() -> None:
     def variables(function: str) -> dict[str, Any]:
         found: dict[str, Any] = resource(function)["Properties"]["Environment"]["Variables"]

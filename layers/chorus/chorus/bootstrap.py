@@ -498,18 +498,21 @@ def build_reward_service(settings: TableSettings, *, dynamodb_client: DynamoDBCl
 @cache
 def admin_app() -> APIGatewayHttpResolver:
     from chorus.adapters.s3_objects import ObjectStore
+    from chorus.services.ledger import ConsentLedger
     from chorus.store.alerts import AlertStore
     from chorus.store.catalog import CatalogStore
+    from chorus.store.ledger import LedgerStore
     from chorus.web.admin import AdminAccess, AdminDependencies, build_admin_app
 
     settings = AdminApiSettings.from_env()
     dynamodb = _dynamodb()
     s3 = _s3()
+    catalog = CatalogStore(dynamodb, settings.table_name)
     return build_admin_app(
         AdminDependencies(
             access=AdminAccess(settings.admin_group, settings.groups_claim, settings.groups_delimiter),
             upload_url_ttl_seconds=settings.upload_url_ttl_seconds,
-            catalog=CatalogStore(dynamodb, settings.table_name),
+            catalog=catalog,
             objects=ObjectStore(s3, settings.uploads_bucket),
             ingest=build_ingest_service(settings, dynamodb_client=dynamodb, s3_client=s3),
             retraction=build_retraction_service(settings, dynamodb_client=dynamodb),
@@ -522,6 +525,7 @@ def admin_app() -> APIGatewayHttpResolver:
             rewards=build_reward_service(settings, dynamodb_client=dynamodb),
             alerts=AlertStore(dynamodb, settings.table_name),
             export_desk=build_export_desk(settings, dynamodb_client=dynamodb, s3_client=s3),
+            ledger=ConsentLedger(LedgerStore(dynamodb, settings.table_name), catalog),
         )
     )
 

@@ -116,7 +116,10 @@ def test_a_ledger_export_of_a_search_holds_the_exact_text_and_the_hash_the_netwo
     export_id = status_path.rsplit("/", 1)[1]
     pending = admin.call("GET", status_path)
     assert pending["statusCode"] == 200 and "Being produced" in pending["body"]
-    assert "Consent ledger: approvals of employee ada@example.com" in pending["body"]
+    # And the record names her by her pseudonymous id, never by the address typed (it would
+    # outlive her erasure for the export's week)
+    assert f"Consent ledger: approvals of employee {employee_id(ADA)}" in pending["body"]
+    assert ADA.encode() not in json.dumps(export_items(world)).encode()
     [message] = queued(world)
     assert json.loads(message["body"]) == {"export_id": export_id, "kind": "ledger"}
     # When the report function takes the message
@@ -257,6 +260,39 @@ def test_an_export_that_cannot_be_produced_says_so_after_the_last_attempt(world,
         page = admin.call("GET", status_path)["body"]
         assert ("Failed" if attempt == max_receives else "Being produced") in page
     assert "Ask for it again" in page
+
+
+def test_an_export_stopped_without_a_word_says_failed_once_every_attempt_is_past(world, admin):  # noqa: F811
+    from chorus.domain.points_report import ABANDONED_AFTER, ExportStatus
+    from chorus.services.exports import ExportDesk
+    from chorus.store.points_reports import ExportStore
+    from tests.support.template import resource
+
+    # Given an export asked for, whose function then timed out on every attempt (nothing raised,
+    # nothing marked it failed); the queue's attempts and their visibility timeouts fit the wait
+    queue = resource("ReportQueue")["Properties"]
+    attempts = queue["RedrivePolicy"]["maxReceiveCount"] * timedelta(seconds=queue["VisibilityTimeout"])
+    assert attempts < ABANDONED_AFTER
+    status_path = location(ask_for_ledger(admin, scope="search", by="employee", q=employee_id(ADA))).split("?")[0]
+    export_id = status_path[-32:]
+    asked = datetime.fromisoformat(export_items(world)[0]["requested_at"]["S"])
+
+    def seen_at(moment: datetime) -> ExportStatus:
+        return ExportDesk(ExportStore(world["dynamodb"], TABLE), now=lambda: moment).view(export_id).export.status
+
+    # Then it is being produced while an attempt may still run, and failed once all are past
+    assert seen_at(asked + attempts) is ExportStatus.PENDING
+    assert seen_at(asked + ABANDONED_AFTER + timedelta(seconds=1)) is ExportStatus.FAILED
+    # And the record itself is left alone (a late delivery may still produce it)
+    assert export_items(world)[0]["status"]["S"] == "pending"
+
+
+def test_an_export_of_an_address_nobody_has_says_so_and_queues_nothing(world, admin):  # noqa: F811
+    response = ask_for_ledger(admin, scope="search", by="employee", q="nobody@example.com")
+
+    assert response["statusCode"] == 400
+    assert "no employee was ever uploaded with this address" in html.unescape(response["body"])
+    assert queued(world) == [] and export_items(world) == []
 
 
 def test_an_unknown_export_is_404(world, admin):  # noqa: F811

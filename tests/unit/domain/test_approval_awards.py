@@ -35,6 +35,13 @@ def test_an_approval_scheduled_at_once_earns_the_approval_points() -> None:
     assert kinds(None, approval("SCHEDULED")) == [(AwardKind.APPROVED, 10)]
 
 
+@pytest.mark.parametrize("before", ["REJECTED", "CANCELLED"])
+def test_an_approval_approved_again_after_a_rejection_or_a_cancellation_is_counted_under_its_id(before: str) -> None:
+    # The ledger keeps one award per id: one that earned before earns nothing more there.
+    again = awards_from_change(approval(before), approval("SCHEDULED"), CONTENT, AT)
+    assert [(award.kind, award.event_id) for award in again] == [(AwardKind.APPROVED, "approved#ap-1")]
+
+
 def test_an_edited_approval_earns_them_when_the_reviewer_approves_it() -> None:
     # Given an approval waiting for review: nothing yet
     assert kinds(None, approval("IN_REVIEW")) == []

@@ -23,7 +23,7 @@ from chorus.domain.exports import (
     ledger_row,
     redemption_row,
 )
-from chorus.domain.ledger import LedgerEntry, SearchBy
+from chorus.domain.ledger import LedgerEntry, LedgerSearch, SearchBy
 from chorus.domain.rewards import Contact, Redemption, RedemptionForAdmin, RedemptionStatus
 from chorus.errors import InvalidInput
 
@@ -131,7 +131,7 @@ def test_a_redemption_row_names_the_employee_and_the_times() -> None:
 
 
 def test_a_ledger_export_is_of_a_search_or_of_days_and_reads_back_from_its_record() -> None:
-    search = LedgerCriteria.of_search("employee", " Ada@Example.com ")
+    search = LedgerCriteria.of_search(LedgerSearch.parse("employee", " Ada@Example.com "))
     days = LedgerCriteria.of_days("2026-11-01", "2026-11-30", TODAY)
 
     assert (search.by, search.q) == (SearchBy.EMPLOYEE, "ada@example.com")

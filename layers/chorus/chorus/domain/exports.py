@@ -59,8 +59,7 @@ class LedgerCriteria(BaseModel):
         return self
 
     @classmethod
-    def of_search(cls, by: str, raw: str) -> LedgerCriteria:
-        search = LedgerSearch.parse(by, raw)
+    def of_search(cls, search: LedgerSearch) -> LedgerCriteria:
         return cls(by=search.by, q=search.value)
 
     @classmethod

@@ -16,7 +16,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import IO, Any
 
@@ -87,6 +87,21 @@ class Export(BaseModel):
     finished_at: datetime | None = None
     employees: int | None = None
     files: dict[str, ExportFile] = Field(default_factory=dict)
+
+
+# The report queue delivers an export's message at most 3 times, each attempt given the queue's
+# visibility timeout of 90 minutes (template.yaml ReportQueue; a test holds them together). An
+# export still pending after all of them (and a margin for the queue's wait) was stopped without a
+# word: a timeout or running out of memory raises nothing that could mark it failed.
+ABANDONED_AFTER = timedelta(hours=5)
+
+
+def as_seen(export: Export, now: datetime) -> Export:
+    """The export as its status page tells it: one pending past every attempt has failed (the
+    admin asks again), instead of "being produced" until its record expires a week later."""
+    if export.status is ExportStatus.PENDING and now - export.requested_at > ABANDONED_AFTER:
+        return export.model_copy(update={"status": ExportStatus.FAILED})
+    return export
 
 
 class ExportRequest(BaseModel):

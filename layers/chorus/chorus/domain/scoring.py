@@ -181,10 +181,11 @@ def _approval_awards(
         )
 
     awards: list[Award] = []
-    if status == "SCHEDULED" and before in (None, "IN_REVIEW"):
-        # Counted once scheduled: at once, or when a reviewer approves an edited text
-        # (ReviewEditedPosts). One award per approval (employee, content, network), whatever the
-        # revisions after it: the award's id is the approval's, and the ledger keeps one per id.
+    if status == "SCHEDULED" and before not in ("SCHEDULED", "PUBLISHING"):
+        # Counted once scheduled: at once, when a reviewer approves an edited text
+        # (ReviewEditedPosts), or approved again after a rejection or a cancellation. One award per
+        # approval (employee, content, network), whatever the revisions: the award's id is the
+        # approval's, and the ledger keeps one per id (an approval awarded before earns nothing more).
         awards.append(award(AwardKind.APPROVED, content.points))
     if status == "PUBLISHED" and before != "PUBLISHED":
         awards.append(award(AwardKind.PUBLISHED, content.points_publish))

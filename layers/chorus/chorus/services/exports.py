@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime
 from typing import IO, Protocol, cast
 
 from chorus import clock
-from chorus.domain.points_report import Export, ExportFile, ExportKind, ExportRequest, ExportStatus
+from chorus.domain.points_report import Export, ExportFile, ExportKind, ExportRequest, ExportStatus, as_seen
 from chorus.errors import ChorusError, InvalidInput
 from chorus.observability import logger
 
@@ -151,7 +151,7 @@ class ExportDesk:
         return self._now().astimezone(UTC).date()
 
     def view(self, export_id: str) -> ExportView:
-        export = self._exports.get(export_id)
+        export = as_seen(self._exports.get(export_id), self._now())
         if export.status is not ExportStatus.READY:
             return ExportView(export=export, downloads=(), expires_in=0)
         assert self._files is not None, "the status page is wired with the exports bucket"

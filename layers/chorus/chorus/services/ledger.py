@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from chorus.domain.employee import Employee
 from chorus.domain.ledger import LedgerEntry, LedgerSearch, SearchBy
 from chorus.domain.listing import Page
+from chorus.errors import FieldProblem, InvalidInput
 
 
 class LedgerRecords(Protocol):
@@ -43,3 +44,14 @@ class ConsentLedger:
     def decided_on(self, day: date, limit: int, start: dict[str, Any] | None = None) -> Page[LedgerEntry]:
         """The approvals decided on one UTC day that the retention job has not pseudonymised yet."""
         return self._records.approvals_decided_on(day, limit, start)
+
+    def pinned(self, search: LedgerSearch) -> LedgerSearch:
+        """The search as an export keeps it: an address resolved now to the employee it names, so
+        the export's record holds a pseudonymous id, never the address (it outlives no erasure)."""
+        if search.email is None:
+            return search
+        employee = self._directory.employee_by_email(search.email)
+        if employee is None:
+            problem = FieldProblem("q", "no employee was ever uploaded with this address")
+            raise InvalidInput("nobody to export", [problem])
+        return LedgerSearch(by=SearchBy.EMPLOYEE, value=employee.employee_id)

@@ -30,6 +30,7 @@ from chorus.domain.points_report import (
     ExportRequest,
     ExportStatus,
     ReportWriter,
+    as_seen,
     counter_row,
     export_files,
     iso,
@@ -228,7 +229,7 @@ class PointsReportService:
         return export
 
     def export_status(self, export_id: str) -> dict[str, Any]:
-        export = self._exports.get(export_id)
+        export = as_seen(self._exports.get(export_id), self._now())
         answer: dict[str, Any] = {
             "id": export.export_id,
             "kind": export.kind.value,

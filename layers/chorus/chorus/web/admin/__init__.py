@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from chorus.services.erasure import ErasureService
     from chorus.services.exports import ExportDesk
     from chorus.services.ingest import IngestService
+    from chorus.services.ledger import ConsentLedger
     from chorus.services.lifecycle import LifecycleService
     from chorus.services.points_reports import PointsReportService
     from chorus.services.retraction import RetractionService
@@ -59,6 +60,7 @@ class AdminDependencies:
     alerts: OperatorAlerts
     # The console's exports (consent ledger, redemptions), for scripts.
     export_desk: ExportDesk
+    ledger: ConsentLedger
 
 
 def build_admin_app(deps: AdminDependencies) -> APIGatewayHttpResolver:
@@ -72,7 +74,7 @@ def build_admin_app(deps: AdminDependencies) -> APIGatewayHttpResolver:
     app.include_router(digests_router(deps.planner), prefix="/admin/digests")
     app.include_router(scores_router(deps.scoring, deps.reports), prefix="/admin")
     app.include_router(rewards_router(deps.rewards), prefix="/admin")
-    app.include_router(ledger_exports_router(deps.export_desk), prefix="/admin")
+    app.include_router(ledger_exports_router(deps.export_desk, deps.ledger), prefix="/admin")
     app.include_router(
         employees_router(deps.ingest, deps.lifecycle, deps.erasure, deps.exports), prefix="/admin/employees"
     )

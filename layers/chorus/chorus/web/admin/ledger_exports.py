@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.event_handler import Response
 
 from chorus.domain.exports import LedgerCriteria
+from chorus.domain.ledger import LedgerSearch
 from chorus.domain.points_report import ExportKind
 from chorus.errors import FieldProblem, InvalidInput
 from chorus.observability import logger
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 
     from chorus.domain.points_report import Export
     from chorus.services.exports import ExportDesk
+    from chorus.services.ledger import ConsentLedger
 
 FIELDS = frozenset({"by", "q", "from", "to"})
 
@@ -35,7 +37,7 @@ def _order(body: str | None) -> dict[str, str]:
     return order
 
 
-def ledger_exports_router(exports: ExportDesk) -> APIGatewayHttpRouter:
+def ledger_exports_router(exports: ExportDesk, ledger: ConsentLedger) -> APIGatewayHttpRouter:
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
     router = APIGatewayHttpRouter()
@@ -55,7 +57,8 @@ def ledger_exports_router(exports: ExportDesk) -> APIGatewayHttpRouter:
         if "from" in order or "to" in order:
             criteria = LedgerCriteria.of_days(order.get("from", ""), order.get("to", ""), exports.today())
         else:
-            criteria = LedgerCriteria.of_search(order.get("by", "employee"), order.get("q", ""))
+            search = LedgerSearch.parse(order.get("by", "employee"), order.get("q", ""))
+            criteria = LedgerCriteria.of_search(ledger.pinned(search))
         export = exports.request(ExportKind.LEDGER, criteria.as_record())
         logger.info("ledger export requested", admin=router.context.get("admin_subject"), export_id=export.export_id)
         return accepted(export)

@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler import Response
 
 from chorus.domain.rewards import RestockInput, RewardInput
 from chorus.observability import logger
-from chorus.web.admin.content import _decode_token, _encode_token, _page_size
+from chorus.web.cursors import decode_cursor, encode_cursor, page_size
 from chorus.web.http_errors import json_response
 
 if TYPE_CHECKING:
@@ -48,12 +48,12 @@ def rewards_router(service: RewardService) -> APIGatewayHttpRouter:
     @router.get("/redemptions")
     def open_redemptions() -> Response[str]:
         query = router.current_event.query_string_parameters or {}
-        page = service.open_redemptions(_page_size(query.get("limit")), _decode_token(query.get("next")))
+        page = service.open_redemptions(page_size(query.get("limit")), decode_cursor(query.get("next")))
         return json_response(
             200,
             {
                 "items": [redemption.model_dump(mode="json") for redemption in page.items],
-                "next": _encode_token(page.next_token),
+                "next": encode_cursor(page.next_token),
             },
         )
 

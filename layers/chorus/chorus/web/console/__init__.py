@@ -90,7 +90,7 @@ def build_console_app(deps: ConsoleDependencies) -> APIGatewayHttpResolver:
     app.include_router(
         review_router(deps.auth, deps.review, deps.callback_base, enabled=deps.review_on), prefix="/console"
     )
-    app.include_router(exports_router(deps.auth, deps.exports), prefix="/console")
+    app.include_router(exports_router(deps.auth, deps.exports, deps.ledger), prefix="/console")
     app.include_router(assets_router(), prefix="/console")
     register_console_errors(app)
     return app

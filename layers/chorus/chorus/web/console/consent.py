@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 from chorus.domain.ledger import LedgerSearch, SearchBy
 from chorus.errors import InvalidInput
-from chorus.web.admin.content import _decode_token, _encode_token
 from chorus.web.console.pages import console_page, session_id
+from chorus.web.cursors import decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import Response
@@ -40,9 +40,9 @@ def consent_router(auth: ConsoleAuth, ledger: ConsentLedger) -> APIGatewayHttpRo
                 status, context["problem"] = 400, "; ".join(problem.reason for problem in refused.problems)
             else:
                 cursor = query.get("next")
-                page = ledger.search(search, PAGE_SIZE, _decode_token(cursor))
+                page = ledger.search(search, PAGE_SIZE, decode_cursor(cursor))
                 context |= {"entries": page.items, "first_page": not cursor}
-                if next_token := _encode_token(page.next_token):
+                if next_token := encode_cursor(page.next_token):
                     context["next_query"] = {"by": search.by.value, "q": raw, "next": next_token}
         return console_page(status, "pages/console/consent.html.j2", session, nav="consent", **context)
 

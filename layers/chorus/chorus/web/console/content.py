@@ -17,8 +17,8 @@ from chorus.domain.networks import upload_columns
 from chorus.errors import Conflict, FieldProblem, InvalidInput
 from chorus.observability import logger
 from chorus.services.content_library import editable_fields, row_values
-from chorus.web.admin.content import _decode_token, _encode_token
 from chorus.web.console.pages import FLASHES, console_page, session_id
+from chorus.web.cursors import decode_cursor, encode_cursor
 from chorus.web.pages import FormSpec, read_form
 
 if TYPE_CHECKING:
@@ -139,9 +139,9 @@ def content_router(auth: ConsoleAuth, library: ContentLibrary, retraction: Retra
         session = auth.current(session_id(router.current_event))
         asked = query()
         wanted = library_filter(asked)
-        page = library.page(wanted, PAGE_SIZE, _decode_token(asked.get("next")))
+        page = library.page(wanted, PAGE_SIZE, decode_cursor(asked.get("next")))
         kept = {name: asked[name] for name in ("q", "campaign", "network", "state", "window") if asked.get(name)}
-        token = _encode_token(page.next_token)
+        token = encode_cursor(page.next_token)
         now_iso = clock.now().isoformat()
         return console_page(
             200,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from chorus.domain.exports import LedgerCriteria
-from chorus.domain.ledger import SearchBy
+from chorus.domain.ledger import LedgerSearch, SearchBy
 from chorus.domain.points_report import EXPORT_ID, ExportKind
 from chorus.errors import InvalidInput, NotFound
 from chorus.observability import logger
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from chorus.domain.points_report import Export
     from chorus.services.console_auth import ConsoleAuth
     from chorus.services.exports import ExportDesk
+    from chorus.services.ledger import ConsentLedger
 
 LEDGER_EXPORT_FORM = FormSpec(single=frozenset({"csrf", "scope", "by", "q", "from", "to"}))
 CSRF_ONLY_FORM = FormSpec(single=frozenset({"csrf"}))
@@ -37,7 +38,7 @@ def describe(export: Export) -> str:
     return f"Points report: {export.period_key}"
 
 
-def exports_router(auth: ConsoleAuth, exports: ExportDesk) -> APIGatewayHttpRouter:
+def exports_router(auth: ConsoleAuth, exports: ExportDesk, ledger: ConsentLedger) -> APIGatewayHttpRouter:
     from aws_lambda_powertools.event_handler import Response
     from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
@@ -57,7 +58,7 @@ def exports_router(auth: ConsoleAuth, exports: ExportDesk) -> APIGatewayHttpRout
             if form.one("scope") == "days":
                 criteria = LedgerCriteria.of_days(entered["from"], entered["to"], exports.today())
             else:
-                criteria = LedgerCriteria.of_search(entered["by"], entered["q"])
+                criteria = LedgerCriteria.of_search(ledger.pinned(LedgerSearch.parse(entered["by"], entered["q"])))
         except InvalidInput as refused:
             return console_page(
                 400,

@@ -13,8 +13,8 @@ from urllib.parse import quote
 
 from chorus.errors import FieldProblem, InvalidInput
 from chorus.observability import logger
-from chorus.web.admin.content import _decode_token, _encode_token
 from chorus.web.console.pages import FLASHES, console_page, session_id
+from chorus.web.cursors import decode_cursor, encode_cursor
 from chorus.web.pages import FormSpec, read_form
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ def people_router(auth: ConsoleAuth, people: PeopleService, lifecycle: Lifecycle
     @router.route("/people", method=["GET", "HEAD"])
     def roster() -> Response[str]:
         session = auth.current(session_id(router.current_event))
-        page = people.roster_page(ROSTER_PAGE_SIZE, _decode_token(query().get("next")))
+        page = people.roster_page(ROSTER_PAGE_SIZE, decode_cursor(query().get("next")))
         return console_page(
             200,
             "pages/console/people.html.j2",
@@ -57,7 +57,7 @@ def people_router(auth: ConsoleAuth, people: PeopleService, lifecycle: Lifecycle
             nav="people",
             flash=FLASHES.get(query().get("done", "")),
             employees=page.items,
-            next_token=_encode_token(page.next_token),
+            next_token=encode_cursor(page.next_token),
             first_page=not query().get("next"),
         )
 

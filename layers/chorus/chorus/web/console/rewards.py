@@ -11,8 +11,8 @@ from pydantic import ValidationError
 
 from chorus.domain.rewards import RedemptionStatus, RestockInput, RewardInput
 from chorus.observability import logger
-from chorus.web.admin.content import _decode_token, _encode_token
 from chorus.web.console.pages import FLASHES, console_page, session_id
+from chorus.web.cursors import decode_cursor, encode_cursor
 from chorus.web.pages import FormSpec, read_form
 
 if TYPE_CHECKING:
@@ -66,8 +66,8 @@ def rewards_router(auth: ConsoleAuth, rewards: RewardService) -> APIGatewayHttpR
         if show not in SHOWN:
             show = "pending"
         cursor = query.get("next")
-        listing = rewards.redemptions_to_hand_over(SHOWN[show], PAGE_SIZE, _decode_token(cursor))
-        next_token = _encode_token(listing.next_token)
+        listing = rewards.redemptions_to_hand_over(SHOWN[show], PAGE_SIZE, decode_cursor(cursor))
+        next_token = encode_cursor(listing.next_token)
         return console_page(
             status_code,
             "pages/console/rewards.html.j2",
