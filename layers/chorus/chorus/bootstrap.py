@@ -1037,10 +1037,11 @@ def report_requests() -> ReportRequests:
     from chorus.edge.reports import ReportRequests
 
     settings = ReportSettings.from_env()
+    points = build_points_report_service(settings)
     return ReportRequests(
-        build_points_report_service(settings),
+        points,
         settings.report_max_receives,
-        build_export_desk(settings),
+        build_export_desk(settings, points=points),
         rollup=build_rollup_job(settings),
     )
 
@@ -1051,9 +1052,10 @@ def build_export_desk(
     dynamodb_client: DynamoDBClient | None = None,
     s3_client: S3Client | None = None,
     sqs_client: Any = None,
+    points: PointsReportService | None = None,
 ) -> ExportDesk:
     """The console and the admin API request exports and sign their links; the report function
-    produces them."""
+    produces them (``points``: its points report service, which also takes the census)."""
     from chorus.adapters.s3_objects import ObjectStore
     from chorus.adapters.sqs_queue import MessageQueue
     from chorus.domain.points_report import ExportKind
@@ -1079,6 +1081,7 @@ def build_export_desk(
         ExportStore(dynamodb, settings.table_name),
         files=files,
         producers={
+            ExportKind.POINTS: points or build_points_report_service(settings, dynamodb_client=dynamodb),
             ExportKind.LEDGER: LedgerExport(ledger),
             ExportKind.REDEMPTIONS: RedemptionExport(build_reward_service(settings, dynamodb_client=dynamodb)),
         },

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from chorus.domain.points_report import ExportKind, ExportRequest
+from chorus.domain.points_report import ExportRequest
 from chorus.errors import ChorusError
 from chorus.services.exports import ExportDesk
 from chorus.services.points_reports import PointsReportService
@@ -35,17 +35,12 @@ class ReportRequests:
             return {"active": census.active, "groups": len(census.groups)}
 
         def produce(record: SQSRecord) -> str:
-            request = ExportRequest.model_validate_json(record.body)
-            export_id = request.export_id
-            points = request.kind is ExportKind.POINTS
+            export_id = ExportRequest.model_validate_json(record.body).export_id
             try:
-                if points:
-                    return self._service.produce_export(export_id).status.value
                 return self._exports.produce(export_id).status.value
             except ChorusError:
                 if int(record.attributes.approximate_receive_count) >= self._max_receives:
-                    # The message goes to ReportFailures next.
-                    (self._service.give_up if points else self._exports.give_up)(export_id)
+                    self._exports.give_up(export_id)  # the message goes to ReportFailures next
                 raise
 
         processor = BatchProcessor(event_type=EventType.SQS)

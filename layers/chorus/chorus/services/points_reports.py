@@ -41,7 +41,7 @@ from chorus.domain.rollup import TeamRollup
 from chorus.domain.scoring import OVERALL, Period, period_keys
 from chorus.errors import ChorusError
 from chorus.observability import logger
-from chorus.services.exports import ExportRecords, Files, Queue, write_files
+from chorus.services.exports import ExportRecords, Files, Queue
 
 # Roster items per census Query: more than fit DynamoDB's 1 MB page, which decides.
 ROSTER_PAGE = 10_000
@@ -255,43 +255,31 @@ class PointsReportService:
             answer["expires_in"] = self._download_ttl
         return answer
 
-    def produce_export(self, export_id: str) -> Export:
-        """Writes the export's files and marks it ready; an export already finished is left as is."""
-        assert self._files is not None
-        export = self._exports.get(export_id)
-        if export.status is not ExportStatus.PENDING:
-            logger.info("report already produced", export_id=export_id, status=export.status.value)
-            return export
+    # The points report as one producer of the shared ExportDesk (services/exports.py), which
+    # produces each export once, streams its files and gives it up after the last attempt.
+    def targets(self, export: Export) -> dict[str, tuple[str, str, str]]:
+        assert export.period_key is not None, "a points report has its period"
+        return export_files(export.export_id, export.period_key)
+
+    def write(self, export: Export, csv_out: IO[str], json_out: IO[str]) -> int:
+        """The summary, then every employee's row, one board page at a time: the rows written."""
         assert export.period is not None and export.period_key is not None, "a points report has its period"
         census = self._census.latest() or self.take_census()
         # The period of the request, not of today: a report asked on the 30th at 23:59 is that month's.
         report, campaigns, groups = self._summary(export.period_key, export.period, census)
         report["generated_at"] = iso(self._now())
-        period_key = export.period_key
-
-        def write(csv_text: IO[str], json_text: IO[str]) -> int:
-            writer = ReportWriter(csv_text, json_text)
-            writer.begin(report, campaigns, groups)
-            for page in self._counters.board_pages(period_key, OVERALL):
-                for row in page:
-                    writer.employee(
-                        {
-                            "employee_id": str(row["employee_id"]),
-                            **counter_row(str(row.get("name", "")), {**row, "points": row["score"]}),
-                        }
-                    )
-            writer.end()
-            return writer.employees
-
-        files, employees = write_files(self._files, export_files(export.export_id, period_key), write)
-        self._exports.finish(export.export_id, ExportStatus.READY, self._now(), employees=employees, files=files)
-        logger.info("report produced", export_id=export_id, employees=employees)
-        return self._exports.get(export_id)
-
-    def give_up(self, export_id: str) -> None:
-        """The last attempt failed: the admin sees it, instead of a report pending for ever."""
-        if self._exports.finish(export_id, ExportStatus.FAILED, self._now()):
-            logger.error("report could not be produced", export_id=export_id)
+        writer = ReportWriter(csv_out, json_out)
+        writer.begin(report, campaigns, groups)
+        for page in self._counters.board_pages(export.period_key, OVERALL):
+            for row in page:
+                writer.employee(
+                    {
+                        "employee_id": str(row["employee_id"]),
+                        **counter_row(str(row.get("name", "")), {**row, "points": row["score"]}),
+                    }
+                )
+        writer.end()
+        return writer.employees
 
     # ------------------------------------------------------------------ census
     def _record_participation(self, census: Census) -> None:
