@@ -6,9 +6,6 @@ what is scheduled is the employee's approved snapshot as recorded.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -20,6 +17,7 @@ from chorus.domain.review import ReviewDecision, Reviewer, text_diff
 from chorus.errors import FieldProblem, InvalidInput
 from chorus.services.review import ReviewRequest, ReviewResult
 from chorus.web.console.pages import FLASHES, console_page, session_id
+from chorus.web.cursors import decode_cursor, encode_cursor
 from chorus.web.pages import FormSpec, read_form
 
 if TYPE_CHECKING:
@@ -33,23 +31,6 @@ if TYPE_CHECKING:
 REVIEW_FORM = FormSpec(
     single=frozenset({"csrf", "employee_id", "content_id", "network", "revision", "decision", "note"})
 )
-_BAD_CURSOR = InvalidInput("bad page token", [FieldProblem("next", "is not a link from a previous page")])
-
-
-def encode_cursor(key: dict[str, Any] | None) -> str | None:
-    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode() if key else None
-
-
-def decode_cursor(token: str | None) -> dict[str, Any] | None:
-    if not token:
-        return None
-    try:
-        decoded = json.loads(base64.urlsafe_b64decode(token.encode()))
-    except (binascii.Error, ValueError) as exc:
-        raise _BAD_CURSOR from exc
-    if not isinstance(decoded, dict) or not all(isinstance(value, str) for value in decoded.values()):
-        raise _BAD_CURSOR
-    return decoded
 
 
 def review_item(approval: Approval, now: datetime) -> dict[str, Any]:
