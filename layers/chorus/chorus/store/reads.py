@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from chorus.domain.listing import Page
-from chorus.errors import StoreError
+from chorus.errors import FieldProblem, InvalidInput, StoreError
 from chorus.store.codec import from_dynamo, to_dynamo
 
 if TYPE_CHECKING:
@@ -102,6 +102,9 @@ def listing_page[T](
         query["KeyConditionExpression"] += " AND begins_with(GSI2SK, :prefix)"
         query["ExpressionAttributeValues"] = to_dynamo({":pk": partition, ":prefix": sort_prefix})
     if start:
+        if start.get("GSI2PK") != partition:
+            # A cursor of another listing (or made up): DynamoDB would refuse it as a server error.
+            raise InvalidInput("bad page token", [FieldProblem("next", "is not a token from a previous page")])
         query["ExclusiveStartKey"] = to_dynamo(start)
     try:
         response = client.query(**query)
